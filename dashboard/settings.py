@@ -1,0 +1,170 @@
+"""Django settings for envdash, read from environment variables (see README, "Settings")."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import platformdirs
+
+from dashboard.envvars import (
+    database_from_url,
+    env_bool,
+    env_choice,
+    env_int,
+    env_paths,
+    env_str,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+DATA_DIR = Path(
+    env_str("ENVDASH_DATA_DIR", platformdirs.user_data_dir("envdash", appauthor=False))
+).expanduser()
+DATA_DIR.mkdir(parents=True, exist_ok=True, mode=0o700)
+
+#: Directories scanned for environments; empty means envcore's defaults (home + known homes).
+SCAN_ROOTS = env_paths("ENVDASH_SCAN_ROOTS")
+HOST = env_str("ENVDASH_HOST", "127.0.0.1")
+PORT = env_int("ENVDASH_PORT", 8000, low=0, high=65535)
+#: A fixed login token for scripted use; otherwise one is generated into DATA_DIR.
+FIXED_TOKEN = env_str("ENVDASH_TOKEN", "")
+INSTALLER = env_choice("ENVDASH_INSTALLER", "auto", frozenset({"auto", "pip", "uv"}))
+JOB_CONCURRENCY = env_int("ENVDASH_JOB_CONCURRENCY", 2, low=1, high=32)
+JOB_TIMEOUT = env_int("ENVDASH_JOB_TIMEOUT", 1800, low=10, high=86400)
+MACHINE_NAME = env_str("ENVDASH_MACHINE", socket.gethostname())
+TEAM_URL = env_str("ENVDASH_TEAM_URL", "")
+TEAM_TOKEN = env_str("ENVDASH_TEAM_TOKEN", "")
+TEAM_STALE_DAYS = env_int("ENVDASH_TEAM_STALE_DAYS", 7, low=1, high=3650)
+INDEX_OFFLINE = env_bool("ENVDASH_OFFLINE", False)
+
+DEBUG = env_bool("ENVDASH_DEBUG", False)
+SECRET_KEY_FILE = DATA_DIR / "secret_key"
+
+ALLOWED_HOSTS = ["localhost", "127.0.0.1", "[::1]"] + [
+    host.strip() for host in env_str("ENVDASH_ALLOWED_HOSTS", "").split(",") if host.strip()
+]
+
+INSTALLED_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "template_partials",
+    "csp",
+    "django_tasks",
+    "django_tasks_db",
+    "dashboard",
+    "dashboard.team",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "dashboard.urls"
+WSGI_APPLICATION = "dashboard.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    }
+]
+
+DATABASES = {
+    "default": database_from_url(
+        env_str("DATABASE_URL", ""), sqlite_default=DATA_DIR / "envdash.sqlite3"
+    )
+}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+    }
+}
+
+SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Strict"
+SESSION_COOKIE_NAME = "envdash_session"
+SESSION_COOKIE_AGE = 60 * 60 * 24 * 14
+CSRF_COOKIE_SAMESITE = "Strict"
+CSRF_COOKIE_NAME = "envdash_csrftoken"
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+DATA_UPLOAD_MAX_MEMORY_SIZE = 20 * 1024 * 1024
+
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
+STATIC_URL = "/static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = DATA_DIR / "static"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {
+        "envdash": {"handlers": ["console"], "level": os.environ.get("ENVDASH_LOG_LEVEL", "INFO")},
+        "django_tasks": {"handlers": ["console"], "level": "WARNING"},
+        "django_tasks_db": {"handlers": ["console"], "level": "WARNING"},
+    },
+}
+
+
+def _secret_key() -> str:
+    """A per-installation key kept beside the database, created once with mode 0600."""
+    import secrets
+
+    try:
+        return SECRET_KEY_FILE.read_text().strip()
+    except FileNotFoundError:
+        key = secrets.token_urlsafe(50)
+        try:
+            fd = os.open(SECRET_KEY_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process (web or worker) made it first
+            return SECRET_KEY_FILE.read_text().strip()
+        with os.fdopen(fd, "w") as handle:
+            handle.write(key)
+        return key
+
+
+SECRET_KEY = _secret_key()
