@@ -1,0 +1,1 @@
+"""One module per `python -m envcore` subcommand; each exposes `register(subparsers)`."""

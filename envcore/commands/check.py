@@ -1,0 +1,25 @@
+"""`check ENV`: dependency problems, with pip check's lines and exit status."""
+
+from __future__ import annotations
+
+import argparse
+
+from envcore.commands._common import add_env_argument, open_inventory
+from envcore.pipcompat import check
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser("check", help="verify dependencies (like pip check)")
+    add_env_argument(parser)
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    inventory = open_inventory(args.env)
+    problems = check(inventory)
+    for problem in problems:
+        print(problem)
+    if problems or inventory.warnings:
+        return 1
+    print("No broken requirements found.")
+    return 0

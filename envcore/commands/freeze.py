@@ -1,0 +1,21 @@
+"""`freeze ENV`: requirement pins, byte-identical to `pip freeze`."""
+
+from __future__ import annotations
+
+import argparse
+
+from envcore.commands._common import add_env_argument, open_inventory
+from envcore.pipcompat import freeze_lines
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser("freeze", help="print pins like pip freeze")
+    add_env_argument(parser)
+    parser.add_argument("--all", action="store_true", help="do not skip pip/setuptools/wheel")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    for line in freeze_lines(open_inventory(args.env), include_all=args.all):
+        print(line)
+    return 0

@@ -1,0 +1,91 @@
+"""`scan [ROOT...]`: every environment under the roots, with kind, Python, health and size."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from envcore.commands._common import print_json, print_table
+from envcore.discover import DEFAULT_MAX_DEPTH, default_excludes, default_roots, discover
+from envcore.errors import EnvcoreError
+from envcore.inspect import inspect_environment, read_inventory
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "scan",
+        help="find environments under directories",
+        description="Without ROOT, scans your home and the well-known homes of environments "
+        "(virtualenvwrapper, pipenv, poetry, pyenv, conda, hatch).",
+    )
+    parser.add_argument("roots", metavar="ROOT", nargs="*", type=Path)
+    parser.add_argument("--json", action="store_true", help="print JSON objects")
+    parser.add_argument("--max-depth", type=int, default=DEFAULT_MAX_DEPTH, metavar="N")
+    parser.add_argument(
+        "--exclude", action="append", default=[], metavar="GLOB", help="skip matching dirs"
+    )
+    parser.set_defaults(func=run)
+
+
+def describe(path: Path) -> dict[str, object]:
+    """One environment as the JSON `scan` prints (also used by the benchmark)."""
+    env = inspect_environment(path)
+    inventory = read_inventory(env)
+    return {
+        "path": str(env.path),
+        "name": env.name,
+        "kind": env.kind,
+        "manager": env.manager,
+        "python_version": env.python_version,
+        "broken": env.broken,
+        "broken_reason": env.broken_reason or None,
+        "project": str(env.project) if env.project else None,
+        "is_django": env.is_django,
+        "packages": len(inventory.distributions),
+        "warnings": list(inventory.warnings),
+    }
+
+
+def _safe_describe(path: Path) -> dict[str, object] | str:
+    try:
+        return describe(path)
+    except EnvcoreError as exc:
+        return f"{path}: {exc}"
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.max_depth < 0:
+        raise SystemExit("envcore scan: error: --max-depth must be 0 or more")
+    roots = args.roots or default_roots()
+    excludes = [*args.exclude, *([] if args.roots else default_excludes())]
+    for root in args.roots:
+        if not root.is_dir():
+            print(f"envcore: error: {root} is not a directory", file=sys.stderr)
+            return 2
+    found = discover(roots, max_depth=args.max_depth, exclude=excludes)
+    for warning in found.warnings:
+        print(f"envcore: warning: {warning}", file=sys.stderr)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        described = list(pool.map(_safe_describe, found.environments))
+    rows = [item for item in described if isinstance(item, dict)]
+    for item in described:
+        if isinstance(item, str):
+            print(f"envcore: warning: {item}", file=sys.stderr)
+    if args.json:
+        print_json(rows)
+        return 0
+    table = [
+        [
+            str(row["path"]),
+            str(row["kind"]),
+            str(row["python_version"] or "?"),
+            "broken" if row["broken"] else "ok",
+            str(row["packages"]),
+        ]
+        for row in rows
+    ]
+    if table:
+        print_table(["Environment", "Kind", "Python", "Health", "Packages"], table)
+    return 0

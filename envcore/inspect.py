@@ -1,0 +1,620 @@
+"""What one Python environment is, read from disk without running its interpreter.
+
+`inspect_environment` reads pyvenv.cfg / conda-meta and the layout; `read_inventory` reads
+the installed distributions' metadata in-process, as pip would see them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from packaging.markers import default_environment
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from envcore._metadata import DirectUrl, read_direct_url, read_file_bytes, read_headers
+from envcore.errors import MetadataError, NotAnEnvironmentError
+
+__all__ = [
+    "Distribution",
+    "Environment",
+    "EnvironmentKind",
+    "Inventory",
+    "disk_usage",
+    "inspect_environment",
+    "is_environment",
+    "read_inventory",
+    "site_packages_signature",
+]
+
+EnvironmentKind = Literal["venv", "virtualenv", "uv", "conda", "pyenv-virtualenv"]
+Layout = Literal["posix", "windows"]
+
+#: Directory names that make their parent the owning project (when it looks like one).
+PROJECT_ENV_NAMES = frozenset({".venv", "venv", "env", ".env", "virtualenv", ".virtualenv"})
+#: Files whose presence marks a directory as a Python project.
+PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", "manage.py", "Pipfile")
+_VERSION_DIR = re.compile(r"^(?:python|pypy)(\d+\.\d+)t?$")
+_CONDA_PYTHON = re.compile(r"^python-(\d+\.\d+(?:\.\d+)?)-.*\.json$")
+
+
+@dataclass(frozen=True)
+class Environment:
+    """The facts about one environment that can be read without running it."""
+
+    path: Path
+    kind: EnvironmentKind
+    layout: Layout
+    python_version: str | None
+    implementation: str
+    home: Path | None
+    interpreter: Path
+    include_system_site_packages: bool
+    prompt: str | None
+    creator: str | None
+    creator_version: str | None
+    site_packages: tuple[Path, ...]
+    project: Path | None
+    broken_reason: str = ""
+    config: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def name(self) -> str:
+        """A short display name: the directory, or `project/.venv` for in-project envs."""
+        if self.path.name in PROJECT_ENV_NAMES and self.project == self.path.parent:
+            return f"{self.path.parent.name}/{self.path.name}"
+        return self.path.name
+
+    @property
+    def broken(self) -> bool:
+        return bool(self.broken_reason)
+
+    @property
+    def is_django(self) -> bool:
+        return self.project is not None and (self.project / "manage.py").is_file()
+
+    @property
+    def python_minor(self) -> str | None:
+        if not self.python_version:
+            return None
+        return ".".join(self.python_version.split(".")[:2])
+
+    @property
+    def manager(self) -> str:
+        """Which tool's home the environment lives in (pipenv, poetry, pyenv, tox...)."""
+        parts = self.path.parts
+        text = self.path.as_posix()
+        if "/.local/share/virtualenvs/" in text:
+            return "pipenv"
+        if "pypoetry/virtualenvs/" in text or "pypoetry/Cache/virtualenvs/" in text:
+            return "poetry"
+        if "/hatch/env/" in text:
+            return "hatch"
+        if ".tox" in parts:
+            return "tox"
+        if ".nox" in parts:
+            return "nox"
+        if self.kind == "pyenv-virtualenv":
+            return "pyenv"
+        if self.kind == "conda":
+            return "conda"
+        workon_home = os.environ.get("WORKON_HOME") or str(Path.home() / ".virtualenvs")
+        if self.path.parent == Path(workon_home).expanduser():
+            return "virtualenvwrapper"
+        return self.kind
+
+    def marker_environment(self) -> dict[str, str]:
+        """PEP 508 marker values for *this environment's* interpreter on this machine."""
+        values = {key: str(value) for key, value in default_environment().items()}
+        if self.python_version:
+            full = self.python_version
+            values["python_full_version"] = full
+            values["implementation_version"] = full
+            values["python_version"] = ".".join(full.split(".")[:2])
+        implementation = self.implementation.lower()
+        values["implementation_name"] = implementation
+        values["platform_python_implementation"] = {"cpython": "CPython", "pypy": "PyPy"}.get(
+            implementation, self.implementation
+        )
+        if self.layout == "windows":
+            values.update(os_name="nt", sys_platform="win32", platform_system="Windows")
+        return values
+
+
+def _read_pyvenv_cfg(path: Path) -> dict[str, str]:
+    """Parse pyvenv.cfg the way `site.py` does: `key = value` lines, keys lower-cased."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise NotAnEnvironmentError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    values: dict[str, str] = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition("=")
+        if sep:
+            values[key.strip().lower()] = value.strip()
+    return values
+
+
+def is_environment(path: Path) -> bool:
+    """Cheap test used while walking: pyvenv.cfg file or conda-meta/ directory."""
+    return (path / "pyvenv.cfg").is_file() or (path / "conda-meta").is_dir()
+
+
+def _layout(path: Path) -> Layout:
+    windows_dirs = (path / "Scripts").is_dir() or (path / "Lib" / "site-packages").is_dir()
+    return "windows" if windows_dirs and not (path / "bin").is_dir() else "posix"
+
+
+def _find_site_packages(path: Path, layout: Layout) -> tuple[tuple[Path, ...], str | None]:
+    """The site-packages directories and the X.Y version named by `lib/pythonX.Y`."""
+    if layout == "windows":
+        candidate = path / "Lib" / "site-packages"
+        return ((candidate,) if candidate.is_dir() else ()), None
+    found: list[Path] = []
+    version: str | None = None
+    for lib in ("lib", "lib64"):
+        lib_dir = path / lib
+        # lib64 is usually a symlink to lib: the same site-packages, counted once.
+        if lib == "lib64" and (found and lib_dir.is_symlink()):
+            continue
+        try:
+            entries = sorted(os.scandir(lib_dir), key=lambda entry: entry.name)
+        except OSError:
+            continue
+        for entry in entries:
+            match = _VERSION_DIR.match(entry.name)
+            site = Path(entry.path) / "site-packages"
+            if match and site.is_dir():
+                found.append(site)
+                version = version or match.group(1)
+    return tuple(found), version
+
+
+def _interpreter_path(path: Path, layout: Layout, kind: EnvironmentKind) -> Path:
+    if layout == "windows":
+        return path / "python.exe" if kind == "conda" else path / "Scripts" / "python.exe"
+    bin_dir = path / "bin"
+    for name in ("python", "python3"):
+        if (bin_dir / name).is_symlink() or (bin_dir / name).exists():
+            return bin_dir / name
+    return bin_dir / "python"
+
+
+def _conda_python_version(path: Path) -> str | None:
+    try:
+        names = os.listdir(path / "conda-meta")
+    except OSError:
+        return None
+    for name in sorted(names):
+        match = _CONDA_PYTHON.match(name)
+        if match:
+            return match.group(1)
+    return None
+
+
+def _pyenv_root() -> Path:
+    return Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv").expanduser()
+
+
+def _is_under_pyenv(path: Path) -> bool:
+    versions = _pyenv_root() / "versions"
+    try:
+        path.relative_to(versions)
+    except ValueError:
+        return False
+    return True
+
+
+def _find_project(path: Path) -> Path | None:
+    """The project that owns an environment, if one can be told from the disk."""
+    # virtualenvwrapper (setvirtualenvproject) and pipenv write the project path here.
+    try:
+        linked = (path / ".project").read_text(encoding="utf-8", errors="replace").strip()
+    except OSError:
+        linked = ""
+    if linked and Path(linked).is_dir():
+        return Path(linked)
+    parent = path.parent
+    candidates = []
+    if path.name in PROJECT_ENV_NAMES:
+        candidates.append(parent)
+    if parent.name in {".tox", ".nox"}:
+        candidates.append(parent.parent)
+    for candidate in candidates:
+        if _looks_like_project(candidate):
+            return candidate
+    return None
+
+
+def _looks_like_project(directory: Path) -> bool:
+    if any((directory / marker).is_file() for marker in PROJECT_MARKERS):
+        return True
+    try:
+        with os.scandir(directory) as entries:
+            return (
+                any(
+                    entry.name.startswith("requirements") and entry.name.endswith(".txt")
+                    for entry in entries
+                )
+                or (directory / "requirements").is_dir()
+            )
+    except OSError:
+        return False
+
+
+def _windows_style(path_text: str) -> bool:
+    return (len(path_text) > 1 and path_text[1] == ":") or "\\" in path_text
+
+
+def _health(
+    path: Path, kind: EnvironmentKind, layout: Layout, home: str | None, interpreter: Path
+) -> str:
+    """Why the environment cannot work, in words; empty when it looks healthy."""
+    if kind != "conda" and not home:
+        return "pyvenv.cfg has no 'home' entry, so Python cannot find its base interpreter"
+    checkable_home = home and not (layout == "windows" and _windows_style(home))
+    if checkable_home and kind != "conda" and not Path(str(home)).is_dir():
+        return (
+            f"the base interpreter's directory {home} no longer exists "
+            "(Python was removed or upgraded); recreate the environment"
+        )
+    if layout == "windows" and os.name != "nt":
+        # A Windows tree seen from POSIX: its interpreter cannot be checked beyond existence.
+        return "" if interpreter.exists() else f"the interpreter {interpreter} is missing"
+    if interpreter.is_symlink() and not interpreter.exists():
+        target = os.readlink(interpreter)
+        return (
+            f"{interpreter.relative_to(path)} points to {target}, which no longer exists; "
+            "recreate the environment"
+        )
+    if not interpreter.exists():
+        return f"the interpreter {interpreter.relative_to(path)} is missing"
+    return ""
+
+
+def inspect_environment(path: Path | str) -> Environment:
+    """Read one environment's facts. Raises NotAnEnvironmentError for anything else."""
+    path = Path(path).absolute()
+    if not path.exists():
+        raise NotAnEnvironmentError(f"{path} does not exist")
+    if not path.is_dir():
+        raise NotAnEnvironmentError(f"{path} is a file, not an environment directory")
+    cfg_path = path / "pyvenv.cfg"
+    is_conda = (path / "conda-meta").is_dir()
+    if not cfg_path.is_file() and not is_conda:
+        raise NotAnEnvironmentError(
+            f"{path} is not a Python environment (no pyvenv.cfg and no conda-meta/)"
+        )
+    config = _read_pyvenv_cfg(cfg_path) if cfg_path.is_file() else {}
+    kind: EnvironmentKind
+    creator: str | None
+    creator_version: str | None
+    if is_conda and not cfg_path.is_file():
+        kind, creator, creator_version = "conda", "conda", None
+    elif "uv" in config:
+        kind, creator, creator_version = "uv", "uv", config["uv"]
+    elif "virtualenv" in config:
+        kind, creator, creator_version = "virtualenv", "virtualenv", config["virtualenv"]
+    else:
+        kind, creator, creator_version = "venv", "venv", config.get("version")
+    if kind in {"venv", "virtualenv"} and _is_under_pyenv(path):
+        kind = "pyenv-virtualenv"
+    layout = _layout(path)
+    site_packages, dir_version = _find_site_packages(path, layout)
+    raw_version = config.get("version") or config.get("version_info") or ""
+    version_parts = re.match(r"^(\d+\.\d+(?:\.\d+)?)", raw_version)
+    python_version = version_parts.group(1) if version_parts else None
+    if kind == "conda":
+        python_version = _conda_python_version(path) or dir_version
+    python_version = python_version or dir_version
+    interpreter = _interpreter_path(path, layout, kind)
+    home = config.get("home")
+    broken_reason = _health(path, kind, layout, home, interpreter)
+    if not broken_reason and not site_packages:
+        broken_reason = "no site-packages directory (a half-deleted environment?)"
+    return Environment(
+        path=path,
+        kind=kind,
+        layout=layout,
+        python_version=python_version,
+        implementation=config.get("implementation", "CPython"),
+        home=Path(home) if home else None,
+        interpreter=interpreter,
+        include_system_site_packages=config.get("include-system-site-packages", "false").lower()
+        == "true",
+        prompt=config.get("prompt") or None,
+        creator=creator,
+        creator_version=creator_version,
+        site_packages=site_packages,
+        project=_find_project(path),
+        broken_reason=broken_reason,
+        config=config,
+    )
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """One installed distribution, as its metadata declares it."""
+
+    name: str
+    version: str
+    summary: str
+    requires: tuple[str, ...]
+    location: Path
+    metadata_dir: str
+    direct_url: DirectUrl | None = None
+    editable_location: str | None = None
+
+    @cached_property
+    def installer(self) -> str:
+        """The tool that installed it (INSTALLER file), read only when asked for."""
+        if self.metadata_dir.endswith(".egg-info"):
+            return ""
+        return _read_small(os.path.join(self.metadata_dir, "INSTALLER"))
+
+    @cached_property
+    def metadata_path(self) -> Path:
+        """The `.dist-info` / `.egg-info` directory (or legacy egg-info file)."""
+        return Path(self.metadata_dir)
+
+    @cached_property
+    def canonical_name(self) -> NormalizedName:
+        return canonicalize_name(self.name)
+
+    @property
+    def editable(self) -> bool:
+        return self.editable_location is not None
+
+    @property
+    def display_version(self) -> str:
+        """The version as pip prints it: normalised when valid, verbatim when not."""
+        try:
+            return str(Version(self.version))
+        except InvalidVersion:
+            return self.version
+
+    @cached_property
+    def parsed_version(self) -> Version | None:
+        try:
+            return Version(self.version)
+        except InvalidVersion:
+            return None
+
+    def requirements(self, marker_env: Mapping[str, str]) -> Iterator[Requirement]:
+        """Requires-Dist entries that apply without extras, as pip's iter_dependencies."""
+        for text in self.requires:
+            try:
+                requirement = Requirement(text)
+            except InvalidRequirement:
+                continue
+            if requirement.marker is None or requirement.marker.evaluate(
+                {**marker_env, "extra": ""}
+            ):
+                yield requirement
+
+    @property
+    def source(self) -> str:
+        """Where it came from: `editable`, `vcs`, `url`, `local` or `index`."""
+        if self.editable:
+            return "editable"
+        if self.direct_url is None:
+            return "index"
+        if self.direct_url.vcs:
+            return "vcs"
+        if self.direct_url.url.startswith("file:"):
+            return "local"
+        return "url"
+
+
+@dataclass(frozen=True)
+class Inventory:
+    """Everything installed in an environment, in pip's order, plus per-package warnings."""
+
+    environment: Environment
+    distributions: tuple[Distribution, ...]
+    warnings: tuple[str, ...] = ()
+
+    @cached_property
+    def by_name(self) -> dict[str, Distribution]:
+        """Keyed by canonical name (look up with `canonicalize_name(...)`)."""
+        return {dist.canonical_name: dist for dist in self.distributions}
+
+    @cached_property
+    def required_by(self) -> dict[str, tuple[NormalizedName, ...]]:
+        """For each installed name, the installed distributions that depend on it."""
+        marker_env = self.environment.marker_environment()
+        dependents: dict[NormalizedName, list[NormalizedName]] = {}
+        for dist in self.distributions:
+            for requirement in dist.requirements(marker_env):
+                dependency = canonicalize_name(requirement.name)
+                if dependency in self.by_name and dependency != dist.canonical_name:
+                    dependents.setdefault(dependency, []).append(dist.canonical_name)
+        return {name: tuple(sorted(set(names))) for name, names in dependents.items()}
+
+    def not_required(self) -> tuple[Distribution, ...]:
+        """Distributions nothing else installed depends on (pip list --not-required)."""
+        return tuple(d for d in self.distributions if d.canonical_name not in self.required_by)
+
+
+def _egg_link_targets(site: Path) -> dict[NormalizedName, str]:
+    targets: dict[NormalizedName, str] = {}
+    try:
+        names = [name for name in os.listdir(site) if name.endswith(".egg-link")]
+    except OSError:
+        return targets
+    for name in names:
+        try:
+            first = (site / name).read_text(encoding="utf-8").splitlines()[0].strip()
+        except (OSError, IndexError, UnicodeDecodeError):
+            continue
+        targets[canonicalize_name(name[: -len(".egg-link")])] = first
+    return targets
+
+
+_WANTED_HEADERS = frozenset({"name", "version", "summary", "requires-dist"})
+
+
+def _read_small(path: str) -> str:
+    try:
+        return read_file_bytes(path).decode("utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
+def _read_distribution(
+    metadata_dir: str, location: Path, egg_links: Mapping[NormalizedName, str]
+) -> Distribution:
+    """Read one `.dist-info` / `.egg-info`; string paths because this runs per package."""
+    is_egg = metadata_dir.endswith(".egg-info")
+    if is_egg and not os.path.isdir(metadata_dir):  # a legacy single-file .egg-info
+        headers = read_headers(metadata_dir, _WANTED_HEADERS)
+    else:
+        metadata_file = os.path.join(metadata_dir, "PKG-INFO" if is_egg else "METADATA")
+        headers = read_headers(metadata_file, _WANTED_HEADERS)
+    names = headers.get("name")
+    versions = headers.get("version")
+    if not names or not names[0] or not versions or not versions[0]:
+        raise MetadataError(f"{os.path.basename(metadata_dir)}: metadata has no Name or no Version")
+    name = names[0]
+    canonical = canonicalize_name(name)
+    requires = tuple(headers.get("requires-dist", ()))
+    if is_egg and not requires and os.path.isdir(metadata_dir):
+        requires = _egg_requires(Path(metadata_dir, "requires.txt"))
+    direct_url = None if is_egg else read_direct_url(os.path.join(metadata_dir, "direct_url.json"))
+    editable_location: str | None = None
+    if direct_url is not None:
+        if direct_url.editable and direct_url.local_path is not None:
+            editable_location = direct_url.local_path
+    elif canonical in egg_links:
+        editable_location = str(location)
+    dist = Distribution(
+        name=name,
+        version=versions[0],
+        summary=(headers.get("summary") or [""])[0],
+        requires=requires,
+        location=location,
+        metadata_dir=metadata_dir,
+        direct_url=direct_url,
+        editable_location=editable_location,
+    )
+    dist.__dict__["canonical_name"] = canonical  # prime the cached property
+    return dist
+
+
+def _egg_requires(path: Path) -> tuple[str, ...]:
+    """requires.txt of a legacy egg: the unconditional section, before any `[extra]`."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ()
+    lines: list[str] = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("["):
+            break
+        if stripped and not stripped.startswith("#"):
+            lines.append(stripped)
+    return tuple(lines)
+
+
+def _metadata_dirs(site: Path) -> list[str]:
+    """`.dist-info` then `.egg-info` entries, in directory order, as importlib.metadata."""
+    try:
+        names = os.listdir(site)
+    except OSError:
+        return []
+    prefix = str(site)
+    infos = [os.path.join(prefix, name) for name in names if name.endswith(".dist-info")]
+    eggs = [os.path.join(prefix, name) for name in names if name.endswith(".egg-info")]
+    return infos + eggs
+
+
+def _base_site_packages(env: Environment) -> list[Path]:
+    if env.home is None or env.layout == "windows" or not env.python_minor:
+        return []
+    prefix = env.home.parent
+    site = prefix / "lib" / f"python{env.python_minor}" / "site-packages"
+    return [site] if site.is_dir() else []
+
+
+def read_inventory(env: Environment) -> Inventory:
+    """Every installed distribution, first occurrence winning as on `sys.path`.
+
+    Corrupt metadata becomes a per-package warning, never an exception.
+    """
+    locations = list(env.site_packages)
+    if env.include_system_site_packages:
+        locations += _base_site_packages(env)
+    seen: set[NormalizedName] = set()
+    distributions: list[Distribution] = []
+    warnings: list[str] = []
+    for site in locations:
+        egg_links = _egg_link_targets(site)
+        for metadata_dir in _metadata_dirs(site):
+            try:
+                dist = _read_distribution(metadata_dir, site, egg_links)
+            except MetadataError as exc:
+                warnings.append(f"skipped {os.path.basename(metadata_dir)}: {exc}")
+                continue
+            if dist.canonical_name in seen:
+                continue
+            seen.add(dist.canonical_name)
+            distributions.append(dist)
+        for name, target in egg_links.items():
+            if name in seen:
+                continue
+            for metadata_dir in _metadata_dirs(Path(target)):
+                try:
+                    dist = _read_distribution(metadata_dir, site, egg_links)
+                except MetadataError as exc:
+                    warnings.append(f"skipped {os.path.basename(metadata_dir)}: {exc}")
+                    continue
+                if dist.canonical_name == name:
+                    seen.add(name)
+                    distributions.append(dist)
+    return Inventory(env, tuple(distributions), tuple(warnings))
+
+
+def site_packages_signature(env: Environment) -> str:
+    """Changes whenever anything is installed or removed (directory mtimes), cheap to get.
+
+    Installers add and remove `*.dist-info` entries, which bumps the directory's mtime.
+    """
+    parts = []
+    for path in (env.path / "pyvenv.cfg", *env.site_packages):
+        try:
+            stat = path.stat()
+        except OSError:
+            parts.append(f"{path}:-")
+            continue
+        parts.append(f"{path}:{stat.st_mtime_ns}:{stat.st_ino}")
+    return "|".join(parts)
+
+
+def disk_usage(path: Path) -> int:
+    """Bytes used under a directory (not following symlinks); slow on big trees."""
+    total = 0
+    stack = [path]
+    while stack:
+        current = stack.pop()
+        try:
+            with os.scandir(current) as entries:
+                for entry in entries:
+                    try:
+                        if entry.is_dir(follow_symlinks=False):
+                            stack.append(Path(entry.path))
+                        else:
+                            stat = entry.stat(follow_symlinks=False)
+                            total += getattr(stat, "st_blocks", 0) * 512 or stat.st_size
+                    except OSError:
+                        continue
+        except OSError:
+            continue
+    return total

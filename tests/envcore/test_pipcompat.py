@@ -1,0 +1,99 @@
+"""list / freeze / check must say exactly what pip itself says about the same environment."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from envcore.inspect import inspect_environment, read_inventory
+from envcore.pipcompat import check, freeze_lines, list_json
+from tests.envtools import pip, pip_list_json
+
+ENVS = ["populated_env", "env_with_pip"]
+
+
+def envcore_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "envcore", *args], capture_output=True, text=True, timeout=60
+    )
+
+
+@pytest.mark.parametrize("fixture", ENVS)
+def test_list_matches_pip_list_json(fixture: str, request: pytest.FixtureRequest) -> None:
+    env: Path = request.getfixturevalue(fixture)
+    ours = list_json(read_inventory(inspect_environment(env)))
+    assert ours == pip_list_json(env)
+
+
+@pytest.mark.parametrize("fixture", ENVS)
+def test_freeze_is_byte_identical_to_pip_freeze(
+    fixture: str, request: pytest.FixtureRequest
+) -> None:
+    env: Path = request.getfixturevalue(fixture)
+    result = envcore_cli("freeze", str(env))
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == pip("freeze", env=env).stdout
+
+
+def test_freeze_covers_editable_git_and_direct_url_forms(populated_env: Path) -> None:
+    lines = freeze_lines(read_inventory(inspect_environment(populated_env)))
+    assert any(line.startswith("-e git+https://example.invalid/team/repo.git@") for line in lines)
+    git_line = next(line for line in lines if line.startswith("-e git+"))
+    assert git_line.endswith("#egg=git_proj&subdirectory=sub/gitproj")
+    assert "# Editable install with no version control (plain-proj==0.3)" in lines
+    assert any(line.startswith("direct-pkg @ file://") for line in lines)
+    assert "Delta_Pkg.Two==3.0" in lines
+
+
+@pytest.mark.parametrize("fixture", ENVS)
+def test_check_matches_pip_check(fixture: str, request: pytest.FixtureRequest) -> None:
+    env: Path = request.getfixturevalue(fixture)
+    theirs = pip("check", env=env, check=False)
+    ours = envcore_cli("check", str(env))
+    assert ours.returncode == theirs.returncode
+    assert sorted(ours.stdout.splitlines()) == sorted(theirs.stdout.splitlines())
+
+
+def test_check_reports_missing_and_conflicting(populated_env: Path) -> None:
+    problems = check(read_inventory(inspect_environment(populated_env)))
+    as_text = {str(problem) for problem in problems}
+    assert "gamma 0.5 requires beta, which is not installed." not in as_text  # beta is there
+    assert "beta 2.0 has requirement alpha>=2.0, but you have alpha 1.0." in as_text
+    assert {p.kind for p in problems} == {"conflict"}
+
+
+def test_marker_false_for_the_env_is_not_missing(populated_env: Path) -> None:
+    # gamma requires `ancient; python_version < "3.8"`: never missing on 3.11.
+    problems = check(read_inventory(inspect_environment(populated_env)))
+    assert not any(p.dependency == "ancient" for p in problems)
+
+
+def test_list_json_cli_and_not_required(populated_env: Path) -> None:
+    result = envcore_cli("list", str(populated_env), "--json")
+    rows = json.loads(result.stdout)
+    editable = {row["name"]: row.get("editable_project_location") for row in rows}
+    assert editable["plain-proj"] is not None and editable["plain-proj"].endswith("plainproj")
+    assert editable["alpha"] is None
+    top = envcore_cli("list", str(populated_env), "--json", "--not-required")
+    top_names = {row["name"] for row in json.loads(top.stdout)}
+    theirs = {
+        row["name"]
+        for row in json.loads(
+            pip("list", "--not-required", "--format=json", env=populated_env).stdout
+        )
+    }
+    assert top_names == theirs
+    assert "alpha" not in top_names  # beta and plain-proj require it
+
+
+def test_required_by(populated_env: Path) -> None:
+    inventory = read_inventory(inspect_environment(populated_env))
+    assert inventory.required_by["alpha"] == ("beta", "plain-proj")
+    assert inventory.by_name["direct-pkg"].source == "local"
+    assert inventory.by_name["plain-proj"].source == "editable"
+    assert inventory.by_name["alpha"].source == "index"
+    assert inventory.by_name["alpha"].installer == "pip"

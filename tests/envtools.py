@@ -1,0 +1,78 @@
+"""Real environments for the tests: made with `venv`, filled offline by the real pip."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+#: pip and uv must never reach a network or the machine's own pip configuration in tests.
+ISOLATED_ENV = {
+    "PIP_CONFIG_FILE": os.devnull,
+    "PIP_NO_INPUT": "1",
+    "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+    "UV_NO_CONFIG": "1",
+    "UV_PYTHON_DOWNLOADS": "never",
+}
+
+
+def isolate_environment(environ: dict[str, str] | os._Environ[str], uv_cache: Path) -> None:
+    """Drop the developer's PIP_*/UV_* settings and set the isolated ones."""
+    for key in list(environ):
+        if key.startswith(("PIP_", "UV_")) or key in {"VIRTUAL_ENV", "PYTHONPATH"}:
+            del environ[key]
+    environ.update(ISOLATED_ENV)
+    environ["UV_CACHE_DIR"] = str(uv_cache)
+
+
+def env_python(env: Path) -> Path:
+    return env / "bin" / "python"
+
+
+def pip(
+    *args: str, env: Path | None = None, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """Run the test suite's own pip (the oracle), optionally against another environment."""
+    argv = [sys.executable, "-m", "pip"]
+    if env is not None:
+        argv += ["--python", str(env_python(env))]
+    return subprocess.run([*argv, *args], capture_output=True, text=True, check=check, timeout=300)
+
+
+def make_venv(
+    path: Path,
+    packages: Sequence[str] = (),
+    *,
+    wheelhouse: Path | None = None,
+    with_pip: bool = False,
+    system_site_packages: bool = False,
+) -> Path:
+    """Create a real venv with the stdlib `venv` and install `packages` offline."""
+    argv = [sys.executable, "-m", "venv"]
+    if not with_pip:
+        argv.append("--without-pip")
+    if system_site_packages:
+        argv.append("--system-site-packages")
+    subprocess.run([*argv, str(path)], check=True, timeout=120)
+    if packages:
+        install(path, packages, wheelhouse=wheelhouse)
+    return path
+
+
+def install(
+    env: Path, packages: Iterable[str], *, wheelhouse: Path | None = None, editable: bool = False
+) -> None:
+    args = ["install", "--no-index", "--quiet"]
+    if wheelhouse is not None:
+        args += ["--find-links", str(wheelhouse)]
+    for package in packages:
+        args += ["-e", package] if editable else [package]
+    pip(*args, env=env)
+
+
+def pip_list_json(env: Path) -> list[dict[str, str]]:
+    rows: list[dict[str, str]] = json.loads(pip("list", "--format=json", env=env).stdout)
+    return rows
