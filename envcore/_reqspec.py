@@ -1,0 +1,326 @@
+"""What one requirement line names: project, specifier, marker, extras and URL, as pip reads it.
+
+A plain `name` / `name==1.0` line takes a regex fast path; anything else (markers, extras,
+URLs, paths, wheels, editables) follows pip's rules for requirement lines, including its
+habit of resolving relative paths against the working directory (`base_dir` here).
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+import re
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from functools import lru_cache
+
+from packaging.markers import InvalidMarker, Marker
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+
+__all__ = ["LineRequirement", "interpret_editable", "interpret_line", "is_url"]
+
+_VCS_SCHEMES = frozenset(
+    {
+        *(f"bzr+{s}" for s in ("http", "https", "ssh", "sftp", "ftp", "lp", "file")),
+        *(f"git+{s}" for s in ("http", "https", "ssh", "git", "file")),
+        *(f"hg+{s}" for s in ("file", "http", "https", "ssh", "static-http")),
+        *(f"svn+{s}" for s in ("ssh", "http", "https", "svn", "file")),
+    }
+)
+_URL_SCHEMES = frozenset({"http", "https", "file", "ftp"}) | _VCS_SCHEMES
+_VCS_NAMES = ("bzr", "git", "hg", "svn")
+_ARCHIVE_EXTENSIONS = (
+    ".zip",
+    ".whl",
+    ".tar.bz2",
+    ".tbz",
+    ".tar.gz",
+    ".tgz",
+    ".tar",
+    ".tar.xz",
+    ".txz",
+    ".tlz",
+    ".tar.lz",
+    ".tar.lzma",
+)
+_EGG = re.compile(r"[#&]egg=([^&]*)")
+_PROJECT_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
+_TRAILING_EXTRAS = re.compile(r"^(.+)(\[[^\]]+\])$")
+_OPERATOR = r"(?:~=|===?|!=|<=?|>=?)"
+_VERSION = r"[A-Za-z0-9.*+!_-]+"
+_NAME = r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?"
+_SIMPLE = re.compile(
+    rf"({_NAME})[ \t]*"
+    rf"(?:\[[ \t]*({_NAME}(?:[ \t]*,[ \t]*{_NAME})*)?[ \t]*\][ \t]*)?"
+    rf"((?:{_OPERATOR}[ \t]*{_VERSION})(?:[ \t]*,[ \t]*{_OPERATOR}[ \t]*{_VERSION})*)?"
+)
+_EXTRA_SPLIT = re.compile(r"[ \t]*,[ \t]*")
+
+
+@dataclass(frozen=True, slots=True)
+class LineRequirement:
+    """The pieces of one requirement; `name` is as written (None for unnamed URLs/paths)."""
+
+    name: str | None
+    specifier: str
+    marker: str | None
+    extras: tuple[str, ...]
+    url: str | None
+
+
+def is_url(text: str) -> bool:
+    """pip's test: a scheme it knows how to fetch from (http(s), file, ftp, VCS)."""
+    if ":" not in text:
+        return False
+    return urllib.parse.urlsplit(text).scheme in _URL_SCHEMES
+
+
+def _extension(path: str) -> str:
+    """The file extension, with `.tar` kept in front of a compression suffix (`.tar.gz`)."""
+    base, ext = posixpath.splitext(path)
+    if base.lower().endswith(".tar"):
+        ext = base[-4:] + ext
+    return ext
+
+
+_ARCHIVE_SUFFIXES = frozenset(ext.rpartition(".")[2] for ext in _ARCHIVE_EXTENSIONS)
+
+
+def _is_archive(path: str) -> bool:
+    if path.rpartition(".")[2].lower() not in _ARCHIVE_SUFFIXES:  # cheap test first
+        return False
+    return _extension(path).lower() in _ARCHIVE_EXTENSIONS
+
+
+def path_to_url(path: str, base_dir: str) -> str:
+    path = os.path.normpath(os.path.join(base_dir, path))
+    return urllib.parse.urljoin("file://", urllib.request.pathname2url(path))
+
+
+def _looks_like_path(name: str) -> bool:
+    return "/" in name or os.sep in name or name.startswith(".")
+
+
+def _egg_name(url: str) -> str | None:
+    match = _EGG.search(url)
+    if match is None:
+        return None
+    if not _PROJECT_NAME.match(match.group(1)):
+        raise ValueError(f"{match.group(1)!r} is not a valid #egg= project name in {url}")
+    return match.group(1)
+
+
+def _url_path(url: str) -> str:
+    return urllib.parse.unquote(urllib.parse.urlsplit(url).path)
+
+
+def _url_ext_is_wheel(url: str) -> bool:
+    return _extension(posixpath.basename(_url_path(url).rstrip("/"))) == ".whl"
+
+
+def _extras_from_suffix(suffix: str | None) -> tuple[str, ...]:
+    if not suffix:
+        return ()
+    try:
+        return tuple(sorted(_requirement("placeholder" + suffix.lower()).extras))
+    except InvalidRequirement as exc:
+        raise _invalid(suffix, exc) from exc
+
+
+def _strip_extras(text: str) -> tuple[str, tuple[str, ...]]:
+    if not text.endswith("]"):  # the regex needs it, and this keeps it from backtracking
+        return text, ()
+    match = _TRAILING_EXTRAS.match(text)
+    if match is None:
+        return text, ()
+    return match.group(1).rstrip(), _extras_from_suffix(match.group(2))
+
+
+@lru_cache(maxsize=4096)
+def _requirement(text: str) -> Requirement:
+    return Requirement(text)
+
+
+def _installable_dir(path: str) -> bool:
+    return os.path.isfile(os.path.join(path, "pyproject.toml")) or os.path.isfile(
+        os.path.join(path, "setup.py")
+    )
+
+
+def _url_for_path(path: str, name: str) -> str | None:
+    """A file: URL when the text names a local project dir or archive, like pip does."""
+    if _looks_like_path(name) and os.path.isdir(path):
+        if _installable_dir(path):
+            return path_to_url(path, "/")
+        raise ValueError(
+            f"directory {name!r} is not installable: it has no pyproject.toml or setup.py"
+        )
+    if not _is_archive(path):
+        return None
+    if os.path.isfile(path):
+        return path_to_url(path, "/")
+    before_at = name.split("@", 1)
+    if len(before_at) >= 2 and not _looks_like_path(before_at[0]):
+        return None  # `name @ https://.../x.whl`: a PEP 508 URL requirement
+    return path_to_url(path, "/")
+
+
+def _from_requirement(
+    requirement: Requirement, marker: str | None, extras: tuple[str, ...], url: str | None
+) -> LineRequirement:
+    if marker is None and requirement.marker is not None:
+        marker = str(requirement.marker)
+    if url is None and requirement.url is not None:
+        _egg_name(requirement.url)  # pip turns the URL into a link, which checks #egg=
+    return LineRequirement(
+        name=requirement.name,
+        specifier=str(requirement.specifier),
+        marker=marker,
+        extras=extras or tuple(sorted(requirement.extras)),
+        url=url if url is not None else requirement.url,
+    )
+
+
+def _invalid(text: str, exc: Exception) -> ValueError:
+    hint = ""
+    if "=" in text and not any(op in text for op in ("~=", "==", "!=", "<=", ">=", "<", ">")):
+        hint = " (= is not a valid operator; did you mean ==?)"
+    elif os.sep in text:
+        hint = " (it looks like a path, but there is no such file or project)"
+    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return ValueError(f"invalid requirement {text!r}: {reason}{hint}")
+
+
+@lru_cache(maxsize=1024)
+def _marker_text(text: str) -> str:
+    """Normalised marker text (markers repeat a lot across a file: parse each once)."""
+    return str(Marker(text))
+
+
+@lru_cache(maxsize=4096)
+def specifier_set(text: str) -> SpecifierSet:
+    return SpecifierSet(text)
+
+
+@lru_cache(maxsize=4096)
+def _normalized_specifier(text: str) -> str:
+    return str(specifier_set(text))
+
+
+def _simple(text: str, marker: str | None) -> LineRequirement | None:
+    """The fast path for `name[extras] <specifiers>`, or None to take pip's full route."""
+    match = _SIMPLE.fullmatch(text)
+    # `===` takes everything up to a space or `;` as its version, commas included; a
+    # trailing `[...]` is read by pip as extras of a path; archives names are file paths.
+    if match is None or text.endswith("]") or ("===" in text and "," in text):
+        return None
+    if _is_archive(text):
+        return None
+    specifier_text = match.group(3)
+    try:
+        specifier = _normalized_specifier(specifier_text) if specifier_text else ""
+    except InvalidSpecifier:
+        return None  # let packaging produce the precise message
+    extras_text = match.group(2)
+    extras = tuple(sorted(set(_EXTRA_SPLIT.split(extras_text)))) if extras_text else ()
+    return LineRequirement(match.group(1), specifier, marker, extras, None)
+
+
+def interpret_line(text: str, base_dir: str) -> LineRequirement:
+    """A non-editable requirement line; raises ValueError with pip's reason when invalid."""
+    separator = "; " if is_url(text) else ";"
+    marker: str | None = None
+    if separator in text:
+        text, marker_text = text.split(separator, 1)
+        marker_text = marker_text.strip()
+        if marker_text:
+            try:
+                marker = _marker_text(marker_text)
+            except InvalidMarker as exc:
+                raise _invalid(text.strip(), exc) from exc
+    text = text.strip()
+    simple = _simple(text, marker)
+    if simple is not None:
+        return simple
+    text = text.strip()
+    url: str | None = None
+    extras: tuple[str, ...] = ()
+    if is_url(text):
+        url = text
+    else:
+        path = os.path.normpath(os.path.join(base_dir, text))
+        path, extras = _strip_extras(path)
+        url = _url_for_path(path, text)
+    requirement_text: str | None = text
+    if url is not None:
+        _egg_name(url)  # pip makes a link of the text as written, which checks #egg=
+        if "../" in url and urllib.parse.urlsplit(url).scheme == "file":
+            url = path_to_url(_url_path(url), base_dir)
+        egg = _egg_name(url)
+        if _url_ext_is_wheel(url):
+            filename = posixpath.basename(_url_path(url).rstrip("/"))
+            try:
+                wheel_name, version, _, _ = parse_wheel_filename(filename)
+            except InvalidWheelFilename as exc:
+                raise ValueError(f"invalid wheel filename {filename!r}: {exc}") from exc
+            requirement_text = f"{wheel_name}=={version}"
+        else:
+            requirement_text = egg
+    if requirement_text is None:
+        return LineRequirement(None, "", marker, extras, url)
+    try:
+        requirement = _requirement(requirement_text)
+    except InvalidRequirement as exc:
+        raise _invalid(requirement_text, exc) from exc
+    return _from_requirement(requirement, marker, extras, url)
+
+
+def interpret_editable(text: str, base_dir: str) -> LineRequirement:
+    """An `-e` value: a local project path or VCS URL, optionally `name @ url`."""
+    name: str | None = None
+    extras: tuple[str, ...] = ()
+    try:
+        direct = _requirement(text)
+    except InvalidRequirement:
+        direct = None
+    if direct is not None and direct.url:
+        url = direct.url
+        _egg_name(url)
+        name = f"{direct.name} ; {direct.marker}" if direct.marker else direct.name
+        extras = tuple(sorted(direct.extras))
+    else:
+        url = text
+        without_extras, extras = _strip_extras(url)
+        # An empty path is no directory (joining it to base_dir would make it one).
+        if without_extras and os.path.isdir(os.path.join(base_dir, without_extras)):
+            without_extras = path_to_url(without_extras, base_dir)
+        if without_extras.lower().startswith("file:"):
+            url = without_extras
+            name = _egg_name(url)
+        else:
+            extras = ()
+            for vcs_name in _VCS_NAMES:
+                if url.lower().startswith(f"{vcs_name}:"):
+                    url = f"{vcs_name}+{url}"
+                    break
+            name = _egg_name(url)
+    scheme = urllib.parse.urlsplit(url).scheme
+    if scheme not in _VCS_SCHEMES and not url.startswith("file:"):
+        raise ValueError(
+            f"{text} is not a valid editable requirement: use a path to a local project "
+            "or a VCS URL (git+https://..., hg+..., svn+..., bzr+...)"
+        )
+    if not name and not url.startswith("file:"):
+        raise ValueError(
+            f"cannot tell the project name of {text!r}: write it as `name @ URL` or add #egg=name"
+        )
+    if name is None:
+        return LineRequirement(None, "", None, extras, url)
+    try:
+        requirement = _requirement(name)
+    except InvalidRequirement as exc:
+        raise _invalid(name, exc) from exc
+    return _from_requirement(requirement, None, extras, url)

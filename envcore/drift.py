@@ -1,0 +1,445 @@
+"""Drift: how far what an environment has installed is from what its project asks for.
+
+Each requirement gets one status (see STATUSES), judged with the markers of *that*
+environment's interpreter; constraints narrow the accepted versions; installed top-level
+distributions nobody asked for are `untracked`; `pip check` findings are included.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+import urllib.parse
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.utils import NormalizedName, canonicalize_name
+
+from envcore.inspect import Distribution, Environment, Inventory
+from envcore.pipcompat import DependencyProblem, check
+from envcore.requirements import (
+    ParsedRequirements,
+    ParseIssue,
+    RequirementEntry,
+    RequirementsOptions,
+    find_requirements_source,
+    load_requirements,
+)
+
+__all__ = [
+    "DRIFT_STATUSES",
+    "STATUSES",
+    "DriftItem",
+    "DriftReport",
+    "Status",
+    "compute_drift",
+    "drift_for_environment",
+]
+
+Status = Literal[
+    "ok", "mismatch", "missing", "not-applicable", "unpinned", "source-differs", "untracked"
+]
+STATUSES: tuple[Status, ...] = (
+    "ok",
+    "mismatch",
+    "missing",
+    "not-applicable",
+    "unpinned",
+    "source-differs",
+    "untracked",
+)
+#: Statuses that make an environment "drifted" (the others are informational).
+DRIFT_STATUSES: frozenset[str] = frozenset({"mismatch", "missing", "source-differs"})
+#: Installers' own tools: present in most venvs, never worth calling untracked.
+_BOOTSTRAP = frozenset({"pip", "setuptools", "wheel", "distribute"})
+
+
+@dataclass(frozen=True)
+class DriftItem:
+    """One requirement's verdict; `message` explains it in one line."""
+
+    name: str
+    status: Status
+    required: str
+    installed_version: str | None
+    source: str
+    message: str
+    entry: RequirementEntry | None = None
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "status": self.status,
+            "required": self.required,
+            "installed_version": self.installed_version,
+            "source": self.source,
+            "message": self.message,
+        }
+
+
+@dataclass(frozen=True)
+class DriftReport:
+    """The verdict for one environment against one requirements source."""
+
+    items: tuple[DriftItem, ...]
+    untracked: tuple[str, ...]
+    problems: tuple[DependencyProblem, ...]
+    summary: Literal["in-sync", "drifted", "broken"]
+    counts: dict[str, int] = field(hash=False)
+    source: Path | None
+    parse_errors: tuple[ParseIssue, ...] = ()
+    #: Why there is nothing to compare (no requirements source found), or a broken env's reason.
+    note: str = ""
+
+    def failed(self, *, strict: bool = False) -> bool:
+        """What a CI gate should do: fail unless in sync (and, if strict, nothing untracked)."""
+        return (
+            self.summary != "in-sync"
+            or bool(self.parse_errors)
+            or self.source is None
+            or (strict and bool(self.untracked))
+        )
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "summary": self.summary,
+            "counts": dict(self.counts),
+            "source": str(self.source) if self.source else None,
+            "note": self.note,
+            "items": [item.to_json() for item in self.items],
+            "untracked": list(self.untracked),
+            "problems": [str(problem) for problem in self.problems],
+            "parse_errors": [
+                {"source": issue.source, "message": issue.message} for issue in self.parse_errors
+            ],
+        }
+
+
+@lru_cache(maxsize=8192)
+def _parsed(text: str) -> Requirement | None:
+    try:
+        return Requirement(text)
+    except InvalidRequirement:
+        return None
+
+
+def _shown(dist: Distribution) -> str:
+    """`display_version` from the cached parsed version (this runs for every item)."""
+    version = dist.parsed_version
+    return str(version) if version is not None else dist.version
+
+
+def _satisfies(specifier: SpecifierSet, dist: Distribution) -> bool:
+    version = dist.parsed_version
+    if version is None:  # only `===` can match a non-PEP 440 version
+        return specifier.contains(dist.version, prereleases=True)
+    return specifier.contains(version, prereleases=True)
+
+
+def _local_path(url: str) -> str | None:
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme != "file":
+        return None
+    return os.path.normpath(urllib.parse.unquote(parts.path))
+
+
+def _vcs_location(url: str) -> str:
+    """`git+https://host/repo.git@v1#egg=x` -> `https://host/repo.git` (for comparison)."""
+    scheme, netloc, path, _, _ = urllib.parse.urlsplit(url)
+    if "+" in scheme:
+        scheme = scheme.split("+", 1)[1]
+    if "@" in path.rsplit("/", 1)[-1]:
+        path = path.rsplit("@", 1)[0]
+    return urllib.parse.urlunsplit((scheme, netloc, path, "", ""))
+
+
+def _installed_from(dist: Distribution) -> str:
+    if dist.editable:
+        return f"editable from {dist.editable_location}"
+    if dist.direct_url is None:
+        return "from an index"
+    if dist.direct_url.vcs:
+        return f"from {dist.direct_url.vcs}+{dist.direct_url.url}"
+    return f"from {dist.direct_url.url}"
+
+
+def _source_difference(entry: RequirementEntry, dist: Distribution) -> str | None:
+    """Why the install's origin is not what the line asks for, or None when it matches."""
+    installed = f"installed {_shown(dist)} {_installed_from(dist)}"
+    if entry.editable != dist.editable:
+        wanted = f"an editable install of {entry.url}" if entry.editable else "a non-editable"
+        return f"requires {wanted} install, {installed}"
+    if entry.url is None:
+        if dist.direct_url is not None and not dist.editable:
+            return f"requires a release from an index, {installed}"
+        return None
+    if not entry.editable and dist.direct_url is None:
+        return f"requires {entry.url}, {installed}"
+    wanted_path = _local_path(entry.url)
+    if dist.editable:
+        have = os.path.normpath(dist.editable_location or "")
+        if wanted_path is not None and wanted_path != have:
+            return f"requires {entry.url}, {installed}"
+        return None
+    direct = dist.direct_url
+    if direct is None:  # editable through an .egg-link: no recorded origin to compare
+        return None
+    if direct.vcs:
+        same = _vcs_location(entry.url) == _vcs_location(direct.url)
+    elif wanted_path is not None:
+        same = wanted_path == _local_path(direct.url)
+    else:
+        same = entry.url.split("#", 1)[0] == direct.url.split("#", 1)[0]
+    return None if same else f"requires {entry.url}, {installed}"
+
+
+def _project_name_at(url: str | None) -> NormalizedName | None:
+    """The name of a local project directory (pyproject.toml, then setup.cfg)."""
+    path = _local_path(url) if url else None
+    if path is None:
+        return None
+    try:
+        data = tomllib.loads(Path(path, "pyproject.toml").read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        data = {}
+    project = data.get("project")
+    if isinstance(project, dict) and isinstance(project.get("name"), str):
+        return canonicalize_name(project["name"])
+    try:
+        for line in Path(path, "setup.cfg").read_text(encoding="utf-8").splitlines():
+            key, sep, value = line.partition("=")
+            if sep and key.strip() == "name" and value.strip():
+                return canonicalize_name(value.strip())
+    except (OSError, UnicodeDecodeError):
+        pass
+    return None
+
+
+def _match_unnamed(entry: RequirementEntry, inventory: Inventory) -> Distribution | None:
+    """An unnamed line (`-e .`, `./dist/x.tar.gz`): the install that came from there."""
+    wanted = _local_path(entry.url) if entry.url else None
+    for dist in inventory.distributions:
+        location = dist.editable_location
+        if wanted is not None and location is not None and os.path.normpath(location) == wanted:
+            return dist
+        if dist.direct_url is not None and entry.url is not None:
+            if wanted is not None and _local_path(dist.direct_url.url) == wanted:
+                return dist
+            if dist.direct_url.url == entry.url.split("#", 1)[0]:
+                return dist
+    name = _project_name_at(entry.url)
+    return inventory.by_name.get(name) if name is not None else None
+
+
+def _required_text(entry: RequirementEntry) -> str:
+    if entry.editable:
+        return f"-e {entry.url}"
+    if entry.url:
+        return entry.url
+    return entry.specifier
+
+
+def _extra_findings(
+    entry: RequirementEntry, dist: Distribution, inventory: Inventory, marker_env: dict[str, str]
+) -> tuple[list[str], list[str], set[str]]:
+    """What the requested extras need: (missing, conflicting, names they bring in)."""
+    missing: list[str] = []
+    conflicts: list[str] = []
+    names: set[str] = set()
+    for extra in entry.extras:
+        wanted_extra = canonicalize_name(extra)
+        for text in dist.requires:
+            requirement = _parsed(text)
+            if requirement is None or requirement.marker is None:
+                continue
+            if not requirement.marker.evaluate({**marker_env, "extra": wanted_extra}):
+                continue
+            if requirement.marker.evaluate({**marker_env, "extra": ""}):
+                continue  # a base dependency, pip check covers it
+            dependency = canonicalize_name(requirement.name)
+            names.add(dependency)
+            other = inventory.by_name.get(dependency)
+            if other is None:
+                missing.append(f"{dependency} (for extra {extra!r})")
+            elif not _satisfies(requirement.specifier, other):
+                conflicts.append(
+                    f"{dependency} {_shown(other)} does not match "
+                    f"{requirement.specifier} (for extra {extra!r})"
+                )
+    return missing, conflicts, names
+
+
+def _judge(
+    entry: RequirementEntry,
+    *,
+    dist: Distribution | None,
+    constraints: list[RequirementEntry],
+    inventory: Inventory,
+    marker_env: dict[str, str],
+    brought_in: set[str],
+) -> DriftItem:
+    name = entry.name or (dist.canonical_name if dist else None) or entry.url or entry.text
+    required = _required_text(entry)
+
+    installed = _shown(dist) if dist is not None else None
+
+    def item(status: Status, message: str) -> DriftItem:
+        return DriftItem(name, status, required, installed, entry.source, message, entry)
+
+    if dist is None:
+        return item("missing", f"not installed, requires {required or 'any version'}")
+    if entry.specifier and not _satisfies(entry.specifier_set, dist):
+        return item("mismatch", f"installed {installed}, requires {entry.specifier}")
+    for constraint in constraints:
+        if constraint.specifier and not _satisfies(constraint.specifier_set, dist):
+            return item(
+                "mismatch",
+                f"installed {installed}, constraint {constraint.specifier} ({constraint.source})",
+            )
+    difference = _source_difference(entry, dist)
+    if difference is not None:
+        return item("source-differs", difference)
+    if entry.extras:
+        missing, conflicts, names = _extra_findings(entry, dist, inventory, marker_env)
+        brought_in.update(names)
+        if missing:
+            return item("missing", f"installed {installed}, but missing {', '.join(missing)}")
+        if conflicts:
+            return item("mismatch", f"installed {installed}, but {'; '.join(conflicts)}")
+    if entry.is_pinned or entry.url is not None:
+        return item("ok", f"installed {installed}")
+    wanted = entry.specifier or "any version"
+    return item("unpinned", f"installed {installed}, {wanted} allowed (not pinned)")
+
+
+def compute_drift(
+    env: Environment,
+    inventory: Inventory,
+    parsed: ParsedRequirements,
+    *,
+    source: Path | None = None,
+) -> DriftReport:
+    """Compare an inventory with parsed requirements (see the module docstring)."""
+    marker_env = env.marker_environment()
+    verdicts: dict[str | None, bool] = {None: True}
+
+    def applies(entry: RequirementEntry) -> bool:
+        # Files repeat the same few markers: evaluate each once for this environment.
+        verdict = verdicts.get(entry.marker)
+        if verdict is None:
+            verdict = verdicts[entry.marker] = entry.applies_to(marker_env)
+        return verdict
+
+    constraints: dict[str, list[RequirementEntry]] = {}
+    for entry in parsed.entries:
+        if entry.constraint and entry.name is not None and applies(entry):
+            constraints.setdefault(entry.name, []).append(entry)
+    items: list[DriftItem] = []
+    named: set[str] = set()
+    brought_in: set[str] = set()
+    seen_sources: set[str] = set()
+    for entry in parsed.entries:
+        if entry.constraint or entry.source in seen_sources:
+            continue  # a file included twice yields the same lines twice
+        seen_sources.add(entry.source)
+        dist = (
+            inventory.by_name.get(entry.name)
+            if entry.name is not None
+            else _match_unnamed(entry, inventory)
+        )
+        if dist is not None:
+            named.add(dist.canonical_name)
+        elif entry.name is not None:
+            named.add(entry.name)
+        if not applies(entry):
+            items.append(
+                DriftItem(
+                    entry.name or entry.url or entry.text,
+                    "not-applicable",
+                    _required_text(entry),
+                    _shown(dist) if dist is not None else None,
+                    entry.source,
+                    f"marker is false for this environment: {entry.marker}",
+                    entry,
+                )
+            )
+            continue
+        name = entry.name or (dist.canonical_name if dist else None)
+        applicable = constraints.get(name, []) if name else []
+        items.append(
+            _judge(
+                entry,
+                dist=dist,
+                constraints=applicable,
+                inventory=inventory,
+                marker_env=marker_env,
+                brought_in=brought_in,
+            )
+        )
+    ignored = named | brought_in | _BOOTSTRAP
+    if parsed.project_name is not None:
+        ignored.add(parsed.project_name)
+    untracked = tuple(
+        sorted(d.name for d in inventory.not_required() if d.canonical_name not in ignored)
+    )
+    problems = check(inventory)
+    counts: dict[str, int] = dict.fromkeys(STATUSES, 0)
+    for drift_item in items:
+        counts[drift_item.status] += 1
+    counts["untracked"] = len(untracked)
+    summary: Literal["in-sync", "drifted", "broken"]
+    if env.broken:
+        summary = "broken"
+    elif problems or any(drift_item.status in DRIFT_STATUSES for drift_item in items):
+        summary = "drifted"
+    else:
+        summary = "in-sync"
+    return DriftReport(
+        items=tuple(items),
+        untracked=untracked,
+        problems=problems,
+        summary=summary,
+        counts=counts,
+        source=source if source is not None else (parsed.files[0] if parsed.files else None),
+        parse_errors=parsed.errors,
+        note=env.broken_reason,
+    )
+
+
+def drift_for_environment(
+    env: Environment,
+    inventory: Inventory,
+    source: Path | None = None,
+    *,
+    extras: Iterable[str] | None = None,
+    groups: Iterable[str] | None = None,
+) -> DriftReport:
+    """Drift against `source`, or the project's own requirements when None.
+
+    Without a source and without one to infer, the report says so (`source` None, `note`);
+    RequirementsError is raised only when a source exists but cannot be read.
+    """
+    if source is None and env.project is not None:
+        source = find_requirements_source(env.project)
+    if source is None:
+        where = f"in {env.project}" if env.project else "(the environment has no project dir)"
+        empty = ParsedRequirements((), (), RequirementsOptions(), ())
+        report = compute_drift(env, inventory, empty)
+        return DriftReport(
+            items=(),
+            untracked=report.untracked,
+            problems=report.problems,
+            summary=report.summary,
+            counts=report.counts,
+            source=None,
+            note=f"no requirements file or pyproject.toml found {where}",
+        )
+    # pip resolves `-e .` against where it runs: the project directory, for a project's env.
+    base_dir = env.project if env.project is not None else None
+    parsed = load_requirements(source, extras=extras, groups=groups, base_dir=base_dir)
+    return compute_drift(env, inventory, parsed, source=source)

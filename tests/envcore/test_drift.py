@@ -1,0 +1,281 @@
+"""envcore.drift and the `reqs`/`drift` commands, on real environments built offline."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from envcore.cli import main
+from envcore.drift import DriftReport, compute_drift, drift_for_environment
+from envcore.inspect import Inventory, inspect_environment, read_inventory
+from envcore.requirements import parse_pyproject, parse_requirements_file
+from tests.envcore.synthetic import dist_info, posix_venv
+from tests.envtools import install, make_venv, pip
+from tests.wheelmaker import make_project, write_wheel
+
+DRIFTED_REQUIREMENTS = """\
+alpha==1.0
+beta>=2.0
+missing-pkg==1.0
+ancient==1.0 ; python_version < "3.8"
+Delta_Pkg.Two>=1
+-e ./plainproj
+epsilon[fast]==1.0
+"""
+
+
+@pytest.fixture(scope="module")
+def wheels(tmp_path_factory: pytest.TempPathFactory, wheelhouse: Path) -> Path:
+    """The shared wheelhouse plus a package with extras, an unrequested one and a conflict."""
+    directory = tmp_path_factory.mktemp("drift-wheels")
+    for wheel in wheelhouse.iterdir():
+        shutil.copy(wheel, directory)
+    write_wheel(directory, "epsilon", "1.0", extras={"fast": ["alpha>=2.0"], "cli": ["gamma"]})
+    write_wheel(directory, "zeta", "1.0")
+    write_wheel(directory, "omega", "1.0", requires=["alpha>=5"])
+    return directory
+
+
+@pytest.fixture(scope="module")
+def drifted_env(tmp_path_factory: pytest.TempPathFactory, wheels: Path) -> Path:
+    """app/.venv: index installs, an editable project, extras, an untracked and a conflict."""
+    app = tmp_path_factory.mktemp("drift") / "app"
+    app.mkdir()
+    (app / "requirements.txt").write_text(DRIFTED_REQUIREMENTS)
+    make_project(app / "plainproj", "plain-proj", "0.3", dependencies=["alpha"])
+    make_project(app / "alphaproj", "alpha", "1.0")
+    packages = ["alpha==1.0", "beta==1.0", "Delta_Pkg.Two==3.0", "epsilon==1.0", "zeta==1.0"]
+    env = make_venv(app / ".venv", packages, wheelhouse=wheels)
+    pip("install", "--no-index", "--no-deps", "-f", str(wheels), "omega", env=env)
+    install(env, [str(app / "plainproj")], editable=True, wheelhouse=wheels)
+    return env
+
+
+@pytest.fixture(scope="module")
+def clean_env(tmp_path_factory: pytest.TempPathFactory, wheels: Path) -> Path:
+    """clean/.venv: exactly what clean/requirements.txt pins, plus one untracked package."""
+    project = tmp_path_factory.mktemp("clean") / "clean"
+    project.mkdir()
+    (project / "requirements.txt").write_text("alpha==1.0\n")
+    return make_venv(project / ".venv", ["alpha==1.0", "zeta==1.0"], wheelhouse=wheels)
+
+
+def opened(env_path: Path) -> tuple[Inventory, DriftReport]:
+    env = inspect_environment(env_path)
+    inventory = read_inventory(env)
+    return inventory, drift_for_environment(env, inventory)
+
+
+def statuses(report: DriftReport) -> dict[str, str]:
+    return {item.name: item.status for item in report.items}
+
+
+def test_each_requirement_gets_its_status(drifted_env: Path) -> None:
+    _, report = opened(drifted_env)
+    assert report.source == drifted_env.parent / "requirements.txt"
+    assert statuses(report) == {
+        "alpha": "ok",
+        "beta": "mismatch",
+        "missing-pkg": "missing",
+        "ancient": "not-applicable",
+        "delta-pkg-two": "unpinned",
+        "plain-proj": "ok",
+        "epsilon": "mismatch",
+    }
+    by_name = {item.name: item for item in report.items}
+    assert by_name["beta"].message == "installed 1.0, requires >=2.0"
+    assert by_name["beta"].installed_version == "1.0"
+    assert by_name["beta"].required == ">=2.0"
+    assert by_name["beta"].source.endswith("requirements.txt:2")
+    assert by_name["missing-pkg"].installed_version is None
+    assert 'python_version < "3.8"' in by_name["ancient"].message
+    assert "alpha 1.0 does not match >=2.0 (for extra 'fast')" in by_name["epsilon"].message
+    assert by_name["plain-proj"].required.startswith("-e file://")
+
+
+def test_summary_counts_untracked_and_pip_check(drifted_env: Path) -> None:
+    _, report = opened(drifted_env)
+    assert report.summary == "drifted"
+    assert report.counts == {
+        "ok": 2,
+        "mismatch": 2,
+        "missing": 1,
+        "not-applicable": 1,
+        "unpinned": 1,
+        "source-differs": 0,
+        "untracked": 2,
+    }
+    assert report.untracked == ("omega", "zeta")
+    pip_check = pip("check", env=drifted_env, check=False).stdout.splitlines()
+    assert [str(problem) for problem in report.problems] == pip_check
+    data = report.to_json()
+    assert json.loads(json.dumps(data)) == data
+    assert data["problems"] == ["omega 1.0 has requirement alpha>=5, but you have alpha 1.0."]
+
+
+def test_extra_with_uninstalled_dependency_is_missing(drifted_env: Path, tmp_path: Path) -> None:
+    (tmp_path / "req.txt").write_text("epsilon[cli]==1.0\n")
+    env = inspect_environment(drifted_env)
+    report = compute_drift(env, read_inventory(env), parse_requirements_file(tmp_path / "req.txt"))
+    assert statuses(report) == {"epsilon": "missing"}
+    assert "gamma (for extra 'cli')" in report.items[0].message
+
+
+def test_source_differs_both_ways(drifted_env: Path) -> None:
+    app = drifted_env.parent
+    (app / "sources.txt").write_text("plain-proj==0.3\n-e ./alphaproj\n")
+    env = inspect_environment(drifted_env)
+    parsed = parse_requirements_file(app / "sources.txt", base_dir=app)
+    report = compute_drift(env, read_inventory(env), parsed)
+    assert statuses(report) == {"plain-proj": "source-differs", "alpha": "source-differs"}
+    first, second = report.items
+    assert first.message.startswith("requires a non-editable install, installed 0.3 editable")
+    assert second.message.startswith("requires an editable install of file://")
+    assert second.message.endswith("installed 1.0 from an index")
+
+
+def test_constraints_only_constrain(drifted_env: Path, tmp_path: Path) -> None:
+    (tmp_path / "c.txt").write_text("alpha>=1.1\nzeta==9 ; python_version < '3'\nnever-installed\n")
+    (tmp_path / "req.txt").write_text("-c c.txt\nalpha\nzeta\n")
+    env = inspect_environment(drifted_env)
+    report = compute_drift(env, read_inventory(env), parse_requirements_file(tmp_path / "req.txt"))
+    assert statuses(report) == {"alpha": "mismatch", "zeta": "unpinned"}
+    assert report.items[0].message == f"installed 1.0, constraint >=1.1 ({tmp_path}/c.txt:1)"
+
+
+def test_in_sync_env_and_untracked(clean_env: Path) -> None:
+    _, report = opened(clean_env)
+    assert report.summary == "in-sync"
+    assert statuses(report) == {"alpha": "ok"}
+    assert report.untracked == ("zeta",)
+    assert not report.failed()
+    assert report.failed(strict=True)
+
+
+def test_pyproject_project_itself_is_not_untracked(clean_env: Path, tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "Zeta"\nversion = "1.0"\ndependencies = ["alpha>=1"]\n'
+    )
+    env = inspect_environment(clean_env)
+    report = compute_drift(env, read_inventory(env), parse_pyproject(tmp_path / "pyproject.toml"))
+    assert statuses(report) == {"alpha": "unpinned"}
+    assert report.untracked == ()
+    assert report.source == tmp_path / "pyproject.toml"
+
+
+def test_no_source_is_a_report_not_an_error(tmp_path: Path) -> None:
+    site = posix_venv(tmp_path / "loose")
+    dist_info(site, "alpha", "1.0")
+    env = inspect_environment(tmp_path / "loose")
+    report = drift_for_environment(env, read_inventory(env))
+    assert report.source is None
+    assert report.items == ()
+    assert report.untracked == ("alpha",)
+    assert "no requirements file" in report.note
+    assert report.failed()
+
+
+def test_broken_environment_is_broken(tmp_path: Path) -> None:
+    site = posix_venv(tmp_path / "proj" / ".venv", home="/nonexistent/python/bin")
+    dist_info(site, "alpha", "1.0")
+    (tmp_path / "proj" / "requirements.txt").write_text("alpha==1.0\n")
+    env = inspect_environment(tmp_path / "proj" / ".venv")
+    report = drift_for_environment(env, read_inventory(env))
+    assert report.summary == "broken"
+    assert statuses(report) == {"alpha": "ok"}
+    assert "no longer exists" in report.note
+    assert main(["drift", str(tmp_path / "proj" / ".venv")]) == 1
+
+
+# ---- command line ----------------------------------------------------------------------
+
+
+def test_cli_drift_exit_codes(
+    clean_env: Path, drifted_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["drift", str(clean_env)]) == 0
+    assert "in-sync (1 ok, 1 untracked)" in capsys.readouterr().out
+    assert main(["drift", str(clean_env), "--strict"]) == 1
+    assert main(["drift", str(drifted_env)]) == 1
+    out = capsys.readouterr().out
+    assert "beta" in out and "installed 1.0, requires >=2.0" in out
+    assert "pip check: omega 1.0 has requirement alpha>=5" in out
+    assert main(["drift", str(tmp_path / "nowhere")]) == 2
+    assert "envcore: error:" in capsys.readouterr().err
+    assert main(["drift", str(clean_env), "-r", str(tmp_path / "missing.txt")]) == 2
+    assert "missing.txt is not a file" in capsys.readouterr().err
+
+
+def test_cli_drift_json_and_explicit_file(
+    clean_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "other.txt").write_text("alpha>=2\nzeta\n")
+    assert main(["drift", str(clean_env), "-r", str(tmp_path / "other.txt"), "--json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["summary"] == "drifted"
+    assert [(i["name"], i["status"]) for i in data["items"]] == [
+        ("alpha", "mismatch"),
+        ("zeta", "unpinned"),
+    ]
+    assert data["source"] == str(tmp_path / "other.txt")
+    assert data["environment"] == str(clean_env)
+
+
+def test_cli_drift_without_any_source_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    posix_venv(tmp_path / "loose")
+    assert main(["drift", str(tmp_path / "loose")]) == 2
+    assert "pass -r FILE" in capsys.readouterr().err
+
+
+def test_cli_drift_counts_invalid_lines_as_failure(
+    clean_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "req.txt").write_text("alpha==1.0\nalpha=1.0\n")
+    assert main(["drift", str(clean_env), "-r", str(tmp_path / "req.txt")]) == 1
+    assert f"{tmp_path}/req.txt:2" in capsys.readouterr().err
+
+
+def test_cli_reqs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "req.txt").write_text("Foo_Bar[X]>=1 ; python_version>'3'\n-c c.txt\n")
+    (tmp_path / "c.txt").write_text("foo-bar<2 --hash=sha256:ab\n")
+    assert main(["reqs", str(tmp_path / "req.txt"), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [(e["name"], e["specifier"], e["constraint"]) for e in data["entries"]] == [
+        ("foo-bar", ">=1", False),
+        ("foo-bar", "<2", True),
+    ]
+    assert data["entries"][0]["marker"] == 'python_version > "3"'
+    assert data["entries"][0]["extras"] == ["X"]
+    assert data["entries"][1]["source"] == f"{tmp_path}/c.txt:1"
+    assert data["errors"] == []
+    assert main(["reqs", str(tmp_path / "req.txt")]) == 0
+    assert "foo-bar[X]" in capsys.readouterr().out
+    (tmp_path / "bad.txt").write_text("ok-pkg\nnot valid!\n")
+    assert main(["reqs", str(tmp_path / "bad.txt")]) == 1
+    captured = capsys.readouterr()
+    assert "ok-pkg" in captured.out and f"{tmp_path}/bad.txt:2" in captured.err
+    assert main(["reqs", str(tmp_path / "missing.txt")]) == 2
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_cli_drift_pyproject_groups_and_extras(
+    clean_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "app"\nversion = "1"\ndependencies = ["alpha==1.0"]\n'
+        '[project.optional-dependencies]\nspeed = ["zeta==1.0"]\n'
+        '[dependency-groups]\ndev = ["beta>=1"]\n'
+    )
+    pyproject = str(tmp_path / "pyproject.toml")
+    assert main(["drift", str(clean_env), "-r", pyproject, "--strict"]) == 1  # zeta untracked
+    capsys.readouterr()
+    assert main(["drift", str(clean_env), "-r", pyproject, "--strict", "--extra", "speed"]) == 0
+    assert "in-sync (2 ok)" in capsys.readouterr().out
+    assert main(["drift", str(clean_env), "-r", pyproject, "--group", "dev", "--json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert {i["name"]: i["status"] for i in data["items"]} == {"alpha": "ok", "beta": "missing"}
