@@ -1,0 +1,161 @@
+"""What every operation shares: the Log callbacks, the result type, the command session
+and the small checks each one starts with."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from envcore._installers import Backend, Commands, IndexOptions, env_has_pip
+from envcore._ops_safety import confirmed_environment
+from envcore.drift import DriftReport
+from envcore.errors import (
+    CancelledError,
+    CommandFailedError,
+    InvalidSpecError,
+    NotAnEnvironmentError,
+)
+from envcore.inspect import Environment, inspect_environment, read_inventory
+from envcore.interpreters import Interpreter
+from envcore.runner import CancelToken, CommandResult, run
+
+_PROJECT_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
+#: Default limit for one pip/uv command; a hung index must not hold an environment forever.
+DEFAULT_TIMEOUT = 1800.0
+
+
+@dataclass(frozen=True)
+class Log:
+    """Where an operation reports as it goes; every field is optional.
+
+    on_line(stream, text) for each output line, on_command(argv) before each command,
+    on_start(pgid) once each command has started (so a reaper can end it after a crash).
+    """
+
+    on_line: Callable[[str, str], None] | None = None
+    on_command: Callable[[tuple[str, ...]], None] | None = None
+    on_start: Callable[[int], None] | None = None
+    cancel: CancelToken | None = None
+    timeout: float | None = DEFAULT_TIMEOUT
+
+
+Snapshot = tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class OperationResult:
+    """What an operation did: the commands it ran and the installed set before and after."""
+
+    operation: str
+    environment: Path
+    backend: Backend
+    commands: tuple[CommandResult, ...]
+    before: Snapshot = ()
+    after: Snapshot = ()
+    drift: DriftReport | None = field(default=None, compare=False)
+    freeze_text: str = field(default="", repr=False)
+
+    @property
+    def changes(self) -> tuple[str, ...]:
+        """`+ name version`, `- name version`, `~ name old -> new`, sorted by name."""
+        before, after = dict(self.before), dict(self.after)
+        lines = []
+        for name in sorted(before.keys() | after.keys()):
+            old, new = before.get(name), after.get(name)
+            if old is None:
+                lines.append(f"+ {name} {new}")
+            elif new is None:
+                lines.append(f"- {name} {old}")
+            elif old != new:
+                lines.append(f"~ {name} {old} -> {new}")
+        return tuple(lines)
+
+
+class Session:
+    """Runs one operation's commands through the runner, recording them in order."""
+
+    def __init__(self, log: Log, cwd: Path | None = None) -> None:
+        self.log = log
+        self.cwd = cwd
+        self.commands: list[CommandResult] = []
+
+    def check_cancel(self) -> None:
+        if self.log.cancel is not None and self.log.cancel.cancelled:
+            raise CancelledError("the operation was cancelled")
+
+    def run(self, argv: Sequence[str], what: str) -> CommandResult:
+        self.check_cancel()
+        if self.log.on_command is not None:
+            self.log.on_command(tuple(argv))
+        try:
+            result = run(
+                argv,
+                cwd=self.cwd,
+                timeout=self.log.timeout,
+                on_line=self.log.on_line,
+                cancel=self.log.cancel,
+                on_start=self.log.on_start,
+            )
+        except OSError as exc:
+            raise CommandFailedError(f"{what}: cannot run {argv[0]}: {exc.strerror}") from exc
+        self.commands.append(result)
+        if result.cancelled:
+            raise CancelledError(f"{what} was cancelled; its processes were stopped")
+        if result.timed_out:
+            raise CommandFailedError(f"{what} timed out after {result.duration:.0f} s")
+        if result.returncode != 0:
+            raise CommandFailedError(
+                f"{what} failed (exit {result.returncode}): {result.tail(3) or 'no output'}"
+            )
+        return result
+
+
+def project_name(name: str) -> str:
+    if not _PROJECT_NAME.match(name):
+        raise InvalidSpecError(f"{name!r} is not a valid distribution name")
+    return name
+
+
+def snapshot(env: Environment) -> Snapshot:
+    inventory = read_inventory(env)
+    return tuple(sorted((d.canonical_name, d.display_version) for d in inventory.distributions))
+
+
+def commands_for(env: Environment, backend: Backend, index: IndexOptions | None) -> Commands:
+    return Commands(backend, env.interpreter, env_has_pip(env.site_packages), index)
+
+
+def usable(path: Path | str) -> Environment:
+    env = confirmed_environment(Path(path).absolute())
+    if env.broken:
+        raise NotAnEnvironmentError(f"{env.path} is broken ({env.broken_reason})")
+    return env
+
+
+def work_dir(env_path: Path, requirements: Path | None = None) -> Path:
+    """Where commands run. pip reads relative paths in requirements files (`-e .`) against
+    its working directory and uv reads project configuration from it: use the project of
+    the environment (as drift does), else the requirements file's directory, else the
+    environment's parent, never wherever the worker happened to start."""
+    try:
+        project = inspect_environment(env_path).project if env_path.exists() else None
+    except NotAnEnvironmentError:
+        project = None
+    if project is not None:
+        return project
+    if requirements is not None:
+        return Path(requirements).absolute().parent
+    existing = env_path.parent
+    while not existing.is_dir() and existing != existing.parent:  # create makes parents
+        existing = existing.parent
+    return existing
+
+
+def interpreter_path(interpreter: Interpreter | Path | str) -> Path:
+    path = interpreter.path if isinstance(interpreter, Interpreter) else Path(interpreter)
+    if not (path.is_file() and os.access(path, os.X_OK)):
+        raise NotAnEnvironmentError(f"interpreter {path} does not exist or is not executable")
+    return path.absolute()

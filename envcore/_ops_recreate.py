@@ -1,0 +1,210 @@
+"""Recreate an environment in place without ever losing it, and undo what a crash left."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from envcore._installers import (
+    IndexOptions,
+    InstallerChoice,
+    create_argv,
+    env_has_pip,
+    resolve_backend,
+)
+from envcore._ops_common import (
+    Log,
+    OperationResult,
+    Session,
+    commands_for,
+    interpreter_path,
+    snapshot,
+    work_dir,
+)
+from envcore._ops_safety import (
+    LOCK_NAME,
+    backup_path,
+    confirmed_environment,
+    exclusive_lock,
+    inside_roots,
+    is_trash,
+    leftovers,
+    lock_is_free,
+    original_of_backup,
+    remove_tree,
+    trash_path,
+)
+from envcore.errors import CommandFailedError, NotAnEnvironmentError
+from envcore.inspect import Inventory, inspect_environment, read_inventory
+from envcore.interpreters import Interpreter, base_interpreter
+from envcore.pipcompat import check
+
+#: The pins a recreate installs from, kept inside the backup while it runs.
+_PINS_NAME = ".envdash-recreate-requirements.txt"
+
+
+def _freeze_for_recreate(inventory: Inventory) -> str:
+    """Pins that rebuild exactly this set: editables as `-e <their directory>`, direct URLs
+    as themselves, the rest `name==version`; pip's own seed packages left to the creator."""
+    skip = {"pip"}
+    minor = inventory.environment.python_minor
+    if minor is None or tuple(int(p) for p in minor.split(".")) < (3, 12):
+        skip |= {"setuptools", "wheel", "distribute"}
+    lines = []
+    for dist in sorted(inventory.distributions, key=lambda d: d.canonical_name):
+        if dist.canonical_name in skip:
+            continue
+        if dist.editable_location is not None:
+            lines.append(f"-e {dist.editable_location}")
+        elif dist.direct_url is not None:
+            lines.append(dist.direct_url.as_requirement(dist.name))
+        elif dist.parsed_version is not None:
+            lines.append(f"{dist.name}=={dist.parsed_version}")
+        else:
+            lines.append(f"{dist.name}==={dist.version}")
+    return "".join(f"{line}\n" for line in lines)
+
+
+def _verify(env_path: Path, session: Session, before_problems: set[str]) -> None:
+    env = inspect_environment(env_path)
+    if env.broken:
+        raise CommandFailedError(f"the new environment is broken: {env.broken_reason}")
+    session.run([str(env.interpreter), "-I", "-c", "import site, sys"], "checking the interpreter")
+    problems = {str(problem) for problem in check(read_inventory(env))} - before_problems
+    if problems:
+        raise CommandFailedError(f"the new environment has problems: {sorted(problems)[0]}")
+
+
+def recreate(
+    env_path: Path | str,
+    interpreter: Interpreter | Path | str | None = None,
+    *,
+    requirements: Path | None = None,
+    installer: InstallerChoice | str = "auto",
+    index: IndexOptions | None = None,
+    roots: Sequence[Path | str] | None = None,
+    log: Log | None = None,
+) -> OperationResult:
+    """Rebuild an environment in place, with the same or another interpreter.
+
+    Freeze, move the old directory aside (the backup), build and fill the new one at the
+    same path, verify it, then drop the backup. On any failure or cancel the new directory
+    is removed and the backup renamed back, so the old environment is never lost. Without
+    `requirements` the environment's own pins are used (installed with --no-deps, an exact
+    copy); editable installs are reinstalled editable from their directories.
+    """
+    path = Path(env_path).absolute()
+    if roots is not None:
+        inside_roots(path, roots)
+    env = confirmed_environment(path)
+    if requirements is not None and not Path(requirements).is_file():
+        raise NotAnEnvironmentError(f"requirements file {requirements} does not exist")
+    base = interpreter_path(interpreter) if interpreter is not None else base_interpreter(env)
+    if base is None:
+        raise NotAnEnvironmentError(
+            f"the base interpreter of {path} is gone; choose another interpreter to recreate it"
+        )
+    backend = resolve_backend(installer)
+    session = Session(log or Log(), work_dir(path, requirements))
+    inventory = read_inventory(env)
+    before = snapshot(env)
+    before_problems = {str(problem) for problem in check(inventory)}
+    freeze_text = _freeze_for_recreate(inventory)
+    had_pip = env_has_pip(env.site_packages)
+    prompt = (env.prompt or "").strip("'\"") or None
+    if prompt == path.name:
+        prompt = None
+    session.check_cancel()
+    with exclusive_lock(path):
+        backup = backup_path(path)
+        os.rename(path, backup)
+        try:
+            session.run(
+                create_argv(
+                    backend,
+                    base,
+                    path,
+                    system_site_packages=env.include_system_site_packages,
+                    prompt=prompt,
+                    with_pip=had_pip,
+                ),
+                "creating the new environment",
+            )
+            new_env = inspect_environment(path)
+            commands = commands_for(new_env, backend, index)
+            if requirements is not None:
+                argv = commands.install(requirement_files=[Path(requirements).absolute()])
+            else:
+                pins = backup / _PINS_NAME
+                pins.write_text(freeze_text, encoding="utf-8")
+                argv = commands.install(requirement_files=[pins], no_deps=True)
+            if requirements is not None or freeze_text:
+                session.run(argv, "installing into the new environment")
+            _verify(path, session, before_problems)
+            session.check_cancel()
+        except BaseException:
+            _roll_back(path, backup)
+            raise
+        # Committed: renamed to trash while still locked, so a crash from here on makes
+        # recovery finish the deletion instead of restoring the old environment.
+        old = trash_path(path)
+        os.rename(backup, old)
+    shutil.rmtree(old, ignore_errors=True)
+    return OperationResult(
+        "recreate",
+        path,
+        backend,
+        tuple(session.commands),
+        before,
+        snapshot(inspect_environment(path)),
+        freeze_text=freeze_text,
+    )
+
+
+def _roll_back(path: Path, backup: Path) -> None:
+    if path.exists() or path.is_symlink():
+        remove_tree(path)
+    os.rename(backup, path)
+
+
+@dataclass(frozen=True)
+class RecoveryAction:
+    """One leftover found by `recover_interrupted` and what was done with it."""
+
+    path: Path
+    action: Literal["restored", "removed", "skipped"]
+    detail: str = ""
+
+
+def recover_interrupted(paths: Iterable[Path | str]) -> tuple[RecoveryAction, ...]:
+    """Undo what a crash left: restore recreate backups, finish interrupted deletions.
+
+    `paths` are environment paths or directories to search (a few levels deep). A backup
+    whose lock is still held belongs to a recreate running right now and is left alone.
+    Call it when a worker starts.
+    """
+    actions: list[RecoveryAction] = []
+    for leftover in leftovers(paths):
+        if not leftover.exists() or not lock_is_free(leftover):
+            actions.append(RecoveryAction(leftover, "skipped", "an operation is using it"))
+            continue
+        if is_trash(leftover):
+            shutil.rmtree(leftover, ignore_errors=True)
+            actions.append(RecoveryAction(leftover, "removed", "interrupted deletion finished"))
+            continue
+        original = original_of_backup(leftover)
+        if original is None:  # leftovers() only yields backups and trash
+            continue
+        try:
+            _roll_back(original, leftover)
+        except OSError as exc:
+            actions.append(RecoveryAction(leftover, "skipped", f"cannot restore: {exc}"))
+            continue
+        (original / LOCK_NAME).unlink(missing_ok=True)
+        (original / _PINS_NAME).unlink(missing_ok=True)
+        actions.append(RecoveryAction(original, "restored", f"from {leftover.name}"))
+    return tuple(actions)

@@ -1,0 +1,663 @@
+"""envcore.ops against real venvs, real pip and real uv, offline from the test wheelhouse."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from packaging.utils import canonicalize_name
+
+from envcore.errors import (
+    CancelledError,
+    CommandFailedError,
+    EnvironmentBusyError,
+    InvalidSpecError,
+    NotAnEnvironmentError,
+    PathNotAllowedError,
+    RequirementsError,
+)
+from envcore.inspect import inspect_environment, site_packages_signature
+from envcore.interpreters import base_interpreter, list_interpreters
+from envcore.ops import (
+    IndexOptions,
+    Log,
+    create,
+    delete,
+    install,
+    parse_installer,
+    parse_user_spec,
+    plan_freeze,
+    processes_using,
+    recover_interrupted,
+    recreate,
+    resolve_backend,
+    sync,
+    uninstall,
+    upgrade,
+    write_freeze,
+)
+from envcore.runner import CancelToken
+from tests.envtools import env_python, make_venv, pip, pip_list_json
+from tests.wheelmaker import make_project, write_wheel
+
+BACKENDS = ["pip", "uv"]
+BASE = base_interpreter(inspect_environment(sys.prefix))
+
+
+@pytest.fixture(scope="module")
+def index(wheelhouse: Path) -> IndexOptions:
+    return IndexOptions(no_index=True, find_links=(str(wheelhouse),))
+
+
+def _versions(env: Path) -> dict[str, str]:
+    return {row["name"]: row["version"] for row in pip_list_json(env)}
+
+
+def _freeze(env: Path) -> str:
+    return pip("freeze", "--all", env=env).stdout
+
+
+def _leftovers(directory: Path) -> list[str]:
+    return sorted(name for name in os.listdir(directory) if ".envdash-" in name)
+
+
+# --- user input ----------------------------------------------------------------------
+
+REFUSED_SPECS = [
+    "--index-url=http://evil.example/simple",
+    "-i http://evil.example/simple",
+    "-e .",
+    "--editable=/tmp/x",
+    "-r requirements.txt",
+    "./local/project",
+    "../up",
+    "/abs/path/pkg.whl",
+    "~/pkg",
+    "https://evil.example/pkg.whl",
+    "file:///tmp/pkg.whl",
+    "git+https://evil.example/repo.git",
+    "alpha @ https://evil.example/alpha.whl",
+    "alpha @ file:///tmp/alpha.whl",
+    "",
+    "alpha beta",
+    "alpha; rm -rf /",
+    "alpha==1.0 --hash=sha256:00",
+]
+
+
+@pytest.mark.parametrize("spec", REFUSED_SPECS)
+def test_parse_user_spec_refuses_anything_but_a_pep508_requirement(spec: str) -> None:
+    with pytest.raises(InvalidSpecError) as excinfo:
+        parse_user_spec(spec)
+    assert "\n" not in str(excinfo.value)
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ("alpha", "alpha"),
+        (" Delta_Pkg.Two >= 3 ", "Delta_Pkg.Two>=3"),
+        ("beta[extra]<2,>=1", "beta[extra]<2,>=1"),
+        ('gamma; python_version >= "3"', 'gamma; python_version >= "3"'),
+    ],
+)
+def test_parse_user_spec_accepts_requirements(spec: str, expected: str) -> None:
+    assert str(parse_user_spec(spec)) == expected
+
+
+@given(st.text(min_size=0, max_size=40))
+def test_parse_user_spec_never_lets_an_option_or_url_through(text: str) -> None:
+    for candidate in (f"-{text}", f"--{text}", f"https://{text}", f"x @ file:///{text}"):
+        with pytest.raises(InvalidSpecError):
+            parse_user_spec(candidate)
+    try:
+        requirement = parse_user_spec(text)
+    except InvalidSpecError:
+        return
+    assert requirement.url is None and not str(requirement).startswith("-")
+
+
+def test_direct_urls_need_the_explicit_option() -> None:
+    requirement = parse_user_spec("alpha @ file:///tmp/alpha.whl", allow_urls=True)
+    assert requirement.url == "file:///tmp/alpha.whl"
+    with pytest.raises(InvalidSpecError):  # still no options, even with URLs allowed
+        parse_user_spec("--index-url=http://x", allow_urls=True)
+
+
+def test_installer_choice_is_parsed_strictly() -> None:
+    assert parse_installer(" UV ") == "uv" and parse_installer("") == "auto"
+    with pytest.raises(InvalidSpecError):
+        parse_installer("conda")
+    assert resolve_backend("auto") == "uv"  # the project venv ships uv next to python
+    assert resolve_backend("pip") == "pip"
+
+
+# --- create, install, upgrade, uninstall ----------------------------------------------
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_create_install_upgrade_uninstall(
+    backend: str, tmp_path: Path, index: IndexOptions
+) -> None:
+    assert BASE is not None
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("alpha==1.0\n")
+    commands: list[tuple[str, ...]] = []
+    lines: list[str] = []
+    log = Log(on_command=commands.append, on_line=lambda stream, text: lines.append(text))
+    env = tmp_path / "env"
+    created = create(
+        env,
+        BASE,
+        prompt="demo",
+        requirements=requirements,
+        installer=backend,
+        index=index,
+        log=log,
+    )
+    assert created.backend == backend and created.environment == env
+    seeded = {"pip", "setuptools"} if backend == "pip" else set()  # venv seeds, uv does not
+    assert set(_versions(env)) == {"alpha", *seeded} and _versions(env)["alpha"] == "1.0"
+    assert inspect_environment(env).prompt in {"demo", "'demo'"}
+    assert [c.argv for c in created.commands] == commands
+    assert ("uv" in Path(commands[0][0]).name) == (backend == "uv")
+    assert any("alpha" in line for line in lines)
+
+    installed = install(env, ["beta==1.0"], installer=backend, index=index)
+    assert installed.changes == ("+ beta 1.0",)
+    assert installed.commands[0].argv[-2:] == ("--", "beta==1.0")
+
+    allowed = upgrade(env, "alpha", "allowed", specifier="<2", installer=backend, index=index)
+    assert allowed.changes == ("~ alpha 1.0 -> 1.1",)
+    latest = upgrade(env, "alpha", "latest", installer=backend, index=index)
+    assert latest.changes == ("~ alpha 1.1 -> 2.0",)
+    exact = upgrade(env, "alpha", "1.0", installer=backend, index=index)
+    assert exact.changes == ("~ alpha 2.0 -> 1.0",)
+    assert _versions(env)["alpha"] == "1.0"
+
+    removed = uninstall(env, ["beta"], installer=backend)
+    assert removed.changes == ("- beta 1.0",)
+    assert "beta" not in _versions(env)
+    assert not _leftovers(env) and not _leftovers(tmp_path)
+
+
+def test_pip_backend_uses_the_environments_own_pip_when_it_has_one(
+    tmp_path: Path, wheelhouse: Path, index: IndexOptions
+) -> None:
+    with_pip = make_venv(tmp_path / "with", with_pip=True)
+    without = make_venv(tmp_path / "without")
+    first = install(with_pip, ["alpha"], installer="pip", index=index)
+    second = install(without, ["alpha"], installer="pip", index=index)
+    assert first.commands[0].argv[:4] == (str(env_python(with_pip)), "-I", "-m", "pip")
+    assert second.commands[0].argv[:6] == (
+        sys.executable,
+        "-I",
+        "-m",
+        "pip",
+        "--python",
+        str(env_python(without)),
+    )
+    assert _versions(without) == {"alpha": "2.0"}
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_relative_paths_in_a_requirements_file_are_read_from_its_directory(
+    backend: str, tmp_path: Path, index: IndexOptions
+) -> None:
+    env = make_venv(tmp_path / "envs" / "one")
+    make_project(tmp_path / "work" / "proj", "rel-proj", "0.1", dependencies=["alpha"])
+    requirements = tmp_path / "work" / "requirements.txt"
+    requirements.write_text("-e ./proj\n")
+    install(env, requirements=requirements, installer=backend, index=index)
+    rows = {row["name"]: row for row in pip_list_json(env)}
+    assert rows["rel-proj"]["editable_project_location"] == str(tmp_path / "work" / "proj")
+    assert rows["alpha"]["version"] == "2.0"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_failing_install_leaves_the_environment_exactly_as_it_was(
+    backend: str, tmp_path: Path, wheelhouse: Path, index: IndexOptions
+) -> None:
+    env = make_venv(tmp_path / "env", ["alpha==1.0", "beta==1.0"], wheelhouse=wheelhouse)
+    before = _freeze(env)
+    files_before = sorted(os.listdir(inspect_environment(env).site_packages[0]))
+    with pytest.raises(CommandFailedError) as excinfo:
+        install(env, ["beta==2.0", "no-such-package-anywhere"], installer=backend, index=index)
+    assert "\n" not in str(excinfo.value)
+    assert _freeze(env) == before
+    assert sorted(os.listdir(inspect_environment(env).site_packages[0])) == files_before
+
+
+@pytest.fixture(scope="module")
+def untouched_env(tmp_path_factory: pytest.TempPathFactory, wheelhouse: Path) -> Path:
+    """Shared by the refusal tests: each one checks that it is still exactly as made."""
+    return make_venv(
+        tmp_path_factory.mktemp("refused") / "env", ["alpha==1.0"], wheelhouse=wheelhouse
+    )
+
+
+@pytest.mark.parametrize(
+    ("call", "error"),
+    [
+        (lambda env: install(env, ["--index-url=http://x/simple"]), InvalidSpecError),
+        (lambda env: install(env, ["-e", "."]), InvalidSpecError),
+        (lambda env: install(env, ["./project"]), InvalidSpecError),
+        (lambda env: install(env, ["https://x/alpha.whl"]), InvalidSpecError),
+        (lambda env: install(env, []), InvalidSpecError),
+        (lambda env: upgrade(env, "alpha", "--pre"), InvalidSpecError),
+        (lambda env: upgrade(env, "alpha", "allowed", specifier="; rm"), InvalidSpecError),
+        (lambda env: upgrade(env, "--upgrade", "latest"), InvalidSpecError),
+        (lambda env: upgrade(env, "not-installed", "latest"), InvalidSpecError),
+        (lambda env: uninstall(env, ["-y"]), InvalidSpecError),
+        (lambda env: uninstall(env, ["alpha==1.0"]), InvalidSpecError),
+        (lambda env: install(env.parent, ["alpha"]), NotAnEnvironmentError),
+    ],
+)
+def test_refused_inputs_touch_nothing(
+    call: object, error: type[Exception], untouched_env: Path
+) -> None:
+    env = inspect_environment(untouched_env)
+    signature = site_packages_signature(env)
+    installed = sorted(os.listdir(env.site_packages[0]))
+    assert callable(call)
+    with pytest.raises(error) as excinfo:
+        call(untouched_env)
+    assert "\n" not in str(excinfo.value)
+    assert site_packages_signature(inspect_environment(untouched_env)) == signature
+    assert sorted(os.listdir(env.site_packages[0])) == installed
+    assert sorted(os.listdir(untouched_env)) == ["bin", "include", "lib", "lib64", "pyvenv.cfg"]
+
+
+def test_create_refuses_an_existing_path_and_paths_outside_roots(tmp_path: Path) -> None:
+    assert BASE is not None
+    (tmp_path / "taken").mkdir()
+    with pytest.raises(PathNotAllowedError):
+        create(tmp_path / "taken", BASE)
+    with pytest.raises(PathNotAllowedError):
+        create(tmp_path / "new", BASE, roots=[tmp_path / "elsewhere"])
+    assert sorted(os.listdir(tmp_path)) == ["taken"]
+
+
+# --- interpreters --------------------------------------------------------------------
+
+
+def test_list_interpreters_finds_the_base_of_a_known_environment() -> None:
+    assert BASE is not None
+    found = list_interpreters([Path(sys.prefix)])
+    real = {os.path.realpath(i.path): i for i in found}
+    ours = real[os.path.realpath(BASE)]
+    assert ours.version == ".".join(map(str, sys.version_info[:3]))
+    assert ours.implementation == "CPython"
+    assert all(not (i.path.parent.parent / "pyvenv.cfg").exists() for i in found)
+    versions = [i.version_tuple for i in found]
+    assert versions == sorted(versions, reverse=True)
+
+
+# --- delete --------------------------------------------------------------------------
+
+
+def test_delete_removes_an_environment_inside_the_roots(tmp_path: Path) -> None:
+    env = make_venv(tmp_path / "root" / "proj" / ".venv")
+    result = delete(env, roots=[tmp_path / "root"])
+    assert not env.exists() and not result.trash.exists()
+    assert os.listdir(tmp_path / "root" / "proj") == []
+
+
+def test_delete_refuses_what_is_not_an_environment_inside_the_roots(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    env = make_venv(root / "env")
+    outside = make_venv(tmp_path / "outside")
+    (root / "link").symlink_to(env)
+    (root / "plain").mkdir()
+    (root / "plain" / "keep.txt").write_text("data")
+    (root / "nohome").mkdir()
+    (root / "nohome" / "pyvenv.cfg").write_text("version = 3.11\n")
+    (root / "link-out").symlink_to(outside)
+    cases = [
+        (outside, PathNotAllowedError),
+        (root / "link", PathNotAllowedError),
+        (root / "link-out", PathNotAllowedError),
+        (root / "plain", NotAnEnvironmentError),
+        (root / "nohome", NotAnEnvironmentError),
+        (root, PathNotAllowedError),
+        (root / "env" / ".." / ".." / "outside", PathNotAllowedError),
+    ]
+    for path, error in cases:
+        with pytest.raises(error):
+            delete(path, roots=[root])
+    assert (env / "pyvenv.cfg").is_file() and (outside / "pyvenv.cfg").is_file()
+    assert (root / "plain" / "keep.txt").read_text() == "data"
+    assert (root / "nohome" / "pyvenv.cfg").is_file()
+
+
+def test_delete_refuses_while_a_process_runs_from_the_environment(tmp_path: Path) -> None:
+    env = make_venv(tmp_path / "env")
+    sleeper = subprocess.Popen([str(env_python(env)), "-c", "import time; time.sleep(60)"])
+    try:
+        users = processes_using(env)
+        assert [user.pid for user in users] == [sleeper.pid]
+        with pytest.raises(EnvironmentBusyError, match=str(sleeper.pid)):
+            delete(env, roots=[tmp_path])
+        assert (env / "pyvenv.cfg").is_file()
+        forced = delete(env, roots=[tmp_path], force=True)
+        assert [user.pid for user in forced.forced_over] == [sleeper.pid]
+        assert not env.exists()
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+
+
+def test_processes_using_sees_a_working_directory_inside(tmp_path: Path) -> None:
+    env = make_venv(tmp_path / "env")
+    sleeper = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(60)"], cwd=env / "bin"
+    )
+    try:
+        users = processes_using(env)
+        assert [(u.pid, u.reason.split()[0]) for u in users] == [(sleeper.pid, "working")]
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+
+
+# --- recreate ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def rich_env(tmp_path: Path, wheelhouse: Path) -> Path:
+    """alpha, beta, a direct-URL wheel and an editable project."""
+    env = make_venv(tmp_path / "root" / "env", ["alpha==1.1", "beta==1.0"], wheelhouse=wheelhouse)
+    project = make_project(tmp_path / "proj", "local-proj", "0.2")
+    pip("install", "--no-index", "--no-deps", "-e", str(project), env=env)
+    direct = write_wheel(tmp_path / "direct", "direct-pkg", "0.9")
+    pip("install", "--no-index", "--no-deps", str(direct), env=env)
+    return env
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_recreate_rebuilds_the_same_set_with_editables_still_editable(
+    backend: str, rich_env: Path, index: IndexOptions
+) -> None:
+    before = pip_list_json(rich_env)
+    marker = rich_env / "lib" / "stray-file"
+    marker.write_text("only in the old tree")
+    result = recreate(rich_env, installer=backend, index=index)
+    assert pip_list_json(rich_env) == before  # editable_project_location included
+    assert not marker.exists()  # really a new tree
+    assert result.changes == ()
+    assert "-e " in result.freeze_text and "direct-pkg @ file://" in result.freeze_text
+    assert not _leftovers(rich_env.parent)
+    subprocess.run([str(env_python(rich_env)), "-c", "import alpha, beta, local_proj"], check=True)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_recreate_whose_install_fails_keeps_the_old_environment(
+    backend: str, rich_env: Path, tmp_path: Path, index: IndexOptions
+) -> None:
+    before = _freeze(rich_env)
+    cfg = (rich_env / "pyvenv.cfg").read_text()
+    requirements = tmp_path / "bad.txt"
+    requirements.write_text("alpha\nno-such-package-anywhere\n")
+    with pytest.raises(CommandFailedError):
+        recreate(rich_env, requirements=requirements, installer=backend, index=index)
+    assert _freeze(rich_env) == before
+    assert (rich_env / "pyvenv.cfg").read_text() == cfg
+    assert not _leftovers(rich_env.parent) and not _leftovers(rich_env)
+    subprocess.run([str(env_python(rich_env)), "-c", "import alpha, beta, local_proj"], check=True)
+
+
+def test_a_cancelled_recreate_puts_the_old_environment_back(
+    rich_env: Path, index: IndexOptions
+) -> None:
+    before = _freeze(rich_env)
+    token = CancelToken()
+
+    def on_command(argv: tuple[str, ...]) -> None:
+        if "install" in argv:
+            token.cancel()
+
+    with pytest.raises(CancelledError):
+        recreate(
+            rich_env, installer="uv", index=index, log=Log(cancel=token, on_command=on_command)
+        )
+    assert _freeze(rich_env) == before
+    assert not _leftovers(rich_env.parent)
+
+
+def test_recreate_with_another_interpreter_fixes_a_lost_base(
+    rich_env: Path, index: IndexOptions
+) -> None:
+    assert BASE is not None
+    cfg = rich_env / "pyvenv.cfg"
+    cfg.write_text(cfg.read_text().replace("home = ", "home = /nonexistent"))
+    assert inspect_environment(rich_env).broken
+    with pytest.raises(NotAnEnvironmentError, match="choose another interpreter"):
+        recreate(rich_env, installer="uv", index=index)
+    recreate(rich_env, BASE, installer="uv", index=index)
+    assert not inspect_environment(rich_env).broken
+    assert _versions(rich_env)["alpha"] == "1.1"
+
+
+CRASH = """
+import os, signal, sys
+from pathlib import Path
+from envcore.ops import IndexOptions, Log, recreate
+
+def on_command(argv):
+    if "install" in argv:  # the new env exists, the old one is the backup: die right here
+        os.kill(os.getpid(), signal.SIGKILL)
+
+recreate(Path(sys.argv[1]), installer="uv", index=IndexOptions(no_index=True,
+         find_links=(sys.argv[2],)), log=Log(on_command=on_command))
+"""
+
+
+def test_a_crash_mid_recreate_is_undone_by_recover_interrupted(
+    rich_env: Path, wheelhouse: Path
+) -> None:
+    before = _freeze(rich_env)
+    crashed = subprocess.run(
+        [sys.executable, "-c", CRASH, str(rich_env), str(wheelhouse)],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+    )
+    assert crashed.returncode == -9
+    leftover = _leftovers(rich_env.parent)
+    assert len(leftover) == 1 and ".envdash-backup-" in leftover[0]
+    assert _versions(rich_env) == {}  # the half-built new environment
+    actions = recover_interrupted([rich_env.parent])
+    assert [(a.path, a.action) for a in actions] == [(rich_env, "restored")]
+    assert _freeze(rich_env) == before
+    assert not _leftovers(rich_env.parent) and not _leftovers(rich_env)
+    assert recover_interrupted([rich_env]) == ()
+
+
+def test_recover_interrupted_leaves_a_running_recreate_alone_and_finishes_deletions(
+    tmp_path: Path,
+) -> None:
+    from envcore._ops_safety import exclusive_lock
+
+    running = make_venv(tmp_path / ".env.envdash-backup-20260101T000000-1")
+    trash = tmp_path / ".old.envdash-trash-20260101T000000-2"
+    (trash / "lib").mkdir(parents=True)
+    with exclusive_lock(running):
+        actions = recover_interrupted([tmp_path])
+    assert {(a.path.name, a.action) for a in actions} == {
+        (running.name, "skipped"),
+        (trash.name, "removed"),
+    }
+    assert running.exists() and not trash.exists() and not (tmp_path / "env").exists()
+
+
+# --- freeze --------------------------------------------------------------------------
+
+REQUIREMENTS = """\
+# Project requirements: keep this comment
+--index-url https://pypi.example.invalid/simple
+-r base.txt
+
+alpha>=1.0  # the core
+Beta [extra] == 0.9 ; python_version >= "3"
+not-installed>=2
+Delta_Pkg.Two==3.0
+gamma>=0.1 --hash=sha256:0000000000000000000000000000000000000000000000000000000000000000
+"""
+
+
+@pytest.fixture(scope="module")
+def frozen_env(tmp_path_factory: pytest.TempPathFactory, wheelhouse: Path) -> Path:
+    base = tmp_path_factory.mktemp("freeze")
+    return make_venv(
+        base / "env", ["alpha==1.1", "beta==1.0", "Delta_Pkg.Two", "gamma"], wheelhouse=wheelhouse
+    )
+
+
+def test_plain_freeze_writes_what_pip_freeze_prints(frozen_env: Path, tmp_path: Path) -> None:
+    target = tmp_path / "requirements.txt"
+    plan = plan_freeze(frozen_env, target)
+    assert plan.old_text is None and plan.changed
+    assert plan.new_text == pip("freeze", env=frozen_env).stdout
+    assert write_freeze(plan) is None  # nothing to back up
+    assert target.read_text() == plan.new_text
+    assert oct(target.stat().st_mode & 0o777) == "0o644"
+
+
+def test_update_freeze_changes_only_pins_and_keeps_a_backup(
+    frozen_env: Path, tmp_path: Path
+) -> None:
+    target = tmp_path / "requirements.txt"
+    target.write_text(REQUIREMENTS)
+    target.chmod(0o600)
+    (tmp_path / "base.txt").write_text("alpha==0.1\n")
+    plan = plan_freeze(frozen_env, target, "update")
+    expected = REQUIREMENTS.replace("alpha>=1.0  # the core", "alpha==1.1  # the core").replace(
+        "Beta [extra] == 0.9 ;", "Beta [extra]==1.0 ;"
+    )
+    assert plan.new_text == expected
+    assert "\n-alpha>=1.0  # the core\n" in plan.diff
+    assert "\n+alpha==1.1  # the core\n" in plan.diff
+    assert len(plan.notes) == 1 and "hashes" in plan.notes[0]
+    backup = write_freeze(plan)
+    assert backup == tmp_path / "requirements.txt.bak"
+    assert backup.read_text() == REQUIREMENTS
+    assert target.read_text() == expected
+    assert target.stat().st_mode & 0o777 == 0o600
+    assert (tmp_path / "base.txt").read_text() == "alpha==0.1\n"
+    # A second write keeps the first backup and adds a timestamped one.
+    again = plan_freeze(frozen_env, target, "plain")
+    second = write_freeze(again)
+    assert second is not None and second != backup and second.name.endswith(".bak")
+    assert backup.read_text() == REQUIREMENTS and second.read_text() == expected
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+def test_write_freeze_refuses_a_file_changed_since_the_preview(
+    frozen_env: Path, tmp_path: Path
+) -> None:
+    target = tmp_path / "requirements.txt"
+    target.write_text("alpha\n")
+    plan = plan_freeze(frozen_env, target, "update")
+    assert plan.new_text == "alpha==1.1\n"
+    target.write_text("alpha\nbeta\n")
+    with pytest.raises(RequirementsError, match="changed since the preview"):
+        write_freeze(plan)
+    assert target.read_text() == "alpha\nbeta\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["requirements.txt"]
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("alpha\n", "alpha==2.0\n"),
+        ("alpha>=1,<3\r\n", "alpha==2.0\r\n"),
+        ("  alpha [x,y]  >= 1  # why\n", "  alpha [x,y]==2.0  # why\n"),
+        ('alpha; python_version > "3" # c', 'alpha==2.0; python_version > "3" # c'),
+        ("alpha~=1.0 --config-settings=k=v", "alpha==2.0 --config-settings=k=v"),
+        ("# alpha", None),
+        ("-r other.txt", None),
+    ],
+)
+def test_pinned_line_keeps_everything_but_the_specifier(line: str, expected: str | None) -> None:
+    from envcore._ops_freeze import _pinned_line
+
+    assert _pinned_line(line, "2.0") == expected
+
+
+# --- sync ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_sync_fixes_versions_then_removes_the_untracked_tree(
+    backend: str, tmp_path: Path, wheelhouse: Path, index: IndexOptions
+) -> None:
+    env = make_venv(tmp_path / "env", ["alpha==1.0", "beta==1.0", "gamma"], wheelhouse=wheelhouse)
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("alpha==2.0\n")
+    first = sync(env, requirements, installer=backend, index=index)
+    assert first.changes == ("~ alpha 1.0 -> 2.0",)
+    assert first.drift is not None and first.drift.summary == "in-sync"
+    assert first.drift.untracked == ("gamma",)
+    second = sync(env, requirements, remove_untracked=True, installer=backend, index=index)
+    assert second.changes == ("- beta 1.0", "- gamma 0.5")
+    assert second.drift is not None and second.drift.untracked == ()
+    assert _versions(env) == {"alpha": "2.0"}
+    assert len(second.commands) == 2  # nothing to install, two rounds of removal
+
+
+def test_sync_reads_a_pyproject_and_refuses_a_missing_source(
+    tmp_path: Path, wheelhouse: Path, index: IndexOptions
+) -> None:
+    env = make_venv(tmp_path / "envs" / "app", ["alpha==2.0"], wheelhouse=wheelhouse)
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text('[project]\nname = "app"\nversion = "1"\ndependencies = ["alpha<2"]\n')
+    result = sync(env, pyproject, installer="uv", index=index)
+    assert result.changes == ("~ alpha 2.0 -> 1.1",)
+    assert result.commands[0].argv[-2:] == ("--", "alpha<2")
+    with pytest.raises(RequirementsError):
+        sync(env, installer="uv", index=index)  # no project, no source given
+    # An in-project environment syncs with its project's own requirements by default.
+    in_project = make_venv(tmp_path / ".venv", ["alpha==2.0"], wheelhouse=wheelhouse)
+    assert sync(in_project, installer="uv", index=index).changes == ("~ alpha 2.0 -> 1.1",)
+
+
+# --- the user's pip configuration --------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def simple_index(tmp_path_factory: pytest.TempPathFactory, wheelhouse: Path) -> str:
+    """A PEP 503 index on disk (file:// URL) built from the wheelhouse."""
+    root = tmp_path_factory.mktemp("index") / "simple"
+    for wheel in sorted(wheelhouse.glob("*.whl")):
+        project = root / canonicalize_name(wheel.name.split("-")[0])
+        project.mkdir(parents=True, exist_ok=True)
+        page = project / "index.html"
+        links = page.read_text() if page.exists() else ""
+        page.write_text(links + f'<a href="{wheel.as_uri()}">{wheel.name}</a>\n')
+    return root.as_uri()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("where", ["config-file", "environment"])
+def test_both_backends_honour_the_users_pip_index_configuration(
+    backend: str, where: str, tmp_path: Path, simple_index: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if where == "config-file":
+        config = tmp_path / "pip.conf"
+        config.write_text(f"[global]\nindex-url = {simple_index}\n")
+        monkeypatch.setenv("PIP_CONFIG_FILE", str(config))
+    else:
+        monkeypatch.setenv("PIP_INDEX_URL", simple_index)
+    env = make_venv(tmp_path / "env")
+    result = install(env, ["alpha==1.1"], installer=backend)  # no explicit index given
+    assert _versions(env) == {"alpha": "1.1"}
+    argv = result.commands[0].argv
+    if backend == "uv":  # uv never reads pip's configuration: envcore translated it
+        assert f"--index-url={simple_index}" in argv
+    else:  # pip reads its own configuration; nothing is added
+        assert not any(arg.startswith("--index-url") for arg in argv)
