@@ -1,0 +1,1 @@
+"""Team status: snapshots from every member's machine and one page showing who is out of step."""

@@ -1,0 +1,1 @@
+"""`envdash snapshot ...`."""

@@ -1,0 +1,1 @@
+"""Tests of the team app (snapshots API, team page, tokens)."""
