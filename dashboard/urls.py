@@ -1,7 +1,22 @@
 from __future__ import annotations
 
-from django.urls import URLPattern, URLResolver, include, path
+from django.contrib.staticfiles.views import serve as serve_static
+from django.urls import URLPattern, URLResolver, include, path, re_path
+
+from dashboard import views
 
 urlpatterns: list[URLPattern | URLResolver] = [
+    path("", views.overview, name="overview"),
+    path("login/", views.login, name="login"),
+    path("logout/", views.logout, name="logout"),
+    path("environments/", views.environments, name="environments"),
+    path("environments/<int:pk>/", views.environment_detail, name="environment"),
+    path("environments/<int:pk>/rescan/", views.rescan_environment, name="environment-rescan"),
+    path("projects/", views.projects, name="projects"),
+    path("rescan/", views.rescan, name="rescan"),
+    path("scan-status/", views.scan_status, name="scan-status"),
+    path("settings/", views.settings_page, name="settings"),
     path("", include("dashboard.team.urls")),
+    # A local tool has no front web server: serve the few static files ourselves.
+    re_path(r"^static/(?P<path>.+)$", serve_static, {"insecure": True}),
 ]

@@ -8,9 +8,10 @@ from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
+from dashboard.auth import SESSION_KEY
+
 __all__ = ["SESSION_KEY", "login_required"]
 
-SESSION_KEY = "envdash_authenticated"
 
 View = Callable[..., HttpResponse]
 

@@ -1,0 +1,99 @@
+"""`envdash serve`: migrate, queue a first scan, start the worker(s), serve with waitress.
+
+Loopback only unless --allow-remote is given: the dashboard can run pip, so exposing it
+to a network is a decision the user must make explicitly (and is warned about).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import signal
+import subprocess
+import sys
+from argparse import ArgumentParser
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from waitress.server import create_server
+
+from dashboard.auth import login_token
+from dashboard.tasks import enqueue_scan
+from dashboard.wsgi import application
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+class Command(BaseCommand):
+    help = "Start the envdash dashboard (web server and background worker)."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        parser.add_argument("--host", default=settings.HOST, help="Address to bind.")
+        parser.add_argument("--port", type=int, default=settings.PORT, help="Port (0: any).")
+        parser.add_argument(
+            "--allow-remote",
+            action="store_true",
+            help="Allow binding to a non-loopback address (anyone who can reach it and has "
+            "the token can run pip on this machine).",
+        )
+        parser.add_argument("--no-worker", action="store_true", help="Do not start workers.")
+        parser.add_argument("--no-scan", action="store_true", help="Skip the first scan.")
+        parser.add_argument("--threads", type=int, default=8, help="Web server threads.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        host: str = options["host"]
+        if not is_loopback(host):
+            if not options["allow_remote"]:
+                raise CommandError(
+                    f"refusing to bind to {host}: envdash binds to loopback only; "
+                    "pass --allow-remote (and set ENVDASH_ALLOWED_HOSTS) to expose it"
+                )
+            self.stderr.write(
+                f"WARNING: serving on {host}, reachable from the network. Anyone with the "
+                "token can run pip on this machine. Prefer an SSH tunnel."
+            )
+        if settings.DEBUG:
+            raise CommandError("ENVDASH_DEBUG is on: use `manage.py runserver` for development")
+        call_command("migrate", interactive=False, verbosity=0)
+        if not options["no_scan"]:
+            enqueue_scan()
+        workers: list[subprocess.Popen[bytes]] = []
+        if not options["no_worker"]:
+            workers = [
+                subprocess.Popen([sys.executable, "-m", "dashboard.cli", "worker"])
+                for _ in range(settings.JOB_CONCURRENCY)
+            ]
+        server = create_server(
+            application, host=host, port=options["port"], threads=options["threads"]
+        )
+        port = server.effective_port
+        shown_host = f"[{host}]" if ":" in host else host
+        token = login_token()
+        self.stdout.write(f"envdash: open http://{shown_host}:{port}/login/?token={token}")
+        self.stdout.flush()
+
+        def stop(signum: int, frame: object) -> None:
+            raise KeyboardInterrupt
+
+        signal.signal(signal.SIGTERM, stop)
+        try:
+            server.run()
+        except KeyboardInterrupt:
+            pass
+        finally:
+            server.close()
+            for worker in workers:
+                worker.terminate()
+            for worker in workers:
+                try:
+                    worker.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    worker.kill()

@@ -1,0 +1,268 @@
+"""Read-side helpers for the pages: filtering, sorting, summaries, all in a fixed number of
+queries whatever the number of environments (the tests assert the counts)."""
+
+from __future__ import annotations
+
+import math
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import PurePosixPath, PureWindowsPath
+
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Sum, Value, When
+
+from dashboard.models import DriftItem, Environment, EnvironmentStatus
+
+__all__ = [
+    "SORTS",
+    "Activation",
+    "DonutSegment",
+    "EnvironmentFilter",
+    "activation_commands",
+    "donut",
+    "needs_attention",
+    "package_rows",
+    "status_counts",
+]
+
+#: URL sort key -> ORDER BY; a leading "-" in the URL flips it.
+SORTS: dict[str, tuple[str, ...]] = {
+    "name": ("name", "path"),
+    "project": ("project__name", "name"),
+    "python": ("python_minor", "python_version", "name"),
+    "kind": ("kind", "name"),
+    "packages": ("package_count", "name"),
+    "status": ("status_rank", "-attention", "name"),
+    "size": ("size_bytes", "name"),
+    "scanned": ("last_scanned", "name"),
+}
+
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("name", "Name"),
+    ("project", "Project"),
+    ("python", "Python"),
+    ("kind", "Kind"),
+    ("packages", "Packages"),
+    ("status", "Status"),
+    ("size", "Size"),
+    ("scanned", "Last scanned"),
+)
+
+_STATUS_RANK = Case(
+    When(gone_at__isnull=False, then=Value(5)),
+    When(status=EnvironmentStatus.BROKEN, then=Value(0)),
+    When(status=EnvironmentStatus.DRIFTED, then=Value(1)),
+    When(status=EnvironmentStatus.NO_REQUIREMENTS, then=Value(3)),
+    default=Value(2),
+    output_field=IntegerField(),
+)
+
+
+@dataclass(frozen=True)
+class EnvironmentFilter:
+    """The list's state as it appears in the URL (so links and the back button work)."""
+
+    q: str = ""
+    status: str = ""
+    kind: str = ""
+    python: str = ""
+    sort: str = "status"
+    show_gone: bool = False
+
+    @classmethod
+    def from_query(cls, query: Mapping[str, str]) -> EnvironmentFilter:
+        sort = query.get("sort", "status")
+        if sort.lstrip("-") not in SORTS:
+            sort = "status"
+        status = query.get("status", "")
+        if status not in {*EnvironmentStatus.values, ""}:
+            status = ""
+        return cls(
+            q=query.get("q", "").strip()[:200],
+            status=status,
+            kind=query.get("kind", "")[:32],
+            python=query.get("python", "")[:8],
+            sort=sort,
+            show_gone=query.get("gone") == "1" or status == EnvironmentStatus.GONE,
+        )
+
+    def apply(self, queryset: QuerySet[Environment]) -> QuerySet[Environment]:
+        if self.status == EnvironmentStatus.GONE:
+            queryset = queryset.filter(gone_at__isnull=False)
+        else:
+            if not self.show_gone:
+                queryset = queryset.filter(gone_at__isnull=True)
+            if self.status:
+                queryset = queryset.filter(status=self.status)
+        if self.kind:
+            queryset = queryset.filter(kind=self.kind)
+        if self.python:
+            queryset = queryset.filter(python_minor=self.python)
+        for word in self.q.split():
+            queryset = queryset.filter(
+                Q(name__icontains=word) | Q(path__icontains=word) | Q(project__name__icontains=word)
+            )
+        order = SORTS[self.sort.lstrip("-")]
+        if self.sort.startswith("-"):
+            order = tuple(f"-{key}" if not key.startswith("-") else key[1:] for key in order)
+        return queryset.annotate(status_rank=_STATUS_RANK).order_by(*order)
+
+    def columns(self) -> list[dict[str, object]]:
+        """Header cells: the sort each links to (same key again flips it) and aria-sort."""
+        cells: list[dict[str, object]] = []
+        for key, label in COLUMNS:
+            aria = ""
+            if self.sort == key:
+                aria = "ascending"
+            elif self.sort == f"-{key}":
+                aria = "descending"
+            cells.append(
+                {
+                    "key": key,
+                    "label": label,
+                    "link": f"-{key}" if self.sort == key else key,
+                    "aria_sort": aria,
+                    "numeric": key in {"packages", "size"},
+                }
+            )
+        return cells
+
+
+def status_counts() -> dict[str, int]:
+    """Every number on the overview in one query."""
+    live = Q(gone_at__isnull=True)
+    row = Environment.objects.aggregate(
+        total=Count("pk", filter=live),
+        broken=Count("pk", filter=live & Q(status=EnvironmentStatus.BROKEN)),
+        drifted=Count("pk", filter=live & Q(status=EnvironmentStatus.DRIFTED)),
+        in_sync=Count("pk", filter=live & Q(status=EnvironmentStatus.IN_SYNC)),
+        no_requirements=Count("pk", filter=live & Q(status=EnvironmentStatus.NO_REQUIREMENTS)),
+        gone=Count("pk", filter=Q(gone_at__isnull=False)),
+        disk=Sum("size_bytes", filter=live),
+        packages=Sum("package_count", filter=live),
+    )
+    return {key: int(value or 0) for key, value in row.items()}
+
+
+def needs_attention(limit: int = 10) -> list[Environment]:
+    """Broken first, then the most drift."""
+    return list(
+        Environment.objects.filter(gone_at__isnull=True)
+        .filter(Q(status=EnvironmentStatus.BROKEN) | Q(status=EnvironmentStatus.DRIFTED))
+        .select_related("project")
+        .annotate(status_rank=_STATUS_RANK)
+        .order_by("status_rank", "-attention", "name")[:limit]
+    )
+
+
+@dataclass(frozen=True)
+class DonutSegment:
+    status: str
+    label: str
+    count: int
+    dasharray: str
+    dashoffset: str
+
+
+def donut(counts: Mapping[str, int], radius: float = 54.0) -> list[DonutSegment]:
+    """Stroke-dash segments of one SVG circle per status (no chart library, no inline JS)."""
+    circumference = 2 * math.pi * radius
+    order = (
+        (EnvironmentStatus.IN_SYNC, "in_sync"),
+        (EnvironmentStatus.DRIFTED, "drifted"),
+        (EnvironmentStatus.BROKEN, "broken"),
+        (EnvironmentStatus.NO_REQUIREMENTS, "no_requirements"),
+    )
+    total = sum(counts.get(key, 0) for _, key in order)
+    segments: list[DonutSegment] = []
+    start = 0.0
+    for status, key in order:
+        count = counts.get(key, 0)
+        if not count or not total:
+            continue
+        length = circumference * count / total
+        segments.append(
+            DonutSegment(
+                status=status.value,
+                label=str(status.label),
+                count=count,
+                dasharray=f"{length:.2f} {circumference - length:.2f}",
+                dashoffset=f"{-start:.2f}",
+            )
+        )
+        start += length
+    return segments
+
+
+@dataclass(frozen=True)
+class Activation:
+    shell: str
+    command: str
+
+
+def activation_commands(env: Environment) -> list[Activation]:
+    """How to activate the environment in each shell, quoted for that shell."""
+    if env.kind == "conda":
+        quoted = shlex.quote(env.path)
+        return [
+            Activation("conda (bash/zsh/fish)", f"conda activate {quoted}"),
+            Activation("PowerShell / cmd", f'conda activate "{env.path}"'),
+        ]
+    if env.layout == "windows":
+        scripts = PureWindowsPath(env.path) / "Scripts"
+        return [
+            Activation("PowerShell", f'& "{scripts / "Activate.ps1"}"'),
+            Activation("cmd", f'"{scripts / "activate.bat"}"'),
+            Activation("bash (Git Bash)", f"source {shlex.quote(str(scripts / 'activate'))}"),
+        ]
+    bin_dir = PurePosixPath(env.path) / "bin"
+    powershell = str(bin_dir / "Activate.ps1").replace("'", "''")
+    return [
+        Activation("bash / zsh", f"source {shlex.quote(str(bin_dir / 'activate'))}"),
+        Activation("fish", f"source {shlex.quote(str(bin_dir / 'activate.fish'))}"),
+        Activation("csh / tcsh", f"source {shlex.quote(str(bin_dir / 'activate.csh'))}"),
+        # PowerShell single quotes: a literal string, where '' is one quote.
+        Activation("PowerShell", f"& '{powershell}'"),
+    ]
+
+
+@dataclass(frozen=True)
+class PackageRow:
+    name: str
+    display_name: str
+    version: str
+    summary: str
+    required: str
+    status: str
+    detail: str
+    source: str
+    editable: bool
+    required_by: list[str]
+
+
+def package_rows(env: Environment, q: str = "") -> list[PackageRow]:
+    """Installed packages joined with their drift verdicts (two queries)."""
+    verdicts = {item.name.lower(): item for item in env.drift_items.all()}
+    rows: list[PackageRow] = []
+    needle = q.strip().lower()
+    for dist in env.distributions.all():
+        if needle and needle not in dist.name and needle not in dist.summary.lower():
+            continue
+        verdict: DriftItem | None = verdicts.get(dist.name) or verdicts.get(
+            dist.display_name.lower()
+        )
+        rows.append(
+            PackageRow(
+                name=dist.name,
+                display_name=dist.display_name,
+                version=dist.version,
+                summary=dist.summary,
+                required=verdict.required if verdict else "",
+                status=verdict.status if verdict else "",
+                detail=verdict.detail if verdict else "",
+                source=dist.source_url,
+                editable=dist.editable,
+                required_by=list(dist.required_by),
+            )
+        )
+    return rows

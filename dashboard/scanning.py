@@ -1,0 +1,371 @@
+"""Scanning: walk the scan roots with envcore and bring the database in line with the disk.
+
+A rescan must be cheap, so each environment gets a signature (site-packages directory
+mtimes plus the stat of every requirements file it was compared with); an environment
+whose signature did not change keeps its rows and only has `last_seen` bumped. Everything
+here runs on the worker (or a management command), never inside a request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from packaging.utils import canonicalize_name
+
+from dashboard.models import (
+    Activity,
+    Distribution,
+    DriftItem,
+    Environment,
+    EnvironmentStatus,
+    Project,
+    Scan,
+    ScanRoot,
+)
+from envcore.discover import default_excludes, default_roots, discover
+from envcore.drift import DRIFT_STATUSES, DriftReport, compute_drift, drift_for_environment
+from envcore.errors import EnvcoreError, NotAnEnvironmentError, PathNotAllowedError
+from envcore.inspect import (
+    Environment as EnvFacts,
+)
+from envcore.inspect import (
+    Inventory,
+    disk_usage,
+    inspect_environment,
+    read_inventory,
+    site_packages_signature,
+)
+from envcore.interpreters import base_interpreter
+from envcore.pipcompat import freeze_lines
+from envcore.requirements import find_requirements_source, load_requirements
+
+__all__ = [
+    "ScanPlan",
+    "is_inside_roots",
+    "record_environment",
+    "scan_environment",
+    "scan_plan",
+    "scan_tree",
+]
+
+logger = logging.getLogger("envdash.scan")
+
+
+@dataclass(frozen=True)
+class ScanPlan:
+    """Which roots to walk and what to leave out; defaults when the user configured none."""
+
+    roots: tuple[Path, ...]
+    excludes: tuple[str, ...]
+    configured: bool
+
+
+def scan_plan() -> ScanPlan:
+    """Roots from the settings page, else ENVDASH_SCAN_ROOTS, else envcore's defaults."""
+    chosen = [Path(p) for p in ScanRoot.objects.filter(enabled=True).values_list("path", flat=True)]
+    if not chosen:
+        chosen = [Path(p) for p in settings.SCAN_ROOTS]
+    if chosen:
+        return ScanPlan(tuple(chosen), (), True)
+    return ScanPlan(tuple(default_roots()), default_excludes(), False)
+
+
+def is_inside_roots(path: Path | str, roots: Iterable[Path] | None = None) -> bool:
+    """True when `path` (resolved) lies inside one of the scan roots (resolved)."""
+    real = os.path.realpath(path)
+    for root in roots if roots is not None else scan_plan().roots:
+        real_root = os.path.realpath(root)
+        if real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep):
+            return True
+    return False
+
+
+def _stat_part(path: str) -> str:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return f"{path}:-"
+    return f"{path}:{stat.st_mtime_ns}:{stat.st_size}"
+
+
+def _signature(facts: EnvFacts, requirement_files: Sequence[str]) -> str:
+    text = "|".join([site_packages_signature(facts), *map(_stat_part, requirement_files)])
+    return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
+
+
+def _project_for(facts: EnvFacts) -> tuple[Project | None, Path | None]:
+    if facts.project is None:
+        return None, None
+    project, _ = Project.objects.get_or_create(
+        path=str(facts.project), defaults={"name": facts.project.name}
+    )
+    if project.requirements_explicit and project.requirements_source:
+        return project, Path(project.requirements_source)
+    found = find_requirements_source(facts.project)
+    source_text = str(found) if found else ""
+    if project.requirements_source != source_text:
+        project.requirements_source = source_text
+        project.save(update_fields=["requirements_source", "updated_at"])
+    return project, found
+
+
+def _drift(
+    facts: EnvFacts, inventory: Inventory, source: Path | None
+) -> tuple[DriftReport, list[str], list[str]]:
+    """The drift report, the files it read, and errors reading them (one line each)."""
+    if source is None:
+        return drift_for_environment(facts, inventory, None), [], []
+    try:
+        parsed = load_requirements(source)
+    except EnvcoreError as exc:
+        report = drift_for_environment(facts, inventory, None)
+        return report, [str(source)], [str(exc)]
+    report = compute_drift(facts, inventory, parsed, source=source)
+    errors = [f"{issue.source}: {issue.message}" for issue in parsed.errors]
+    return report, [str(path) for path in parsed.files] or [str(source)], errors
+
+
+def _status(facts: EnvFacts, report: DriftReport, source: Path | None) -> str:
+    if facts.broken or report.summary == "broken":
+        return EnvironmentStatus.BROKEN
+    if report.summary == "drifted":
+        return EnvironmentStatus.DRIFTED
+    if source is None:
+        return EnvironmentStatus.NO_REQUIREMENTS
+    return EnvironmentStatus.IN_SYNC
+
+
+def _source_url(dist_source: str, url: str | None, editable_location: str | None) -> str:
+    if editable_location:
+        return editable_location
+    if dist_source == "index" or not url:
+        return ""
+    return url
+
+
+def _replace_rows(row: Environment, inventory: Inventory, report: DriftReport) -> None:
+    row.distributions.all().delete()
+    row.drift_items.all().delete()
+    required_by = inventory.required_by
+    Distribution.objects.bulk_create(
+        Distribution(
+            environment=row,
+            name=dist.canonical_name,
+            display_name=dist.name[:255],
+            version=dist.display_version[:128],
+            summary=dist.summary[:512],
+            installer=dist.installer[:64],
+            editable=dist.editable,
+            source_url=_source_url(
+                dist.source,
+                dist.direct_url.url if dist.direct_url else None,
+                dist.editable_location,
+            )[:4096],
+            required_by=list(required_by.get(dist.canonical_name, ())),
+        )
+        for dist in {d.canonical_name: d for d in inventory.distributions}.values()
+    )
+    items = [
+        DriftItem(
+            environment=row,
+            name=item.name[:255],
+            status=item.status,
+            required=item.required[:1024],
+            installed=(item.installed_version or "")[:128],
+            detail=item.message[:1024],
+            origin=item.source[:1024],
+            position=position,
+        )
+        for position, item in enumerate(report.items)
+    ]
+    offset = len(items)
+    items += [
+        DriftItem(
+            environment=row,
+            name=name[:255],
+            status="untracked",
+            installed=(
+                inventory.by_name[key].display_version
+                if (key := canonicalize_name(name)) in inventory.by_name
+                else ""
+            )[:128],
+            detail="installed, but no requirement names it and nothing requires it",
+            position=offset + index,
+        )
+        for index, name in enumerate(report.untracked)
+    ]
+    DriftItem.objects.bulk_create(items)
+
+
+def record_environment(
+    path: Path | str, *, now: datetime, existing: Environment | None, force: bool
+) -> tuple[Environment, bool]:
+    """Inspect one environment and store what was found; returns (row, changed).
+
+    Raises NotAnEnvironmentError when the directory is no longer an environment.
+    """
+    facts = inspect_environment(path)
+    project, source = _project_for(facts)
+    previous_files = list(existing.requirement_files) if existing is not None else []
+    if existing is not None and not force and existing.gone_at is None:
+        same_source = existing.requirements_source == (str(source) if source else "")
+        if same_source and existing.signature == _signature(facts, previous_files):
+            return existing, False
+    inventory = read_inventory(facts)
+    report, files, read_errors = _drift(facts, inventory, source)
+    status = _status(facts, report, source)
+    base = base_interpreter(facts)
+    values = {
+        "name": facts.name[:512],
+        "kind": facts.kind,
+        "layout": facts.layout,
+        "python_version": facts.python_version or "",
+        "python_minor": facts.python_minor or "",
+        "interpreter": str(facts.interpreter),
+        "base_interpreter": str(base) if base else "",
+        "prompt": (facts.prompt or "")[:255],
+        "system_site_packages": facts.include_system_site_packages,
+        "health": "broken" if facts.broken else "ok",
+        "broken_reason": facts.broken_reason,
+        "project": project,
+        "requirements_source": str(source) if source else "",
+        "requirement_files": files,
+        "status": status,
+        "drift_counts": {key: value for key, value in report.counts.items() if value},
+        "drift_total": len(report.items),
+        "attention": sum(report.counts.get(key, 0) for key in DRIFT_STATUSES)
+        + len(report.problems),
+        "problems": [str(problem) for problem in report.problems],
+        "requirement_errors": read_errors,
+        "package_count": len(inventory.by_name),
+        "size_bytes": disk_usage(facts.path),
+        "signature": _signature(facts, files),
+        "freeze_text": "\n".join(freeze_lines(inventory)),
+        "last_seen": now,
+        "last_scanned": now,
+        "gone_at": None,
+    }
+    with transaction.atomic():
+        if existing is None:
+            row = Environment.objects.create(
+                path=str(facts.path), first_seen=now, last_changed=now, **values
+            )
+            Activity.objects.create(
+                at=now, kind="found", message=f"Found {row.name} ({row.kind})", environment=row
+            )
+        else:
+            row = existing
+            old_status, was_gone = row.status, row.gone_at is not None
+            for key, value in values.items():
+                setattr(row, key, value)
+            row.last_changed = now
+            row.save()
+            if was_gone:
+                Activity.objects.create(
+                    at=now, kind="back", message=f"{row.name} is back", environment=row
+                )
+            elif old_status != status:
+                Activity.objects.create(
+                    at=now,
+                    kind="status",
+                    message=f"{row.name} is now {row.status_label.lower()}",
+                    environment=row,
+                )
+        _replace_rows(row, inventory, report)
+    return row, True
+
+
+def _mark_gone(rows: Iterable[Environment], now: datetime) -> int:
+    count = 0
+    for row in rows:
+        row.gone_at = now
+        row.save(update_fields=["gone_at"])
+        Activity.objects.create(
+            at=now, kind="gone", message=f"{row.name} vanished from disk", environment=row
+        )
+        count += 1
+    return count
+
+
+def scan_tree(*, force: bool = False) -> Scan:
+    """Walk every scan root; update, add and mark gone; return the finished Scan row."""
+    plan = scan_plan()
+    started = time.perf_counter()
+    now = timezone.now()
+    scan = Scan.objects.create(started_at=now, roots=[str(root) for root in plan.roots])
+    try:
+        found = discover(plan.roots, exclude=plan.excludes)
+        scan.warnings = list(found.warnings)[:200]
+        known = {row.path: row for row in Environment.objects.all()}
+        seen: set[str] = set()
+        unchanged: list[int] = []
+        for env_path in found.environments:
+            existing = known.get(str(env_path))
+            try:
+                row, changed = record_environment(env_path, now=now, existing=existing, force=force)
+            except NotAnEnvironmentError:
+                continue
+            except (EnvcoreError, OSError) as exc:
+                scan.warnings.append(f"{env_path}: {exc}")
+                logger.warning("scan: %s: %s", env_path, exc)
+                continue
+            seen.add(row.path)
+            if changed:
+                scan.changed += 1
+            else:
+                unchanged.append(row.pk)
+        Environment.objects.filter(pk__in=unchanged).update(last_seen=now)
+        vanished = [
+            row
+            for path, row in known.items()
+            if path not in seen and row.gone_at is None and is_inside_roots(path, plan.roots)
+        ]
+        scan.gone = _mark_gone(vanished, now)
+        scan.found = len(seen)
+        scan.unchanged = len(unchanged)
+        scan.state = Scan.State.DONE
+    except Exception as exc:  # the worker must record *why* a scan failed, then go on
+        logger.exception("scan failed")
+        scan.state = Scan.State.FAILED
+        scan.error = f"{type(exc).__name__}: {exc}"[:2000]
+    scan.finished_at = timezone.now()
+    scan.duration_ms = int((time.perf_counter() - started) * 1000)
+    scan.save()
+    return scan
+
+
+def scan_environment(path: Path | str, *, force: bool = True) -> Scan:
+    """Rescan one environment (after a job, or the Rescan button on its page)."""
+    started = time.perf_counter()
+    now = timezone.now()
+    path_text = str(path)
+    scan = Scan.objects.create(started_at=now, target=path_text, roots=[path_text])
+    existing = Environment.objects.filter(path=path_text).first()
+    try:
+        if not is_inside_roots(path_text) and existing is None:
+            raise PathNotAllowedError(f"{path_text} is outside the scan roots")
+        try:
+            _, changed = record_environment(path_text, now=now, existing=existing, force=force)
+            scan.found, scan.changed = 1, int(changed)
+            scan.unchanged = 1 - scan.changed
+        except NotAnEnvironmentError:
+            if existing is not None and existing.gone_at is None:
+                scan.gone = _mark_gone([existing], now)
+        scan.state = Scan.State.DONE
+    except (EnvcoreError, OSError) as exc:
+        scan.state = Scan.State.FAILED
+        scan.error = str(exc)[:2000]
+    scan.finished_at = timezone.now()
+    scan.duration_ms = int((time.perf_counter() - started) * 1000)
+    scan.save()
+    return scan

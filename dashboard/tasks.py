@@ -1,0 +1,63 @@
+"""Background work of the local dashboard: scans. Jobs live in dashboard.jobs.
+
+Scans go to this machine's queue (see `machine_queue`) so that, with several workers
+sharing one PostgreSQL database, a scan runs on the machine whose disk it describes.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Q
+from django.utils import timezone
+from django_tasks import TaskResultStatus, task
+from django_tasks_db.models import DBTaskResult
+
+from dashboard.scanning import scan_environment, scan_tree
+from dashboard.team.tasks import schedule_push
+
+__all__ = ["enqueue_scan", "fail_abandoned_scans", "machine_queue", "scan", "scan_pending"]
+
+
+def machine_queue() -> str:
+    """The queue name of this machine's work: "machine-" plus a sanitised host name."""
+    cleaned = re.sub(r"[^A-Za-z0-9_.-]", "-", str(settings.MACHINE_NAME))[:80]
+    return f"machine-{cleaned or 'local'}"
+
+
+@task()
+def scan(path: str = "", force: bool = False) -> dict[str, object]:
+    """Scan the whole tree (or one environment); push the team snapshot after a full scan."""
+    result = scan_environment(path, force=True) if path else scan_tree(force=force)
+    if not path and result.state == result.State.DONE:
+        schedule_push()
+    return {"scan": result.pk, "state": result.state, "changed": result.changed}
+
+
+def enqueue_scan(*, path: str = "", force: bool = False) -> None:
+    scan.using(queue_name=machine_queue()).enqueue(path=path, force=force)
+
+
+#: A scan that has been RUNNING this long belongs to a worker that died.
+SCAN_DEADLINE = timedelta(minutes=30)
+
+
+def scan_pending() -> bool:
+    """True while a scan task is queued or running (one query, for the status poll)."""
+    recent = timezone.now() - SCAN_DEADLINE
+    return DBTaskResult.objects.filter(
+        Q(status=TaskResultStatus.READY)
+        | Q(status=TaskResultStatus.RUNNING, started_at__gte=recent),
+        task_path=scan.module_path,
+    ).exists()
+
+
+def fail_abandoned_scans() -> int:
+    """Scans left RUNNING by a killed worker never finish; record them as failed."""
+    return DBTaskResult.objects.filter(
+        task_path=scan.module_path,
+        status=TaskResultStatus.RUNNING,
+        started_at__lt=timezone.now() - SCAN_DEADLINE,
+    ).update(status=TaskResultStatus.FAILED, finished_at=timezone.now())

@@ -1,0 +1,242 @@
+"""The dashboard's pages. Thin: read the query, ask `queries`/`scanning`/tasks, render.
+
+Nothing here walks the disk or starts a process; rescans are queued for the worker.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db import connection
+from django.db.models import Prefetch
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRefresh
+
+from dashboard import tasks
+from dashboard.auth import SESSION_KEY, token_matches
+from dashboard.models import Activity, Environment, Project, Scan, ScanRoot
+from dashboard.queries import (
+    EnvironmentFilter,
+    activation_commands,
+    donut,
+    needs_attention,
+    package_rows,
+    status_counts,
+)
+from dashboard.scanning import scan_plan
+
+__all__ = [
+    "environment_detail",
+    "environments",
+    "login",
+    "logout",
+    "overview",
+    "projects",
+    "rescan",
+    "rescan_environment",
+    "scan_status",
+    "settings_page",
+]
+
+PAGE_SIZE = 100
+DETAIL_TABS = ("packages", "drift", "problems", "freeze", "activate")
+
+
+def _is_htmx(request: HttpRequest) -> bool:
+    return bool(getattr(request, "htmx", False))
+
+
+@require_http_methods(["GET", "POST"])
+def login(request: HttpRequest) -> HttpResponse:
+    """`/login/?token=...` (the printed URL) or the form: a valid token opens a session."""
+    next_url = request.POST.get("next") or request.GET.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = "/"
+    token = request.POST.get("token") or request.GET.get("token") or ""
+    error = ""
+    if token:
+        if token_matches(token.strip()):
+            request.session.cycle_key()
+            request.session[SESSION_KEY] = True
+            return HttpResponseRedirect(next_url)
+        error = "That token is not valid. Use the URL envdash serve printed."
+    status = 403 if error else 200
+    return render(
+        request, "dashboard/login.html", {"next": next_url, "error": error}, status=status
+    )
+
+
+@require_POST
+def logout(request: HttpRequest) -> HttpResponse:
+    request.session.flush()
+    return redirect("login")
+
+
+def _last_scan() -> Scan | None:
+    return Scan.objects.filter(target="").order_by("-started_at").first()
+
+
+@require_GET
+def overview(request: HttpRequest) -> HttpResponse:
+    counts = status_counts()
+    context = {
+        "counts": counts,
+        "segments": donut(counts),
+        "attention": needs_attention(),
+        "activity": list(Activity.objects.select_related("environment")[:12]),
+        "last_scan": _last_scan(),
+    }
+    return render(request, "dashboard/overview.html", context)
+
+
+@require_GET
+def environments(request: HttpRequest) -> HttpResponse:
+    state = EnvironmentFilter.from_query(request.GET)
+    queryset = state.apply(Environment.objects.select_related("project"))
+    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "state": state,
+        "columns": state.columns(),
+        "page": page,
+        "kinds": list(
+            Environment.objects.order_by("kind").values_list("kind", flat=True).distinct()
+        ),
+        "pythons": list(
+            Environment.objects.exclude(python_minor="")
+            .order_by("python_minor")
+            .values_list("python_minor", flat=True)
+            .distinct()
+        ),
+        "statuses": [
+            ("broken", "Broken"),
+            ("drifted", "Drifted"),
+            ("in-sync", "In sync"),
+            ("no-requirements", "No requirements"),
+            ("gone", "Gone"),
+        ],
+    }
+    if _is_htmx(request) and request.headers.get("HX-Target") == "env-table":
+        return render(request, "dashboard/environments.html#env-table", context)
+    return render(request, "dashboard/environments.html", context)
+
+
+@require_GET
+def environment_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    env = get_object_or_404(Environment.objects.select_related("project"), pk=pk)
+    tab = request.GET.get("tab", "packages")
+    if tab not in DETAIL_TABS:
+        tab = "packages"
+    q = request.GET.get("q", "")[:100]
+    context = {
+        "env": env,
+        "tab": tab,
+        "tabs": DETAIL_TABS,
+        "q": q,
+        "rows": package_rows(env, q) if tab == "packages" else [],
+        "drift": list(env.drift_items.all()) if tab == "drift" else [],
+        "activation": activation_commands(env),
+        "siblings": list(
+            Environment.objects.filter(project=env.project, gone_at__isnull=True)
+            .exclude(pk=env.pk)
+            .only("pk", "name", "status")[:20]
+        )
+        if env.project_id
+        else [],
+        "activity": list(Activity.objects.filter(environment=env)[:10]),
+    }
+    if _is_htmx(request) and request.headers.get("HX-Target") == "packages":
+        return render(request, "dashboard/environment.html#packages", context)
+    return render(request, "dashboard/environment.html", context)
+
+
+@require_GET
+def projects(request: HttpRequest) -> HttpResponse:
+    live = Environment.objects.filter(gone_at__isnull=True).order_by("name")
+    items = Project.objects.prefetch_related(Prefetch("environments", queryset=live))
+    page = Paginator(items, 50).get_page(request.GET.get("page"))
+    return render(request, "dashboard/projects.html", {"page": page})
+
+
+@require_POST
+def rescan(request: HttpRequest) -> HttpResponse:
+    force = request.POST.get("force") == "1"
+    tasks.enqueue_scan(force=force)
+    if _is_htmx(request):
+        return render(request, "dashboard/_scan_status.html", {"scan": None, "queued": True})
+    messages.success(request, "Rescan queued; the pages update when it finishes.")
+    return redirect(request.POST.get("back") or "overview")
+
+
+@require_POST
+def rescan_environment(request: HttpRequest, pk: int) -> HttpResponse:
+    env = get_object_or_404(Environment, pk=pk)
+    tasks.enqueue_scan(path=env.path, force=True)
+    messages.success(request, f"Rescan of {env.name} queued.")
+    if _is_htmx(request):
+        return HttpResponseClientRefresh()
+    return redirect("environment", pk=env.pk)
+
+
+@require_GET
+def scan_status(request: HttpRequest) -> HttpResponse:
+    """Polled by the rescan button; tells the page to refresh once the scan it waits on ends."""
+    scan = _last_scan()
+    running = tasks.scan_pending()
+    after = request.GET.get("after", "")
+    if not running and after.isdigit() and scan is not None and scan.pk > int(after):
+        return HttpResponseClientRefresh()
+    return render(
+        request,
+        "dashboard/_scan_status.html",
+        {"scan": scan, "queued": running, "after": after},
+        status=200,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def settings_page(request: HttpRequest) -> HttpResponse:
+    error = ""
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action == "add":
+            raw = request.POST.get("path", "").strip()
+            path = Path(raw).expanduser()
+            if not raw or not path.is_absolute():
+                error = "Give an absolute directory path."
+            elif not path.is_dir():
+                error = f"{path} is not a directory on this machine."
+            elif ScanRoot.objects.filter(path=str(path)).exists():
+                error = f"{path} is already a scan root."
+            else:
+                ScanRoot.objects.create(path=str(path))
+                messages.success(request, f"Added {path}. Rescan to pick up its environments.")
+                return redirect("settings")
+        elif action in {"remove", "toggle"}:
+            root = get_object_or_404(ScanRoot, pk=request.POST.get("root", "0") or 0)
+            if action == "remove":
+                root.delete()
+                messages.success(request, f"Removed {root.path}.")
+            else:
+                root.enabled = not root.enabled
+                root.save(update_fields=["enabled"])
+            return redirect("settings")
+        else:
+            error = "Unknown action."
+    plan = scan_plan()
+    context = {
+        "roots": list(ScanRoot.objects.all()),
+        "plan": plan,
+        "error": error,
+        "data_dir": settings.DATA_DIR,
+        "database": connection.vendor,
+        "machine": settings.MACHINE_NAME,
+        "installer": settings.INSTALLER,
+        "team_url": settings.TEAM_URL,
+    }
+    return render(request, "dashboard/settings.html", context, status=400 if error else 200)
