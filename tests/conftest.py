@@ -6,8 +6,10 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
+from django.conf import settings
 
 from tests.envtools import isolate_environment
 from tests.wheelmaker import write_wheel
@@ -42,3 +44,14 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
         for version, requires in releases:
             write_wheel(directory, name, version, requires=requires, summary=f"The {name} package")
     return directory
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A file SQLite test database: live-server tests write from several threads at once,
+    and SQLite's shared in-memory database answers "table is locked" instead of waiting."""
+    database = settings.DATABASES["default"]
+    if str(database["ENGINE"]).endswith("sqlite3"):
+        path = tmp_path_factory.mktemp("test-db") / "test.sqlite3"
+        current = cast(dict[str, Any], database.get("TEST") or {})
+        database["TEST"] = {**current, "NAME": str(path)}

@@ -3,26 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, cast
 
 import pytest
-from django.conf import settings
 from django.test import Client
 
 from dashboard.team.ingest import issue_token
 from dashboard.team.models import Member
 from tests.dashboard.team.factories import log_in
-
-
-@pytest.fixture(scope="session")
-def django_db_modify_db_settings(tmp_path_factory: pytest.TempPathFactory) -> None:
-    """A file SQLite test database: the live-server tests write from several threads at once,
-    and SQLite's shared in-memory database answers "table is locked" instead of waiting."""
-    database = settings.DATABASES["default"]
-    if str(database["ENGINE"]).endswith("sqlite3"):
-        path = tmp_path_factory.mktemp("team-db") / "test.sqlite3"
-        current = cast(dict[str, Any], database.get("TEST") or {})
-        database["TEST"] = {**current, "NAME": str(path)}
 
 
 @pytest.fixture

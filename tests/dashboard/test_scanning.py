@@ -1,0 +1,129 @@
+"""Scanning real environments into the database: statuses, skip-if-unchanged, gone and back."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from pytest_django.fixtures import Settings as SettingsWrapper
+
+from dashboard.models import Activity, Distribution, DriftItem, Environment, Project, ScanRoot
+from dashboard.scanning import is_inside_roots, scan_environment, scan_plan, scan_tree
+from tests.dashboard.conftest import Tree, row
+from tests.envtools import install, make_venv
+
+
+def test_first_scan_records_every_environment_with_its_status(scanned: Tree) -> None:
+    assert row(scanned.drifted).status == "drifted"
+    assert row(scanned.in_sync).status == "in-sync"
+    assert row(scanned.loose).status == "no-requirements"
+    broken = row(scanned.broken)
+    assert broken.status == "broken"
+    assert "no longer exists" in broken.broken_reason
+
+
+def test_drift_items_and_distributions_are_stored(scanned: Tree) -> None:
+    env = row(scanned.drifted)
+    verdicts = {item.name: item.status for item in DriftItem.objects.filter(environment=env)}
+    assert verdicts["alpha"] == "mismatch"
+    assert verdicts["beta"] == "missing"
+    assert verdicts["Delta_Pkg.Two"] == "untracked"
+    assert env.drift_counts == {"mismatch": 1, "missing": 1, "untracked": 1}
+    assert env.attention == 2
+    names = set(Distribution.objects.filter(environment=env).values_list("name", flat=True))
+    assert {"alpha", "delta-pkg-two"} <= names
+    assert env.package_count == len(names)
+    assert "alpha==1.1" in env.freeze_text
+    assert env.size_bytes > 0
+
+
+def test_projects_group_their_environments(scanned: Tree) -> None:
+    project = Project.objects.get(path=str(scanned.drifted.parent))
+    assert project.name == "proj-a"
+    assert project.requirements_source.endswith("proj-a/requirements.txt")
+    assert list(project.environments.values_list("path", flat=True)) == [str(scanned.drifted)]
+
+
+def test_rescan_of_an_unchanged_tree_skips_every_environment(scanned: Tree) -> None:
+    before = {env.pk: env.last_scanned for env in Environment.objects.all()}
+    again = scan_tree()
+    assert (again.found, again.changed, again.unchanged) == (4, 0, 4)
+    after = {env.pk: env.last_scanned for env in Environment.objects.all()}
+    assert after == before  # not re-inspected...
+    assert all(env.last_seen == again.started_at for env in Environment.objects.all())  # ...seen
+
+
+def test_rescan_notices_an_install_and_a_requirements_edit(
+    db: None, settings: SettingsWrapper, tmp_path: Path, wheelhouse: Path
+) -> None:
+    settings.SCAN_ROOTS = [tmp_path]
+    env = make_venv(tmp_path / "proj" / ".venv")
+    (tmp_path / "proj" / "requirements.txt").write_text("alpha==1.0\n")
+    scan_environment(env)
+    assert row(env).status == "drifted"
+    install(env, ["alpha==1.0"], wheelhouse=wheelhouse)
+    result = scan_environment(env, force=False)
+    assert result.changed == 1
+    assert row(env).status == "in-sync"
+    (tmp_path / "proj" / "requirements.txt").write_text("alpha==2.0\n")
+    assert scan_environment(env, force=False).changed == 1
+    assert row(env).status == "drifted"
+
+
+def test_a_vanished_environment_is_marked_gone_then_back(
+    db: None, settings: SettingsWrapper, tmp_path: Path
+) -> None:
+    settings.SCAN_ROOTS = [tmp_path]
+    env = make_venv(tmp_path / "temp-env")
+    scan_tree()
+    aside = tmp_path.parent / f"{tmp_path.name}-aside"
+    shutil.move(env, aside)
+    try:
+        gone = scan_tree()
+        assert gone.gone == 1
+        assert row(env).gone_at is not None  # kept, not deleted
+    finally:
+        shutil.move(aside, env)
+    scan_tree()
+    assert row(env).gone_at is None
+    kinds = list(Activity.objects.filter(environment=row(env)).values_list("kind", flat=True))
+    assert kinds == ["back", "gone", "found"]
+
+
+def test_scan_roots_from_the_settings_page_win_over_the_variable(
+    db: None, settings: SettingsWrapper, tmp_path: Path
+) -> None:
+    settings.SCAN_ROOTS = [tmp_path / "from-env"]
+    assert scan_plan().roots == (tmp_path / "from-env",)
+    ScanRoot.objects.create(path=str(tmp_path / "chosen"))
+    assert scan_plan().roots == (tmp_path / "chosen",)
+
+
+def test_paths_outside_the_roots_are_refused(
+    db: None, settings: SettingsWrapper, tmp_path: Path
+) -> None:
+    settings.SCAN_ROOTS = [tmp_path / "root"]
+    (tmp_path / "root").mkdir()
+    (tmp_path / "root-sibling").mkdir()
+    assert is_inside_roots(tmp_path / "root" / "x")
+    assert not is_inside_roots(tmp_path / "root-sibling")
+    assert not is_inside_roots(tmp_path / "root" / ".." / "root-sibling")
+    (tmp_path / "root" / "link").symlink_to(tmp_path / "root-sibling")
+    assert not is_inside_roots(tmp_path / "root" / "link")
+    scan = scan_environment(tmp_path / "root-sibling")
+    assert scan.state == "failed"
+    assert "outside the scan roots" in scan.error
+
+
+@pytest.mark.parametrize("content", [b"\xff\xfe garbage", b"alpha===\n-r missing.txt\n"])
+def test_a_bad_requirements_file_is_reported_not_fatal(
+    db: None, settings: SettingsWrapper, tmp_path: Path, content: bytes
+) -> None:
+    settings.SCAN_ROOTS = [tmp_path]
+    env = make_venv(tmp_path / "proj" / ".venv")
+    (tmp_path / "proj" / "requirements.txt").write_bytes(content)
+    scan = scan_tree()
+    assert scan.state == "done"
+    assert row(env).requirement_errors
+    assert all("\n" not in error for error in row(env).requirement_errors)

@@ -1,0 +1,151 @@
+"""The dashboard runs pip: it must be locked from the first page (see issue 4, Security)."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from django.urls import reverse
+from django_tasks_db.models import DBTaskResult
+from pytest_django.fixtures import Settings as SettingsWrapper
+
+from dashboard.auth import SESSION_KEY, login_token
+from tests.dashboard.conftest import HOSTILE_SUMMARY, Tree, log_in, row
+
+PAGES = ["/", "/environments/", "/projects/", "/settings/", "/team/", "/scan-status/"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", [*PAGES, "/login/", "/api/snapshots", "/static/css/envdash.css"])
+def test_a_foreign_host_header_gets_400_everywhere(user: Client, url: str) -> None:
+    """DNS rebinding: a page on evil.example resolving to 127.0.0.1 must get nothing."""
+    assert user.get(url, HTTP_HOST="evil.example").status_code == 400
+    assert user.get(url, HTTP_HOST="127.0.0.1:8000").status_code in {200, 302, 405}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", PAGES)
+def test_pages_redirect_to_login_without_a_session(client: Client, url: str) -> None:
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/?next=")
+
+
+@pytest.mark.django_db
+def test_api_calls_without_credentials_get_401(client: Client) -> None:
+    response = client.get("/environments/", HTTP_ACCEPT="application/json")
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith("Bearer")
+    assert client.get("/", HTTP_AUTHORIZATION="Bearer wrong").status_code == 401
+
+
+@pytest.mark.django_db
+def test_a_bearer_token_opens_any_page(client: Client) -> None:
+    response = client.get("/environments/", HTTP_AUTHORIZATION=f"Bearer {login_token()}")
+    assert response.status_code == 200
+
+
+@pytest.mark.django_db
+def test_htmx_requests_without_a_session_are_told_to_navigate(client: Client) -> None:
+    response = client.get("/environments/", HTTP_HX_REQUEST="true")
+    assert response.status_code == 401
+    assert response["HX-Redirect"].startswith("/login/")
+
+
+@pytest.mark.django_db
+def test_the_printed_url_swaps_the_token_for_a_session(client: Client) -> None:
+    response = client.get(f"/login/?token={login_token()}&next=/projects/")
+    assert response.status_code == 302
+    assert response["Location"] == "/projects/"
+    assert client.session[SESSION_KEY] is True
+    assert client.get("/projects/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_wrong_token_is_refused_and_the_next_url_cannot_leave_the_site(client: Client) -> None:
+    refused = client.get("/login/?token=guess")
+    assert refused.status_code == 403
+    assert b"not valid" in refused.content
+    assert SESSION_KEY not in client.session
+    away = client.get(f"/login/?token={login_token()}&next=https://evil.example/")
+    assert away["Location"] == "/"
+
+
+@pytest.mark.django_db
+def test_the_token_form_works_too_and_logout_ends_the_session(client: Client) -> None:
+    client.post("/login/", {"token": login_token(), "next": "/"})
+    assert client.get("/").status_code == 200
+    client.post("/logout/")
+    assert client.get("/").status_code == 302
+
+
+def test_the_token_file_is_private_and_stable(settings: SettingsWrapper, tmp_path: Path) -> None:
+    settings.DATA_DIR = tmp_path
+    settings.FIXED_TOKEN = ""
+    first = login_token()
+    assert len(first) >= 40
+    assert stat.S_IMODE(os.stat(tmp_path / "token").st_mode) == 0o600
+    assert login_token() == first
+    settings.FIXED_TOKEN = "fixed-for-scripts"
+    assert login_token() == "fixed-for-scripts"
+
+
+@pytest.mark.django_db
+def test_post_without_csrf_token_is_refused() -> None:
+    strict = log_in(Client(enforce_csrf_checks=True))
+    assert strict.post("/rescan/").status_code == 403
+    assert not DBTaskResult.objects.exists()
+
+
+@pytest.mark.django_db
+def test_post_from_a_foreign_origin_is_refused_even_with_a_token() -> None:
+    strict = log_in(Client(enforce_csrf_checks=True))
+    page = strict.get("/")
+    token = page.cookies[settings.CSRF_COOKIE_NAME].value
+    evil = strict.post(
+        "/rescan/", {"csrfmiddlewaretoken": token}, HTTP_ORIGIN="http://evil.example"
+    )
+    assert evil.status_code == 403
+    same = strict.post("/rescan/", {"csrfmiddlewaretoken": token}, HTTP_ORIGIN="http://testserver")
+    assert same.status_code == 302
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["/rescan/", "/logout/"])
+def test_state_changes_are_post_only(user: Client, url: str) -> None:
+    assert user.get(url).status_code == 405
+
+
+@pytest.mark.django_db
+def test_security_headers_and_a_strict_csp(user: Client) -> None:
+    response = user.get("/")
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    csp = response["Content-Security-Policy"]
+    assert "script-src 'self'" in csp
+    assert "unsafe-inline" not in csp
+    assert "unsafe-eval" not in csp
+    assert "frame-ancestors 'none'" in csp
+    assert "Access-Control-Allow-Origin" not in response
+    page = response.content.decode()
+    assert '"allowEval":false' in page
+    assert '"allowScriptTags":false' in page
+    assert '"selfRequestsOnly":true' in page
+    assert "<script>" not in page  # no inline script at all
+    assert "/static/django_htmx/htmx-2.min.js" in page  # htmx served locally
+
+
+def test_the_served_configuration_is_not_debug() -> None:
+    assert settings.DEBUG is False
+    assert settings.ALLOWED_HOSTS[:3] == ["localhost", "127.0.0.1", "[::1]"]
+
+
+def test_everything_from_disk_is_escaped(scanned: Tree, user: Client) -> None:
+    env = row(scanned.loose)
+    page = user.get(reverse("environment", args=[env.pk])).content.decode()
+    assert HOSTILE_SUMMARY not in page
+    assert "&lt;img src=x onerror=alert(1)&gt;" in page

@@ -1,0 +1,245 @@
+"""Every page over a scanned tree of real environments, plus bounded query counts."""
+
+from __future__ import annotations
+
+import shlex
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django_tasks_db.models import DBTaskResult
+from pytest_django.fixtures import Settings as SettingsWrapper
+
+from dashboard.models import Environment, Project, Scan, ScanRoot
+from dashboard.queries import activation_commands
+from tests.dashboard.conftest import Tree, row
+
+
+def text(response: object) -> str:
+    content: bytes = response.content  # type: ignore[attr-defined]
+    return content.decode()
+
+
+def test_overview_counts_and_needs_attention(scanned: Tree, user: Client) -> None:
+    page = text(user.get("/"))
+    assert "Needs attention" in page
+    # Broken first, then the most drift.
+    broken_at = page.index(str(scanned.broken))
+    drifted_at = page.index(str(scanned.drifted))
+    assert broken_at < drifted_at
+    assert str(scanned.in_sync) not in page  # in sync needs no attention
+    assert "<svg" in page
+    assert "1 in sync" in page  # the donut's accessible title
+    assert "Found proj-a/.venv" in page  # recent activity
+
+
+def test_environment_list_filters_sorts_and_keeps_state_in_the_url(
+    scanned: Tree, user: Client
+) -> None:
+    everything = text(user.get("/environments/"))
+    assert "4 environments" in everything
+    drifted = text(user.get("/environments/?status=drifted"))
+    assert str(scanned.drifted) in drifted
+    assert str(scanned.in_sync) not in drifted
+    searched = text(user.get("/environments/?q=loose"))
+    assert "1 environment match" in searched
+    by_project = text(user.get("/environments/?q=proj-a"))
+    assert str(scanned.drifted) in by_project
+    ordered = text(user.get("/environments/?sort=-name"))
+    names = [str(scanned.loose), str(scanned.broken)]
+    assert ordered.index(names[0]) < ordered.index(names[1])
+    assert 'aria-sort="descending"' in ordered
+    assert "sort=name" in ordered  # clicking again flips the order
+
+
+def test_the_filter_answers_htmx_with_the_table_fragment_only(scanned: Tree, user: Client) -> None:
+    fragment = text(
+        user.get("/environments/?q=broken", HTTP_HX_REQUEST="true", HTTP_HX_TARGET="env-table")
+    )
+    assert fragment.lstrip().startswith('<div id="env-table">')
+    assert "<html" not in fragment
+    assert str(scanned.broken) in fragment
+
+
+def test_the_list_paginates(db: None, user: Client) -> None:
+    now = datetime.now(UTC)
+    Environment.objects.bulk_create(
+        Environment(
+            path=f"/synthetic/env{i:03d}",
+            name=f"env{i:03d}",
+            kind="venv",
+            first_seen=now,
+            last_seen=now,
+            last_scanned=now,
+            last_changed=now,
+        )
+        for i in range(130)
+    )
+    first = text(user.get("/environments/?sort=name"))
+    assert "Page 1 of 2" in first
+    assert "/synthetic/env099" in first
+    assert "/synthetic/env100" not in first
+    second = text(user.get("/environments/?sort=name&page=2"))
+    assert "/synthetic/env129" in second
+
+
+def test_detail_flags_the_drifted_package(scanned: Tree, user: Client) -> None:
+    env = row(scanned.drifted)
+    page = text(user.get(reverse("environment", args=[env.pk])))
+    assert str(scanned.drifted) in page
+    assert 'data-package="alpha"' in page
+    assert "badge--mismatch" in page
+    assert "==1.0" in page  # the required spec next to the installed 1.1
+    drift = text(user.get(reverse("environment", args=[env.pk]) + "?tab=drift"))
+    assert "badge--missing" in drift
+    assert "requirements.txt:2" in drift  # where the requirement comes from
+    freeze = text(user.get(reverse("environment", args=[env.pk]) + "?tab=freeze"))
+    assert "alpha==1.1" in freeze
+
+
+def test_the_package_filter_answers_with_the_table_only(scanned: Tree, user: Client) -> None:
+    env = row(scanned.drifted)
+    fragment = text(
+        user.get(
+            reverse("environment", args=[env.pk]) + "?tab=packages&q=delta",
+            HTTP_HX_REQUEST="true",
+            HTTP_HX_TARGET="packages",
+        )
+    )
+    assert fragment.lstrip().startswith('<div id="packages"')
+    assert "Delta_Pkg.Two" in fragment
+    assert 'data-package="alpha"' not in fragment
+
+
+def test_broken_environment_shows_the_reason(scanned: Tree, user: Client) -> None:
+    env = row(scanned.broken)
+    page = text(user.get(reverse("environment", args=[env.pk])))
+    assert "no longer exists" in page
+    assert "recreate the environment" in page
+
+
+def test_activation_commands_are_quoted_for_each_shell(scanned: Tree, user: Client) -> None:
+    env = row(scanned.in_sync)  # its path has a space in it
+    commands = {item.shell: item.command for item in activation_commands(env)}
+    assert shlex.split(commands["bash / zsh"]) == ["source", f"{scanned.in_sync}/bin/activate"]
+    assert commands["fish"].endswith("activate.fish'")
+    assert commands["csh / tcsh"].endswith("activate.csh'")
+    assert commands["PowerShell"] == f"& '{scanned.in_sync}/bin/Activate.ps1'"
+    page = text(user.get(reverse("environment", args=[env.pk]) + "?tab=activate"))
+    assert page.count('class="copy"') == len(commands)
+
+
+def test_windows_and_conda_environments_get_their_own_commands(db: None) -> None:
+    now = datetime.now(UTC)
+    common = {"first_seen": now, "last_seen": now, "last_scanned": now, "last_changed": now}
+    windows = Environment(
+        path="C:\\work\\app\\.venv", name="w", kind="venv", layout="windows", **common
+    )
+    shells = {a.shell: a.command for a in activation_commands(windows)}
+    assert shells["cmd"] == '"C:\\work\\app\\.venv\\Scripts\\activate.bat"'
+    conda = Environment(path="/opt/conda/envs/ds", name="ds", kind="conda", **common)
+    assert activation_commands(conda)[0].command == "conda activate /opt/conda/envs/ds"
+
+
+def test_projects_page_lists_each_project_and_its_environments(scanned: Tree, user: Client) -> None:
+    page = text(user.get("/projects/"))
+    assert "proj-a" in page
+    assert "proj b" in page
+    assert page.count("badge--in-sync") >= 1
+    assert Project.objects.count() == 2
+
+
+def test_rescan_queues_a_scan_for_this_machine(scanned: Tree, user: Client) -> None:
+    response = user.post("/rescan/", {"back": "/environments/"})
+    assert response.status_code == 302
+    task = DBTaskResult.objects.get()
+    assert task.task_path == "dashboard.tasks.scan"
+    assert task.queue_name.startswith("machine-")
+    htmx = user.post("/rescan/", HTTP_HX_REQUEST="true")
+    assert "Scanning" in text(htmx)
+    assert 'hx-trigger="every 1s"' in text(htmx)
+
+
+def test_rescan_one_environment(scanned: Tree, user: Client) -> None:
+    env = row(scanned.drifted)
+    user.post(reverse("environment-rescan", args=[env.pk]))
+    task = DBTaskResult.objects.get()
+    assert task.args_kwargs["kwargs"]["path"] == str(scanned.drifted)
+
+
+def test_scan_status_refreshes_the_page_once_the_scan_is_done(scanned: Tree, user: Client) -> None:
+    latest = Scan.objects.latest()
+    waiting = user.get(f"/scan-status/?after={latest.pk - 1}")
+    assert waiting.status_code == 200
+    assert waiting.headers.get("HX-Refresh") == "true"
+    idle = user.get(f"/scan-status/?after={latest.pk}")
+    assert "HX-Refresh" not in idle.headers
+    assert "4 environments" in text(idle)
+
+
+def test_settings_add_pause_and_remove_a_scan_root(
+    db: None, user: Client, tmp_path: Path, settings: SettingsWrapper
+) -> None:
+    assert user.post("/settings/", {"action": "add", "path": str(tmp_path)}).status_code == 302
+    root = ScanRoot.objects.get()
+    assert root.path == str(tmp_path)
+    user.post("/settings/", {"action": "toggle", "root": root.pk})
+    root.refresh_from_db()
+    assert root.enabled is False
+    user.post("/settings/", {"action": "remove", "root": root.pk})
+    assert not ScanRoot.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [("relative/dir", "absolute"), ("/no/such/dir/anywhere", "not a directory")],
+)
+def test_settings_refuses_bad_roots_with_a_reason(
+    db: None, user: Client, path: str, message: str
+) -> None:
+    response = user.post("/settings/", {"action": "add", "path": path})
+    assert response.status_code == 400
+    assert message in text(response)
+    assert not ScanRoot.objects.exists()
+
+
+def test_unknown_environment_is_404(db: None, user: Client) -> None:
+    assert user.get("/environments/999999/").status_code == 404
+
+
+def _synthetic(count: int, start: int = 0) -> None:
+    now = datetime.now(UTC)
+    project = Project.objects.create(path=f"/p{start}", name=f"p{start}")
+    Environment.objects.bulk_create(
+        Environment(
+            path=f"/q/env{start + i}",
+            name=f"env{start + i}",
+            kind="venv",
+            status=("broken", "drifted", "in-sync")[i % 3],
+            attention=i % 5,
+            project=project,
+            first_seen=now,
+            last_seen=now,
+            last_scanned=now,
+            last_changed=now,
+        )
+        for i in range(count)
+    )
+
+
+@pytest.mark.parametrize("url", ["/", "/environments/", "/environments/?q=env&sort=-size"])
+def test_query_count_does_not_grow_with_the_number_of_environments(
+    db: None, user: Client, url: str
+) -> None:
+    _synthetic(5)
+    with CaptureQueriesContext(connection) as few:
+        assert user.get(url).status_code == 200
+    _synthetic(60, start=100)
+    with CaptureQueriesContext(connection) as many:
+        assert user.get(url).status_code == 200
+    assert len(many) == len(few)
+    assert len(few) <= 8
