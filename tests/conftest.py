@@ -12,6 +12,7 @@ import pytest
 from django.conf import settings
 
 from tests.envtools import isolate_environment
+from tests.trees import Tree, build_env_tree
 from tests.wheelmaker import write_wheel
 
 # Settings read the data directory at import; keep the developer's real one untouched.
@@ -55,3 +56,8 @@ def django_db_modify_db_settings(tmp_path_factory: pytest.TempPathFactory) -> No
         path = tmp_path_factory.mktemp("test-db") / "test.sqlite3"
         current = cast(dict[str, Any], database.get("TEST") or {})
         database["TEST"] = {**current, "NAME": str(path)}
+
+
+@pytest.fixture(scope="session")
+def env_tree(tmp_path_factory: pytest.TempPathFactory, wheelhouse: Path) -> Tree:
+    return build_env_tree(tmp_path_factory.mktemp("home"), wheelhouse)

@@ -10,8 +10,9 @@ from pytest_django.fixtures import Settings as SettingsWrapper
 
 from dashboard.models import Activity, Distribution, DriftItem, Environment, Project, ScanRoot
 from dashboard.scanning import is_inside_roots, scan_environment, scan_plan, scan_tree
-from tests.dashboard.conftest import Tree, row
+from tests.dashboard.conftest import row
 from tests.envtools import install, make_venv
+from tests.trees import Tree
 
 
 def test_first_scan_records_every_environment_with_its_status(scanned: Tree) -> None:

@@ -14,7 +14,8 @@ from django_tasks_db.models import DBTaskResult
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from dashboard.auth import SESSION_KEY, login_token
-from tests.dashboard.conftest import HOSTILE_SUMMARY, Tree, log_in, row
+from tests.dashboard.conftest import log_in, row
+from tests.trees import HOSTILE_SUMMARY, Tree
 
 PAGES = ["/", "/environments/", "/projects/", "/settings/", "/team/", "/scan-status/"]
 

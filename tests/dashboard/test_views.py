@@ -16,7 +16,8 @@ from pytest_django.fixtures import Settings as SettingsWrapper
 
 from dashboard.models import Environment, Project, Scan, ScanRoot
 from dashboard.queries import activation_commands
-from tests.dashboard.conftest import Tree, row
+from tests.dashboard.conftest import row
+from tests.trees import Tree
 
 
 def text(response: object) -> str:
