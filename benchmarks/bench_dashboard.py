@@ -135,7 +135,6 @@ def bench_pages(envs: int, requests: int) -> None:
         verdict = "" if target is None else (" ✓" if value < target else " ✗")
         shown = "—" if target is None else f"< {target:.0f} ms{verdict}"
         print(f"| {label} | {value:.1f} ms | {shown} |")
-    server.close()
 
 
 def bench_scans(scan_envs: int, rounds: int) -> None:
