@@ -4,24 +4,31 @@ queries whatever the number of environments (the tests assert the counts)."""
 from __future__ import annotations
 
 import math
+import re
 import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import PurePosixPath, PureWindowsPath
 
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Sum, Value, When
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
 
-from dashboard.models import DriftItem, Environment, EnvironmentStatus
+from dashboard.models import Distribution, DriftItem, Environment, EnvironmentStatus
 
 __all__ = [
     "SORTS",
     "Activation",
     "DonutSegment",
     "EnvironmentFilter",
+    "PackageUse",
     "activation_commands",
     "donut",
+    "is_package_name",
+    "is_version",
     "needs_attention",
     "package_rows",
+    "package_usage",
     "status_counts",
 ]
 
@@ -266,3 +273,50 @@ def package_rows(env: Environment, q: str = "") -> list[PackageRow]:
             )
         )
     return rows
+
+
+@dataclass(frozen=True)
+class PackageUse:
+    environment: Environment
+    version: str
+    below: bool
+
+
+def package_usage(name: str, below: str = "") -> list[PackageUse]:
+    """Every live environment that has `name` installed; `below` marks versions < it.
+
+    Versions are compared as PEP 440 versions (2.9 < 2.32), not as text; a version that
+    does not parse is never "below".
+    """
+    canonical = canonicalize_name(name)
+    limit = _version(below) if below else None
+    uses: list[PackageUse] = []
+    rows = (
+        Distribution.objects.filter(name=canonical, environment__gone_at__isnull=True)
+        .select_related("environment", "environment__project")
+        .order_by("environment__name")
+    )
+    for dist in rows:
+        installed = _version(dist.version)
+        is_below = limit is not None and installed is not None and installed < limit
+        uses.append(PackageUse(dist.environment, dist.version, is_below))
+    return uses
+
+
+def _version(text: str) -> Version | None:
+    try:
+        return Version(text)
+    except InvalidVersion:
+        return None
+
+
+def is_version(text: str) -> bool:
+    return _version(text) is not None
+
+
+_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
+
+
+def is_package_name(text: str) -> bool:
+    """A valid distribution name (PEP 508's name rule)."""
+    return bool(_NAME.match(text))

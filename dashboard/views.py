@@ -23,10 +23,14 @@ from dashboard.auth import SESSION_KEY, token_matches
 from dashboard.models import Activity, Environment, Project, Scan, ScanRoot
 from dashboard.queries import (
     EnvironmentFilter,
+    PackageUse,
     activation_commands,
     donut,
+    is_package_name,
+    is_version,
     needs_attention,
     package_rows,
+    package_usage,
     status_counts,
 )
 from dashboard.scanning import scan_plan
@@ -37,6 +41,7 @@ __all__ = [
     "login",
     "logout",
     "overview",
+    "packages",
     "projects",
     "rescan",
     "rescan_environment",
@@ -153,6 +158,29 @@ def environment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if _is_htmx(request) and request.headers.get("HX-Target") == "packages":
         return render(request, "dashboard/environment.html#packages", context)
     return render(request, "dashboard/environment.html", context)
+
+
+@require_GET
+def packages(request: HttpRequest) -> HttpResponse:
+    """Across every environment: who has package X, and who has it below version Y."""
+    name = request.GET.get("name", "").strip()[:200]
+    below = request.GET.get("below", "").strip()[:64]
+    error = ""
+    uses: list[PackageUse] = []
+    if below and not is_version(below):
+        error = f"“{below}” is not a version (PEP 440), e.g. 2.32 or 1.0.post1"
+    elif name and not is_package_name(name):
+        error = f"“{name}” is not a package name"
+    elif name:
+        uses = package_usage(name, below)
+    context = {
+        "name": name,
+        "below": below,
+        "uses": uses,
+        "below_count": sum(1 for use in uses if use.below),
+        "error": error,
+    }
+    return render(request, "dashboard/packages.html", context, status=400 if error else 200)
 
 
 @require_GET

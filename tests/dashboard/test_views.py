@@ -244,3 +244,31 @@ def test_query_count_does_not_grow_with_the_number_of_environments(
         assert user.get(url).status_code == 200
     assert len(many) == len(few)
     assert len(few) <= 8
+
+
+def test_which_environments_have_a_package_below_a_version(scanned: Tree, user: Client) -> None:
+    page = text(user.get("/packages/?name=ALPHA&below=1.1"))
+    assert "2 environments have" in page
+    assert "1</strong> below 1.1" in page
+    rows = page.split("<tbody>")[1]
+    in_sync_row = rows[rows.index(str(scanned.in_sync)) :]
+    assert "badge--mismatch" in in_sync_row.split("</tr>")[0]  # 1.0 < 1.1
+    drifted_row = rows[rows.index(str(scanned.drifted)) :]
+    assert "badge--mismatch" not in drifted_row.split("</tr>")[0]  # 1.1 is not below 1.1
+
+
+def test_versions_compare_as_versions_not_text(scanned: Tree, user: Client) -> None:
+    page = text(user.get("/packages/?name=alpha&below=1.10"))  # 1.1 < 1.10 < 1.9 as text
+    assert "2</strong> below 1.10" in page
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [("name=alpha&below=not-a-version", "is not a version"), ("name=a%20b", "not a package")],
+)
+def test_the_package_search_explains_bad_input(
+    scanned: Tree, user: Client, query: str, message: str
+) -> None:
+    response = user.get(f"/packages/?{query}")
+    assert response.status_code == 400
+    assert message in text(response)
