@@ -29,9 +29,9 @@ from pip._internal.req.constructors import install_req_from_parsed_requirement
 from pip._internal.req.req_file import parse_requirements
 from pip._internal.utils.packaging import get_requirement
 
-from envcore import _reqspec, drift, requirements
+from envcore import _reqspec, requirements
 from envcore.drift import compute_drift
-from envcore.inspect import inspect_environment, read_inventory
+from envcore.inspect import inspect_environment, parse_dependency, read_inventory
 from envcore.pipcompat import check
 from envcore.requirements import parse_requirements_file
 
@@ -127,7 +127,7 @@ def clear_caches() -> None:
     _reqspec._marker_text.cache_clear()
     _reqspec.specifier_set.cache_clear()
     _reqspec._normalized_specifier.cache_clear()
-    drift._parsed.cache_clear()
+    parse_dependency.cache_clear()
     requirements._marker_cache.clear()
     get_requirement.cache_clear()
 

@@ -12,15 +12,13 @@ import tomllib
 import urllib.parse
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 
-from envcore.inspect import Distribution, Environment, Inventory
+from envcore.inspect import Distribution, Environment, Inventory, parse_dependency
 from envcore.pipcompat import DependencyProblem, check
 from envcore.requirements import (
     ParsedRequirements,
@@ -118,14 +116,6 @@ class DriftReport:
                 {"source": issue.source, "message": issue.message} for issue in self.parse_errors
             ],
         }
-
-
-@lru_cache(maxsize=8192)
-def _parsed(text: str) -> Requirement | None:
-    try:
-        return Requirement(text)
-    except InvalidRequirement:
-        return None
 
 
 def _shown(dist: Distribution) -> str:
@@ -254,7 +244,7 @@ def _extra_findings(
     for extra in entry.extras:
         wanted_extra = canonicalize_name(extra)
         for text in dist.requires:
-            requirement = _parsed(text)
+            requirement = parse_dependency(text)
             if requirement is None or requirement.marker is None:
                 continue
             if not requirement.marker.evaluate({**marker_env, "extra": wanted_extra}):

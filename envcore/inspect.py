@@ -10,12 +10,13 @@ import os
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Literal
 
 from packaging.markers import default_environment
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
@@ -339,6 +340,35 @@ def inspect_environment(path: Path | str) -> Environment:
     )
 
 
+#: `name`, `name (>=1,<2)` or `name>=1,<2`: most Requires-Dist entries, parsed without
+#: packaging's general tokenizer (no extras, no marker, no URL).
+_PLAIN_DEPENDENCY = re.compile(
+    r"([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(?:\(\s*([^()]*?)\s*\)|([<>=!~][^;()@\[]*?))?\s*"
+)
+
+
+@lru_cache(maxsize=16384)
+def parse_dependency(text: str) -> Requirement | None:
+    """A Requires-Dist entry, or None when invalid (pip skips those too).
+
+    Cached: `pip check`, "required by" and drift all walk the same entries, and the same
+    entries recur across the environments of one machine.
+    """
+    plain = _PLAIN_DEPENDENCY.fullmatch(text)
+    try:
+        if plain is None:
+            return Requirement(text)
+        requirement = Requirement.__new__(Requirement)
+        requirement.name = plain.group(1)
+        requirement.url = None
+        requirement.extras = set()
+        requirement.specifier = SpecifierSet(plain.group(2) or plain.group(3) or "")
+        requirement.marker = None
+    except (InvalidRequirement, InvalidSpecifier):
+        return None
+    return requirement
+
+
 @dataclass(frozen=True)
 class Distribution:
     """One installed distribution, as its metadata declares it."""
@@ -389,15 +419,17 @@ class Distribution:
 
     def requirements(self, marker_env: Mapping[str, str]) -> Iterator[Requirement]:
         """Requires-Dist entries that apply without extras, as pip's iter_dependencies."""
+        no_extra: dict[str, str] | None = None
         for text in self.requires:
-            try:
-                requirement = Requirement(text)
-            except InvalidRequirement:
+            requirement = parse_dependency(text)
+            if requirement is None:
                 continue
-            if requirement.marker is None or requirement.marker.evaluate(
-                {**marker_env, "extra": ""}
-            ):
-                yield requirement
+            if requirement.marker is not None:
+                if no_extra is None:
+                    no_extra = {**marker_env, "extra": ""}
+                if not requirement.marker.evaluate(no_extra):
+                    continue
+            yield requirement
 
     @property
     def source(self) -> str:

@@ -7,9 +7,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from packaging.requirements import InvalidRequirement, Requirement
 
 from envcore.errors import NotAnEnvironmentError
-from envcore.inspect import inspect_environment, read_inventory
+from envcore.inspect import inspect_environment, parse_dependency, read_inventory
 from envcore.pipcompat import check, freeze_lines
 from tests.envcore.synthetic import PY, conda_env, dist_info, posix_venv, windows_venv
 from tests.envtools import make_venv
@@ -223,3 +226,43 @@ def test_scan_cli_json(tmp_path: Path) -> None:
     )
     for key in ("path", "kind", "python_version", "broken", "broken_reason", "project", "packages"):
         assert key in rows["proj"]
+
+
+_DEPENDENCY_PARTS = st.sampled_from(
+    ["requests", "Foo_Bar.Baz", "a", "x-1", "name", "_bad", "pkg.", "", " "]
+)
+_SPEC_PARTS = st.sampled_from(
+    [
+        "",
+        ">=1.0",
+        "==1.*",
+        "~=1.4",
+        "<2,>=1",
+        "!=1.5",
+        "===weird",
+        "==1.0.*.x",
+        ">=",
+        "(>=1.0)",
+        " ( >= 1.0 , < 2 )",
+        "(>=1",
+        "[extra]>=1",
+        "; python_version<'3'",
+        " @ https://x/y.whl",
+    ]
+)
+
+
+@given(name=_DEPENDENCY_PARTS, spec=_SPEC_PARTS)
+def test_the_dependency_fast_path_agrees_with_packaging(name: str, spec: str) -> None:
+    text = name + spec
+    ours = parse_dependency(text)
+    try:
+        theirs: Requirement | None = Requirement(text)
+    except InvalidRequirement:
+        theirs = None
+    assert (str(ours) if ours else None) == (str(theirs) if theirs else None)
+    if ours is not None and theirs is not None:
+        assert ours.name == theirs.name
+        assert ours.specifier == theirs.specifier
+        assert ours.marker == theirs.marker
+        assert ours.extras == theirs.extras
