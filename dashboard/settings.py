@@ -147,6 +147,8 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "loggers": {
         "envdash": {"handlers": ["console"], "level": os.environ.get("ENVDASH_LOG_LEVEL", "INFO")},
+        # A server error must leave its traceback in the server's output.
+        "django.request": {"handlers": ["console"], "level": "ERROR", "propagate": False},
         "django_tasks": {"handlers": ["console"], "level": "WARNING"},
         "django_tasks_db": {"handlers": ["console"], "level": "WARNING"},
     },

@@ -402,7 +402,7 @@ class Distribution:
     def editable(self) -> bool:
         return self.editable_location is not None
 
-    @property
+    @cached_property
     def display_version(self) -> str:
         """The version as pip prints it: normalised when valid, verbatim when not."""
         try:
