@@ -17,6 +17,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("rescan/", views.rescan, name="rescan"),
     path("scan-status/", views.scan_status, name="scan-status"),
     path("settings/", views.settings_page, name="settings"),
+    path("", include("dashboard.jobs.urls")),
     path("", include("dashboard.team.urls")),
     # A local tool has no front web server: serve the few static files ourselves.
     re_path(r"^static/(?P<path>.+)$", serve_static, {"insecure": True}),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from dashboard.jobs.running import reap_interrupted
 from dashboard.tasks import fail_abandoned_scans
 
 __all__ = ["run_startup_checks"]
@@ -12,7 +13,11 @@ logger = logging.getLogger("envdash.worker")
 
 
 def run_startup_checks() -> None:
-    """Mark tasks that a dead worker left RUNNING as failed, so nothing waits on them."""
+    """Tasks and jobs a dead worker left RUNNING: mark them, end their processes, and
+    restore any environment a recreate left half-swapped."""
     abandoned = fail_abandoned_scans()
     if abandoned:
         logger.warning("marked %d abandoned scan task(s) as failed", abandoned)
+    interrupted = reap_interrupted()
+    if interrupted:
+        logger.warning("marked %d job(s) of a dead worker as interrupted", interrupted)

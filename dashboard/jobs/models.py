@@ -1,0 +1,84 @@
+"""Jobs: every change to an environment, queued, run by a worker, logged, cancellable."""
+
+from __future__ import annotations
+
+from django.db import models
+
+__all__ = ["Job", "JobLine"]
+
+
+class Job(models.Model):
+    class Kind(models.TextChoices):
+        INSTALL = "install", "Install"
+        UPGRADE = "upgrade", "Upgrade"
+        UNINSTALL = "uninstall", "Uninstall"
+        SYNC = "sync", "Sync"
+        FREEZE = "freeze", "Freeze"
+        RECREATE = "recreate", "Recreate"
+        DELETE = "delete", "Delete"
+
+    class State(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+        INTERRUPTED = "interrupted", "Interrupted"
+
+    FINISHED = frozenset({"succeeded", "failed", "cancelled", "interrupted"})
+
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    environment = models.ForeignKey(
+        "dashboard.Environment",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="jobs",
+    )
+    #: Kept when the environment row goes (delete): the job page still says what it was.
+    env_path = models.CharField(max_length=4096, db_index=True)
+    machine = models.CharField(max_length=255)
+    #: Validated parameters (package specs, names, modes): never raw pip options.
+    params = models.JSONField(default=dict)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.QUEUED)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    cancel_requested = models.BooleanField(default=False)
+    #: The running command's process group, so a reaper can end it after a worker died.
+    pgid = models.IntegerField(null=True, blank=True)
+    worker = models.CharField(max_length=128, blank=True)
+    #: One line: why it failed, or what it changed.
+    summary = models.CharField(max_length=1024, blank=True)
+    result = models.JSONField(default=dict)
+
+    class Meta:
+        ordering = ("-created_at", "-pk")
+        indexes = (models.Index(fields=("state",)),)
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.env_path} ({self.state})"
+
+    @property
+    def finished(self) -> bool:
+        return self.state in self.FINISHED
+
+    @property
+    def title(self) -> str:
+        detail = self.params.get("what", "")
+        return f"{self.get_kind_display()} {detail}".strip()
+
+
+class JobLine(models.Model):
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="lines")
+    seq = models.PositiveIntegerField()
+    stream = models.CharField(max_length=8)
+    text = models.TextField()
+
+    class Meta:
+        ordering = ("job", "seq")
+        constraints = (models.UniqueConstraint(fields=("job", "seq"), name="one_line_per_seq"),)
+
+    def __str__(self) -> str:
+        return self.text

@@ -1,0 +1,358 @@
+"""Queueing and running jobs: validation in, envcore.ops out, logs streamed to the database.
+
+Rules the worker keeps:
+- one job at a time per environment (others for it wait queued, in order); jobs on
+  different environments run in parallel, one per worker process;
+- no transaction is held while pip runs: output lines are buffered and written in small
+  batches by a flusher thread, which also beats the heartbeat and watches for cancel;
+- a job is safe to run twice: only a queued job is ever started.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import close_old_connections, connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django_tasks import task
+from packaging.version import InvalidVersion, Version
+
+from dashboard.jobs.models import Job, JobLine
+from dashboard.models import Activity, DriftItem, Environment
+from dashboard.scanning import is_inside_roots, scan_environment, scan_plan
+from dashboard.tasks import machine_queue
+from envcore import ops
+from envcore._ops_common import project_name
+from envcore.errors import CancelledError, EnvcoreError, InvalidSpecError
+from envcore.runner import CancelToken, kill_process_group
+
+__all__ = [
+    "FLUSH_SECONDS",
+    "JobError",
+    "enqueue",
+    "queued_for",
+    "reap_interrupted",
+    "run_job",
+    "validate",
+]
+
+logger = logging.getLogger("envdash.jobs")
+
+#: How often buffered output reaches the page and the heartbeat is renewed.
+FLUSH_SECONDS = 0.3
+#: A running job whose heartbeat is older than this belongs to a dead worker.
+STALE_AFTER = timedelta(seconds=60)
+#: How long a job waits before looking again when its environment is busy.
+RETRY_SECONDS = 1
+
+
+class JobError(ValueError):
+    """Input a job cannot accept; the message is shown to the user as is."""
+
+
+def _name(text: str) -> str:
+    try:
+        return project_name(text)
+    except InvalidSpecError as exc:
+        raise JobError(str(exc)) from exc
+
+
+def validate(kind: str, env: Environment, form: dict[str, str]) -> dict[str, Any]:
+    """Turn form fields into job parameters, refusing anything that is not plainly valid."""
+    if env.gone_at is not None:
+        raise JobError(f"{env.path} is gone from disk; rescan or recreate it elsewhere")
+    if not is_inside_roots(env.path):
+        raise JobError(f"{env.path} is outside the scan roots")
+    if kind == "install":
+        specs = [line.strip() for line in form.get("specs", "").replace(",", "\n").splitlines()]
+        specs = [spec for spec in specs if spec]
+        if not specs:
+            raise JobError("give at least one package spec, e.g. requests>=2.32")
+        try:
+            parsed = [str(ops.parse_user_spec(spec)) for spec in specs[:50]]
+        except InvalidSpecError as exc:
+            raise JobError(str(exc)) from exc
+        return {"specs": parsed, "what": ", ".join(parsed)[:200]}
+    if kind == "upgrade":
+        name = _name(form.get("name", ""))
+        target = form.get("target", "allowed").strip() or "allowed"
+        if target not in {"allowed", "latest"}:
+            try:
+                target = str(Version(target))
+            except InvalidVersion as exc:
+                raise JobError(f"{target!r} is not a version number") from exc
+        item = DriftItem.objects.filter(environment=env, name__iexact=name).first()
+        specifier = (
+            item.required if item and item.required.startswith(("=", "<", ">", "!", "~")) else ""
+        )
+        return {
+            "name": name,
+            "target": target,
+            "specifier": specifier,
+            "what": f"{name} to {target}",
+        }
+    if kind == "uninstall":
+        name = _name(form.get("name", ""))
+        return {"name": name, "what": name}
+    if kind == "sync":
+        if not env.requirements_source:
+            raise JobError("this environment has no requirements file to sync with")
+        remove = form.get("remove_untracked") == "1"
+        return {"remove_untracked": remove, "what": "with " + Path(env.requirements_source).name}
+    if kind == "freeze":
+        mode = form.get("mode", "plain")
+        if mode not in {"plain", "update"}:
+            raise JobError("freeze mode is plain or update")
+        target = env.requirements_source if mode == "update" else ""
+        if mode == "update" and (not target or not target.endswith(".txt")):
+            raise JobError("update mode needs a requirements .txt file to update")
+        if not target:
+            project = Path(env.project.path) if env.project else Path(env.path).parent
+            target = str(project / "requirements.txt")
+        write = form.get("write") == "1"
+        expected = form.get("expected", "")
+        what = f"{'write' if write else 'preview'} {Path(target).name} ({mode})"
+        return {"mode": mode, "target": target, "write": write, "expected": expected, "what": what}
+    if kind == "recreate":
+        return {"what": env.name}
+    if kind == "delete":
+        return {"force": form.get("force") == "1", "what": env.name}
+    raise JobError(f"unknown job kind {kind!r}")
+
+
+def enqueue(kind: str, env: Environment, form: dict[str, str]) -> Job:
+    params = validate(kind, env, form)
+    job = Job.objects.create(
+        kind=kind,
+        environment=env,
+        env_path=env.path,
+        machine=str(settings.MACHINE_NAME),
+        params=params,
+    )
+    transaction.on_commit(lambda: _schedule(job.pk))
+    return job
+
+
+def _schedule(job_id: int, delay: float = 0) -> None:
+    task_ = run_job.using(queue_name=machine_queue())
+    if delay:
+        task_ = task_.using(run_after=timezone.now() + timedelta(seconds=delay))
+    task_.enqueue(job_id)
+
+
+class _Stream:
+    """Buffers output lines; a thread writes them in batches and beats the heartbeat."""
+
+    def __init__(self, job: Job, cancel: CancelToken) -> None:
+        self.job_id = job.pk
+        self.cancel = cancel
+        self.pending: list[tuple[str, str]] = []
+        self.seq = 0
+        self.lock = threading.Lock()
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._loop, name=f"job-{job.pk}-log", daemon=True)
+
+    def line(self, stream: str, text: str) -> None:
+        with self.lock:
+            self.pending.append((stream, text))
+
+    def command(self, argv: tuple[str, ...]) -> None:
+        self.line("cmd", "$ " + " ".join(argv))
+
+    def started(self, pgid: int) -> None:
+        Job.objects.filter(pk=self.job_id).update(pgid=pgid)
+
+    def flush(self) -> None:
+        with self.lock:
+            batch, self.pending = self.pending, []
+        rows = []
+        for stream, text in batch:
+            self.seq += 1
+            rows.append(JobLine(job_id=self.job_id, seq=self.seq, stream=stream, text=text[:4000]))
+        if rows:
+            JobLine.objects.bulk_create(rows)
+        Job.objects.filter(pk=self.job_id).update(heartbeat_at=timezone.now())
+        if Job.objects.filter(pk=self.job_id, cancel_requested=True).exists():
+            self.cancel.cancel()
+
+    def _loop(self) -> None:
+        try:
+            while not self.done.wait(FLUSH_SECONDS):
+                self.flush()
+        finally:
+            connection.close()
+
+    def __enter__(self) -> _Stream:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.done.set()
+        self.thread.join()
+        self.flush()
+
+
+def _claim(job_id: int) -> Job | None:
+    """Mark the job running if it is queued and first in line for its environment."""
+    with transaction.atomic():
+        job = Job.objects.select_for_update().filter(pk=job_id).first()
+        if job is None or job.state != Job.State.QUEUED:
+            return None
+        if job.cancel_requested:
+            job.state, job.finished_at, job.summary = "cancelled", timezone.now(), "cancelled"
+            job.save(update_fields=["state", "finished_at", "summary"])
+            return None
+        if job.environment_id is not None:  # serialises claims per environment (row lock)
+            list(Environment.objects.select_for_update().filter(pk=job.environment_id))
+        ahead = Job.objects.filter(env_path=job.env_path).filter(_running_or_earlier(job))
+        if ahead.exists():
+            transaction.on_commit(lambda: _schedule(job_id, RETRY_SECONDS))
+            return None
+        job.state = Job.State.RUNNING
+        job.started_at = job.heartbeat_at = timezone.now()
+        job.worker = f"{socket.gethostname()}:{os.getpid()}"[:128]
+        job.save(update_fields=["state", "started_at", "heartbeat_at", "worker"])
+        return job
+
+
+def _running_or_earlier(job: Job) -> Q:
+    return Q(state=Job.State.RUNNING) | Q(state=Job.State.QUEUED, pk__lt=job.pk)
+
+
+def _operation(job: Job, log: ops.Log) -> tuple[str, dict[str, Any]]:
+    """Run the envcore operation; return (one-line summary, result data)."""
+    params = job.params
+    path = job.env_path
+    installer = str(settings.INSTALLER)
+    roots = list(scan_plan().roots)
+    env = job.environment
+    if job.kind == "install":
+        result = ops.install(path, params["specs"], installer=installer, log=log)
+    elif job.kind == "upgrade":
+        result = ops.upgrade(
+            path,
+            params["name"],
+            params["target"],
+            specifier=params.get("specifier") or None,
+            installer=installer,
+            log=log,
+        )
+    elif job.kind == "uninstall":
+        result = ops.uninstall(path, [params["name"]], installer=installer, log=log)
+    elif job.kind == "sync":
+        source = Path(env.requirements_source) if env and env.requirements_source else None
+        result = ops.sync(
+            path,
+            source,
+            remove_untracked=params["remove_untracked"],
+            installer=installer,
+            log=log,
+        )
+    elif job.kind == "freeze":
+        plan = ops.plan_freeze(path, params["target"], params["mode"])
+        digest = hashlib.sha256((plan.old_text or "").encode()).hexdigest()
+        data = {
+            "diff": plan.diff,
+            "target": str(plan.path),
+            "expected": digest,
+            "changed": plan.changed,
+            "notes": list(plan.notes),
+        }
+        if not params["write"]:
+            return ("no change" if not plan.changed else "preview ready: review the diff"), data
+        if params.get("expected") and params["expected"] != digest:
+            raise EnvcoreError(f"{plan.path} changed since the preview; preview again")
+        backup = ops.write_freeze(plan)
+        data["backup"] = str(backup) if backup else ""
+        return f"wrote {plan.path}" + (f" (backup {backup.name})" if backup else ""), data
+    elif job.kind == "recreate":
+        source = Path(env.requirements_source) if env and env.requirements_source else None
+        result = ops.recreate(path, requirements=source, installer=installer, roots=roots, log=log)
+    elif job.kind == "delete":
+        deleted = ops.delete(path, roots=roots, force=params["force"])
+        return f"deleted {deleted.path}", {}
+    else:
+        raise EnvcoreError(f"unknown job kind {job.kind}")
+    changes = list(result.changes)
+    summary = "; ".join(changes[:5]) + (f" and {len(changes) - 5} more" if len(changes) > 5 else "")
+    return summary or "nothing changed", {"changes": changes}
+
+
+@task()
+def run_job(job_id: int) -> str:
+    job = _claim(job_id)
+    if job is None:
+        return "skipped"
+    cancel = CancelToken()
+    state, summary = Job.State.FAILED, ""
+    data: dict[str, Any] = {}
+    with _Stream(job, cancel) as stream:
+        log = ops.Log(
+            on_line=stream.line,
+            on_command=stream.command,
+            on_start=stream.started,
+            cancel=cancel,
+            timeout=float(settings.JOB_TIMEOUT),
+        )
+        try:
+            summary, data = _operation(job, log)
+            state = Job.State.SUCCEEDED
+        except CancelledError as exc:
+            state, summary = Job.State.CANCELLED, str(exc)
+        except (EnvcoreError, OSError) as exc:
+            summary = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        except Exception as exc:  # a bug must still end the job with a reason
+            logger.exception("job %s crashed", job_id)
+            summary = f"internal error: {type(exc).__name__}: {exc}"
+        stream.line("info", f"{state}: {summary}")
+    Job.objects.filter(pk=job_id).update(
+        state=state, summary=summary[:1024], result=data, finished_at=timezone.now(), pgid=None
+    )
+    close_old_connections()
+    scan_environment(job.env_path)
+    Activity.objects.create(
+        at=timezone.now(),
+        kind="job",
+        message=f"{job.title} on {Path(job.env_path).name}: {state}"[:1024],
+        environment=Environment.objects.filter(path=job.env_path).first(),
+    )
+    return str(state)
+
+
+def reap_interrupted(now_fn: Callable[[], Any] = timezone.now) -> int:
+    """Jobs whose worker died: end their processes, mark them interrupted, repair the env."""
+    stale = Job.objects.filter(state=Job.State.RUNNING, heartbeat_at__lt=now_fn() - STALE_AFTER)
+    count = 0
+    for job in stale:
+        if job.pgid:
+            kill_process_group(job.pgid)
+        job.state = Job.State.INTERRUPTED
+        job.finished_at = now_fn()
+        job.summary = (
+            "the worker running this job stopped (killed or crashed); nothing was left half-done"
+        )
+        job.save(update_fields=["state", "finished_at", "summary"])
+        count += 1
+    if count:
+        for action in ops.recover_interrupted(scan_plan().roots):
+            message = f"recovery: {action.action} {action.path} {action.detail}".strip()
+            Activity.objects.create(at=now_fn(), kind="recovery", message=message[:1024])
+        for job in Job.objects.filter(
+            state=Job.State.INTERRUPTED, finished_at__gte=now_fn() - STALE_AFTER
+        ):
+            scan_environment(job.env_path)
+    return count
+
+
+def queued_for(env: Environment) -> list[Job]:
+    return list(Job.objects.filter(env_path=env.path).order_by("-created_at")[:5])

@@ -1,0 +1,17 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from dashboard.jobs import views
+
+urlpatterns = [
+    path("jobs/", views.jobs, name="jobs"),
+    path("jobs/<int:pk>/", views.job_detail, name="job"),
+    path("jobs/<int:pk>/log/", views.job_log, name="job-log"),
+    path("jobs/<int:pk>/cancel/", views.cancel, name="job-cancel"),
+    path(
+        "environments/<int:pk>/jobs/<slug:kind>/",
+        views.start,
+        name="job-start",
+    ),
+]

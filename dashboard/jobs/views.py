@@ -1,0 +1,76 @@
+"""Job pages and the POSTs that queue jobs. Thin: validate via `running`, queue, redirect."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from dashboard.jobs.models import Job
+from dashboard.jobs.running import JobError, enqueue
+from dashboard.models import Environment
+
+__all__ = ["cancel", "job_detail", "job_log", "jobs", "start"]
+
+#: Jobs that destroy or replace something: their form posts to a confirmation page first.
+CONFIRMED = frozenset({"recreate", "delete"})
+#: htmx stops polling when a response has this status.
+STOP_POLLING = 286
+
+
+@require_POST
+def start(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
+    env = get_object_or_404(Environment, pk=pk)
+    form = {key: str(value) for key, value in request.POST.items() if key != "csrfmiddlewaretoken"}
+    if kind in CONFIRMED and request.POST.get("confirmed") != "1":
+        context = {"env": env, "kind": kind, "form": form}
+        return render(request, "jobs/confirm.html", context)
+    try:
+        job = enqueue(kind, env, form)
+    except JobError as exc:
+        messages.error(request, str(exc))
+        return redirect("environment", pk=env.pk)
+    return redirect("job", pk=job.pk)
+
+
+@require_GET
+def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    job = get_object_or_404(Job.objects.select_related("environment"), pk=pk)
+    lines = list(job.lines.all()[:5000])
+    context = {"job": job, "lines": lines, "after": lines[-1].seq if lines else 0}
+    return render(request, "jobs/job.html", context)
+
+
+@require_GET
+def job_log(request: HttpRequest, pk: int) -> HttpResponse:
+    """New log lines after `?after=<seq>`; once the job has ended, 286 stops the polling."""
+    job = get_object_or_404(Job, pk=pk)
+    raw = request.GET.get("after", "0")
+    after = int(raw) if raw.isdigit() else 0
+    lines = list(job.lines.filter(seq__gt=after)[:2000])
+    context = {"job": job, "lines": lines, "after": lines[-1].seq if lines else after}
+    status = STOP_POLLING if job.finished and not lines else 200
+    return render(request, "jobs/job.html#log-update", context, status=status)
+
+
+@require_POST
+def cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    job = get_object_or_404(Job, pk=pk)
+    if not job.finished:
+        Job.objects.filter(pk=pk).update(cancel_requested=True)
+        messages.success(request, "Cancelling: the job's processes will be stopped.")
+    return redirect("job", pk=pk)
+
+
+@require_GET
+def jobs(request: HttpRequest) -> HttpResponse:
+    state = request.GET.get("state", "")
+    queryset = Job.objects.select_related("environment")
+    if state in Job.State.values:
+        queryset = queryset.filter(state=state)
+    page = Paginator(queryset, 50).get_page(request.GET.get("page"))
+    return render(
+        request, "jobs/list.html", {"page": page, "state": state, "states": Job.State.choices}
+    )

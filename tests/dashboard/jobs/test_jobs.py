@@ -1,0 +1,193 @@
+"""Jobs end to end: a POST queues a job, the real worker runs real pip, the page shows it."""
+
+from __future__ import annotations
+
+import itertools
+import signal
+import subprocess
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from django.utils import timezone
+from pytest_django.fixtures import Settings as SettingsWrapper
+
+from dashboard.jobs.models import Job, JobLine
+from dashboard.jobs.running import reap_interrupted
+from dashboard.models import Activity, Environment
+from dashboard.scanning import scan_tree
+from tests.dashboard.conftest import log_in
+from tests.envtools import make_venv, pip_list_json
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def project(
+    tmp_path: Path, settings: SettingsWrapper, wheelhouse: Path, monkeypatch: pytest.MonkeyPatch
+) -> Environment:
+    """A project env (alpha 1.0 installed, requirements ask alpha==1.1), offline index."""
+    settings.SCAN_ROOTS = [tmp_path]
+    settings.INSTALLER = "pip"
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(wheelhouse))
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "requirements.txt").write_text("# pinned\nalpha==1.1\n")
+    make_venv(tmp_path / "app" / ".venv", ["alpha==1.0"], wheelhouse=wheelhouse, with_pip=True)
+    scan_tree()
+    return Environment.objects.get()
+
+
+def work() -> None:
+    call_command("worker", "--batch", "--interval", "0")
+
+
+def installed(env: Environment) -> dict[str, str]:
+    return {row["name"].lower(): row["version"] for row in pip_list_json(Path(env.path))}
+
+
+def test_install_runs_real_pip_streams_its_log_and_refreshes_the_env(project: Environment) -> None:
+    client = log_in(Client())
+    response = client.post(f"/environments/{project.pk}/jobs/install/", {"specs": "beta==1.0"})
+    job = Job.objects.get()
+    assert response["Location"] == f"/jobs/{job.pk}/"
+    assert job.state == "queued"
+    work()
+    job.refresh_from_db()
+    assert job.state == "succeeded", job.summary
+    assert "+ beta 1.0" in job.summary
+    lines = list(JobLine.objects.filter(job=job).values_list("seq", "stream", "text"))
+    assert [seq for seq, _, _ in lines] == list(range(1, len(lines) + 1))
+    assert lines[0][1] == "cmd" and "pip" in lines[0][2] and "--" in lines[0][2].split()
+    assert installed(project)["beta"] == "1.0"
+    project.refresh_from_db()
+    assert project.distributions.filter(name="beta").exists()  # re-inspected after the job
+    assert Activity.objects.filter(kind="job", message__contains="succeeded").exists()
+    page = client.get(f"/jobs/{job.pk}/").content.decode()
+    assert "Succeeded" in page
+    assert 'hx-trigger="every 1s"' not in page  # finished: no polling
+
+
+@pytest.mark.parametrize(
+    "spec", ["--index-url=http://evil.example/simple", "-r /etc/passwd", "pkg; rm -rf /", "./x"]
+)
+def test_hostile_specs_are_refused_before_anything_runs(project: Environment, spec: str) -> None:
+    client = log_in(Client())
+    response = client.post(
+        f"/environments/{project.pk}/jobs/install/", {"specs": spec}, follow=True
+    )
+    assert not Job.objects.exists()
+    messages = [str(m) for m in response.context["messages"]]
+    assert len(messages) == 1 and "\n" not in messages[0]
+
+
+def test_a_failing_install_leaves_the_environment_as_it_was(project: Environment) -> None:
+    before = installed(project)
+    client = log_in(Client())
+    client.post(f"/environments/{project.pk}/jobs/install/", {"specs": "no-such-package"})
+    work()
+    job = Job.objects.get()
+    assert job.state == "failed"
+    assert "\n" not in job.summary and job.summary
+    assert installed(project) == before
+
+
+def test_jobs_on_one_environment_run_one_after_another(project: Environment) -> None:
+    client = log_in(Client())
+    for version in ("1.1", "2.0", "1.0", "1.1"):
+        client.post(f"/environments/{project.pk}/jobs/install/", {"specs": f"alpha=={version}"})
+    work()
+    jobs = list(Job.objects.order_by("pk"))
+    assert [job.state for job in jobs] == ["succeeded"] * 4
+    for earlier, later in itertools.pairwise(jobs):
+        assert earlier.finished_at is not None and later.started_at is not None
+        assert later.started_at >= earlier.finished_at  # never overlapping, in order
+    assert installed(project)["alpha"] == "1.1"
+
+
+def test_the_log_endpoint_sends_new_lines_escaped_and_stops_polling(project: Environment) -> None:
+    job = Job.objects.create(kind="install", environment=project, env_path=project.path)
+    JobLine.objects.create(job=job, seq=1, stream="stdout", text="one")
+    JobLine.objects.create(job=job, seq=2, stream="stdout", text="<script>alert(1)</script>")
+    client = log_in(Client())
+    update = client.get(f"/jobs/{job.pk}/log/?after=1")
+    body = update.content.decode()
+    assert update.status_code == 200
+    assert "one" not in body
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body and "<script>alert" not in body
+    Job.objects.filter(pk=job.pk).update(state="succeeded")
+    assert client.get(f"/jobs/{job.pk}/log/?after=2").status_code == 286
+
+
+def test_cancel_before_start_and_the_reaper_for_a_killed_worker(project: Environment) -> None:
+    client = log_in(Client())
+    client.post(f"/environments/{project.pk}/jobs/install/", {"specs": "beta"})
+    job = Job.objects.get()
+    client.post(f"/jobs/{job.pk}/cancel/")
+    work()
+    job.refresh_from_db()
+    assert job.state == "cancelled"
+    # A job whose worker died mid-way: stale heartbeat, its process group still running.
+    child = subprocess.Popen(["sleep", "60"], start_new_session=True)
+    dead = Job.objects.create(
+        kind="install",
+        environment=project,
+        env_path=project.path,
+        state="running",
+        heartbeat_at=timezone.now() - timedelta(minutes=5),
+        pgid=child.pid,
+    )
+    assert reap_interrupted() == 1
+    dead.refresh_from_db()
+    assert dead.state == "interrupted"
+    assert child.wait(timeout=10) == -signal.SIGTERM or child.returncode < 0
+
+
+def test_freeze_previews_a_diff_then_writes_with_a_backup(project: Environment) -> None:
+    client = log_in(Client())
+    client.post(f"/environments/{project.pk}/jobs/freeze/", {"mode": "update"})
+    work()
+    preview = Job.objects.get()
+    assert preview.state == "succeeded", preview.summary
+    assert "-alpha==1.1" in preview.result["diff"] and "+alpha==1.0" in preview.result["diff"]
+    requirements = Path(project.project.path) / "requirements.txt"  # type: ignore[union-attr]
+    assert requirements.read_text() == "# pinned\nalpha==1.1\n"  # nothing written yet
+    page = client.get(f"/jobs/{preview.pk}/").content.decode()
+    assert "Write " in page
+    client.post(
+        f"/environments/{project.pk}/jobs/freeze/",
+        {"mode": "update", "write": "1", "expected": preview.result["expected"]},
+    )
+    work()
+    written = Job.objects.order_by("-pk")[0]
+    assert written.state == "succeeded", written.summary
+    assert requirements.read_text() == "# pinned\nalpha==1.0\n"
+    backups = [p for p in requirements.parent.iterdir() if p.name.startswith("requirements.txt.")]
+    assert len(backups) == 1 and backups[0].read_text() == "# pinned\nalpha==1.1\n"
+
+
+def test_delete_asks_first_then_removes_the_environment(project: Environment) -> None:
+    client = log_in(Client())
+    confirm = client.post(f"/environments/{project.pk}/jobs/delete/")
+    assert b"Yes, delete it" in confirm.content
+    assert not Job.objects.exists()
+    client.post(f"/environments/{project.pk}/jobs/delete/", {"confirmed": "1"})
+    work()
+    job = Job.objects.get()
+    assert job.state == "succeeded", job.summary
+    assert not Path(project.path).exists()
+    project.refresh_from_db()
+    assert project.gone_at is not None
+
+
+def test_job_pages_need_a_session_and_posts_need_csrf(project: Environment) -> None:
+    assert Client().post(f"/environments/{project.pk}/jobs/install/").status_code == 302
+    strict = log_in(Client(enforce_csrf_checks=True))
+    assert (
+        strict.post(f"/environments/{project.pk}/jobs/install/", {"specs": "beta"}).status_code
+        == 403
+    )
+    assert not Job.objects.exists()
+    assert log_in(Client()).get("/jobs/").status_code == 200
