@@ -10,18 +10,36 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
+import time
 from argparse import ArgumentParser
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection
+from django.db import DatabaseError, close_old_connections, connection
 from django.db.migrations.executor import MigrationExecutor
 from django_tasks_db.management.commands.db_worker import Worker
 
+from dashboard.jobs.running import reap_interrupted
 from dashboard.tasks import machine_queue
 from dashboard.worker_startup import run_startup_checks
 
 logger = logging.getLogger("envdash.worker")
+
+
+#: How often a worker looks for jobs whose worker died (besides at its own start).
+REAP_EVERY_SECONDS = 30.0
+
+
+def _reap_periodically() -> None:
+    while True:
+        time.sleep(REAP_EVERY_SECONDS)
+        try:
+            reap_interrupted()
+        except DatabaseError:  # the next round tries again
+            logger.exception("reaper failed")
+        finally:
+            close_old_connections()
 
 
 class Command(BaseCommand):
@@ -55,5 +73,7 @@ class Command(BaseCommand):
             excluded_queue_names=[],
         )
         worker.configure_signals()
+        if not options["batch"]:
+            threading.Thread(target=_reap_periodically, name="reaper", daemon=True).start()
         logger.info("worker %s listening on default, %s", worker_id, machine_queue())
         worker.run()
