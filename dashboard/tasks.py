@@ -6,25 +6,19 @@ sharing one PostgreSQL database, a scan runs on the machine whose disk it descri
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
-from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 from django_tasks import TaskResultStatus, task
 from django_tasks_db.models import DBTaskResult
 
+from dashboard.jobs.running import refresh_interpreters
+from dashboard.queues import machine_queue
 from dashboard.scanning import scan_environment, scan_tree
 from dashboard.team.tasks import schedule_push
 
-__all__ = ["enqueue_scan", "fail_abandoned_scans", "machine_queue", "scan", "scan_pending"]
-
-
-def machine_queue() -> str:
-    """The queue name of this machine's work: "machine-" plus a sanitised host name."""
-    cleaned = re.sub(r"[^A-Za-z0-9_.-]", "-", str(settings.MACHINE_NAME))[:80]
-    return f"machine-{cleaned or 'local'}"
+__all__ = ["enqueue_scan", "fail_abandoned_scans", "scan", "scan_pending"]
 
 
 @task()
@@ -33,6 +27,7 @@ def scan(path: str = "", force: bool = False) -> dict[str, object]:
     result = scan_environment(path, force=True) if path else scan_tree(force=force)
     if not path and result.state == result.State.DONE:
         schedule_push()
+        refresh_interpreters()
     return {"scan": result.pk, "state": result.state, "changed": result.changed}
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from django.db import models
 
-__all__ = ["Job", "JobLine"]
+__all__ = ["Interpreter", "Job", "JobLine"]
 
 
 class Job(models.Model):
     class Kind(models.TextChoices):
+        CREATE = "create", "Create"
         INSTALL = "install", "Install"
         UPGRADE = "upgrade", "Upgrade"
         UNINSTALL = "uninstall", "Uninstall"
@@ -82,3 +83,22 @@ class JobLine(models.Model):
 
     def __str__(self) -> str:
         return self.text
+
+
+class Interpreter(models.Model):
+    """Base interpreters found on this machine, refreshed by the worker after each scan.
+
+    Finding them runs each candidate (`python -c ...`), which a page must never do.
+    """
+
+    path = models.CharField(max_length=4096, unique=True)
+    version = models.CharField(max_length=64)
+    implementation = models.CharField(max_length=32)
+    source = models.CharField(max_length=32)
+    found_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ("-found_at", "path")
+
+    def __str__(self) -> str:
+        return f"{self.implementation} {self.version} ({self.path})"

@@ -27,21 +27,24 @@ from django.utils import timezone
 from django_tasks import task
 from packaging.version import InvalidVersion, Version
 
-from dashboard.jobs.models import Job, JobLine
+from dashboard.jobs.models import Interpreter, Job, JobLine
 from dashboard.models import Activity, DriftItem, Environment
+from dashboard.queues import machine_queue
 from dashboard.scanning import is_inside_roots, scan_environment, scan_plan
-from dashboard.tasks import machine_queue
 from envcore import ops
 from envcore._ops_common import project_name
 from envcore.errors import CancelledError, EnvcoreError, InvalidSpecError
+from envcore.interpreters import list_interpreters
 from envcore.runner import CancelToken, kill_process_group
 
 __all__ = [
     "FLUSH_SECONDS",
     "JobError",
     "enqueue",
+    "enqueue_create",
     "queued_for",
     "reap_interrupted",
+    "refresh_interpreters",
     "run_job",
     "validate",
 ]
@@ -65,6 +68,67 @@ def _name(text: str) -> str:
         return project_name(text)
     except InvalidSpecError as exc:
         raise JobError(str(exc)) from exc
+
+
+def validate_create(form: dict[str, str]) -> dict[str, Any]:
+    """A new environment: a path inside the scan roots and a known interpreter."""
+    raw = form.get("path", "").strip()
+    path = Path(raw).expanduser()
+    if not raw or not path.is_absolute():
+        raise JobError("give the new environment's absolute path, e.g. /home/me/app/.venv")
+    if not is_inside_roots(path):
+        raise JobError(f"{path} is outside the scan roots (see Settings)")
+    interpreter = Interpreter.objects.filter(pk=form.get("interpreter") or 0).first()
+    if interpreter is None:
+        raise JobError("choose one of the interpreters found on this machine")
+    prompt = form.get("prompt", "").strip()
+    if len(prompt) > 60 or any(ch in prompt for ch in "\n\r\0"):
+        raise JobError("the prompt must be one short line")
+    requirements = form.get("requirements", "").strip()
+    if requirements and not Path(requirements).is_absolute():
+        raise JobError("the requirements file must be an absolute path")
+    return {
+        "path": str(path),
+        "interpreter": interpreter.path,
+        "system_site_packages": form.get("system_site_packages") == "1",
+        "prompt": prompt,
+        "requirements": requirements,
+        "what": f"{path.parent.name}/{path.name} with Python {interpreter.version}",
+    }
+
+
+def enqueue_create(form: dict[str, str]) -> Job:
+    params = validate_create(form)
+    job = Job.objects.create(
+        kind=Job.Kind.CREATE,
+        env_path=params["path"],
+        machine=str(settings.MACHINE_NAME),
+        params=params,
+    )
+    transaction.on_commit(lambda: _schedule(job.pk))
+    return job
+
+
+def refresh_interpreters() -> int:
+    """Probe the machine's interpreters (subprocesses: worker only) and store the list."""
+    found = list_interpreters(
+        Path(path)
+        for path in Environment.objects.filter(gone_at__isnull=True).values_list("path", flat=True)
+    )
+    now = timezone.now()
+    with transaction.atomic():
+        Interpreter.objects.exclude(path__in=[str(item.path) for item in found]).delete()
+        for item in found:
+            Interpreter.objects.update_or_create(
+                path=str(item.path),
+                defaults={
+                    "version": item.version,
+                    "implementation": item.implementation,
+                    "source": item.source,
+                    "found_at": now,
+                },
+            )
+    return len(found)
 
 
 def validate(kind: str, env: Environment, form: dict[str, str]) -> dict[str, Any]:
@@ -236,7 +300,18 @@ def _operation(job: Job, log: ops.Log) -> tuple[str, dict[str, Any]]:
     installer = str(settings.INSTALLER)
     roots = list(scan_plan().roots)
     env = job.environment
-    if job.kind == "install":
+    if job.kind == "create":
+        result = ops.create(
+            params["path"],
+            params["interpreter"],
+            system_site_packages=params["system_site_packages"],
+            prompt=params["prompt"] or None,
+            requirements=Path(params["requirements"]) if params["requirements"] else None,
+            installer=installer,
+            roots=roots,
+            log=log,
+        )
+    elif job.kind == "install":
         result = ops.install(path, params["specs"], installer=installer, log=log)
     elif job.kind == "upgrade":
         result = ops.upgrade(

@@ -6,6 +6,7 @@ from dashboard.jobs import views
 
 urlpatterns = [
     path("jobs/", views.jobs, name="jobs"),
+    path("environments/new/", views.create, name="environment-new"),
     path("jobs/<int:pk>/", views.job_detail, name="job"),
     path("jobs/<int:pk>/log/", views.job_log, name="job-log"),
     path("jobs/<int:pk>/cancel/", views.cancel, name="job-cancel"),

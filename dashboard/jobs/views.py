@@ -6,13 +6,14 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from dashboard.jobs.models import Job
-from dashboard.jobs.running import JobError, enqueue
+from dashboard.jobs.models import Interpreter, Job
+from dashboard.jobs.running import JobError, enqueue, enqueue_create
 from dashboard.models import Environment
+from dashboard.scanning import scan_plan
 
-__all__ = ["cancel", "job_detail", "job_log", "jobs", "start"]
+__all__ = ["cancel", "create", "job_detail", "job_log", "jobs", "start"]
 
 #: Jobs that destroy or replace something: their form posts to a confirmation page first.
 CONFIRMED = frozenset({"recreate", "delete"})
@@ -33,6 +34,27 @@ def start(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
         messages.error(request, str(exc))
         return redirect("environment", pk=env.pk)
     return redirect("job", pk=job.pk)
+
+
+@require_http_methods(["GET", "POST"])
+def create(request: HttpRequest) -> HttpResponse:
+    """The new-environment form; the interpreters come from the worker's last probe."""
+    form = {key: str(value) for key, value in request.POST.items() if key != "csrfmiddlewaretoken"}
+    error = ""
+    if request.method == "POST":
+        try:
+            job = enqueue_create(form)
+        except JobError as exc:
+            error = str(exc)
+        else:
+            return redirect("job", pk=job.pk)
+    context = {
+        "interpreters": list(Interpreter.objects.order_by("-version", "path")),
+        "roots": scan_plan().roots,
+        "form": form,
+        "error": error,
+    }
+    return render(request, "jobs/create.html", context, status=400 if error else 200)
 
 
 @require_GET

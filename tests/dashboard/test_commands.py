@@ -14,7 +14,8 @@ from pytest_django.fixtures import Settings as SettingsWrapper
 
 from dashboard.management.commands.serve import is_loopback
 from dashboard.models import Environment, Scan
-from dashboard.tasks import enqueue_scan, machine_queue, scan_pending
+from dashboard.queues import machine_queue
+from dashboard.tasks import enqueue_scan, scan_pending
 from dashboard.worker_startup import run_startup_checks
 from tests.trees import Tree
 

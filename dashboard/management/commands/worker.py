@@ -21,7 +21,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django_tasks_db.management.commands.db_worker import Worker
 
 from dashboard.jobs.running import reap_interrupted
-from dashboard.tasks import machine_queue
+from dashboard.queues import machine_queue
 from dashboard.worker_startup import run_startup_checks
 
 logger = logging.getLogger("envdash.worker")

@@ -14,8 +14,8 @@ from django.test import Client
 from django.utils import timezone
 from pytest_django.fixtures import Settings as SettingsWrapper
 
-from dashboard.jobs.models import Job, JobLine
-from dashboard.jobs.running import reap_interrupted
+from dashboard.jobs.models import Interpreter, Job, JobLine
+from dashboard.jobs.running import reap_interrupted, refresh_interpreters
 from dashboard.models import Activity, Environment
 from dashboard.scanning import scan_tree
 from tests.dashboard.conftest import log_in
@@ -191,3 +191,29 @@ def test_job_pages_need_a_session_and_posts_need_csrf(project: Environment) -> N
     )
     assert not Job.objects.exists()
     assert log_in(Client()).get("/jobs/").status_code == 200
+
+
+def test_create_a_new_environment_with_a_probed_interpreter(
+    project: Environment, tmp_path: Path
+) -> None:
+    client = log_in(Client())
+    assert b"No interpreters known yet" in client.get("/environments/new/").content
+    assert refresh_interpreters() >= 1
+    interpreter = Interpreter.objects.filter(version__startswith="3.11").first()
+    assert interpreter is not None
+    outside = client.post(
+        "/environments/new/", {"path": "/elsewhere/.venv", "interpreter": interpreter.pk}
+    )
+    assert outside.status_code == 400 and b"outside the scan roots" in outside.content
+    target = tmp_path / "fresh" / ".venv"
+    response = client.post(
+        "/environments/new/",
+        {"path": str(target), "interpreter": interpreter.pk, "prompt": "fresh"},
+    )
+    job = Job.objects.get(kind="create")
+    assert response["Location"] == f"/jobs/{job.pk}/"
+    work()
+    job.refresh_from_db()
+    assert job.state == "succeeded", job.summary
+    assert "prompt = 'fresh'" in (target / "pyvenv.cfg").read_text()
+    assert Environment.objects.get(path=str(target)).kind == "venv"  # scanned in
