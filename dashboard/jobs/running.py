@@ -188,7 +188,14 @@ def validate(kind: str, env: Environment, form: dict[str, str]) -> dict[str, Any
         what = f"{'write' if write else 'preview'} {Path(target).name} ({mode})"
         return {"mode": mode, "target": target, "write": write, "expected": expected, "what": what}
     if kind == "recreate":
-        return {"what": env.name}
+        chosen = form.get("interpreter", "")
+        interpreter = Interpreter.objects.filter(pk=chosen).first() if chosen.isdigit() else None
+        if chosen and interpreter is None:
+            raise JobError("choose one of the interpreters found on this machine")
+        return {
+            "interpreter": interpreter.path if interpreter else "",
+            "what": env.name + (f" with Python {interpreter.version}" if interpreter else ""),
+        }
     if kind == "delete":
         return {"force": form.get("force") == "1", "what": env.name}
     raise JobError(f"unknown job kind {kind!r}")
@@ -352,7 +359,14 @@ def _operation(job: Job, log: ops.Log) -> tuple[str, dict[str, Any]]:
         return f"wrote {plan.path}" + (f" (backup {backup.name})" if backup else ""), data
     elif job.kind == "recreate":
         source = Path(env.requirements_source) if env and env.requirements_source else None
-        result = ops.recreate(path, requirements=source, installer=installer, roots=roots, log=log)
+        result = ops.recreate(
+            path,
+            params.get("interpreter") or None,
+            requirements=source,
+            installer=installer,
+            roots=roots,
+            log=log,
+        )
     elif job.kind == "delete":
         deleted = ops.delete(path, roots=roots, force=params["force"])
         return f"deleted {deleted.path}", {}

@@ -26,7 +26,8 @@ def start(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     env = get_object_or_404(Environment, pk=pk)
     form = {key: str(value) for key, value in request.POST.items() if key != "csrfmiddlewaretoken"}
     if kind in CONFIRMED and request.POST.get("confirmed") != "1":
-        context = {"env": env, "kind": kind, "form": form}
+        interpreters = list(Interpreter.objects.order_by("-version", "path"))
+        context = {"env": env, "kind": kind, "form": form, "interpreters": interpreters}
         return render(request, "jobs/confirm.html", context)
     try:
         job = enqueue(kind, env, form)

@@ -217,3 +217,27 @@ def test_create_a_new_environment_with_a_probed_interpreter(
     assert job.state == "succeeded", job.summary
     assert "prompt = 'fresh'" in (target / "pyvenv.cfg").read_text()
     assert Environment.objects.get(path=str(target)).kind == "venv"  # scanned in
+
+
+def test_recreate_asks_first_and_can_choose_the_interpreter(project: Environment) -> None:
+    refresh_interpreters()
+    interpreter = Interpreter.objects.filter(version__startswith="3.11").first()
+    assert interpreter is not None
+    client = log_in(Client())
+    confirm = client.post(f"/environments/{project.pk}/jobs/recreate/").content.decode()
+    assert "Yes, recreate it" in confirm and interpreter.path in confirm
+    bogus = client.post(
+        f"/environments/{project.pk}/jobs/recreate/",
+        {"confirmed": "1", "interpreter": "999"},
+        follow=True,
+    )
+    assert "choose one of the interpreters" in bogus.content.decode()
+    client.post(
+        f"/environments/{project.pk}/jobs/recreate/",
+        {"confirmed": "1", "interpreter": str(interpreter.pk)},
+    )
+    work()
+    job = Job.objects.get()
+    assert job.state == "succeeded", job.summary
+    assert job.params["interpreter"] == interpreter.path
+    assert installed(project)["alpha"] == "1.1"  # rebuilt from the requirements file
