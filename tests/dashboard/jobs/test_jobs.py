@@ -241,3 +241,17 @@ def test_recreate_asks_first_and_can_choose_the_interpreter(project: Environment
     assert job.state == "succeeded", job.summary
     assert job.params["interpreter"] == interpreter.path
     assert installed(project)["alpha"] == "1.1"  # rebuilt from the requirements file
+
+
+def test_each_package_row_has_upgrade_and_remove_buttons(project: Environment) -> None:
+    client = log_in(Client())
+    page = client.get(f"/environments/{project.pk}/").content.decode()
+    row = page[page.index('data-package="alpha"') :].split("</tr>")[0]
+    assert f"/environments/{project.pk}/jobs/upgrade/" in row
+    assert f"/environments/{project.pk}/jobs/uninstall/" in row
+    client.post(f"/environments/{project.pk}/jobs/upgrade/", {"name": "alpha", "target": "allowed"})
+    work()
+    job = Job.objects.get()
+    assert job.state == "succeeded", job.summary
+    assert job.params["specifier"] == "==1.1"  # the project's requirement bounds the upgrade
+    assert installed(project)["alpha"] == "1.1"
