@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 
 from django.db.models import Count, QuerySet
+from django.utils import timezone
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
@@ -49,6 +50,16 @@ class EnvironmentRow:
     stale: bool
     requirements_hash: str
     other_requirements: bool
+
+    # Formatted here, not with the `date` filter: on a 1,000-row page the filter's
+    # per-call locale and time zone work was a third of the render time.
+    @property
+    def reported_iso(self) -> str:
+        return self.reported_at.isoformat()
+
+    @property
+    def reported_text(self) -> str:
+        return timezone.localtime(self.reported_at).strftime("%Y-%m-%d %H:%M")
 
 
 @dataclass(frozen=True)
