@@ -45,6 +45,7 @@ __all__ = [
     "queued_for",
     "reap_interrupted",
     "refresh_interpreters",
+    "requeue",
     "run_job",
     "validate",
 ]
@@ -212,6 +213,19 @@ def enqueue(kind: str, env: Environment, form: dict[str, str]) -> Job:
     )
     transaction.on_commit(lambda: _schedule(job.pk))
     return job
+
+
+def requeue(job: Job) -> Job:
+    """A new job with the same kind and parameters (the Retry button)."""
+    again = Job.objects.create(
+        kind=job.kind,
+        environment=job.environment,
+        env_path=job.env_path,
+        machine=str(settings.MACHINE_NAME),
+        params=job.params,
+    )
+    transaction.on_commit(lambda: _schedule(again.pk))
+    return again
 
 
 def _schedule(job_id: int, delay: float = 0) -> None:

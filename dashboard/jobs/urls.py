@@ -10,6 +10,7 @@ urlpatterns = [
     path("jobs/<int:pk>/", views.job_detail, name="job"),
     path("jobs/<int:pk>/log/", views.job_log, name="job-log"),
     path("jobs/<int:pk>/cancel/", views.cancel, name="job-cancel"),
+    path("jobs/<int:pk>/retry/", views.retry, name="job-retry"),
     path(
         "environments/<int:pk>/jobs/<slug:kind>/",
         views.start,

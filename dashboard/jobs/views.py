@@ -9,11 +9,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dashboard.jobs.models import Interpreter, Job
-from dashboard.jobs.running import JobError, enqueue, enqueue_create
+from dashboard.jobs.running import JobError, enqueue, enqueue_create, requeue
 from dashboard.models import Environment
 from dashboard.scanning import scan_plan
 
-__all__ = ["cancel", "create", "job_detail", "job_log", "jobs", "start"]
+__all__ = ["cancel", "create", "job_detail", "job_log", "jobs", "retry", "start"]
 
 #: Jobs that destroy or replace something: their form posts to a confirmation page first.
 CONFIRMED = frozenset({"recreate", "delete"})
@@ -85,6 +85,17 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
         Job.objects.filter(pk=pk).update(cancel_requested=True)
         messages.success(request, "Cancelling: the job's processes will be stopped.")
     return redirect("job", pk=pk)
+
+
+@require_POST
+def retry(request: HttpRequest, pk: int) -> HttpResponse:
+    """Run a finished job again with the same (already validated) parameters."""
+    job = get_object_or_404(Job, pk=pk)
+    if not job.finished:
+        messages.error(request, "The job is still running.")
+        return redirect("job", pk=pk)
+    again = requeue(job)
+    return redirect("job", pk=again.pk)
 
 
 @require_GET

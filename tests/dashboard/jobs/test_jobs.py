@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import itertools
+import os
 import signal
+import socket
 import subprocess
+import sys
+import time
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 from pytest_django.fixtures import Settings as SettingsWrapper
@@ -255,3 +261,90 @@ def test_each_package_row_has_upgrade_and_remove_buttons(project: Environment) -
     assert job.state == "succeeded", job.summary
     assert job.params["specifier"] == "==1.1"  # the project's requirement bounds the upgrade
     assert installed(project)["alpha"] == "1.1"
+
+
+def _worker_processes(count: int, tmp_path: Path) -> list[subprocess.Popen[bytes]]:
+    """Real `envdash worker` processes on the test database (as `serve` starts them)."""
+    database = connection.settings_dict
+    if database["ENGINE"].endswith("sqlite3"):
+        url = f"sqlite:///{database['NAME']}"
+    else:
+        url = f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
+    env = {**os.environ, "DATABASE_URL": url, "ENVDASH_SKIP_BOOTSTRAP": "1"}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    return [
+        subprocess.Popen(
+            [sys.executable, "-m", "dashboard.cli", "worker", "--interval", "0.1"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=(tmp_path / f"worker{index}.log").open("wb"),
+        )
+        for index in range(count)
+    ]
+
+
+def _wait_until(predicate: Callable[[], bool], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
+
+
+def test_ten_jobs_on_one_env_with_two_workers_run_in_order_and_none_is_lost(
+    project: Environment, tmp_path: Path, settings: SettingsWrapper
+) -> None:
+    client = log_in(Client())
+    versions = ["1.1", "2.0", "1.0"] * 3 + ["1.1"]
+    for version in versions:
+        client.post(f"/environments/{project.pk}/jobs/install/", {"specs": f"alpha=={version}"})
+    workers = _worker_processes(2, tmp_path)
+    try:
+        _wait_until(lambda: Job.objects.filter(state="succeeded").count() == 10, timeout=240)
+    finally:
+        for worker in workers:
+            worker.terminate()
+            worker.wait(timeout=30)
+    jobs = list(Job.objects.order_by("pk"))
+    assert len(jobs) == 10
+    for earlier, later in itertools.pairwise(jobs):
+        assert earlier.finished_at is not None and later.started_at is not None
+        assert later.started_at >= earlier.finished_at
+    assert len({job.worker for job in jobs}) == 2  # both workers took part
+    assert installed(project)["alpha"] == "1.1"
+
+
+def test_cancel_a_running_job_ends_its_processes(
+    project: Environment, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pip waits on an index that never answers; Cancel must end pip and fail nothing else."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)  # accepts connections, never replies
+    monkeypatch.delenv("PIP_NO_INDEX")
+    monkeypatch.setenv("PIP_INDEX_URL", f"http://127.0.0.1:{listener.getsockname()[1]}/simple")
+    monkeypatch.setenv("PIP_TIMEOUT", "600")
+    before = installed(project)
+    client = log_in(Client())
+    client.post(f"/environments/{project.pk}/jobs/install/", {"specs": "not-in-wheelhouse"})
+    job = Job.objects.get()
+    workers = _worker_processes(1, tmp_path)
+    try:
+        _wait_until(lambda: Job.objects.get(pk=job.pk).pgid is not None, timeout=60)
+        pgid = Job.objects.get(pk=job.pk).pgid
+        assert pgid is not None
+        client.post(f"/jobs/{job.pk}/cancel/")
+        _wait_until(lambda: Job.objects.get(pk=job.pk).finished, timeout=60)
+    finally:
+        for worker in workers:
+            worker.terminate()
+            worker.wait(timeout=30)
+        listener.close()
+    job.refresh_from_db()
+    assert job.state == "cancelled", job.summary
+    with pytest.raises(ProcessLookupError):
+        os.killpg(pgid, 0)  # the whole process group is gone
+    assert installed(project) == before
+    retried = client.post(f"/jobs/{job.pk}/retry/")
+    again = Job.objects.exclude(pk=job.pk).get()
+    assert retried["Location"] == f"/jobs/{again.pk}/"
+    assert (again.kind, again.params, again.state) == (job.kind, job.params, "queued")
