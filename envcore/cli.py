@@ -11,7 +11,7 @@ from envcore import __version__
 from envcore.errors import EnvcoreError
 
 #: Modules under envcore.commands; each adds one subcommand through `register(subparsers)`.
-COMMANDS = ("scan", "list", "freeze", "check", "reqs", "drift")
+COMMANDS = ("scan", "list", "freeze", "check", "reqs", "drift", "outdated")
 
 
 def build_parser() -> argparse.ArgumentParser:

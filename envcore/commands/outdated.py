@@ -1,0 +1,76 @@
+"""`outdated ENV`: like `pip list --outdated`, plus the newest version the requirements allow."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+from envcore.commands._common import print_json, print_table
+from envcore.errors import RequirementsError
+from envcore.index import DEFAULT_TTL, IndexClient
+from envcore.inspect import inspect_environment, read_inventory
+from envcore.outdated import outdated
+from envcore.pipconfig import read_pip_config
+from envcore.requirements import find_requirements_source, load_requirements
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = subparsers.add_parser(
+        "outdated",
+        help="what could be upgraded, and how far the requirements allow",
+        description="Asks the indexes pip would use (pip's config files and PIP_* "
+        "variables) through a cache. Without -r, the requirements come from the "
+        "environment's project. Exit status 0, or 2 on a usage or input error.",
+    )
+    parser.add_argument("env", metavar="ENV", type=Path, help="path of the environment")
+    parser.add_argument("-r", "--requirements", metavar="FILE", type=Path)
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--all", action="store_true", help="list up-to-date packages too")
+    parser.add_argument("--pre", action="store_true", help="include pre-releases")
+    parser.add_argument("--offline", action="store_true", help="use the cache only")
+    parser.add_argument("--index-url", metavar="URL", help="instead of the configured index")
+    parser.add_argument("--cache-dir", metavar="DIR", type=Path)
+    parser.add_argument("--ttl", type=float, default=DEFAULT_TTL, help="cache lifetime (s)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    env = inspect_environment(args.env)
+    inventory = read_inventory(env)
+    source = args.requirements
+    if source is None and env.project is not None:
+        source = find_requirements_source(env.project)
+    if source is not None and not source.is_file():
+        raise RequirementsError(f"{source} is not a file")
+    parsed = load_requirements(source) if source is not None else None
+    config = read_pip_config(os.environ, site_prefix=env.path)
+    if args.index_url:
+        config = config.with_overrides(index_url=args.index_url)
+    client = IndexClient(config, cache_dir=args.cache_dir, ttl=args.ttl, offline=args.offline)
+    report = outdated(env, inventory, client, parsed, pre=args.pre)
+    shown = report.packages if args.all else report.upgradable
+    if args.json:
+        data = report.to_json()
+        data["environment"] = str(env.path)
+        print_json(data)
+        return 0
+    rows = [
+        [
+            item.name,
+            item.installed,
+            item.latest or "?",
+            item.latest_allowed or "-",
+            item.jump,
+            item.reason,
+        ]
+        for item in shown
+    ]
+    unknown = [item for item in report.packages if item.status == "unknown"]
+    if rows:
+        print_table(["Package", "Version", "Latest", "Allowed", "Type", "Note"], rows)
+    else:
+        print("everything is up to date")
+    if unknown and not args.all:
+        print(f"{len(unknown)} package(s) unknown: {unknown[0].reason}")
+    return 0

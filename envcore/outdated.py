@@ -1,0 +1,297 @@
+"""What each installed distribution could be upgraded to, the way pip would choose.
+
+For every distribution installed from an index: the latest release, the latest release
+the project's requirement (and constraints) allow, and the size of the jump. A release
+counts only if one of its files can install on the environment's Python (Requires-Python
+and wheel tags); yanked releases only when the requirement pins exactly that version
+(PEP 592); pre-releases only when asked for, already installed, or named by the
+specifier, as pip does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.tags import Tag, compatible_tags, cpython_tags
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    canonicalize_name,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+from packaging.version import InvalidVersion, Version
+
+from envcore.index import FileLink, IndexClient, ProjectFiles
+from envcore.inspect import Environment, Inventory
+from envcore.requirements import ParsedRequirements
+
+__all__ = [
+    "Jump",
+    "OutdatedReport",
+    "PackageUpdate",
+    "available_versions",
+    "jump",
+    "outdated",
+]
+
+Jump = Literal["major", "minor", "patch", "none"]
+Status = Literal["up-to-date", "upgradable", "unknown", "not-from-index"]
+#: How many versions a "choose a version" list offers, newest first.
+MAX_CHOICES = 30
+
+
+@dataclass(frozen=True)
+class Release:
+    version: Version
+    yanked: bool
+
+
+@dataclass(frozen=True)
+class PackageUpdate:
+    name: str
+    installed: str
+    latest: str | None
+    latest_allowed: str | None
+    specifier: str
+    jump: Jump
+    status: Status
+    reason: str = ""
+    choices: tuple[str, ...] = field(default=(), repr=False)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "installed": self.installed,
+            "latest": self.latest,
+            "latest_allowed": self.latest_allowed,
+            "specifier": self.specifier,
+            "jump": self.jump,
+            "status": self.status,
+            "reason": self.reason,
+            "choices": list(self.choices),
+        }
+
+
+@dataclass(frozen=True)
+class OutdatedReport:
+    packages: tuple[PackageUpdate, ...]
+
+    @property
+    def upgradable(self) -> tuple[PackageUpdate, ...]:
+        return tuple(item for item in self.packages if item.status == "upgradable")
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "upgradable": len(self.upgradable),
+            "packages": [item.to_json() for item in self.packages],
+        }
+
+
+def supported_tags(env: Environment) -> frozenset[Tag] | None:
+    """Wheel tags the environment's interpreter accepts, or None when they cannot be told.
+
+    Computed from the environment's Python version with this machine's platform tags:
+    the environment runs on this machine, so only the interpreter can differ.
+    """
+    if env.layout == "windows" or env.implementation.lower() != "cpython":
+        return None
+    try:
+        major, minor = (int(part) for part in (env.python_version or "").split(".")[:2])
+    except ValueError:
+        return None
+    version = (major, minor)
+    return frozenset(cpython_tags(version)) | frozenset(compatible_tags(version))
+
+
+def _version_of(link: FileLink, name: str, tags: frozenset[Tag] | None) -> Version | None:
+    try:
+        if link.filename.endswith(".whl"):
+            wheel_name, version, _, file_tags = parse_wheel_filename(link.filename)
+            if canonicalize_name(wheel_name) != name:
+                return None
+            if tags is not None and file_tags.isdisjoint(tags):
+                return None
+            return version
+        sdist_name, version = parse_sdist_filename(link.filename)
+    except (InvalidWheelFilename, InvalidSdistFilename, InvalidVersion):
+        return None
+    return version if canonicalize_name(sdist_name) == name else None
+
+
+def available_versions(
+    files: ProjectFiles, python_version: str, tags: frozenset[Tag] | None
+) -> dict[Version, Release]:
+    """Installable releases: a file for this Python (Requires-Python, tags) exists."""
+    releases: dict[Version, Release] = {}
+    for link in files.files:
+        version = _version_of(link, files.name, tags)
+        if version is None:
+            continue
+        if link.requires_python:
+            try:
+                if not SpecifierSet(link.requires_python).contains(
+                    python_version, prereleases=True
+                ):
+                    continue
+            except (InvalidSpecifier, InvalidVersion):
+                continue  # pip ignores a file whose Requires-Python it cannot read
+        known = releases.get(version)
+        # A release is yanked only when every one of its files is.
+        releases[version] = Release(version, link.yanked and (known is None or known.yanked))
+    return releases
+
+
+def jump(installed: Version, target: Version) -> Jump:
+    old, new = (*installed.release, 0, 0), (*target.release, 0, 0)
+    if target <= installed:
+        return "none"
+    if new[0] != old[0]:
+        return "major"
+    if new[1] != old[1]:
+        return "minor"
+    return "patch"
+
+
+def _pick(
+    releases: Mapping[Version, Release],
+    specifier: SpecifierSet,
+    *,
+    allow_pre: bool,
+) -> Version | None:
+    pinned = {
+        Version(spec.version)
+        for spec in specifier
+        if spec.operator in {"==", "==="} and "*" not in spec.version and _is_version(spec.version)
+    }
+    best: Version | None = None
+    for version, release in releases.items():
+        if release.yanked and version not in pinned:
+            continue
+        if version.is_prerelease and not allow_pre and version not in pinned:
+            continue
+        if not specifier.contains(version, prereleases=True):
+            continue
+        if best is None or version > best:
+            best = version
+    return best
+
+
+def _is_version(text: str) -> bool:
+    try:
+        Version(text)
+    except InvalidVersion:
+        return False
+    return True
+
+
+def _specifiers(parsed: ParsedRequirements | None, env: Environment) -> dict[str, SpecifierSet]:
+    """Per name: every requirement and constraint that applies to this environment."""
+    result: dict[str, SpecifierSet] = {}
+    if parsed is None:
+        return result
+    marker_env = env.marker_environment()
+    for entry in parsed.entries:
+        if entry.name is None or not entry.applies_to(marker_env):
+            continue
+        try:
+            spec = SpecifierSet(entry.specifier)
+        except InvalidSpecifier:
+            continue
+        result[entry.name] = result.get(entry.name, SpecifierSet()) & spec
+    return result
+
+
+def outdated(
+    env: Environment,
+    inventory: Inventory,
+    client: IndexClient,
+    requirements: ParsedRequirements | None = None,
+    *,
+    pre: bool = False,
+    names: Iterable[str] | None = None,
+) -> OutdatedReport:
+    """Upgrade information for every distribution installed from an index."""
+    wanted = {canonicalize_name(name) for name in names} if names is not None else None
+    dists = [
+        dist for dist in inventory.distributions if wanted is None or dist.canonical_name in wanted
+    ]
+    # Editable and VCS checkouts follow their source, not releases; a wheel installed from
+    # a file or URL is still a release of its project (pip list --outdated checks it too).
+    checkable = {"index", "local", "url"}
+    from_index = [dist for dist in dists if dist.source in checkable]
+    pages = client.many(dist.canonical_name for dist in from_index)
+    tags = supported_tags(env)
+    python_version = env.python_version or "0"
+    specifiers = _specifiers(requirements, env)
+    items: list[PackageUpdate] = []
+    for dist in sorted(dists, key=lambda d: d.canonical_name):
+        spec = specifiers.get(dist.canonical_name, SpecifierSet())
+        name, shown, spec_text = dist.name, dist.display_version, str(spec)
+        installed = dist.parsed_version
+        if dist.source not in checkable or installed is None:
+            reason = (
+                f"installed as {dist.source}" if dist.source not in checkable else "invalid version"
+            )
+            items.append(
+                PackageUpdate(
+                    name=name,
+                    installed=shown,
+                    specifier=spec_text,
+                    latest=None,
+                    latest_allowed=None,
+                    jump="none",
+                    status="not-from-index",
+                    reason=reason,
+                )
+            )
+            continue
+        page = pages[dist.canonical_name]
+        releases = available_versions(page, python_version, tags)
+        if not releases:
+            reason = page.error or "no installable release found on the indexes"
+            items.append(
+                PackageUpdate(
+                    name=name,
+                    installed=shown,
+                    specifier=spec_text,
+                    latest=None,
+                    latest_allowed=None,
+                    jump="none",
+                    status="unknown",
+                    reason=reason,
+                )
+            )
+            continue
+        allow_pre = (
+            pre
+            or installed.is_prerelease
+            or any(_is_version(s.version) and Version(s.version).is_prerelease for s in spec)
+        )
+        latest = _pick(releases, SpecifierSet(), allow_pre=pre or installed.is_prerelease)
+        allowed = _pick(releases, spec, allow_pre=allow_pre)
+        # As `pip list --outdated`: upgradable when a newer release exists at all; the
+        # allowed column says how far the requirement lets it go.
+        status: Status = "upgradable" if latest is not None and latest > installed else "up-to-date"
+        choices = tuple(
+            str(version)
+            for version in sorted(releases, reverse=True)
+            if not releases[version].yanked
+        )[:MAX_CHOICES]
+        items.append(
+            PackageUpdate(
+                name=name,
+                installed=shown,
+                specifier=spec_text,
+                latest=str(latest) if latest else None,
+                latest_allowed=str(allowed) if allowed else None,
+                jump=jump(installed, latest) if latest is not None else "none",
+                status=status,
+                reason=page.error,
+                choices=choices,
+            )
+        )
+    return OutdatedReport(tuple(items))
