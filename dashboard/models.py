@@ -138,6 +138,8 @@ class Environment(models.Model):
     last_scanned = models.DateTimeField()
     last_changed = models.DateTimeField()
     gone_at = models.DateTimeField(null=True, blank=True)
+    upgradable = models.PositiveIntegerField(default=0)
+    updates_checked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ("name", "path")
@@ -169,6 +171,14 @@ class Distribution(models.Model):
     source_url = models.CharField(max_length=4096, blank=True)
     #: Canonical names of the installed distributions that require this one.
     required_by = models.JSONField(default=list)
+    #: From the last update check (see dashboard.updates): what the indexes offer.
+    latest = models.CharField(max_length=128, blank=True)
+    latest_allowed = models.CharField(max_length=128, blank=True)
+    jump = models.CharField(max_length=8, blank=True)
+    update_status = models.CharField(max_length=16, blank=True)
+    update_reason = models.CharField(max_length=512, blank=True)
+    #: Installable versions, newest first (the "choose a version" list).
+    choices = models.JSONField(default=list)
 
     class Meta:
         ordering = ("name",)

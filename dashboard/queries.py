@@ -245,6 +245,12 @@ class PackageRow:
     source: str
     editable: bool
     required_by: list[str]
+    latest: str = ""
+    latest_allowed: str = ""
+    jump: str = ""
+    update_status: str = ""
+    update_reason: str = ""
+    choices: tuple[str, ...] = ()
 
 
 def package_rows(env: Environment, q: str = "") -> list[PackageRow]:
@@ -270,6 +276,12 @@ def package_rows(env: Environment, q: str = "") -> list[PackageRow]:
                 source=dist.source_url,
                 editable=dist.editable,
                 required_by=list(dist.required_by),
+                latest=dist.latest,
+                latest_allowed=dist.latest_allowed,
+                jump=dist.jump,
+                update_status=dist.update_status,
+                update_reason=dist.update_reason,
+                choices=tuple(dist.choices),
             )
         )
     return rows

@@ -38,6 +38,9 @@ TEAM_URL = env_str("ENVDASH_TEAM_URL", "")
 TEAM_TOKEN = env_str("ENVDASH_TEAM_TOKEN", "")
 TEAM_STALE_DAYS = env_int("ENVDASH_TEAM_STALE_DAYS", 7, low=1, high=3650)
 INDEX_OFFLINE = env_bool("ENVDASH_OFFLINE", False)
+#: Overrides pip's configured index for update checks (pip's own settings otherwise).
+INDEX_URL = env_str("ENVDASH_INDEX_URL", "")
+INDEX_TTL = env_int("ENVDASH_INDEX_TTL", 600, low=0, high=7 * 86400)
 
 DEBUG = env_bool("ENVDASH_DEBUG", False)
 SECRET_KEY_FILE = DATA_DIR / "secret_key"

@@ -12,6 +12,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("environments/", views.environments, name="environments"),
     path("environments/<int:pk>/", views.environment_detail, name="environment"),
     path("environments/<int:pk>/rescan/", views.rescan_environment, name="environment-rescan"),
+    path("environments/<int:pk>/updates/", views.check_updates, name="environment-updates"),
     path("packages/", views.packages, name="packages"),
     path("projects/", views.projects, name="projects"),
     path("rescan/", views.rescan, name="rescan"),

@@ -34,8 +34,10 @@ from dashboard.queries import (
     status_counts,
 )
 from dashboard.scanning import scan_plan
+from dashboard.updates import enqueue_update_check
 
 __all__ = [
+    "check_updates",
     "environment_detail",
     "environments",
     "login",
@@ -208,6 +210,14 @@ def rescan_environment(request: HttpRequest, pk: int) -> HttpResponse:
     messages.success(request, f"Rescan of {env.name} queued.")
     if _is_htmx(request):
         return HttpResponseClientRefresh()
+    return redirect("environment", pk=env.pk)
+
+
+@require_POST
+def check_updates(request: HttpRequest, pk: int) -> HttpResponse:
+    env = get_object_or_404(Environment, pk=pk, gone_at__isnull=True)
+    enqueue_update_check(env)
+    messages.success(request, "Checking the package indexes; reload in a moment.")
     return redirect("environment", pk=env.pk)
 
 

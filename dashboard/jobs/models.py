@@ -12,6 +12,7 @@ class Job(models.Model):
         CREATE = "create", "Create"
         INSTALL = "install", "Install"
         UPGRADE = "upgrade", "Upgrade"
+        UPGRADE_ALL = "upgrade-all", "Upgrade all"
         UNINSTALL = "uninstall", "Uninstall"
         SYNC = "sync", "Sync"
         FREEZE = "freeze", "Freeze"

@@ -28,7 +28,7 @@ from django_tasks import task
 from packaging.version import InvalidVersion, Version
 
 from dashboard.jobs.models import Interpreter, Job, JobLine
-from dashboard.models import Activity, DriftItem, Environment
+from dashboard.models import Activity, Distribution, DriftItem, Environment
 from dashboard.queues import machine_queue
 from dashboard.scanning import is_inside_roots, scan_environment, scan_plan
 from envcore import ops
@@ -166,6 +166,15 @@ def validate(kind: str, env: Environment, form: dict[str, str]) -> dict[str, Any
             "specifier": specifier,
             "what": f"{name} to {target}",
         }
+    if kind == "upgrade-all":
+        specs = [
+            f"{dist.name}=={dist.latest_allowed}"
+            for dist in Distribution.objects.filter(environment=env).exclude(latest_allowed="")
+            if _newer(dist.latest_allowed, dist.version)
+        ]
+        if not specs:
+            raise JobError("nothing to upgrade within the requirements (check for updates first)")
+        return {"specs": specs, "what": f"{len(specs)} package(s) within the requirements"}
     if kind == "uninstall":
         name = _name(form.get("name", ""))
         return {"name": name, "what": name}
@@ -200,6 +209,13 @@ def validate(kind: str, env: Environment, form: dict[str, str]) -> dict[str, Any
     if kind == "delete":
         return {"force": form.get("force") == "1", "what": env.name}
     raise JobError(f"unknown job kind {kind!r}")
+
+
+def _newer(candidate: str, installed: str) -> bool:
+    try:
+        return Version(candidate) > Version(installed)
+    except InvalidVersion:
+        return False
 
 
 def enqueue(kind: str, env: Environment, form: dict[str, str]) -> Job:
@@ -320,6 +336,8 @@ def _operation(job: Job, log: ops.Log) -> tuple[str, dict[str, Any]]:
     path = job.env_path
     installer = str(settings.INSTALLER)
     roots = list(scan_plan().roots)
+    # ENVDASH_INDEX_URL overrides pip's configured index for jobs as for update checks.
+    index = ops.IndexOptions(index_url=str(settings.INDEX_URL)) if settings.INDEX_URL else None
     env = job.environment
     if job.kind == "create":
         result = ops.create(
@@ -329,11 +347,12 @@ def _operation(job: Job, log: ops.Log) -> tuple[str, dict[str, Any]]:
             prompt=params["prompt"] or None,
             requirements=Path(params["requirements"]) if params["requirements"] else None,
             installer=installer,
+            index=index,
             roots=roots,
             log=log,
         )
-    elif job.kind == "install":
-        result = ops.install(path, params["specs"], installer=installer, log=log)
+    elif job.kind in {"install", "upgrade-all"}:
+        result = ops.install(path, params["specs"], installer=installer, index=index, log=log)
     elif job.kind == "upgrade":
         result = ops.upgrade(
             path,
@@ -341,6 +360,7 @@ def _operation(job: Job, log: ops.Log) -> tuple[str, dict[str, Any]]:
             params["target"],
             specifier=params.get("specifier") or None,
             installer=installer,
+            index=index,
             log=log,
         )
     elif job.kind == "uninstall":
@@ -352,6 +372,7 @@ def _operation(job: Job, log: ops.Log) -> tuple[str, dict[str, Any]]:
             source,
             remove_untracked=params["remove_untracked"],
             installer=installer,
+            index=index,
             log=log,
         )
     elif job.kind == "freeze":
@@ -378,6 +399,7 @@ def _operation(job: Job, log: ops.Log) -> tuple[str, dict[str, Any]]:
             params.get("interpreter") or None,
             requirements=source,
             installer=installer,
+            index=index,
             roots=roots,
             log=log,
         )

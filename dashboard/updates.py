@@ -1,0 +1,82 @@
+"""Update checks: ask the package indexes (on the worker) what each distribution could
+become, and store it on the distribution rows for the pages to show."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django_tasks import task
+from packaging.utils import canonicalize_name
+
+from dashboard.models import Distribution, Environment
+from dashboard.queues import machine_queue
+from envcore.errors import EnvcoreError
+from envcore.index import IndexClient
+from envcore.inspect import inspect_environment, read_inventory
+from envcore.outdated import outdated
+from envcore.pipconfig import read_pip_config
+from envcore.requirements import load_requirements
+
+__all__ = ["check_updates", "enqueue_update_check", "update_check"]
+
+
+def _client(env_path: Path) -> IndexClient:
+    config = read_pip_config(os.environ, site_prefix=env_path)
+    if settings.INDEX_URL:
+        config = config.with_overrides(index_url=str(settings.INDEX_URL))
+    return IndexClient(
+        config,
+        cache_dir=Path(settings.DATA_DIR) / "index-cache",
+        ttl=float(settings.INDEX_TTL),
+        offline=bool(settings.INDEX_OFFLINE),
+    )
+
+
+def check_updates(env: Environment) -> int:
+    """Store latest / latest allowed / jump for every distribution; returns N upgradable."""
+    facts = inspect_environment(env.path)
+    parsed = None
+    if env.requirements_source:
+        try:
+            parsed = load_requirements(env.requirements_source)
+        except EnvcoreError:
+            parsed = None  # the drift tab already reports why
+    report = outdated(facts, read_inventory(facts), _client(facts.path), parsed)
+    by_name = {dist.name: dist for dist in Distribution.objects.filter(environment=env)}
+    changed = []
+    for item in report.packages:
+        row = by_name.get(canonicalize_name(item.name))
+        if row is None:
+            continue
+        row.latest = item.latest or ""
+        row.latest_allowed = item.latest_allowed or ""
+        row.jump = item.jump if item.status == "upgradable" else ""
+        row.update_status = item.status
+        row.update_reason = item.reason[:512]
+        row.choices = list(item.choices)
+        changed.append(row)
+    with transaction.atomic():
+        Distribution.objects.bulk_update(
+            changed,
+            ["latest", "latest_allowed", "jump", "update_status", "update_reason", "choices"],
+        )
+        Environment.objects.filter(pk=env.pk).update(
+            upgradable=len(report.upgradable), updates_checked_at=timezone.now()
+        )
+    return len(report.upgradable)
+
+
+@task()
+def update_check(env_id: int) -> int:
+    env = Environment.objects.filter(pk=env_id, gone_at__isnull=True).first()
+    if env is None:
+        return 0
+    return check_updates(env)
+
+
+def enqueue_update_check(env: Environment) -> None:
+    update_check.using(queue_name=machine_queue()).enqueue(env.pk)

@@ -1,0 +1,95 @@
+"""Available versions in the dashboard: checked by the worker against a local index."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from django_tasks_db.models import DBTaskResult
+from pytest_django.fixtures import Settings as SettingsWrapper
+
+from dashboard.jobs.models import Job
+from dashboard.models import Distribution, Environment
+from dashboard.scanning import scan_tree
+from dashboard.updates import check_updates
+from tests.dashboard.conftest import log_in
+from tests.envcore.indexserver import IndexState, serve_index
+from tests.envtools import make_venv, pip_list_json
+from tests.wheelmaker import write_wheel
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def index_url(tmp_path: Path, settings: SettingsWrapper) -> Iterator[str]:
+    state = IndexState()
+    for version in ("1.0", "1.1", "2.0"):
+        state.publish(write_wheel(tmp_path / "published", "alpha", version))
+    with serve_index(state) as url:
+        settings.INDEX_URL = url
+        settings.INSTALLER = "pip"
+        settings.DATA_DIR = tmp_path / "data"
+        yield url
+
+
+@pytest.fixture
+def project(tmp_path: Path, settings: SettingsWrapper, index_url: str) -> Environment:
+    settings.SCAN_ROOTS = [tmp_path / "home"]
+    app = tmp_path / "home" / "app"
+    app.mkdir(parents=True)
+    (app / "requirements.txt").write_text("alpha<2\n")
+    make_venv(app / ".venv", ["alpha==1.0"], wheelhouse=tmp_path / "published", with_pip=True)
+    scan_tree()
+    return Environment.objects.get()
+
+
+def test_update_check_stores_latest_allowed_and_jump(project: Environment) -> None:
+    assert check_updates(project) == 1
+    alpha = Distribution.objects.get(environment=project, name="alpha")
+    assert (alpha.latest, alpha.latest_allowed, alpha.jump) == ("2.0", "1.1", "major")
+    assert alpha.choices == ["2.0", "1.1", "1.0"]
+    page = log_in(Client()).get(f"/environments/{project.pk}/").content.decode()
+    assert "1 upgradable" in page
+    assert "allowed: 1.1" in page
+    assert "Upgrade all within the requirements" in page
+
+
+def test_upgrade_all_stays_within_the_requirements(project: Environment) -> None:
+    check_updates(project)
+    client = log_in(Client())
+    client.post(f"/environments/{project.pk}/jobs/upgrade-all/")
+    call_command("worker", "--batch", "--interval", "0")
+    job = Job.objects.get()
+    assert job.state == "succeeded", job.summary
+    versions = {row["name"]: row["version"] for row in pip_list_json(Path(project.path))}
+    assert versions["alpha"] == "1.1"  # not 2.0: the requirement says alpha<2
+
+
+def test_upgrade_to_a_chosen_version(project: Environment) -> None:
+    check_updates(project)
+    client = log_in(Client())
+    client.post(f"/environments/{project.pk}/jobs/upgrade/", {"name": "alpha", "target": "2.0"})
+    call_command("worker", "--batch", "--interval", "0")
+    assert Job.objects.get().state == "succeeded"
+    versions = {row["name"]: row["version"] for row in pip_list_json(Path(project.path))}
+    assert versions["alpha"] == "2.0"
+    assert Environment.objects.get().status == "drifted"  # 2.0 breaks alpha<2: shown
+
+
+def test_the_check_button_queues_work_for_the_worker(project: Environment) -> None:
+    response = log_in(Client()).post(f"/environments/{project.pk}/updates/")
+    assert response.status_code == 302
+    task = DBTaskResult.objects.get(task_path="dashboard.updates.update_check")
+    assert task.args_kwargs["args"] == [project.pk]
+
+
+def test_an_unreachable_index_says_unknown(project: Environment, settings: SettingsWrapper) -> None:
+    settings.INDEX_URL = "http://127.0.0.1:9/simple"
+    assert check_updates(project) == 0
+    alpha = Distribution.objects.get(environment=project, name="alpha")
+    assert alpha.update_status == "unknown" and alpha.update_reason
+    page = log_in(Client()).get(f"/environments/{project.pk}/").content.decode()
+    assert "0 upgradable" in page and ">unknown<" in page
