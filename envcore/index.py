@@ -265,6 +265,17 @@ class IndexClient:
             links = _directory_links(Path(path), name)
         return tuple(link for link in links if _belongs_to(link.filename, name))
 
+    def _secure(self, location: str) -> bool:
+        """pip's rule: HTTPS, a local file, loopback, or a host listed in trusted-host."""
+        parts = urllib.parse.urlsplit(location)
+        if parts.scheme != "http":
+            return True
+        host = parts.hostname or ""
+        if host in {"localhost", "127.0.0.1", "::1"}:
+            return True
+        trusted = {entry.split(":")[0] for entry in self.config.trusted_hosts}
+        return host in trusted or f"{host}:{parts.port}" in self.config.trusted_hosts
+
     def project_files(self, name: str) -> ProjectFiles:
         """Every file of `name` on every index and find-links location pip would use."""
         canonical = canonicalize_name(name)
@@ -273,6 +284,12 @@ class IndexClient:
         sources = [(url, True) for url in self.config.index_urls]
         sources += [(link, False) for link in self.config.find_links]
         for location, is_index in sources:
+            if not self._secure(location):
+                errors.append(
+                    f"{_shown(location)}: not a trusted or secure host (pip ignores it too; "
+                    "add it to trusted-host)"
+                )
+                continue
             try:
                 if is_index:
                     found = self._index_files(location, canonical)

@@ -31,6 +31,7 @@ from dashboard.jobs.models import Interpreter, Job, JobLine
 from dashboard.models import Activity, Distribution, DriftItem, Environment
 from dashboard.queues import machine_queue
 from dashboard.scanning import is_inside_roots, scan_environment, scan_plan
+from dashboard.updates import check_updates
 from envcore import ops
 from envcore._ops_common import project_name
 from envcore.errors import CancelledError, EnvcoreError, InvalidSpecError
@@ -445,6 +446,13 @@ def run_job(job_id: int) -> str:
     )
     close_old_connections()
     scan_environment(job.env_path)
+    refreshed = Environment.objects.filter(path=job.env_path, gone_at__isnull=True).first()
+    if refreshed is not None and refreshed.updates_checked_at is not None:
+        # The rescan replaced the package rows; the cache makes this re-check cheap.
+        try:
+            check_updates(refreshed)
+        except (EnvcoreError, OSError) as exc:
+            logger.warning("update check after job %s failed: %s", job_id, exc)
     Activity.objects.create(
         at=timezone.now(),
         kind="job",

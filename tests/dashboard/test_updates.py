@@ -66,6 +66,8 @@ def test_upgrade_all_stays_within_the_requirements(project: Environment) -> None
     assert job.state == "succeeded", job.summary
     versions = {row["name"]: row["version"] for row in pip_list_json(Path(project.path))}
     assert versions["alpha"] == "1.1"  # not 2.0: the requirement says alpha<2
+    alpha = Distribution.objects.get(environment=project, name="alpha")
+    assert (alpha.version, alpha.latest, alpha.update_status) == ("1.1", "2.0", "upgradable")
 
 
 def test_upgrade_to_a_chosen_version(project: Environment) -> None:

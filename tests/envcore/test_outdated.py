@@ -211,3 +211,12 @@ def test_page_parsers_never_crash(text: str) -> None:
     parse_html_page(text, "http://x/simple/p/")
     with contextlib.suppress(ValueError):  # the one documented failure
         parse_json_page(text, "http://x/simple/p/")
+
+
+def test_plain_http_hosts_need_trusted_host_as_in_pip(env: Path, tmp_path: Path) -> None:
+    config = IndexConfig(index_url="http://packages.example.invalid/simple")
+    items = _report(env, IndexClient(config, cache_dir=tmp_path))
+    assert "not a trusted or secure host" in items["alpha"].reason
+    trusted = config.with_overrides(trusted_hosts=["packages.example.invalid"])
+    items = _report(env, IndexClient(trusted, cache_dir=tmp_path, timeout=2))
+    assert "not a trusted" not in items["alpha"].reason  # it was asked (and failed to resolve)
