@@ -21,13 +21,13 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.bench_scan import build_home
+from benchmarks.bench_team import page_timings
 
 
 def fill_database(envs: int, packages: int) -> int:
@@ -88,15 +88,7 @@ def fill_database(envs: int, packages: int) -> int:
 
 
 def median_ms(url: str, cookie: str, requests: int) -> float:
-    timings = []
-    for _ in range(requests):
-        request = urllib.request.Request(url, headers={"Cookie": cookie})  # noqa: S310
-        started = time.perf_counter()
-        with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310
-            response.read()
-            assert response.status == 200, url
-        timings.append((time.perf_counter() - started) * 1000)
-    return statistics.median(timings)
+    return statistics.median(page_timings(url, cookie, requests))
 
 
 def bench_pages(envs: int, requests: int) -> None:

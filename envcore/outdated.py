@@ -62,6 +62,13 @@ class PackageUpdate:
     reason: str = ""
     choices: tuple[str, ...] = field(default=(), repr=False)
 
+    @classmethod
+    def without_release(
+        cls, name: str, installed: str, specifier: str, status: Status, reason: str
+    ) -> PackageUpdate:
+        """Nothing to offer: not installed from an index, or the indexes could not say."""
+        return cls(name, installed, None, None, specifier, "none", status, reason)
+
     def to_json(self) -> dict[str, object]:
         return {
             "name": self.name,
@@ -237,34 +244,14 @@ def outdated(
                 f"installed as {dist.source}" if dist.source not in checkable else "invalid version"
             )
             items.append(
-                PackageUpdate(
-                    name=name,
-                    installed=shown,
-                    specifier=spec_text,
-                    latest=None,
-                    latest_allowed=None,
-                    jump="none",
-                    status="not-from-index",
-                    reason=reason,
-                )
+                PackageUpdate.without_release(name, shown, spec_text, "not-from-index", reason)
             )
             continue
         page = pages[dist.canonical_name]
         releases = available_versions(page, python_version, tags)
         if not releases:
             reason = page.error or "no installable release found on the indexes"
-            items.append(
-                PackageUpdate(
-                    name=name,
-                    installed=shown,
-                    specifier=spec_text,
-                    latest=None,
-                    latest_allowed=None,
-                    jump="none",
-                    status="unknown",
-                    reason=reason,
-                )
-            )
+            items.append(PackageUpdate.without_release(name, shown, spec_text, "unknown", reason))
             continue
         allow_pre = (
             pre

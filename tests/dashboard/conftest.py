@@ -9,13 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.test import Client
 from pytest_django.fixtures import Settings as SettingsWrapper
 
-from dashboard.auth import SESSION_KEY
 from dashboard.models import Environment
 from dashboard.scanning import scan_tree
+from tests.dashboard.team.factories import log_in
 from tests.trees import Tree
 
 
@@ -27,18 +26,12 @@ def scanned(db: None, settings: SettingsWrapper, env_tree: Tree) -> Tree:
     return env_tree
 
 
-def log_in(client: Client) -> Client:
-    """Give `client` a logged-in session (signed-cookie sessions live in the cookie)."""
-    session = client.session
-    session[SESSION_KEY] = True
-    session.save()
-    client.cookies[settings.SESSION_COOKIE_NAME] = session.session_key or ""
-    return client
-
-
 @pytest.fixture
 def user(client: Client) -> Client:
     return log_in(client)
+
+
+__all__ = ["log_in", "row"]
 
 
 def row(path: Path) -> Environment:
