@@ -1,0 +1,111 @@
+"""Job pages and refusals that need no pip run: the live log's cursor, the jobs list's
+queries, paths outside the scan roots, version targets."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from pytest_django.fixtures import Settings as SettingsWrapper
+
+from dashboard.jobs.models import Job, JobLine
+from dashboard.jobs.running import run_job
+from dashboard.models import Environment
+from tests.dashboard.conftest import log_in
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _cursor(body: str) -> str:
+    match = re.search(r'<input type="hidden" id="log-cursor" name="after" value="(\d+)"', body)
+    assert match, body
+    return match.group(1)
+
+
+def test_the_log_poll_sends_a_cursor_that_each_answer_moves_forward(
+    project: Environment,
+) -> None:
+    job = Job.objects.create(kind="install", environment=project, env_path=project.path)
+    JobLine.objects.bulk_create(
+        JobLine(job=job, seq=seq, stream="stdout", text=f"line {seq}") for seq in (1, 2)
+    )
+    client = log_in(Client())
+    page = client.get(f"/jobs/{job.pk}/").content.decode()
+    poller = re.search(r'<pre id="job-log"[^>]*>', page)
+    assert poller is not None
+    assert 'hx-include="#log-cursor"' in poller.group(0) and "after=" not in poller.group(0)
+    assert _cursor(page) == "2"
+    JobLine.objects.create(job=job, seq=3, stream="stdout", text="line 3")
+    update = client.get(f"/jobs/{job.pk}/log/", {"after": _cursor(page)}).content.decode()
+    assert "line 3" in update and "line 2" not in update
+    assert _cursor(update) == "3" and 'hx-swap-oob="true"' in update
+    quiet = client.get(f"/jobs/{job.pk}/log/", {"after": "3"}).content.decode()
+    assert _cursor(quiet) == "3" and "line " not in quiet
+
+
+def test_the_jobs_list_runs_the_same_queries_for_3_or_30_jobs(project: Environment) -> None:
+    client = log_in(Client())
+
+    def queries(count: int) -> int:
+        Job.objects.all().delete()
+        Job.objects.bulk_create(
+            Job(kind="install", environment=project, env_path=project.path, params={"what": "x"})
+            for _ in range(count)
+        )
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get("/jobs/").status_code == 200
+        return len(captured)
+
+    assert queries(3) == queries(30)
+
+
+def test_delete_outside_the_scan_roots_is_refused_and_nothing_is_touched(
+    project: Environment, settings: SettingsWrapper, tmp_path: Path
+) -> None:
+    settings.SCAN_ROOTS = [tmp_path / "elsewhere"]
+    client = log_in(Client())
+    response = client.post(
+        f"/environments/{project.pk}/jobs/delete/", {"confirmed": "1", "force": "1"}, follow=True
+    )
+    messages = [str(message) for message in response.context["messages"]]
+    assert len(messages) == 1 and "outside the scan roots" in messages[0]
+    assert not Job.objects.exists()
+    # Even a job that got past the form (roots changed after it was queued) is refused.
+    job = Job.objects.create(
+        kind="delete", environment=project, env_path=project.path, params={"force": True}
+    )
+    run_job.call(job.pk)
+    job.refresh_from_db()
+    assert job.state == "failed" and "outside the configured scan roots" in job.summary
+    assert "\n" not in job.summary
+    assert (Path(project.path) / "pyvenv.cfg").is_file()
+
+
+@pytest.mark.parametrize(
+    ("form", "target"),
+    [
+        ({"target": "allowed"}, "allowed"),
+        ({"target": "latest"}, "latest"),
+        ({"target": "allowed", "version": "2.0"}, "2.0"),
+        ({"version": " 1.1 "}, "1.1"),
+    ],
+)
+def test_upgrade_targets(project: Environment, form: dict[str, str], target: str) -> None:
+    log_in(Client()).post(f"/environments/{project.pk}/jobs/upgrade/", {"name": "alpha", **form})
+    assert Job.objects.get().params["target"] == target
+
+
+@pytest.mark.parametrize("version", ["2.0; rm -rf /", "--pre", "latest-ish"])
+def test_an_exact_version_that_is_not_one_is_refused(project: Environment, version: str) -> None:
+    response = log_in(Client()).post(
+        f"/environments/{project.pk}/jobs/upgrade/",
+        {"name": "alpha", "version": version},
+        follow=True,
+    )
+    messages = [str(message) for message in response.context["messages"]]
+    assert len(messages) == 1 and "is not a version number" in messages[0]
+    assert not Job.objects.exists()
