@@ -40,6 +40,10 @@ TEAM_STALE_DAYS = env_int("ENVDASH_TEAM_STALE_DAYS", 7, low=1, high=3650)
 INDEX_OFFLINE = env_bool("ENVDASH_OFFLINE", False)
 #: Overrides pip's configured index for update checks (pip's own settings otherwise).
 INDEX_URL = env_str("ENVDASH_INDEX_URL", "")
+#: Wheel directories or URLs for jobs (whitespace-separated, like PIP_FIND_LINKS), and
+#: whether jobs skip the index: together they make jobs install offline from a wheelhouse.
+INDEX_FIND_LINKS = tuple(env_str("ENVDASH_FIND_LINKS", "").split())
+INDEX_NO_INDEX = env_bool("ENVDASH_NO_INDEX", False)
 INDEX_TTL = env_int("ENVDASH_INDEX_TTL", 600, low=0, high=7 * 86400)
 
 DEBUG = env_bool("ENVDASH_DEBUG", False)

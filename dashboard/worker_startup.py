@@ -18,6 +18,6 @@ def run_startup_checks() -> None:
     abandoned = fail_abandoned_scans()
     if abandoned:
         logger.warning("marked %d abandoned scan task(s) as failed", abandoned)
-    interrupted = reap_interrupted()
+    interrupted = reap_interrupted(recover=True)
     if interrupted:
         logger.warning("marked %d job(s) of a dead worker as interrupted", interrupted)

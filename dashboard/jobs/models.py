@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils import timezone
 
 __all__ = ["Interpreter", "Job", "JobLine"]
 
@@ -77,6 +78,8 @@ class JobLine(models.Model):
     seq = models.PositiveIntegerField()
     stream = models.CharField(max_length=8)
     text = models.TextField()
+    #: When the worker read the line (rows are written in batches, a little later).
+    at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ("job", "seq")

@@ -16,10 +16,11 @@ import os
 import socket
 import threading
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import psutil
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 from django.db.models import Q
@@ -36,6 +37,7 @@ from envcore import ops
 from envcore._ops_common import project_name
 from envcore.errors import CancelledError, EnvcoreError, InvalidSpecError
 from envcore.interpreters import list_interpreters
+from envcore.pipconfig import read_pip_config
 from envcore.runner import CancelToken, kill_process_group
 
 __all__ = [
@@ -57,8 +59,9 @@ logger = logging.getLogger("envdash.jobs")
 FLUSH_SECONDS = 0.3
 #: A running job whose heartbeat is older than this belongs to a dead worker.
 STALE_AFTER = timedelta(seconds=60)
-#: How long a job waits before looking again when its environment is busy.
-RETRY_SECONDS = 1
+#: How long a job waits before looking again when its environment is busy. The job ahead
+#: starts the next one as it finishes; this retry only covers a worker that died in between.
+RETRY_SECONDS = 15
 
 
 class JobError(ValueError):
@@ -151,7 +154,7 @@ def validate(kind: str, env: Environment, form: dict[str, str]) -> dict[str, Any
         return {"specs": parsed, "what": ", ".join(parsed)[:200]}
     if kind == "upgrade":
         name = _name(form.get("name", ""))
-        target = form.get("target", "allowed").strip() or "allowed"
+        target = form.get("version", "").strip() or form.get("target", "").strip() or "allowed"
         if target not in {"allowed", "latest"}:
             try:
                 target = str(Version(target))
@@ -252,13 +255,25 @@ def _schedule(job_id: int, delay: float = 0) -> None:
     task_.enqueue(job_id)
 
 
+def _schedule_next(env_path: str) -> None:
+    """Start the job waiting first for this environment now, not at its next retry."""
+    waiting = (
+        Job.objects.filter(env_path=env_path, state=Job.State.QUEUED)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+        .first()
+    )
+    if waiting is not None:
+        _schedule(waiting)
+
+
 class _Stream:
     """Buffers output lines; a thread writes them in batches and beats the heartbeat."""
 
     def __init__(self, job: Job, cancel: CancelToken) -> None:
         self.job_id = job.pk
         self.cancel = cancel
-        self.pending: list[tuple[str, str]] = []
+        self.pending: list[tuple[str, str, datetime]] = []
         self.seq = 0
         self.lock = threading.Lock()
         self.done = threading.Event()
@@ -266,7 +281,7 @@ class _Stream:
 
     def line(self, stream: str, text: str) -> None:
         with self.lock:
-            self.pending.append((stream, text))
+            self.pending.append((stream, text, timezone.now()))
 
     def command(self, argv: tuple[str, ...]) -> None:
         self.line("cmd", "$ " + " ".join(argv))
@@ -278,9 +293,11 @@ class _Stream:
         with self.lock:
             batch, self.pending = self.pending, []
         rows = []
-        for stream, text in batch:
+        for stream, text, at in batch:
             self.seq += 1
-            rows.append(JobLine(job_id=self.job_id, seq=self.seq, stream=stream, text=text[:4000]))
+            rows.append(
+                JobLine(job_id=self.job_id, seq=self.seq, stream=stream, text=text[:4000], at=at)
+            )
         if rows:
             JobLine.objects.bulk_create(rows)
         Job.objects.filter(pk=self.job_id).update(heartbeat_at=timezone.now())
@@ -337,8 +354,7 @@ def _operation(job: Job, log: ops.Log) -> tuple[str, dict[str, Any]]:
     path = job.env_path
     installer = str(settings.INSTALLER)
     roots = list(scan_plan().roots)
-    # ENVDASH_INDEX_URL overrides pip's configured index for jobs as for update checks.
-    index = ops.IndexOptions(index_url=str(settings.INDEX_URL)) if settings.INDEX_URL else None
+    index = _index(path)
     env = job.environment
     if job.kind == "create":
         result = ops.create(
@@ -414,6 +430,19 @@ def _operation(job: Job, log: ops.Log) -> tuple[str, dict[str, Any]]:
     return summary or "nothing changed", {"changes": changes}
 
 
+def _index(env_path: str) -> ops.IndexOptions | None:
+    """pip's own index configuration with the ENVDASH_ index settings over it, as the update
+    checks see it; None when none is set, so the installers read the user's pip settings."""
+    if not (settings.INDEX_URL or settings.INDEX_FIND_LINKS or settings.INDEX_NO_INDEX):
+        return None
+    config = read_pip_config(os.environ, site_prefix=Path(env_path)).with_overrides(
+        index_url=str(settings.INDEX_URL) or None,
+        find_links=list(settings.INDEX_FIND_LINKS) or None,
+        no_index=True if settings.INDEX_NO_INDEX else None,
+    )
+    return ops.IndexOptions.from_config(config)
+
+
 @task()
 def run_job(job_id: int) -> str:
     job = _claim(job_id)
@@ -444,6 +473,7 @@ def run_job(job_id: int) -> str:
     Job.objects.filter(pk=job_id).update(
         state=state, summary=summary[:1024], result=data, finished_at=timezone.now(), pgid=None
     )
+    _schedule_next(job.env_path)
     close_old_connections()
     scan_environment(job.env_path)
     refreshed = Environment.objects.filter(path=job.env_path, gone_at__isnull=True).first()
@@ -462,29 +492,68 @@ def run_job(job_id: int) -> str:
     return str(state)
 
 
-def reap_interrupted(now_fn: Callable[[], Any] = timezone.now) -> int:
-    """Jobs whose worker died: end their processes, mark them interrupted, repair the env."""
-    stale = Job.objects.filter(state=Job.State.RUNNING, heartbeat_at__lt=now_fn() - STALE_AFTER)
-    count = 0
-    for job in stale:
-        if job.pgid:
+def reap_interrupted(
+    *, recover: bool = False, now_fn: Callable[[], datetime] = timezone.now
+) -> int:
+    """This machine's jobs whose worker died: end their processes, mark them interrupted,
+    repair their environments, and start what was waiting for them.
+
+    A worker is dead when its heartbeat is stale, or at once when it ran on this host and
+    its process is gone. Other machines' jobs are left to their own workers: a process
+    group number means nothing on another machine. `recover` (worker start) looks for
+    recreate backups even when no job was reaped: an `envcore` command killed half-way
+    leaves them too.
+    """
+    now = now_fn()
+    running = Job.objects.filter(state=Job.State.RUNNING, machine=str(settings.MACHINE_NAME))
+    dead = [
+        job
+        for job in running
+        if job.heartbeat_at is None or job.heartbeat_at < now - STALE_AFTER or _worker_gone(job)
+    ]
+    reaped = []
+    for job in dead:
+        # Several workers start together (serve): only the one whose update wins reaps.
+        if not Job.objects.filter(pk=job.pk, state=Job.State.RUNNING).update(
+            state=Job.State.INTERRUPTED,
+            finished_at=now,
+            summary="the worker running this job stopped (killed or crashed); "
+            "nothing was left half-done",
+        ):
+            continue
+        if job.pgid and _started_by(job.pgid, job.heartbeat_at or now):
             kill_process_group(job.pgid)
-        job.state = Job.State.INTERRUPTED
-        job.finished_at = now_fn()
-        job.summary = (
-            "the worker running this job stopped (killed or crashed); nothing was left half-done"
-        )
-        job.save(update_fields=["state", "finished_at", "summary"])
-        count += 1
-    if count:
+        reaped.append(job)
+    if reaped or recover:
         for action in ops.recover_interrupted(scan_plan().roots):
             message = f"recovery: {action.action} {action.path} {action.detail}".strip()
             Activity.objects.create(at=now_fn(), kind="recovery", message=message[:1024])
-        for job in Job.objects.filter(
-            state=Job.State.INTERRUPTED, finished_at__gte=now_fn() - STALE_AFTER
-        ):
-            scan_environment(job.env_path)
-    return count
+    for env_path in {job.env_path for job in reaped}:
+        scan_environment(env_path)
+        _schedule_next(env_path)
+    return len(reaped)
+
+
+def _worker_gone(job: Job) -> bool:
+    """True when the job's worker ran on this host and no process has its pid any more."""
+    host, _, pid = job.worker.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    return int(pid) != os.getpid() and not psutil.pid_exists(int(pid))
+
+
+def _started_by(pgid: int, last_seen: datetime) -> bool:
+    """True when the group's processes all started before the job's last heartbeat: after a
+    reboot the same number may belong to someone else's processes."""
+    limit = last_seen.timestamp() + 2 * FLUSH_SECONDS + 1
+    members = []
+    for process in psutil.process_iter(["create_time"]):
+        try:
+            if os.getpgid(process.pid) == pgid:
+                members.append(process.info["create_time"])
+        except (ProcessLookupError, PermissionError):
+            continue
+    return bool(members) and max(members) <= limit
 
 
 def queued_for(env: Environment) -> list[Job]:

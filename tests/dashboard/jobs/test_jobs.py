@@ -7,51 +7,24 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
-from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
-from django.db import connection
 from django.test import Client
 from django.utils import timezone
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from dashboard.jobs.models import Interpreter, Job, JobLine
-from dashboard.jobs.running import reap_interrupted, refresh_interpreters
+from dashboard.jobs.running import RETRY_SECONDS, reap_interrupted, refresh_interpreters
 from dashboard.models import Activity, Environment
 from dashboard.scanning import scan_tree
 from tests.dashboard.conftest import log_in
-from tests.envtools import make_venv, pip_list_json
+from tests.dashboard.jobs.conftest import installed, wait_until, work, worker_processes
+from tests.envtools import make_venv
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def project(
-    tmp_path: Path, settings: SettingsWrapper, wheelhouse: Path, monkeypatch: pytest.MonkeyPatch
-) -> Environment:
-    """A project env (alpha 1.0 installed, requirements ask alpha==1.1), offline index."""
-    settings.SCAN_ROOTS = [tmp_path]
-    settings.INSTALLER = "pip"
-    monkeypatch.setenv("PIP_NO_INDEX", "1")
-    monkeypatch.setenv("PIP_FIND_LINKS", str(wheelhouse))
-    (tmp_path / "app").mkdir()
-    (tmp_path / "app" / "requirements.txt").write_text("# pinned\nalpha==1.1\n")
-    make_venv(tmp_path / "app" / ".venv", ["alpha==1.0"], wheelhouse=wheelhouse, with_pip=True)
-    scan_tree()
-    return Environment.objects.get()
-
-
-def work() -> None:
-    call_command("worker", "--batch", "--interval", "0")
-
-
-def installed(env: Environment) -> dict[str, str]:
-    return {row["name"].lower(): row["version"] for row in pip_list_json(Path(env.path))}
 
 
 def test_install_runs_real_pip_streams_its_log_and_refreshes_the_env(project: Environment) -> None:
@@ -66,6 +39,8 @@ def test_install_runs_real_pip_streams_its_log_and_refreshes_the_env(project: En
     assert "+ beta 1.0" in job.summary
     lines = list(JobLine.objects.filter(job=job).values_list("seq", "stream", "text"))
     assert [seq for seq, _, _ in lines] == list(range(1, len(lines) + 1))
+    times = list(JobLine.objects.filter(job=job).order_by("seq").values_list("at", flat=True))
+    assert times == sorted(times)
     assert lines[0][1] == "cmd" and "pip" in lines[0][2] and "--" in lines[0][2].split()
     assert installed(project)["beta"] == "1.0"
     project.refresh_from_db()
@@ -74,6 +49,28 @@ def test_install_runs_real_pip_streams_its_log_and_refreshes_the_env(project: En
     page = client.get(f"/jobs/{job.pk}/").content.decode()
     assert "Succeeded" in page
     assert 'hx-trigger="every 1s"' not in page  # finished: no polling
+
+
+def test_the_dashboards_index_settings_reach_pip(
+    project: Environment,
+    wheelhouse: Path,
+    settings: SettingsWrapper,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With pip's own configuration pointing nowhere, ENVDASH_FIND_LINKS/NO_INDEX suffice."""
+    monkeypatch.delenv("PIP_NO_INDEX")
+    monkeypatch.delenv("PIP_FIND_LINKS")
+    monkeypatch.setenv("PIP_INDEX_URL", "http://127.0.0.1:9/simple")
+    settings.INDEX_FIND_LINKS = (str(wheelhouse),)
+    settings.INDEX_NO_INDEX = True
+    log_in(Client()).post(f"/environments/{project.pk}/jobs/install/", {"specs": "beta==1.0"})
+    work()
+    job = Job.objects.get()
+    assert job.state == "succeeded", job.summary
+    command = JobLine.objects.filter(job=job, stream="cmd").first()
+    assert command is not None
+    assert "--no-index" in command.text and f"--find-links={wheelhouse}" in command.text
+    assert installed(project)["beta"] == "1.0"
 
 
 @pytest.mark.parametrize(
@@ -127,7 +124,9 @@ def test_the_log_endpoint_sends_new_lines_escaped_and_stops_polling(project: Env
     assert client.get(f"/jobs/{job.pk}/log/?after=2").status_code == 286
 
 
-def test_cancel_before_start_and_the_reaper_for_a_killed_worker(project: Environment) -> None:
+def test_cancel_before_start_and_the_reaper_for_a_killed_worker(
+    project: Environment, settings: SettingsWrapper
+) -> None:
     client = log_in(Client())
     client.post(f"/environments/{project.pk}/jobs/install/", {"specs": "beta"})
     job = Job.objects.get()
@@ -135,20 +134,59 @@ def test_cancel_before_start_and_the_reaper_for_a_killed_worker(project: Environ
     work()
     job.refresh_from_db()
     assert job.state == "cancelled"
-    # A job whose worker died mid-way: stale heartbeat, its process group still running.
+    # A job whose worker (on another host) went silent, its process group still running.
     child = subprocess.Popen(["sleep", "60"], start_new_session=True)
+    time.sleep(0.1)
     dead = Job.objects.create(
         kind="install",
         environment=project,
         env_path=project.path,
+        machine=settings.MACHINE_NAME,
+        worker="elsewhere:1",
         state="running",
-        heartbeat_at=timezone.now() - timedelta(minutes=5),
+        heartbeat_at=timezone.now(),
         pgid=child.pid,
     )
-    assert reap_interrupted() == 1
+    assert reap_interrupted() == 0  # heartbeat still fresh
+    later = timezone.now() + timedelta(minutes=5)
+    assert reap_interrupted(now_fn=lambda: later) == 1
     dead.refresh_from_db()
     assert dead.state == "interrupted"
     assert child.wait(timeout=10) == -signal.SIGTERM or child.returncode < 0
+
+
+def test_the_reaper_leaves_other_machines_and_strangers_processes_alone(
+    project: Environment, settings: SettingsWrapper
+) -> None:
+    """A pgid is only meaningful on the job's machine, and only for processes it started."""
+    stale = timezone.now() - timedelta(minutes=5)
+    stranger = subprocess.Popen(["sleep", "60"], start_new_session=True)
+    try:
+        elsewhere = Job.objects.create(
+            kind="install",
+            env_path=project.path,
+            machine="another-machine",
+            state="running",
+            heartbeat_at=stale,
+            pgid=stranger.pid,
+        )
+        # Same machine, stale: interrupted, but the group number now belongs to a process
+        # started after the job's last heartbeat (as after a reboot): it must survive.
+        reused = Job.objects.create(
+            kind="install",
+            env_path=project.path,
+            machine=settings.MACHINE_NAME,
+            state="running",
+            heartbeat_at=stale,
+            pgid=stranger.pid,
+        )
+        assert reap_interrupted() == 1
+        assert Job.objects.get(pk=elsewhere.pk).state == "running"
+        assert Job.objects.get(pk=reused.pk).state == "interrupted"
+        assert stranger.poll() is None
+    finally:
+        stranger.kill()
+        stranger.wait()
 
 
 def test_freeze_previews_a_diff_then_writes_with_a_backup(project: Environment) -> None:
@@ -263,54 +301,42 @@ def test_each_package_row_has_upgrade_and_remove_buttons(project: Environment) -
     assert installed(project)["alpha"] == "1.1"
 
 
-def _worker_processes(count: int, tmp_path: Path) -> list[subprocess.Popen[bytes]]:
-    """Real `envdash worker` processes on the test database (as `serve` starts them)."""
-    database = connection.settings_dict
-    if database["ENGINE"].endswith("sqlite3"):
-        url = f"sqlite:///{database['NAME']}"
-    else:
-        url = f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
-    env = {**os.environ, "DATABASE_URL": url, "ENVDASH_SKIP_BOOTSTRAP": "1"}
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    return [
-        subprocess.Popen(
-            [sys.executable, "-m", "dashboard.cli", "worker", "--interval", "0.1"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=(tmp_path / f"worker{index}.log").open("wb"),
-        )
-        for index in range(count)
-    ]
-
-
-def _wait_until(predicate: Callable[[], bool], timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.1)
-
-
 def test_ten_jobs_on_one_env_with_two_workers_run_in_order_and_none_is_lost(
-    project: Environment, tmp_path: Path, settings: SettingsWrapper
+    project: Environment, tmp_path: Path, wheelhouse: Path
 ) -> None:
+    """Ten jobs on one env run one at a time, in order, each starting as the one before it
+    ends; meanwhile jobs on another env run beside them on the second worker."""
+    make_venv(tmp_path / "other" / ".venv", [], wheelhouse=wheelhouse, with_pip=True)
+    scan_tree()
+    other = Environment.objects.get(path=str(tmp_path / "other" / ".venv"))
     client = log_in(Client())
     versions = ["1.1", "2.0", "1.0"] * 3 + ["1.1"]
     for version in versions:
         client.post(f"/environments/{project.pk}/jobs/install/", {"specs": f"alpha=={version}"})
-    workers = _worker_processes(2, tmp_path)
+    for version in ("1.0", "1.1", "2.0"):
+        client.post(f"/environments/{other.pk}/jobs/install/", {"specs": f"alpha=={version}"})
+    workers = worker_processes(2, tmp_path)
     try:
-        _wait_until(lambda: Job.objects.filter(state="succeeded").count() == 10, timeout=240)
+        wait_until(lambda: Job.objects.filter(state="succeeded").count() == 13, timeout=300)
     finally:
         for worker in workers:
             worker.terminate()
             worker.wait(timeout=30)
-    jobs = list(Job.objects.order_by("pk"))
+    jobs = list(Job.objects.filter(environment=project).order_by("pk"))
     assert len(jobs) == 10
     for earlier, later in itertools.pairwise(jobs):
         assert earlier.finished_at is not None and later.started_at is not None
-        assert later.started_at >= earlier.finished_at
-    assert len({job.worker for job in jobs}) == 2  # both workers took part
+        assert later.started_at >= earlier.finished_at  # one at a time, in order
+        # Started by the job ahead as it finished, not by the fallback retry.
+        assert later.started_at - earlier.finished_at < timedelta(seconds=RETRY_SECONDS / 2)
+    beside = Job.objects.filter(environment=other)
+    assert any(
+        a.started_at < b.finished_at and b.started_at < a.finished_at  # type: ignore[operator]
+        for a in jobs
+        for b in beside
+    ), "no job on the other environment ran in parallel"
     assert installed(project)["alpha"] == "1.1"
+    assert installed(other)["alpha"] == "2.0"
 
 
 def test_cancel_a_running_job_ends_its_processes(
@@ -327,13 +353,13 @@ def test_cancel_a_running_job_ends_its_processes(
     client = log_in(Client())
     client.post(f"/environments/{project.pk}/jobs/install/", {"specs": "not-in-wheelhouse"})
     job = Job.objects.get()
-    workers = _worker_processes(1, tmp_path)
+    workers = worker_processes(1, tmp_path)
     try:
-        _wait_until(lambda: Job.objects.get(pk=job.pk).pgid is not None, timeout=60)
+        wait_until(lambda: Job.objects.get(pk=job.pk).pgid is not None, timeout=60)
         pgid = Job.objects.get(pk=job.pk).pgid
         assert pgid is not None
         client.post(f"/jobs/{job.pk}/cancel/")
-        _wait_until(lambda: Job.objects.get(pk=job.pk).finished, timeout=60)
+        wait_until(lambda: Job.objects.get(pk=job.pk).finished, timeout=60)
     finally:
         for worker in workers:
             worker.terminate()
