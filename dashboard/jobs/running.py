@@ -268,7 +268,11 @@ def _schedule_next(env_path: str) -> None:
 
 
 class _Stream:
-    """Buffers output lines; a thread writes them in batches and beats the heartbeat."""
+    """Buffers output lines; a thread writes them in batches and beats the heartbeat.
+
+    A line that ends a silence (pip's first) is written at once; the lines after it wait
+    up to FLUSH_SECONDS to share one INSERT.
+    """
 
     def __init__(self, job: Job, cancel: CancelToken) -> None:
         self.job_id = job.pk
@@ -277,11 +281,13 @@ class _Stream:
         self.seq = 0
         self.lock = threading.Lock()
         self.done = threading.Event()
+        self.wake = threading.Event()
         self.thread = threading.Thread(target=self._loop, name=f"job-{job.pk}-log", daemon=True)
 
     def line(self, stream: str, text: str) -> None:
         with self.lock:
             self.pending.append((stream, text, timezone.now()))
+        self.wake.set()
 
     def command(self, argv: tuple[str, ...]) -> None:
         self.line("cmd", "$ " + " ".join(argv))
@@ -306,8 +312,11 @@ class _Stream:
 
     def _loop(self) -> None:
         try:
-            while not self.done.wait(FLUSH_SECONDS):
+            while not self.done.is_set():
+                self.wake.wait(FLUSH_SECONDS)
+                self.wake.clear()
                 self.flush()
+                self.done.wait(FLUSH_SECONDS)
         finally:
             connection.close()
 
@@ -317,6 +326,7 @@ class _Stream:
 
     def __exit__(self, *exc: object) -> None:
         self.done.set()
+        self.wake.set()
         self.thread.join()
         self.flush()
 
