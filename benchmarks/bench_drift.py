@@ -31,11 +31,65 @@ from pip._internal.utils.packaging import get_requirement
 
 from envcore import _reqspec, requirements
 from envcore.drift import compute_drift
-from envcore.inspect import inspect_environment, parse_dependency, read_inventory
+from envcore.inspect import (
+    _dependency_marker,
+    dependency_name,
+    inspect_environment,
+    parse_dependency,
+    read_inventory,
+)
 from envcore.pipcompat import check
 from envcore.requirements import parse_requirements_file
 
 PY = f"{sys.version_info.major}.{sys.version_info.minor}"
+
+
+#: What a typical PyPI package's METADATA carries besides name, version and requirements.
+_TYPICAL_HEADERS = [
+    "Home-page: https://example.com/project",
+    "Author: Example Maintainers",
+    "Author-email: maintainers@example.com",
+    "License: MIT",
+    "Project-URL: Documentation, https://example.com/docs",
+    "Project-URL: Source, https://example.com/source",
+    "Project-URL: Changelog, https://example.com/changes",
+    "Keywords: example,synthetic,benchmark",
+    *(
+        f"Classifier: {classifier}"
+        for classifier in (
+            "Development Status :: 5 - Production/Stable",
+            "Intended Audience :: Developers",
+            "License :: OSI Approved :: MIT License",
+            "Operating System :: OS Independent",
+            "Programming Language :: Python",
+            "Programming Language :: Python :: 3",
+            "Programming Language :: Python :: 3 :: Only",
+            *(f"Programming Language :: Python :: 3.{minor}" for minor in range(9, 15)),
+            "Topic :: Software Development :: Libraries",
+            "Typing :: Typed",
+        )
+    ),
+    "Requires-Python: >=3.9",
+    "Description-Content-Type: text/markdown",
+]
+
+
+def dependency_spec(version: str, rng: random.Random) -> str:
+    """A Requires-Dist specifier that `version` satisfies, in the forms packages use."""
+    major, minor, patch = (int(part) for part in version.split("."))
+    lower = f"{major}.{rng.randint(0, minor)}"
+    form = rng.randrange(6)
+    if form == 0:
+        return ""
+    if form == 1:
+        return f">={lower}"
+    if form == 2:
+        return f"<{major + 1},>={lower}"
+    if form == 3:
+        return f" (>={lower})"
+    if form == 4:
+        return f"~={lower}"
+    return f"!={major}.{minor}.{patch + 1},>={lower}"
 
 
 def build_env(root: Path, count: int, rng: random.Random) -> tuple[Path, list[tuple[str, str]]]:
@@ -49,14 +103,16 @@ def build_env(root: Path, count: int, rng: random.Random) -> tuple[Path, list[tu
         f"version = {PY}.7\n"
     )
     installed = []
-    for index in range(count):
+    versions = [
+        f"{rng.randint(0, 5)}.{rng.randint(0, 20)}.{rng.randint(0, 9)}" for _ in range(count)
+    ]
+    for index, version in enumerate(versions):
         name = f"Pkg_{index:03d}" if index % 7 == 0 else f"pkg-{index:03d}"
-        version = f"{rng.randint(0, 5)}.{rng.randint(0, 20)}.{rng.randint(0, 9)}"
         requires = []
         for _ in range(rng.randint(0, 3)):
             other = rng.randrange(count)
             if other != index:
-                requires.append(f"pkg-{other:03d}>=0.1")
+                requires.append(f"pkg-{other:03d}{dependency_spec(versions[other], rng)}")
         if index % 11 == 0:
             requires.append('colorama; sys_platform == "win32"')
         if index % 13 == 0:
@@ -64,11 +120,18 @@ def build_env(root: Path, count: int, rng: random.Random) -> tuple[Path, list[tu
         directory = site / f"{name.replace('-', '_')}-{version}.dist-info"
         directory.mkdir()
         lines = ["Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}"]
-        lines += [f"Summary: synthetic package {index}"]
+        lines += [f"Summary: synthetic package {index}", *_TYPICAL_HEADERS]
         lines += [f"Requires-Dist: {requirement}" for requirement in requires]
         body = "Long description.\n" * 40
         (directory / "METADATA").write_text("\n".join(lines) + "\n\n" + body)
         (directory / "INSTALLER").write_text("pip\n")
+        # Mostly pure-Python wheels; every tenth a binary one, as in real environments.
+        tag = f"cp{PY.replace('.', '')}-cp{PY.replace('.', '')}-manylinux_2_17_x86_64"
+        (directory / "WHEEL").write_text(
+            "Wheel-Version: 1.0\nGenerator: bdist_wheel (0.45.1)\n"
+            f"Root-Is-Purelib: {'false' if index % 10 == 0 else 'true'}\n"
+            f"Tag: {tag if index % 10 == 0 else 'py3-none-any'}\n\n"
+        )
         (directory / "RECORD").write_text("")
         installed.append((name, version))
     return env, installed
@@ -126,8 +189,12 @@ def clear_caches() -> None:
     _reqspec._requirement.cache_clear()
     _reqspec._marker_text.cache_clear()
     _reqspec.specifier_set.cache_clear()
+    _reqspec._specifier.cache_clear()
     _reqspec._normalized_specifier.cache_clear()
     parse_dependency.cache_clear()
+    dependency_name.cache_clear()
+    _dependency_marker.cache_clear()
+    requirements._canonical.cache_clear()
     requirements._marker_cache.clear()
     get_requirement.cache_clear()
 

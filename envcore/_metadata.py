@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -36,42 +38,45 @@ def read_file_bytes(path: str, *, until_blank_line: bool = False) -> bytes:
         os.close(fd)
 
 
-def read_headers(path: Path | str, wanted: frozenset[str] | None = None) -> dict[str, list[str]]:
-    """Parse the RFC 822 header block of a METADATA / PKG-INFO file.
+@lru_cache(maxsize=8)
+def _header_pattern(wanted: frozenset[str]) -> re.Pattern[str]:
+    """One wanted header line with its folded continuation lines.
 
-    Header names are lower-cased; repeated headers (Requires-Dist, Classifier) keep every
-    value in order; with `wanted`, other headers are skipped. Raises MetadataError when the
-    file is missing, unreadable or not UTF-8.
+    The leading newline is a literal the regex engine can skip to, which makes it twice
+    as fast as a `^` anchor with MULTILINE.
+    """
+    names = "|".join(re.escape(name) for name in sorted(wanted))
+    return re.compile(rf"\n({names}):([^\n]*(?:\n[ \t][^\n]*)*)", re.IGNORECASE)
+
+
+def read_headers(path: str, wanted: frozenset[str]) -> dict[str, list[str]]:
+    """Parse the wanted headers of a METADATA / PKG-INFO file's RFC 822 header block.
+
+    Header names are lower-cased; repeated headers (Requires-Dist) keep every value in
+    order; folded lines are joined with newlines. One regex over the block instead of a
+    loop over its lines: real header blocks are mostly Classifier lines nobody asked for.
+    Raises MetadataError when the file is missing, unreadable or not UTF-8.
     """
     try:
-        data = read_file_bytes(str(path), until_blank_line=True)
+        data = read_file_bytes(path, until_blank_line=True)
     except OSError as exc:
         raise MetadataError(f"cannot read {path}: {exc.strerror or exc}") from exc
     end = data.find(b"\n\n")
-    crlf_end = data.find(b"\r\n\r\n")
-    if crlf_end != -1 and (end == -1 or crlf_end < end):
+    crlf_end = data.find(b"\r\n\r\n", 0, len(data) if end == -1 else end)
+    if crlf_end != -1:
         end = crlf_end
     block = data if end == -1 else data[:end]
     try:
-        text = block.decode("utf-8")
+        text = "\n" + block.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise MetadataError(f"{path} is not valid UTF-8 (byte {exc.start})") from exc
+    if "\r" in text:  # CRLF or old Mac line ends, read as the email parser reads them
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     headers: dict[str, list[str]] = {}
-    last_key = ""
-    for raw_line in text.splitlines():
-        if raw_line[:1] in (" ", "\t"):
-            if last_key:  # a folded continuation of the previous header
-                values = headers[last_key]
-                values[-1] = f"{values[-1]}\n{raw_line.strip()}"
-            continue
-        key, sep, value = raw_line.partition(":")
-        if not sep:
-            continue
-        last_key = key.strip().lower()
-        if wanted is not None and last_key not in wanted:
-            last_key = ""
-            continue
-        headers.setdefault(last_key, []).append(value.strip())
+    for key, value in _header_pattern(wanted).findall(text):
+        if "\n" in value:
+            value = "\n".join(part.strip() for part in value.split("\n"))  # noqa: PLW2901
+        headers.setdefault(key.lower(), []).append(value.strip())
     return headers
 
 

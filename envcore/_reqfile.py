@@ -68,22 +68,25 @@ def logical_lines(text: str, environ: Mapping[str, str]) -> Iterator[tuple[int, 
     """(first physical line number, logical line) after joining, comments and ${VAR}s."""
     pending: list[str] = []
     first = 0
-    for number, line in enumerate(text.splitlines(), start=1):
-        is_comment = _STARTS_COMMENT.match(line) is not None
-        if line.endswith("\\") and not is_comment:
+    for number, physical in enumerate(text.splitlines(), start=1):
+        is_comment = "#" in physical and _STARTS_COMMENT.match(physical) is not None
+        if physical.endswith("\\") and not is_comment:
             if not pending:
                 first = number
-            pending.append(line.strip("\\"))
+            pending.append(physical.strip("\\"))
             continue
+        start, line = number, physical
         if pending:
             # A comment ends a continuation; the space keeps it recognisable as one.
-            pending.append(" " + line if is_comment else line)
-            joined, pending = "".join(pending), []
-            yield from _finish(first, joined, environ)
-        else:
-            yield from _finish(number, line, environ)
+            pending.append(" " + physical if is_comment else physical)
+            start, line, pending = first, "".join(pending), []
+        finished = _finish(line, environ)
+        if finished:
+            yield start, finished
     if pending:
-        yield from _finish(first, "".join(pending), environ)
+        finished = _finish("".join(pending), environ)
+        if finished:
+            yield first, finished
 
 
 def _strip_comment(line: str) -> str:
@@ -98,18 +101,17 @@ def _strip_comment(line: str) -> str:
     return line if start < 0 else line[:start]
 
 
-def _finish(number: int, line: str, environ: Mapping[str, str]) -> Iterator[tuple[int, str]]:
+def _finish(line: str, environ: Mapping[str, str]) -> str:
+    """The line without its comment, stripped, with variables expanded ("" when empty)."""
     if "#" in line:
         line = _strip_comment(line)
     line = line.strip()
-    if not line:
-        return
     if "${" in line:
         for name in _ENV_VAR.findall(line):
             value = environ.get(name)
             if value:
                 line = line.replace("${" + name + "}", value)
-    yield number, line
+    return line
 
 
 def split_line(line: str) -> tuple[str, str]:

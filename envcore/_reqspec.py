@@ -17,7 +17,7 @@ from functools import lru_cache
 
 from packaging.markers import InvalidMarker, Marker
 from packaging.requirements import InvalidRequirement, Requirement
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.specifiers import InvalidSpecifier, Specifier, SpecifierSet
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
 __all__ = ["LineRequirement", "interpret_editable", "interpret_line", "is_url"]
@@ -200,9 +200,20 @@ def _marker_text(text: str) -> str:
     return str(Marker(text))
 
 
+@lru_cache(maxsize=8192)
+def _specifier(clause: str) -> Specifier:
+    """One clause (`>=1.2`): clauses recur far more than whole sets, across files and
+    across the Requires-Dist of every package, and each keeps its parsed version."""
+    return Specifier(clause)
+
+
 @lru_cache(maxsize=4096)
 def specifier_set(text: str) -> SpecifierSet:
-    return SpecifierSet(text)
+    """Shared, so never change one (`prereleases`): the same texts recur everywhere.
+
+    Same result as `SpecifierSet(text)`, built from the shared clauses.
+    """
+    return SpecifierSet(_specifier(clause.strip()) for clause in text.split(",") if clause.strip())
 
 
 @lru_cache(maxsize=4096)

@@ -57,7 +57,7 @@ DRIFT_STATUSES: frozenset[str] = frozenset({"mismatch", "missing", "source-diffe
 _BOOTSTRAP = frozenset({"pip", "setuptools", "wheel", "distribute"})
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class DriftItem:
     """One requirement's verdict; `message` explains it in one line."""
 
@@ -118,12 +118,6 @@ class DriftReport:
         }
 
 
-def _shown(dist: Distribution) -> str:
-    """`display_version` from the cached parsed version (this runs for every item)."""
-    version = dist.parsed_version
-    return str(version) if version is not None else dist.version
-
-
 def _satisfies(specifier: SpecifierSet, dist: Distribution) -> bool:
     version = dist.parsed_version
     if version is None:  # only `===` can match a non-PEP 440 version
@@ -160,7 +154,9 @@ def _installed_from(dist: Distribution) -> str:
 
 def _source_difference(entry: RequirementEntry, dist: Distribution) -> str | None:
     """Why the install's origin is not what the line asks for, or None when it matches."""
-    installed = f"installed {_shown(dist)} {_installed_from(dist)}"
+    if entry.url is None and not entry.editable and not dist.editable and not dist.direct_url:
+        return None  # the common case: a release from an index, asked for by name
+    installed = f"installed {dist.display_version} {_installed_from(dist)}"
     if entry.editable != dist.editable:
         wanted = f"an editable install of {entry.url}" if entry.editable else "a non-editable"
         return f"requires {wanted} install, {installed}"
@@ -258,13 +254,13 @@ def _extra_findings(
                 missing.append(f"{dependency} (for extra {extra!r})")
             elif not _satisfies(requirement.specifier, other):
                 conflicts.append(
-                    f"{dependency} {_shown(other)} does not match "
+                    f"{dependency} {other.display_version} does not match "
                     f"{requirement.specifier} (for extra {extra!r})"
                 )
     return missing, conflicts, names
 
 
-def _judge(
+def _verdict(
     entry: RequirementEntry,
     *,
     dist: Distribution | None,
@@ -272,39 +268,33 @@ def _judge(
     inventory: Inventory,
     marker_env: dict[str, str],
     brought_in: set[str],
-) -> DriftItem:
-    name = entry.name or (dist.canonical_name if dist else None) or entry.url or entry.text
-    required = _required_text(entry)
-
-    installed = _shown(dist) if dist is not None else None
-
-    def item(status: Status, message: str) -> DriftItem:
-        return DriftItem(name, status, required, installed, entry.source, message, entry)
-
+) -> tuple[Status, str]:
+    """(status, message) of one applicable requirement."""
     if dist is None:
-        return item("missing", f"not installed, requires {required or 'any version'}")
+        return "missing", f"not installed, requires {_required_text(entry) or 'any version'}"
+    installed = dist.display_version
     if entry.specifier and not _satisfies(entry.specifier_set, dist):
-        return item("mismatch", f"installed {installed}, requires {entry.specifier}")
+        return "mismatch", f"installed {installed}, requires {entry.specifier}"
     for constraint in constraints:
         if constraint.specifier and not _satisfies(constraint.specifier_set, dist):
-            return item(
+            return (
                 "mismatch",
                 f"installed {installed}, constraint {constraint.specifier} ({constraint.source})",
             )
     difference = _source_difference(entry, dist)
     if difference is not None:
-        return item("source-differs", difference)
+        return "source-differs", difference
     if entry.extras:
         missing, conflicts, names = _extra_findings(entry, dist, inventory, marker_env)
         brought_in.update(names)
         if missing:
-            return item("missing", f"installed {installed}, but missing {', '.join(missing)}")
+            return "missing", f"installed {installed}, but missing {', '.join(missing)}"
         if conflicts:
-            return item("mismatch", f"installed {installed}, but {'; '.join(conflicts)}")
-    if entry.is_pinned or entry.url is not None:
-        return item("ok", f"installed {installed}")
+            return "mismatch", f"installed {installed}, but {'; '.join(conflicts)}"
+    if entry.url is not None or entry.is_pinned:
+        return "ok", f"installed {installed}"
     wanted = entry.specifier or "any version"
-    return item("unpinned", f"installed {installed}, {wanted} allowed (not pinned)")
+    return "unpinned", f"installed {installed}, {wanted} allowed (not pinned)"
 
 
 def compute_drift(
@@ -352,7 +342,7 @@ def compute_drift(
                     entry.name or entry.url or entry.text,
                     "not-applicable",
                     _required_text(entry),
-                    _shown(dist) if dist is not None else None,
+                    dist.display_version if dist is not None else None,
                     entry.source,
                     f"marker is false for this environment: {entry.marker}",
                     entry,
@@ -360,15 +350,23 @@ def compute_drift(
             )
             continue
         name = entry.name or (dist.canonical_name if dist else None)
-        applicable = constraints.get(name, []) if name else []
+        status, message = _verdict(
+            entry,
+            dist=dist,
+            constraints=constraints.get(name, []) if name and constraints else [],
+            inventory=inventory,
+            marker_env=marker_env,
+            brought_in=brought_in,
+        )
         items.append(
-            _judge(
+            DriftItem(
+                name or entry.url or entry.text,
+                status,
+                _required_text(entry),
+                dist.display_version if dist is not None else None,
+                entry.source,
+                message,
                 entry,
-                dist=dist,
-                constraints=applicable,
-                inventory=inventory,
-                marker_env=marker_env,
-                brought_in=brought_in,
             )
         )
     ignored = named | brought_in | _BOOTSTRAP

@@ -14,13 +14,14 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Literal
 
-from packaging.markers import default_environment
+from packaging.markers import InvalidMarker, Marker, default_environment
 from packaging.requirements import InvalidRequirement, Requirement
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.specifiers import InvalidSpecifier
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from envcore._metadata import DirectUrl, read_direct_url, read_file_bytes, read_headers
+from envcore._reqspec import specifier_set
 from envcore.errors import MetadataError, NotAnEnvironmentError
 
 __all__ = [
@@ -340,11 +341,22 @@ def inspect_environment(path: Path | str) -> Environment:
     )
 
 
-#: `name`, `name (>=1,<2)` or `name>=1,<2`: most Requires-Dist entries, parsed without
-#: packaging's general tokenizer (no extras, no marker, no URL).
+#: `name[extras] (>=1,<2) ; marker` or `name>=1,<2`: almost every Requires-Dist entry, read
+#: without packaging's general tokenizer (anything with a URL takes packaging's route).
+_NAME = r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?"
 _PLAIN_DEPENDENCY = re.compile(
-    r"([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(?:\(\s*([^()]*?)\s*\)|([<>=!~][^;()@\[]*?))?\s*"
+    rf"({_NAME})\s*"
+    rf"(?:\[\s*({_NAME}(?:\s*,\s*{_NAME})*)?\s*\]\s*)?"
+    r"(?:\(\s*([^()]*?)\s*\)|([<>=!~][^;()@\[]*?))?\s*"
+    r"(?:;\s*(.*?)\s*)?"
 )
+_EXTRAS_SPLIT = re.compile(r"\s*,\s*")
+
+
+@lru_cache(maxsize=1024)
+def _dependency_marker(text: str) -> Marker:
+    """Packages repeat the same few markers (`extra == "dev"`, `sys_platform == "win32"`)."""
+    return Marker(text)
 
 
 @lru_cache(maxsize=16384)
@@ -358,15 +370,24 @@ def parse_dependency(text: str) -> Requirement | None:
     try:
         if plain is None:
             return Requirement(text)
+        name, extras, parenthesised, bare, marker = plain.groups()
+        if marker is not None and not marker:
+            return Requirement(text)  # a `;` with nothing after it: packaging's message
         requirement = Requirement.__new__(Requirement)
-        requirement.name = plain.group(1)
+        requirement.name = name
         requirement.url = None
-        requirement.extras = set()
-        requirement.specifier = SpecifierSet(plain.group(2) or plain.group(3) or "")
-        requirement.marker = None
-    except (InvalidRequirement, InvalidSpecifier):
+        requirement.extras = set(_EXTRAS_SPLIT.split(extras)) if extras else set()
+        requirement.specifier = specifier_set(parenthesised or bare or "")
+        requirement.marker = _dependency_marker(marker) if marker else None
+    except (InvalidRequirement, InvalidSpecifier, InvalidMarker):
         return None
     return requirement
+
+
+@lru_cache(maxsize=16384)
+def dependency_name(name: str) -> NormalizedName:
+    """canonicalize_name for Requires-Dist names, which repeat across every package."""
+    return canonicalize_name(name)
 
 
 @dataclass(frozen=True)
@@ -405,10 +426,8 @@ class Distribution:
     @cached_property
     def display_version(self) -> str:
         """The version as pip prints it: normalised when valid, verbatim when not."""
-        try:
-            return str(Version(self.version))
-        except InvalidVersion:
-            return self.version
+        version = self.parsed_version
+        return str(version) if version is not None else self.version
 
     @cached_property
     def parsed_version(self) -> Version | None:
@@ -459,14 +478,40 @@ class Inventory:
         return {dist.canonical_name: dist for dist in self.distributions}
 
     @cached_property
+    def dependencies(self) -> dict[int, list[tuple[NormalizedName, Requirement]]]:
+        """Each distribution's applicable dependencies, keyed by `id(dist)`.
+
+        Markers are evaluated for this environment once; `pip check`, "required by" and
+        "not required" all walk this.
+        """
+        no_extra = {**self.environment.marker_environment(), "extra": ""}
+        verdicts: dict[str, bool] = {}  # packages repeat the same few markers
+        dependencies: dict[int, list[tuple[NormalizedName, Requirement]]] = {}
+        for dist in self.distributions:
+            applicable = dependencies[id(dist)] = []
+            for text in dist.requires:
+                requirement = parse_dependency(text)
+                if requirement is None:
+                    continue
+                if requirement.marker is not None:
+                    marker_text = text.partition(";")[2]
+                    verdict = verdicts.get(marker_text)
+                    if verdict is None:
+                        verdict = verdicts[marker_text] = requirement.marker.evaluate(no_extra)
+                    if not verdict:
+                        continue
+                applicable.append((dependency_name(requirement.name), requirement))
+        return dependencies
+
+    @cached_property
     def required_by(self) -> dict[str, tuple[NormalizedName, ...]]:
         """For each installed name, the installed distributions that depend on it."""
-        marker_env = self.environment.marker_environment()
         dependents: dict[NormalizedName, list[NormalizedName]] = {}
+        by_name = self.by_name
+        dependencies = self.dependencies
         for dist in self.distributions:
-            for requirement in dist.requirements(marker_env):
-                dependency = canonicalize_name(requirement.name)
-                if dependency in self.by_name and dependency != dist.canonical_name:
+            for dependency, _ in dependencies[id(dist)]:
+                if dependency in by_name and dependency != dist.canonical_name:
                     dependents.setdefault(dependency, []).append(dist.canonical_name)
         return {name: tuple(sorted(set(names))) for name, names in dependents.items()}
 
@@ -508,7 +553,7 @@ def _read_distribution(
     if is_egg and not os.path.isdir(metadata_dir):  # a legacy single-file .egg-info
         headers = read_headers(metadata_dir, _WANTED_HEADERS)
     else:
-        metadata_file = os.path.join(metadata_dir, "PKG-INFO" if is_egg else "METADATA")
+        metadata_file = f"{metadata_dir}{os.sep}{'PKG-INFO' if is_egg else 'METADATA'}"
         headers = read_headers(metadata_file, _WANTED_HEADERS)
     names = headers.get("name")
     versions = headers.get("version")
@@ -519,7 +564,7 @@ def _read_distribution(
     requires = tuple(headers.get("requires-dist", ()))
     if is_egg and not requires and os.path.isdir(metadata_dir):
         requires = _egg_requires(Path(metadata_dir, "requires.txt"))
-    direct_url = None if is_egg else read_direct_url(os.path.join(metadata_dir, "direct_url.json"))
+    direct_url = None if is_egg else read_direct_url(f"{metadata_dir}{os.sep}direct_url.json")
     editable_location: str | None = None
     if direct_url is not None:
         if direct_url.editable and direct_url.local_path is not None:
@@ -562,9 +607,9 @@ def _metadata_dirs(site: Path) -> list[str]:
         names = os.listdir(site)
     except OSError:
         return []
-    prefix = str(site)
-    infos = [os.path.join(prefix, name) for name in names if name.endswith(".dist-info")]
-    eggs = [os.path.join(prefix, name) for name in names if name.endswith(".egg-info")]
+    prefix = os.path.join(str(site), "")  # joined by hand below: this runs per package
+    infos = [prefix + name for name in names if name.endswith(".dist-info")]
+    eggs = [prefix + name for name in names if name.endswith(".egg-info")]
     return infos + eggs
 
 

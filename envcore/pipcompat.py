@@ -9,16 +9,15 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass
-from functools import reduce
+from functools import lru_cache, reduce
 from pathlib import Path
 from typing import Literal
 
 from packaging.tags import Tag, compatible_tags, cpython_tags, parse_tag
-from packaging.utils import NormalizedName, canonicalize_name
+from packaging.utils import NormalizedName
 
 from envcore._git import find_checkout, pip_url
-from envcore._metadata import read_headers
-from envcore.errors import MetadataError
+from envcore._metadata import read_file_bytes
 from envcore.inspect import Distribution, Environment, Inventory
 
 __all__ = ["DependencyProblem", "check", "freeze_lines", "list_json"]
@@ -113,28 +112,57 @@ class DependencyProblem:
         return f"{self.requirement} {self.version} is not supported on this platform"
 
 
-def _supported_tags(env: Environment) -> frozenset[Tag]:
-    version = _version_tuple(env)
-    if env.layout == "windows" or env.implementation.lower() != "cpython":
-        return frozenset()
+@lru_cache(maxsize=32)
+def _supported_tags(version: tuple[int, ...]) -> frozenset[Tag]:
+    """The tags a CPython of that version installs, as pip computes them (a constant table)."""
     return frozenset(cpython_tags(version)) | frozenset(compatible_tags(version))
 
 
-def _unsupported(dist: Distribution, supported: frozenset[Tag]) -> bool:
-    if not supported or not dist.metadata_path.name.endswith(".dist-info"):
-        return False
+def _wheel_tags(metadata_dir: str) -> list[str]:
+    """The `Tag:` values of a dist-info's WHEEL file (tiny, read without a header parser)."""
     try:
-        headers = read_headers(dist.metadata_path / "WHEEL")
-    except MetadataError:
-        return False
-    tags = reduce(frozenset.union, map(parse_tag, headers.get("tag", [])), frozenset[Tag]())
-    return bool(tags) and tags.isdisjoint(supported)
+        data = read_file_bytes(f"{metadata_dir}{os.sep}WHEEL")
+    except OSError:
+        return []
+    return [
+        line[4:].strip().decode("ascii", "replace")
+        for line in data.splitlines()
+        if line[:4].lower() == b"tag:"
+    ]
+
+
+def _unsupported_dists(inventory: Inventory) -> list[Distribution]:
+    """Installed wheels none of whose tags this interpreter supports (pip check's last part)."""
+    env = inventory.environment
+    if env.layout == "windows" or env.implementation.lower() != "cpython":
+        return []
+    version = _version_tuple(env)
+    # Pure-Python wheels, most of any environment, carry one of these: no table needed.
+    universal = {f"py{version[0]}-none-any", f"py{version[0]}{version[1]}-none-any"}
+    found = []
+    for dist in inventory.distributions:
+        if (
+            dist.canonical_name in _STDLIB_PKGS
+            or dist.location not in env.site_packages
+            or not dist.metadata_dir.endswith(".dist-info")
+        ):
+            continue
+        tag_lines = _wheel_tags(dist.metadata_dir)
+        if not tag_lines or not universal.isdisjoint(tag_lines):
+            continue
+        try:
+            tags = reduce(frozenset.union, map(parse_tag, tag_lines), frozenset[Tag]())
+        except ValueError:  # a malformed tag: pip cannot judge it either
+            continue
+        if tags and tags.isdisjoint(_supported_tags(version)):
+            found.append(dist)
+    return found
 
 
 def check(inventory: Inventory) -> tuple[DependencyProblem, ...]:
     """What `pip check` reports, with markers evaluated for the environment's own Python."""
-    marker_env = inventory.environment.marker_environment()
     installed = {d.canonical_name: d for d in reversed(inventory.distributions)}
+    dependencies = inventory.dependencies
     missing: list[DependencyProblem] = []
     conflicting: list[DependencyProblem] = []
     for dist in inventory.distributions:
@@ -142,36 +170,36 @@ def check(inventory: Inventory) -> tuple[DependencyProblem, ...]:
             continue
         found_missing: dict[str, DependencyProblem] = {}
         found_conflicts: dict[str, DependencyProblem] = {}
-        version = dist.display_version
-        for requirement in dist.requirements(marker_env):
-            dependency = canonicalize_name(requirement.name)
+        for dependency, requirement in dependencies[id(dist)]:
             other = installed.get(dependency)
             if other is None:
                 problem = DependencyProblem(
-                    "missing", dist.canonical_name, version, str(requirement), dependency
+                    "missing",
+                    dist.canonical_name,
+                    dist.display_version,
+                    str(requirement),
+                    dependency,
                 )
                 found_missing[str((dependency, requirement))] = problem
-            elif other.parsed_version is not None and not requirement.specifier.contains(
-                other.parsed_version, prereleases=True
-            ):
+                continue
+            version = other.parsed_version
+            if version is None or not requirement.specifier:
+                continue
+            if not requirement.specifier.contains(version, prereleases=True):
                 problem = DependencyProblem(
                     "conflict",
                     dist.canonical_name,
-                    version,
+                    dist.display_version,
                     str(requirement),
                     dependency,
                     other.display_version,
                 )
-                found_conflicts[str((dependency, other.parsed_version, requirement))] = problem
+                found_conflicts[str((dependency, version, requirement))] = problem
         # pip sorts each package's findings by str() of its (name, ...) tuples.
         missing.extend(found_missing[key] for key in sorted(found_missing))
         conflicting.extend(found_conflicts[key] for key in sorted(found_conflicts))
-    supported = _supported_tags(inventory.environment)
     unsupported = [
         DependencyProblem("unsupported", dist.canonical_name, dist.display_version, dist.name)
-        for dist in inventory.distributions
-        if dist.canonical_name not in _STDLIB_PKGS
-        and dist.location in inventory.environment.site_packages
-        and _unsupported(dist, supported)
+        for dist in _unsupported_dists(inventory)
     ]
     return tuple(missing + conflicting + unsupported)

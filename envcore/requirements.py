@@ -13,7 +13,7 @@ import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from packaging.markers import Marker
@@ -30,7 +30,7 @@ from envcore._reqfile import (
     parse_options,
     split_line,
 )
-from envcore._reqspec import LineRequirement, interpret_editable, interpret_line, specifier_set
+from envcore._reqspec import interpret_editable, interpret_line, specifier_set
 from envcore.errors import RequirementsError
 
 __all__ = [
@@ -46,7 +46,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
+@dataclass
 class RequirementEntry:
     """One requirement (or constraint) line, with pip's reading of every part."""
 
@@ -85,15 +85,14 @@ class RequirementEntry:
     def specifier_set(self) -> SpecifierSet:
         return specifier_set(self.specifier)
 
-    @cached_property
+    @property
     def is_pinned(self) -> bool:
-        """Pinned to one exact version (`==1.2` or `===1.2`, not `==1.*`)."""
-        specs = list(self.specifier_set)
-        return (
-            len(specs) == 1
-            and specs[0].operator in {"==", "==="}
-            and not specs[0].version.endswith(".*")
-        )
+        """Pinned to one exact version (`==1.2` or `===1.2`, not `==1.*`).
+
+        `specifier` is packaging's normalised text: one clause has no comma.
+        """
+        specifier = self.specifier
+        return specifier.startswith("==") and "," not in specifier and not specifier.endswith(".*")
 
     def applies_to(self, marker_environment: Mapping[str, str]) -> bool:
         """Whether the marker holds for an environment (`Environment.marker_environment()`)."""
@@ -244,34 +243,10 @@ def _flatten_settings(settings: Mapping[str, str | list[str]]) -> tuple[tuple[st
     return tuple(pairs)
 
 
-def _entry(
-    found: LineRequirement,
-    *,
-    editable: bool,
-    constraint: bool,
-    hashes: tuple[str, ...],
-    path: Path,
-    display: str,
-    line_number: int,
-    text: str,
-    settings: tuple[tuple[str, str], ...],
-) -> RequirementEntry:
-    return RequirementEntry(
-        name=canonicalize_name(found.name) if found.name is not None else None,
-        raw_name=found.name,
-        specifier=found.specifier,
-        marker=found.marker,
-        extras=found.extras,
-        editable=editable,
-        url=found.url,
-        constraint=constraint,
-        hashes=hashes,
-        source=f"{display}:{line_number}",
-        path=path,
-        line_number=line_number,
-        text=text,
-        config_settings=settings,
-    )
+@lru_cache(maxsize=4096)
+def _canonical(name: str) -> NormalizedName:
+    """canonicalize_name for requirement names, which files repeat (-r, -c, markers)."""
+    return canonicalize_name(name)
 
 
 def _read_lines(
@@ -331,16 +306,21 @@ def _read_lines(
                 )
             settings = _flatten_settings(options.config_settings)
         result.entries.append(
-            _entry(
-                found,
+            RequirementEntry(
+                name=_canonical(found.name) if found.name is not None else None,
+                raw_name=found.name,
+                specifier=found.specifier,
+                marker=found.marker,
+                extras=found.extras,
                 editable=editable,
+                url=found.url,
                 constraint=constraint,
                 hashes=hashes,
+                source=source,
                 path=path,
-                display=display,
                 line_number=number,
                 text=line,
-                settings=settings,
+                config_settings=settings,
             )
         )
     return result

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from pip._internal.exceptions import CommandError
 from pip._internal.network.session import PipSession
@@ -26,7 +27,7 @@ from envcore._reqfile import (
     parse_options,
     split_line,
 )
-from envcore._reqspec import interpret_line
+from envcore._reqspec import interpret_line, specifier_set
 from envcore.errors import EnvcoreError
 from envcore.requirements import parse_requirements_file
 
@@ -336,3 +337,32 @@ def test_quick_shell_split_matches_shlex(text: str) -> None:
         assert _shell_split(text) == expected
     except OptionError:
         assert expected is None
+
+
+_CLAUSES = st.sampled_from(
+    [">=1.0", "<2", "~=1.4", "==1.*", "!=1.5", "===weird", "==1.0+cpu", ">", "1.0", " <= 3 "]
+)
+_VERSIONS = ["0.9", "1.0", "1.4.2", "1.5", "2.0", "2.0rc1", "1.0+cpu", "weird", "3"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_CLAUSES, max_size=4), st.sampled_from([",", " , ", ",,"]))
+def test_shared_clause_sets_equal_packagings_own(clauses: list[str], comma: str) -> None:
+    text = comma.join(clauses)
+    try:
+        theirs: SpecifierSet | None = SpecifierSet(text)
+    except InvalidSpecifier:
+        theirs = None
+    try:
+        ours: SpecifierSet | None = specifier_set(text)
+    except InvalidSpecifier:
+        ours = None
+    assert (ours is None) == (theirs is None)
+    if ours is not None and theirs is not None:
+        assert ours == theirs
+        assert str(ours) == str(theirs)
+        for version in _VERSIONS:
+            for prereleases in (None, True):
+                assert ours.contains(version, prereleases=prereleases) == theirs.contains(
+                    version, prereleases=prereleases
+                ), version
