@@ -186,6 +186,8 @@ def build_requirements(
 
 
 def clear_caches() -> None:
+    """Every cache of parsed input. Not the supported-tag table: it depends only on the
+    interpreter and the machine, and pip builds it once per process too."""
     _reqspec._requirement.cache_clear()
     _reqspec._marker_text.cache_clear()
     _reqspec.specifier_set.cache_clear()

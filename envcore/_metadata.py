@@ -122,8 +122,11 @@ class DirectUrl:
 
 def read_direct_url(path: Path | str) -> DirectUrl | None:
     """Read ``direct_url.json``; None when absent, MetadataError when corrupt."""
+    path = str(path)
+    if not os.access(path, os.F_OK):  # most installs have none: no exception per package
+        return None
     try:
-        raw = read_file_bytes(str(path))
+        raw = read_file_bytes(path)
     except FileNotFoundError:
         return None
     except OSError as exc:

@@ -118,12 +118,8 @@ def _supported_tags(version: tuple[int, ...]) -> frozenset[Tag]:
     return frozenset(cpython_tags(version)) | frozenset(compatible_tags(version))
 
 
-def _wheel_tags(metadata_dir: str) -> list[str]:
-    """The `Tag:` values of a dist-info's WHEEL file (tiny, read without a header parser)."""
-    try:
-        data = read_file_bytes(f"{metadata_dir}{os.sep}WHEEL")
-    except OSError:
-        return []
+def _wheel_tags(data: bytes) -> list[str]:
+    """The `Tag:` values of a WHEEL file (tiny, read without a header parser)."""
     return [
         line[4:].strip().decode("ascii", "replace")
         for line in data.splitlines()
@@ -137,24 +133,33 @@ def _unsupported_dists(inventory: Inventory) -> list[Distribution]:
     if env.layout == "windows" or env.implementation.lower() != "cpython":
         return []
     version = _version_tuple(env)
-    # Pure-Python wheels, most of any environment, carry one of these: no table needed.
-    universal = {f"py{version[0]}-none-any", f"py{version[0]}{version[1]}-none-any"}
+    # Pure-Python wheels, most of any environment, carry one of these lines: a wheel with
+    # one supported tag is supported, so no table and no parsing is needed for them.
+    universal = (
+        f"Tag: py{version[0]}-none-any\n".encode(),
+        f"Tag: py{version[0]}{version[1]}-none-any\n".encode(),
+    )
+    site_packages = env.site_packages
     found = []
     for dist in inventory.distributions:
         if (
             dist.canonical_name in _STDLIB_PKGS
-            or dist.location not in env.site_packages
+            or dist.location not in site_packages
             or not dist.metadata_dir.endswith(".dist-info")
         ):
             continue
-        tag_lines = _wheel_tags(dist.metadata_dir)
-        if not tag_lines or not universal.isdisjoint(tag_lines):
+        try:
+            data = read_file_bytes(f"{dist.metadata_dir}{os.sep}WHEEL")
+        except OSError:
             continue
+        if universal[0] in data or universal[1] in data:
+            continue
+        tag_lines = _wheel_tags(data)
         try:
             tags = reduce(frozenset.union, map(parse_tag, tag_lines), frozenset[Tag]())
         except ValueError:  # a malformed tag: pip cannot judge it either
             continue
-        if tags and tags.isdisjoint(_supported_tags(version)):
+        if tags.isdisjoint(_supported_tags(version)):  # no tags at all: pip says so too
             found.append(dist)
     return found
 

@@ -11,7 +11,8 @@ import pytest
 
 from envcore.inspect import inspect_environment, read_inventory
 from envcore.pipcompat import check, freeze_lines, list_json
-from tests.envtools import pip, pip_list_json
+from tests.envcore.synthetic import dist_info
+from tests.envtools import make_venv, pip, pip_list_json
 
 ENVS = ["populated_env", "env_with_pip"]
 
@@ -97,3 +98,36 @@ def test_required_by(populated_env: Path) -> None:
     assert inventory.by_name["plain-proj"].source == "editable"
     assert inventory.by_name["alpha"].source == "index"
     assert inventory.by_name["alpha"].installer == "pip"
+
+
+_WHEEL_TAGS = {
+    "pure": b"Tag: py3-none-any\n",
+    "pure-minor": f"Tag: py{sys.version_info[0]}{sys.version_info[1]}-none-any\n".encode(),
+    "compressed": b"Tag: py2.py3-none-any\n",
+    "crlf": b"Tag: py3-none-any\r\n",
+    "python2-only": b"Tag: py2-none-any\n",
+    "old-cpython": b"Tag: cp27-cp27mu-manylinux1_x86_64\n",
+    "other-os": b"Tag: cp311-cp311-win_amd64\nTag: cp311-cp311-macosx_11_0_arm64\n",
+    "abi3": b"Tag: cp38-abi3-manylinux_2_17_x86_64\nTag: cp38-abi3-manylinux_2_17_aarch64\n",
+    "no-tags": b"",
+}
+
+
+def test_unsupported_wheels_match_pip_check(tmp_path: Path) -> None:
+    """pip check's "is not supported on this platform", from each wheel's WHEEL tags."""
+    env = make_venv(tmp_path / "env")
+    site = next((env / "lib").glob("python*/site-packages"))
+    for label, tags in _WHEEL_TAGS.items():
+        directory = dist_info(site, f"tagged-{label}", "1.0")
+        (directory / "WHEEL").write_bytes(
+            b"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: false\n" + tags
+        )
+    theirs = pip("check", env=env, check=False)
+    ours = envcore_cli("check", str(env))
+    assert "tagged-python2-only 1.0 is not supported on this platform" in theirs.stdout
+    assert ours.returncode == theirs.returncode
+    assert sorted(ours.stdout.splitlines()) == sorted(theirs.stdout.splitlines())
+    unsupported = {p.name for p in check(read_inventory(inspect_environment(env)))}
+    assert {"tagged-python2-only", "tagged-old-cpython", "tagged-other-os"} <= unsupported
+    assert "tagged-no-tags" in unsupported  # an empty tag set supports nothing, as for pip
+    assert not unsupported & {"tagged-pure", "tagged-crlf", "tagged-compressed"}
