@@ -218,6 +218,10 @@ def specifier_set(text: str) -> SpecifierSet:
 
 @lru_cache(maxsize=4096)
 def _normalized_specifier(text: str) -> str:
+    """`str(SpecifierSet(text))`; one clause (most lines) needs no set at all."""
+    if "," not in text:
+        clause = text.strip()
+        return str(_specifier(clause)) if clause else ""
     return str(specifier_set(text))
 
 

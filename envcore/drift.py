@@ -59,7 +59,10 @@ _BOOTSTRAP = frozenset({"pip", "setuptools", "wheel", "distribute"})
 
 @dataclass(slots=True)
 class DriftItem:
-    """One requirement's verdict; `message` explains it in one line."""
+    """One requirement's verdict; `message` explains it in one line.
+
+    Read-only by convention (not `frozen`, which doubles the cost of building one per line).
+    """
 
     name: str
     status: Status
@@ -116,6 +119,18 @@ class DriftReport:
                 {"source": issue.source, "message": issue.message} for issue in self.parse_errors
             ],
         }
+
+
+def _entry_satisfied(entry: RequirementEntry, dist: Distribution) -> bool:
+    """Whether the installed version is inside the entry's specifier.
+
+    `==V` with V exactly the installed version's text matches by definition: the in-sync
+    case of a pinned file, most lines of most files, needs no version parsing at all.
+    """
+    text = entry.specifier
+    if text[:2] == "==" and text[2:] == dist.version:
+        return True
+    return _satisfies(entry.specifier_set, dist)
 
 
 def _satisfies(specifier: SpecifierSet, dist: Distribution) -> bool:
@@ -273,10 +288,10 @@ def _verdict(
     if dist is None:
         return "missing", f"not installed, requires {_required_text(entry) or 'any version'}"
     installed = dist.display_version
-    if entry.specifier and not _satisfies(entry.specifier_set, dist):
+    if entry.specifier and not _entry_satisfied(entry, dist):
         return "mismatch", f"installed {installed}, requires {entry.specifier}"
     for constraint in constraints:
-        if constraint.specifier and not _satisfies(constraint.specifier_set, dist):
+        if constraint.specifier and not _entry_satisfied(constraint, dist):
             return (
                 "mismatch",
                 f"installed {installed}, constraint {constraint.specifier} ({constraint.source})",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -436,20 +436,6 @@ class Distribution:
         except InvalidVersion:
             return None
 
-    def requirements(self, marker_env: Mapping[str, str]) -> Iterator[Requirement]:
-        """Requires-Dist entries that apply without extras, as pip's iter_dependencies."""
-        no_extra: dict[str, str] | None = None
-        for text in self.requires:
-            requirement = parse_dependency(text)
-            if requirement is None:
-                continue
-            if requirement.marker is not None:
-                if no_extra is None:
-                    no_extra = {**marker_env, "extra": ""}
-                if not requirement.marker.evaluate(no_extra):
-                    continue
-            yield requirement
-
     @property
     def source(self) -> str:
         """Where it came from: `editable`, `vcs`, `url`, `local` or `index`."""
@@ -520,13 +506,18 @@ class Inventory:
         return tuple(d for d in self.distributions if d.canonical_name not in self.required_by)
 
 
-def _egg_link_targets(site: Path) -> dict[NormalizedName, str]:
-    targets: dict[NormalizedName, str] = {}
+def _listdir(path: Path) -> list[str]:
     try:
-        names = [name for name in os.listdir(site) if name.endswith(".egg-link")]
+        return os.listdir(path)
     except OSError:
-        return targets
-    for name in names:
+        return []
+
+
+def _egg_link_targets(site: Path, entries: list[str]) -> dict[NormalizedName, str]:
+    targets: dict[NormalizedName, str] = {}
+    for name in entries:
+        if not name.endswith(".egg-link"):
+            continue
         try:
             first = (site / name).read_text(encoding="utf-8").splitlines()[0].strip()
         except (OSError, IndexError, UnicodeDecodeError):
@@ -601,12 +592,8 @@ def _egg_requires(path: Path) -> tuple[str, ...]:
     return tuple(lines)
 
 
-def _metadata_dirs(site: Path) -> list[str]:
+def _metadata_dirs(site: Path, names: list[str]) -> list[str]:
     """`.dist-info` then `.egg-info` entries, in directory order, as importlib.metadata."""
-    try:
-        names = os.listdir(site)
-    except OSError:
-        return []
     prefix = os.path.join(str(site), "")  # joined by hand below: this runs per package
     infos = [prefix + name for name in names if name.endswith(".dist-info")]
     eggs = [prefix + name for name in names if name.endswith(".egg-info")]
@@ -633,8 +620,9 @@ def read_inventory(env: Environment) -> Inventory:
     distributions: list[Distribution] = []
     warnings: list[str] = []
     for site in locations:
-        egg_links = _egg_link_targets(site)
-        for metadata_dir in _metadata_dirs(site):
+        entries = _listdir(site)
+        egg_links = _egg_link_targets(site, entries)
+        for metadata_dir in _metadata_dirs(site, entries):
             try:
                 dist = _read_distribution(metadata_dir, site, egg_links)
             except MetadataError as exc:
@@ -647,7 +635,7 @@ def read_inventory(env: Environment) -> Inventory:
         for name, target in egg_links.items():
             if name in seen:
                 continue
-            for metadata_dir in _metadata_dirs(Path(target)):
+            for metadata_dir in _metadata_dirs(Path(target), _listdir(Path(target))):
                 try:
                     dist = _read_distribution(metadata_dir, site, egg_links)
                 except MetadataError as exc:

@@ -48,7 +48,11 @@ __all__ = [
 
 @dataclass
 class RequirementEntry:
-    """One requirement (or constraint) line, with pip's reading of every part."""
+    """One requirement (or constraint) line, with pip's reading of every part.
+
+    Read-only by convention, not `frozen`: a frozen dataclass's __init__ costs twice as
+    much, and a large file builds hundreds of these on the drift path.
+    """
 
     name: NormalizedName | None
     raw_name: str | None

@@ -7,6 +7,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
 
 from envcore.cli import main
 from envcore.drift import DriftReport, compute_drift, drift_for_environment
@@ -279,3 +281,37 @@ def test_cli_drift_pyproject_groups_and_extras(
     assert main(["drift", str(clean_env), "-r", pyproject, "--group", "dev", "--json"]) == 1
     data = json.loads(capsys.readouterr().out)
     assert {i["name"]: i["status"] for i in data["items"]} == {"alpha": "ok", "beta": "missing"}
+
+
+_PIN_CASES = [
+    ("==1.0", "1.0"),
+    ("==1.0", "1.0.0"),
+    ("==1.0.0", "1.0"),
+    ("==1.0+cpu", "1.0+cpu"),
+    ("==1.0", "1.0+cpu"),
+    ("==1.0+cpu", "1.0"),
+    ("===1.0", "1.0"),
+    ("===1.0", "1.0.0"),
+    ("==1.0rc1", "1.0rc1"),
+    ("==1.0.*", "1.0.5"),
+    ("==01.0", "1.0"),
+    ("==1.0", "1.1"),
+    ("==1.0,!=1.0", "1.0"),
+]
+
+
+@pytest.mark.parametrize(("specifier", "version"), _PIN_CASES)
+def test_pinned_entries_are_judged_as_packaging_judges_them(
+    tmp_path: Path, specifier: str, version: str
+) -> None:
+    """The text shortcut for `==V` must never disagree with packaging's own answer."""
+    site = posix_venv(tmp_path / "env")
+    dist_info(site, "pinned", version)
+    env = inspect_environment(tmp_path / "env")
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text(f"pinned{specifier}\n")
+    report = compute_drift(env, read_inventory(env), parse_requirements_file(requirements))
+    expected = SpecifierSet(specifier).contains(Version(version), prereleases=True)
+    satisfied = report.items[0].status in {"ok", "unpinned"}  # `==1.0.*` is not a pin
+    assert satisfied == expected
+    assert report.items[0].status in {"ok", "unpinned", "mismatch"}

@@ -27,7 +27,7 @@ from envcore._reqfile import (
     parse_options,
     split_line,
 )
-from envcore._reqspec import interpret_line, specifier_set
+from envcore._reqspec import _normalized_specifier, interpret_line, specifier_set
 from envcore.errors import EnvcoreError
 from envcore.requirements import parse_requirements_file
 
@@ -360,7 +360,7 @@ def test_shared_clause_sets_equal_packagings_own(clauses: list[str], comma: str)
     assert (ours is None) == (theirs is None)
     if ours is not None and theirs is not None:
         assert ours == theirs
-        assert str(ours) == str(theirs)
+        assert str(ours) == str(theirs) == _normalized_specifier(text)
         for version in _VERSIONS:
             for prereleases in (None, True):
                 assert ours.contains(version, prereleases=prereleases) == theirs.contains(
