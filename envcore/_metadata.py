@@ -28,7 +28,10 @@ def read_file_bytes(path: str, *, until_blank_line: bool = False) -> bytes:
     fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
     try:
         data = os.read(fd, _HEADER_CHUNK)
-        while data and not (until_blank_line and (b"\n\n" in data or b"\r\n\r\n" in data)):
+        # A short read of a regular file is its end: no second read just to learn that.
+        while len(data) % _HEADER_CHUNK == 0 and data:
+            if until_blank_line and (b"\n\n" in data or b"\r\n\r\n" in data):
+                break
             more = os.read(fd, _HEADER_CHUNK)
             if not more:
                 break
@@ -46,7 +49,7 @@ def _header_pattern(wanted: frozenset[str]) -> re.Pattern[str]:
     as fast as a `^` anchor with MULTILINE.
     """
     names = "|".join(re.escape(name) for name in sorted(wanted))
-    return re.compile(rf"\n({names}):([^\n]*(?:\n[ \t][^\n]*)*)", re.IGNORECASE)
+    return re.compile(rf"\n({names}):([^\n]*(?:\n[ \t][^\n]*)*)", re.IGNORECASE | re.ASCII)
 
 
 def read_headers(path: str, wanted: frozenset[str]) -> dict[str, list[str]]:
