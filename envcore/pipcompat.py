@@ -201,8 +201,10 @@ def check(inventory: Inventory) -> tuple[DependencyProblem, ...]:
                 )
                 found_conflicts[str((dependency, version, requirement))] = problem
         # pip sorts each package's findings by str() of its (name, ...) tuples.
-        missing.extend(found_missing[key] for key in sorted(found_missing))
-        conflicting.extend(found_conflicts[key] for key in sorted(found_conflicts))
+        if found_missing:
+            missing.extend(found_missing[key] for key in sorted(found_missing))
+        if found_conflicts:
+            conflicting.extend(found_conflicts[key] for key in sorted(found_conflicts))
     unsupported = [
         DependencyProblem("unsupported", dist.canonical_name, dist.display_version, dist.name)
         for dist in _unsupported_dists(inventory)
