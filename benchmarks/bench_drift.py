@@ -29,15 +29,9 @@ from pip._internal.req.constructors import install_req_from_parsed_requirement
 from pip._internal.req.req_file import parse_requirements
 from pip._internal.utils.packaging import get_requirement
 
-from envcore import _reqspec, requirements
+from envcore import _reqspec
 from envcore.drift import compute_drift
-from envcore.inspect import (
-    _dependency_marker,
-    dependency_name,
-    inspect_environment,
-    parse_dependency,
-    read_inventory,
-)
+from envcore.inspect import inspect_environment, parse_dependency, read_inventory
 from envcore.pipcompat import check
 from envcore.requirements import parse_requirements_file
 
@@ -194,10 +188,8 @@ def clear_caches() -> None:
     _reqspec._specifier.cache_clear()
     _reqspec._normalized_specifier.cache_clear()
     parse_dependency.cache_clear()
-    dependency_name.cache_clear()
-    _dependency_marker.cache_clear()
-    requirements._canonical.cache_clear()
-    requirements._marker_cache.clear()
+    _reqspec.canonical_name.cache_clear()
+    _reqspec.marker.cache_clear()
     get_requirement.cache_clear()
 
 

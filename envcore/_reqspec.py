@@ -18,7 +18,12 @@ from functools import lru_cache
 from packaging.markers import InvalidMarker, Marker
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, Specifier, SpecifierSet
-from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+from packaging.utils import (
+    InvalidWheelFilename,
+    NormalizedName,
+    canonicalize_name,
+    parse_wheel_filename,
+)
 
 __all__ = ["LineRequirement", "interpret_editable", "interpret_line", "is_url"]
 
@@ -198,6 +203,18 @@ def _invalid(text: str, exc: Exception) -> ValueError:
 def _marker_text(text: str) -> str:
     """Normalised marker text (markers repeat a lot across a file: parse each once)."""
     return str(Marker(text))
+
+
+@lru_cache(maxsize=16384)
+def canonical_name(name: str) -> NormalizedName:
+    """canonicalize_name, cached: requirement lines and Requires-Dist repeat names a lot."""
+    return canonicalize_name(name)
+
+
+@lru_cache(maxsize=1024)
+def marker(text: str) -> Marker:
+    """A parsed marker, shared: files and packages repeat the same few marker texts."""
+    return Marker(text)
 
 
 @lru_cache(maxsize=8192)

@@ -14,14 +14,14 @@ from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Literal
 
-from packaging.markers import InvalidMarker, Marker, default_environment
+from packaging.markers import InvalidMarker, default_environment
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from envcore._metadata import DirectUrl, read_direct_url, read_file_bytes, read_headers
-from envcore._reqspec import specifier_set
+from envcore._reqspec import canonical_name, marker, specifier_set
 from envcore.errors import MetadataError, NotAnEnvironmentError
 
 __all__ = [
@@ -353,12 +353,6 @@ _PLAIN_DEPENDENCY = re.compile(
 _EXTRAS_SPLIT = re.compile(r"\s*,\s*")
 
 
-@lru_cache(maxsize=1024)
-def _dependency_marker(text: str) -> Marker:
-    """Packages repeat the same few markers (`extra == "dev"`, `sys_platform == "win32"`)."""
-    return Marker(text)
-
-
 @lru_cache(maxsize=16384)
 def parse_dependency(text: str) -> Requirement | None:
     """A Requires-Dist entry, or None when invalid (pip skips those too).
@@ -370,24 +364,18 @@ def parse_dependency(text: str) -> Requirement | None:
     try:
         if plain is None:
             return Requirement(text)
-        name, extras, parenthesised, bare, marker = plain.groups()
-        if marker is not None and not marker:
+        name, extras, parenthesised, bare, marker_text = plain.groups()
+        if marker_text is not None and not marker_text:
             return Requirement(text)  # a `;` with nothing after it: packaging's message
         requirement = Requirement.__new__(Requirement)
         requirement.name = name
         requirement.url = None
         requirement.extras = set(_EXTRAS_SPLIT.split(extras)) if extras else set()
         requirement.specifier = specifier_set(parenthesised or bare or "")
-        requirement.marker = _dependency_marker(marker) if marker else None
+        requirement.marker = marker(marker_text) if marker_text else None
     except (InvalidRequirement, InvalidSpecifier, InvalidMarker):
         return None
     return requirement
-
-
-@lru_cache(maxsize=16384)
-def dependency_name(name: str) -> NormalizedName:
-    """canonicalize_name for Requires-Dist names, which repeat across every package."""
-    return canonicalize_name(name)
 
 
 @dataclass(frozen=True)
@@ -486,7 +474,7 @@ class Inventory:
                         verdict = verdicts[marker_text] = requirement.marker.evaluate(no_extra)
                     if not verdict:
                         continue
-                applicable.append((dependency_name(requirement.name), requirement))
+                applicable.append((canonical_name(requirement.name), requirement))
         return dependencies
 
     @cached_property

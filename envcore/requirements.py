@@ -13,10 +13,9 @@ import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import cached_property
 from pathlib import Path
 
-from packaging.markers import Marker
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
@@ -30,7 +29,13 @@ from envcore._reqfile import (
     parse_options,
     split_line,
 )
-from envcore._reqspec import interpret_editable, interpret_line, specifier_set
+from envcore._reqspec import (
+    canonical_name,
+    interpret_editable,
+    interpret_line,
+    marker,
+    specifier_set,
+)
 from envcore.errors import RequirementsError
 
 __all__ = [
@@ -102,7 +107,7 @@ class RequirementEntry:
         """Whether the marker holds for an environment (`Environment.marker_environment()`)."""
         if self.marker is None:
             return True
-        return _marker(self.marker).evaluate({**marker_environment, "extra": ""})
+        return marker(self.marker).evaluate({**marker_environment, "extra": ""})
 
 
 @dataclass(frozen=True)
@@ -193,16 +198,6 @@ def entry_to_json(entry: RequirementEntry) -> dict[str, object]:
     }
 
 
-_marker_cache: dict[str, Marker] = {}
-
-
-def _marker(text: str) -> Marker:
-    marker = _marker_cache.get(text)
-    if marker is None:
-        marker = _marker_cache[text] = Marker(text)
-    return marker
-
-
 # ---- requirements files --------------------------------------------------------------
 
 
@@ -245,12 +240,6 @@ def _flatten_settings(settings: Mapping[str, str | list[str]]) -> tuple[tuple[st
     for key, value in settings.items():
         pairs.extend((key, item) for item in ([value] if isinstance(value, str) else value))
     return tuple(pairs)
-
-
-@lru_cache(maxsize=4096)
-def _canonical(name: str) -> NormalizedName:
-    """canonicalize_name for requirement names, which files repeat (-r, -c, markers)."""
-    return canonicalize_name(name)
 
 
 def _read_lines(
@@ -311,7 +300,7 @@ def _read_lines(
             settings = _flatten_settings(options.config_settings)
         result.entries.append(
             RequirementEntry(
-                name=_canonical(found.name) if found.name is not None else None,
+                name=canonical_name(found.name) if found.name is not None else None,
                 raw_name=found.name,
                 specifier=found.specifier,
                 marker=found.marker,
