@@ -233,10 +233,22 @@ def specifier_set(text: str) -> SpecifierSet:
     return SpecifierSet(_specifier(clause.strip()) for clause in text.split(",") if clause.strip())
 
 
+#: One clause with a release-only version (`==1.2.3`, `>= 2.0`): valid as written for
+#: every operator but `~=`, which needs two release segments.
+_PLAIN_CLAUSE = re.compile(r"\s*(==|!=|<=|>=|<|>|~=)\s*([0-9]+(?:\.[0-9]+)*)\s*")
+
+
 @lru_cache(maxsize=4096)
 def _normalized_specifier(text: str) -> str:
-    """`str(SpecifierSet(text))`; one clause (most lines) needs no set at all."""
+    """`str(SpecifierSet(text))`, raising the same InvalidSpecifier.
+
+    One plain clause (most lines of most files) is normalised by its text alone: the
+    `Specifier` is only built when a version has to be compared against it.
+    """
     if "," not in text:
+        plain = _PLAIN_CLAUSE.fullmatch(text)
+        if plain is not None and (plain.group(1) != "~=" or "." in plain.group(2)):
+            return plain.group(1) + plain.group(2)
         clause = text.strip()
         return str(_specifier(clause)) if clause else ""
     return str(specifier_set(text))

@@ -340,7 +340,24 @@ def test_quick_shell_split_matches_shlex(text: str) -> None:
 
 
 _CLAUSES = st.sampled_from(
-    [">=1.0", "<2", "~=1.4", "==1.*", "!=1.5", "===weird", "==1.0+cpu", ">", "1.0", " <= 3 "]
+    [
+        ">=1.0",
+        "<2",
+        "~=1.4",
+        "~=1",
+        "== 01.0 ",
+        "==1.0.0.0",
+        "==1.*",
+        "!=1.5",
+        "===1.0",
+        "===weird",
+        "==1.0+cpu",
+        ">",
+        "1.0",
+        " <= 3 ",
+        "<=1.0a1",
+        ">1.",
+    ]
 )
 _VERSIONS = ["0.9", "1.0", "1.4.2", "1.5", "2.0", "2.0rc1", "1.0+cpu", "weird", "3"]
 
@@ -358,6 +375,9 @@ def test_shared_clause_sets_equal_packagings_own(clauses: list[str], comma: str)
     except InvalidSpecifier:
         ours = None
     assert (ours is None) == (theirs is None)
+    if theirs is None:
+        with pytest.raises(InvalidSpecifier):
+            _normalized_specifier(text)
     if ours is not None and theirs is not None:
         assert ours == theirs
         assert str(ours) == str(theirs) == _normalized_specifier(text)
