@@ -202,7 +202,7 @@ def _invalid(text: str, exc: Exception) -> ValueError:
 @lru_cache(maxsize=1024)
 def _marker_text(text: str) -> str:
     """Normalised marker text (markers repeat a lot across a file: parse each once)."""
-    return str(Marker(text))
+    return str(marker(text))
 
 
 @lru_cache(maxsize=16384)

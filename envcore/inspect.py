@@ -399,11 +399,6 @@ class Distribution:
         return _read_small(os.path.join(self.metadata_dir, "INSTALLER"))
 
     @cached_property
-    def metadata_path(self) -> Path:
-        """The `.dist-info` / `.egg-info` directory (or legacy egg-info file)."""
-        return Path(self.metadata_dir)
-
-    @cached_property
     def canonical_name(self) -> NormalizedName:
         return canonicalize_name(self.name)
 
