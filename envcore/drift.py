@@ -337,11 +337,14 @@ def compute_drift(
     items: list[DriftItem] = []
     named: set[str] = set()
     brought_in: set[str] = set()
-    seen_sources: set[str] = set()
+    # A requirements file included twice yields the very same entry objects twice (the
+    # walker reads each file once): compare each once. Entries are told apart by identity,
+    # never by their `file:line`, which several entries of one TOML line share.
+    seen: set[int] = set()
     for entry in parsed.entries:
-        if entry.constraint or entry.source in seen_sources:
-            continue  # a file included twice yields the same lines twice
-        seen_sources.add(entry.source)
+        if entry.constraint or id(entry) in seen:
+            continue
+        seen.add(id(entry))
         dist = (
             inventory.by_name.get(entry.name)
             if entry.name is not None

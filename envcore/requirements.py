@@ -607,7 +607,9 @@ def parse_pyproject(
     lines = _locate_lines(text, requested)
     entries: list[RequirementEntry] = []
     errors = [ParseIssue(f"{path}:1", issue) for issue in issues]
-    for item in requested:
+    # The same string from two places (a group included by two chosen groups, a pin in both
+    # dependencies and a group) is one requirement to pip: compare it once.
+    for item in dict.fromkeys(requested):
         made = _dependency_entry(item, path, lines.get(item, 1))
         if isinstance(made, ParseIssue):
             errors.append(made)

@@ -283,6 +283,73 @@ def test_cli_drift_pyproject_groups_and_extras(
     assert {i["name"]: i["status"] for i in data["items"]} == {"alpha": "ok", "beta": "missing"}
 
 
+#: pyproject.toml sources that put several requirements on one line; in each, the entry that
+#: `clean_env` (alpha 1.0, zeta 1.0) violates is not the first one on its line.
+_ONE_LINE_SOURCES = {
+    "dependencies": ('[project]\nname = "app"\ndependencies = ["zeta==1.0", "alpha==2.0"]\n', ()),
+    "inline project table": (
+        'project = {name = "app", dependencies = ["zeta==1.0", "alpha>=2"]}\n',
+        (),
+    ),
+    "same name twice": ('[project]\nname = "app"\ndependencies = ["alpha", "alpha==2.0"]\n', ()),
+    "optional-dependencies": (
+        '[project]\nname = "app"\n[project.optional-dependencies]\n'
+        'speed = ["zeta==1.0", "alpha==2.0"]\n',
+        ("--extra", "speed"),
+    ),
+    "dependency group": (
+        '[dependency-groups]\ndev = ["zeta==1.0", "alpha==2.0"]\n',
+        ("--group", "dev"),
+    ),
+    "included group then a string": (
+        '[dependency-groups]\nbase = ["zeta==1.0"]\n'
+        'dev = [{include-group = "base"}, "alpha==2.0"]\n',
+        ("--group", "dev"),
+    ),
+    "text repeated on an earlier line": (
+        '[project]\nname = "app"\ndependencies = ["zeta==1.0"]\n'
+        '[dependency-groups]\ndev = ["zeta==1.0", "alpha==2.0"]\n',
+        ("--group", "dev"),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(_ONE_LINE_SOURCES))
+def test_every_entry_on_a_line_is_compared(
+    case: str, clean_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text, selection = _ONE_LINE_SOURCES[case]
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text(text)
+    assert main(["drift", str(clean_env), "-r", str(pyproject), "--json", *selection]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["summary"] == "drifted"
+    assert "mismatch" in [item["status"] for item in data["items"] if item["name"] == "alpha"]
+
+
+def test_a_group_included_twice_is_compared_once(clean_env: Path, tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[dependency-groups]\nbase = ["alpha==1.0"]\n'
+        'dev = [{include-group = "base"}]\ntest = [{include-group = "base"}, "zeta==1.0"]\n'
+    )
+    env = inspect_environment(clean_env)
+    parsed = parse_pyproject(tmp_path / "pyproject.toml", groups=["dev", "test"])
+    report = compute_drift(env, read_inventory(env), parsed)
+    assert [(item.name, item.status) for item in report.items] == [("alpha", "ok"), ("zeta", "ok")]
+    assert report.summary == "in-sync"
+
+
+def test_a_requirements_file_included_twice_is_compared_once(
+    clean_env: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "base.txt").write_text("alpha==1.0\n")
+    (tmp_path / "requirements.txt").write_text("-r base.txt\nzeta==1.0\n-r ./base.txt\n")
+    env = inspect_environment(clean_env)
+    parsed = parse_requirements_file(tmp_path / "requirements.txt")
+    report = compute_drift(env, read_inventory(env), parsed)
+    assert [(item.name, item.status) for item in report.items] == [("alpha", "ok"), ("zeta", "ok")]
+
+
 _PIN_CASES = [
     ("==1.0", "1.0"),
     ("==1.0", "1.0.0"),
