@@ -17,6 +17,20 @@ class PushError(Exception):
     """The team server could not be reached or refused the snapshot; str() is one line."""
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A 3xx is a failure, never followed.
+
+    urllib would resend the bearer token to whatever host the answer names, and turn the
+    POST into a GET whose 200 looked like a stored snapshot.
+    """
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
 def snapshots_endpoint(url: str) -> str:
     """The API URL for a team server's base URL (or the API URL itself)."""
     parts = urlsplit(url.strip())
@@ -45,9 +59,15 @@ def push_snapshot_document(
         },
     )
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+        with _OPENER.open(request, timeout=timeout) as response:
             answer = json.loads(response.read() or b"{}")
     except urllib.error.HTTPError as exc:
+        if 300 <= exc.code < 400:
+            where = " ".join((exc.headers.get("Location") or "elsewhere").split())[:200]
+            raise PushError(
+                f"{endpoint}: {exc.code} redirect to {where}; envdash follows no redirects, "
+                "so set the team server URL to the address that answers"
+            ) from exc
         raise PushError(f"{endpoint}: {exc.code} {_reason(exc)}") from exc
     except urllib.error.URLError as exc:
         raise PushError(f"cannot reach {endpoint}: {exc.reason}") from exc

@@ -6,9 +6,18 @@ from django.conf import settings
 
 from dashboard.envvars import env_int
 
-__all__ = ["max_snapshot_bytes", "stale_days", "team_token", "team_url"]
+__all__ = [
+    "BODY_OVERHEAD",
+    "max_request_body_bytes",
+    "max_snapshot_bytes",
+    "stale_days",
+    "team_token",
+    "team_url",
+]
 
 DEFAULT_MAX_SNAPSHOT_BYTES = 5 * 1024 * 1024
+#: Room for a multipart envelope around an uploaded snapshot of the maximum size.
+BODY_OVERHEAD = 64 * 1024
 
 
 def max_snapshot_bytes() -> int:
@@ -19,6 +28,15 @@ def max_snapshot_bytes() -> int:
     return env_int(
         "ENVDASH_TEAM_MAX_SNAPSHOT_BYTES", DEFAULT_MAX_SNAPSHOT_BYTES, low=1024, high=1 << 30
     )
+
+
+def max_request_body_bytes() -> int:
+    """The largest request body the web server reads at all (waitress refuses bigger ones).
+
+    The snapshot is the largest thing anyone posts; without this bound waitress buffers up
+    to 1 GB of an unauthenticated body before the view gets a chance to refuse it.
+    """
+    return max_snapshot_bytes() + BODY_OVERHEAD
 
 
 def stale_days() -> int:

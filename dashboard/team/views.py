@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.middleware import HtmxDetails
 
 from dashboard.team.access import login_required
-from dashboard.team.conf import max_snapshot_bytes, stale_days, team_url
+from dashboard.team.conf import BODY_OVERHEAD, max_snapshot_bytes, stale_days, team_url
 from dashboard.team.forms import ImportForm, MemberForm, TokenForm
 from dashboard.team.ingest import IngestError, issue_token, store_snapshot
 from dashboard.team.models import Member, MemberToken, PushState, TeamProject
@@ -26,8 +26,6 @@ from envcore.snapshot import parse_snapshot
 __all__ = ["add_member", "create_token", "import_snapshot", "revoke_token", "team", "team_settings"]
 
 PROJECTS_PER_PAGE = 20
-#: Room for the multipart envelope around an uploaded file of the maximum size.
-UPLOAD_OVERHEAD = 64 * 1024
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -69,7 +67,7 @@ def team(request: HtmxHttpRequest) -> HttpResponse:
 def import_snapshot(request: HttpRequest) -> HttpResponse:
     limit = max_snapshot_bytes()
     declared = request.META.get("CONTENT_LENGTH") or "0"
-    if not declared.isdigit() or int(declared) > limit + UPLOAD_OVERHEAD:
+    if not declared.isdigit() or int(declared) > limit + BODY_OVERHEAD:
         messages.error(request, f"Snapshot refused: larger than the limit of {limit} bytes.")
         return redirect("team:team")
     form = ImportForm(request.POST, request.FILES)

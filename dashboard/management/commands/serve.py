@@ -20,6 +20,7 @@ from waitress.server import create_server
 
 from dashboard.auth import login_token
 from dashboard.tasks import enqueue_scan
+from dashboard.team.conf import max_request_body_bytes
 from dashboard.wsgi import application
 
 
@@ -72,7 +73,11 @@ class Command(BaseCommand):
                 for _ in range(settings.JOB_CONCURRENCY)
             ]
         server = create_server(
-            application, host=host, port=options["port"], threads=options["threads"]
+            application,
+            host=host,
+            port=options["port"],
+            threads=options["threads"],
+            max_request_body_size=max_request_body_bytes(),
         )
         port = server.effective_port
         shown_host = f"[{host}]" if ":" in host else host

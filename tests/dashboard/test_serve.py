@@ -1,0 +1,103 @@
+"""The real `envdash serve` in a subprocess: what its web server refuses before the app runs."""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import select
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+URL_LINE = re.compile(r"envdash: open http://127\.0\.0\.1:(\d+)/login/")
+LIMIT = 64 * 1024
+
+
+@dataclass
+class Served:
+    port: int
+    token: str
+    output: list[str]
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    """`serve --port 0` without workers or scan, on SQLite in its own data directory."""
+    data_dir = tmp_path_factory.mktemp("serve-data")
+    token = secrets.token_urlsafe(24)
+    env = {
+        **os.environ,
+        "ENVDASH_DATA_DIR": str(data_dir),
+        "ENVDASH_SCAN_ROOTS": str(data_dir),
+        "ENVDASH_TOKEN": token,
+        "ENVDASH_TEAM_MAX_SNAPSHOT_BYTES": str(LIMIT),
+        "ENVDASH_SKIP_BOOTSTRAP": "1",
+        "DATABASE_URL": "",
+    }
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "dashboard.cli", "serve", "--port", "0", "--no-worker", "--no-scan"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    assert process.stdout is not None
+    output: list[str] = []
+    threading.Thread(target=lambda: output.extend(process.stdout or ()), daemon=True).start()
+    deadline = time.monotonic() + 60
+    match = None
+    while match is None and time.monotonic() < deadline and process.poll() is None:
+        match = next((m for line in list(output) if (m := URL_LINE.search(line))), None)
+        time.sleep(0.05)
+    try:
+        assert match is not None, "serve did not start:\n" + "".join(output)
+        yield Served(int(match.group(1)), token, output)
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
+def test_a_body_over_the_limit_is_refused_before_it_is_read(served: Served) -> None:
+    total = 200 * 1024 * 1024
+    chunk = b"x" * (64 * 1024)
+    sent = 0
+    answer = b""
+    started = time.monotonic()
+    with socket.create_connection(("127.0.0.1", served.port), timeout=10) as conn:
+        conn.sendall(
+            b"POST /api/snapshots HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Content-Type: application/json\r\n" + f"Content-Length: {total}\r\n\r\n".encode()
+        )
+        try:
+            while sent < total:
+                readable, _, _ = select.select([conn], [], [], 0)
+                if readable:
+                    break
+                conn.sendall(chunk)
+                sent += len(chunk)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # refused and closed while we were still sending: what we want
+        try:
+            answer = conn.recv(4096)
+        except ConnectionResetError:
+            answer = b""
+    elapsed = time.monotonic() - started
+    assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
+    assert sent < total // 10, f"the server let {sent} bytes in before answering"
+    assert elapsed < 10
