@@ -1,13 +1,11 @@
-"""Recreate an environment in place without ever losing it, and undo what a crash left."""
+"""Recreate an environment in place without ever losing it."""
 
 from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Literal
 
 from envcore._installers import (
     IndexOptions,
@@ -26,21 +24,18 @@ from envcore._ops_common import (
     work_dir,
 )
 from envcore._ops_safety import (
-    LOCK_NAME,
-    backup_path,
     confirmed_environment,
     exclusive_lock,
+    forget,
     inside_roots,
-    is_trash,
-    leftovers,
-    lock_is_free,
-    original_of_backup,
+    job_of,
+    move_aside,
     remove_tree,
-    trash_path,
 )
 from envcore.errors import CommandFailedError, NotAnEnvironmentError
 from envcore.inspect import Inventory, inspect_environment, read_inventory
 from envcore.interpreters import Interpreter, base_interpreter
+from envcore.journal import Journal, JournalEntry, plan_move
 from envcore.pipcompat import check
 
 #: The pins a recreate installs from, kept inside the backup while it runs.
@@ -88,6 +83,7 @@ def recreate(
     index: IndexOptions | None = None,
     roots: Sequence[Path | str] | None = None,
     log: Log | None = None,
+    journal: Journal | None = None,
 ) -> OperationResult:
     """Rebuild an environment in place, with the same or another interpreter.
 
@@ -96,6 +92,10 @@ def recreate(
     is removed and the backup renamed back, so the old environment is never lost. Without
     `requirements` the environment's own pins are used (installed with --no-deps, an exact
     copy); editable installs are reinstalled editable from their directories.
+
+    The backup is recorded in `journal` before the rename, so `recover_interrupted` can put
+    it back after a crash. Without a journal a crash leaves the old environment beside the
+    path as `.NAME.envdash-backup-<time>-<nonce>`, untouched, for the user to rename back.
     """
     path = Path(env_path).absolute()
     if roots is not None:
@@ -120,8 +120,9 @@ def recreate(
         prompt = None
     session.check_cancel()
     with exclusive_lock(path):
-        backup = backup_path(path)
-        os.rename(path, backup)
+        moved = plan_move("recreate", path, job_of(journal))
+        backup = moved.moved
+        move_aside(moved, journal)
         try:
             session.run(
                 create_argv(
@@ -147,13 +148,16 @@ def recreate(
             _verify(path, session, before_problems)
             session.check_cancel()
         except BaseException:
-            _roll_back(path, backup)
+            _roll_back(moved, journal)
             raise
         # Committed: renamed to trash while still locked, so a crash from here on makes
         # recovery finish the deletion instead of restoring the old environment.
-        old = trash_path(path)
-        os.rename(backup, old)
-    shutil.rmtree(old, ignore_errors=True)
+        old = plan_move("delete", backup, job_of(journal))
+        move_aside(old, journal)
+        forget(journal, moved)
+    shutil.rmtree(old.moved, ignore_errors=True)
+    if not os.path.lexists(old.moved):  # else recovery tries again, and says so
+        forget(journal, old)
     return OperationResult(
         "recreate",
         path,
@@ -165,46 +169,15 @@ def recreate(
     )
 
 
-def _roll_back(path: Path, backup: Path) -> None:
+def _roll_back(moved: JournalEntry, journal: Journal | None) -> None:
+    path, backup = moved.original, moved.moved
     if path.exists() or path.is_symlink():
-        remove_tree(path)
-    os.rename(backup, path)
-
-
-@dataclass(frozen=True)
-class RecoveryAction:
-    """One leftover found by `recover_interrupted` and what was done with it."""
-
-    path: Path
-    action: Literal["restored", "removed", "skipped"]
-    detail: str = ""
-
-
-def recover_interrupted(paths: Iterable[Path | str]) -> tuple[RecoveryAction, ...]:
-    """Undo what a crash left: restore recreate backups, finish interrupted deletions.
-
-    `paths` are environment paths or directories to search (a few levels deep). A backup
-    whose lock is still held belongs to a recreate running right now and is left alone.
-    Call it when a worker starts.
-    """
-    actions: list[RecoveryAction] = []
-    for leftover in leftovers(paths):
-        if not leftover.exists() or not lock_is_free(leftover):
-            actions.append(RecoveryAction(leftover, "skipped", "an operation is using it"))
-            continue
-        if is_trash(leftover):
-            shutil.rmtree(leftover, ignore_errors=True)
-            actions.append(RecoveryAction(leftover, "removed", "interrupted deletion finished"))
-            continue
-        original = original_of_backup(leftover)
-        if original is None:  # leftovers() only yields backups and trash
-            continue
-        try:
-            _roll_back(original, leftover)
-        except OSError as exc:
-            actions.append(RecoveryAction(leftover, "skipped", f"cannot restore: {exc}"))
-            continue
-        (original / LOCK_NAME).unlink(missing_ok=True)
-        (original / _PINS_NAME).unlink(missing_ok=True)
-        actions.append(RecoveryAction(original, "restored", f"from {leftover.name}"))
-    return tuple(actions)
+        remove_tree(path, journal)
+    try:
+        os.rename(backup, path)
+    except OSError as exc:
+        raise CommandFailedError(
+            f"cannot put the old environment back ({exc.strerror}): it is kept at {backup}; "
+            f"rename it to {path.name} by hand"
+        ) from exc
+    forget(journal, moved)

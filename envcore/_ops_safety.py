@@ -1,6 +1,7 @@
-"""Filesystem safety for the operations: allowed paths, backup/trash names, locks, users.
+"""Filesystem safety for the operations: allowed paths, moving directories aside, locks,
+users.
 
-A recreate moves the old environment aside under a recognisable backup name and holds an
+A recreate moves the old environment aside (recorded in a `Journal` first) and holds an
 exclusive `flock` on a file inside it for as long as it runs. The kernel drops that lock when
 the process dies, however it dies, so a later `recover_interrupted` can tell a crashed
 recreate (lock free: restore) from one still running in another worker (lock held: leave).
@@ -11,10 +12,8 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-import re
 import shutil
-import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,31 +21,12 @@ import psutil
 
 from envcore.errors import EnvironmentBusyError, NotAnEnvironmentError, PathNotAllowedError
 from envcore.inspect import Environment, inspect_environment
+from envcore.journal import Journal, JournalEntry, plan_move
 
 LOCK_NAME = ".envdash-operation.lock"
-_BACKUP = re.compile(r"^\.(?P<name>.+)\.envdash-backup-\d{8}T\d{6}-\d+$")
-_TRASH = re.compile(r"^\.(?P<name>.+)\.envdash-trash-\d{8}T\d{6}-\d+$")
-
-
-def _stamp() -> str:
-    return f"{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}-{time.monotonic_ns() % 10**9}"
-
-
-def backup_path(path: Path) -> Path:
-    return path.with_name(f".{path.name}.envdash-backup-{_stamp()}")
-
-
-def trash_path(path: Path) -> Path:
-    return path.with_name(f".{path.name}.envdash-trash-{_stamp()}")
-
-
-def original_of_backup(path: Path) -> Path | None:
-    match = _BACKUP.match(path.name)
-    return path.with_name(match.group("name")) if match else None
-
-
-def is_trash(path: Path) -> bool:
-    return _TRASH.match(path.name) is not None
+#: The lock file is opened inside directories found on disk: never through a symlink, and
+#: never waiting on whatever a planted name could open (a FIFO, a device).
+_LOCK_FLAGS = os.O_RDWR | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
 
 
 def inside_roots(path: Path, roots: Sequence[Path | str]) -> Path:
@@ -76,7 +56,7 @@ def confirmed_environment(path: Path) -> Environment:
 def exclusive_lock(directory: Path) -> Iterator[Path]:
     """Hold the operation lock file inside `directory` (it follows the directory on rename)."""
     lock_file = directory / LOCK_NAME
-    fd = os.open(lock_file, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o600)
+    fd = os.open(lock_file, _LOCK_FLAGS | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError as exc:
@@ -95,8 +75,8 @@ def exclusive_lock(directory: Path) -> Iterator[Path]:
 def lock_is_free(directory: Path) -> bool:
     """True when no living process holds `directory`'s operation lock."""
     try:
-        fd = os.open(directory / LOCK_NAME, os.O_RDWR | getattr(os, "O_CLOEXEC", 0))
-    except FileNotFoundError:
+        fd = os.open(directory / LOCK_NAME, _LOCK_FLAGS)
+    except (FileNotFoundError, NotADirectoryError):  # nothing there can hold a lock
         return True
     except OSError:
         return False
@@ -109,19 +89,42 @@ def lock_is_free(directory: Path) -> bool:
     return True
 
 
-def remove_tree(path: Path) -> Path:
+def move_aside(entry: JournalEntry, journal: Journal | None) -> None:
+    """Rename `entry.original` to `entry.moved`, recorded in `journal` first so a crash at
+    any point leaves a record of it (an entry whose rename never happened is harmless)."""
+    if journal is not None:
+        journal.record(entry)
+    try:
+        os.rename(entry.original, entry.moved)
+    except BaseException:
+        forget(journal, entry)
+        raise
+
+
+def forget(journal: Journal | None, entry: JournalEntry) -> None:
+    if journal is not None:
+        journal.forget(entry)
+
+
+def job_of(journal: Journal | None) -> str | int | None:
+    return journal.job_id if journal is not None else None
+
+
+def remove_tree(path: Path, journal: Journal | None = None) -> Path:
     """Rename to a trash name first (the environment vanishes at once), then remove it.
 
     `shutil.rmtree` works from file descriptors on Linux, so a symlink swapped in under it
-    cannot make it delete outside the tree.
+    cannot make it delete outside the tree. The trash is recorded in `journal`, so recovery
+    finishes the removal after a crash (without a journal the trash stays for the user).
     """
-    trash = trash_path(path)
-    os.rename(path, trash)
-    shutil.rmtree(trash, onerror=_ignore_vanished)
-    return trash
+    entry = plan_move("delete", path, job_of(journal))
+    move_aside(entry, journal)
+    shutil.rmtree(entry.moved, onerror=ignore_vanished)
+    forget(journal, entry)
+    return entry.moved
 
 
-def _ignore_vanished(
+def ignore_vanished(
     function: object, path: str, exc_info: tuple[type, BaseException, object]
 ) -> None:
     # Another cleaner (a recovering worker) may be removing the same trash concurrently.
@@ -178,40 +181,3 @@ def processes_using(env_path: Path | str) -> tuple[ProcessUse, ...]:
         if reason:
             found.append(ProcessUse(process.pid, info.get("name") or "?", reason))
     return tuple(found)
-
-
-def leftovers(paths: Iterable[Path | str], *, max_depth: int = 4) -> list[Path]:
-    """Backup and trash directories under `paths` (or the paths themselves), depth-limited."""
-    found: list[Path] = []
-    for start in map(Path, paths):
-        if original_of_backup(start) or is_trash(start):
-            found.append(start)
-            continue
-        if start.is_dir() and not start.is_symlink():
-            # An environment's own parent is where its backup would sit.
-            for sibling in _children(start.parent):
-                if sibling.name.startswith(f".{start.name}.envdash-"):
-                    found.append(sibling)
-        base_depth = len(start.parts)
-        for directory, subdirs, _files in os.walk(start):
-            here = Path(directory)
-            keep = []
-            for name in subdirs:
-                child = here / name
-                if original_of_backup(child) or is_trash(child):
-                    found.append(child)
-                elif (
-                    len(child.parts) - base_depth < max_depth
-                    and not (child / "pyvenv.cfg").exists()
-                    and name not in {"node_modules", ".git", "__pycache__", "site-packages"}
-                ):
-                    keep.append(name)
-            subdirs[:] = keep
-    return sorted(set(found))
-
-
-def _children(directory: Path) -> list[Path]:
-    try:
-        return [directory / name for name in os.listdir(directory)]
-    except OSError:
-        return []

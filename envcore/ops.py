@@ -42,7 +42,8 @@ from envcore._ops_common import (
 )
 from envcore._ops_freeze import FreezeMode, FreezePlan, write_freeze
 from envcore._ops_freeze import plan_freeze as _plan_freeze
-from envcore._ops_recreate import RecoveryAction, recover_interrupted, recreate
+from envcore._ops_recover import RecoveryAction, recover_interrupted
+from envcore._ops_recreate import recreate
 from envcore._ops_safety import (
     ProcessUse,
     confirmed_environment,
@@ -61,6 +62,7 @@ from envcore.errors import (
 )
 from envcore.inspect import Environment, inspect_environment, read_inventory
 from envcore.interpreters import Interpreter, list_interpreters
+from envcore.journal import Journal, JournalEntry, MemoryJournal
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -71,7 +73,10 @@ __all__ = [
     "IndexOptions",
     "InstallerChoice",
     "Interpreter",
+    "Journal",
+    "JournalEntry",
     "Log",
+    "MemoryJournal",
     "OperationResult",
     "ProcessUse",
     "RecoveryAction",
@@ -282,10 +287,15 @@ class DeleteResult:
 
 
 def delete(
-    env_path: Path | str, *, roots: Sequence[Path | str], force: bool = False
+    env_path: Path | str,
+    *,
+    roots: Sequence[Path | str],
+    force: bool = False,
+    journal: Journal | None = None,
 ) -> DeleteResult:
     """Delete an environment: a real directory inside `roots` that is an environment by its
-    own files, and that no process uses (unless `force`). Renamed away first, then removed."""
+    own files, and that no process uses (unless `force`). Renamed away first (recorded in
+    `journal`, so recovery finishes the removal after a crash), then removed."""
     path = Path(env_path).absolute()
     if path.is_symlink():
         raise PathNotAllowedError(f"{path} is a symlink; refusing to delete through it")
@@ -296,7 +306,7 @@ def delete(
         listed = "; ".join(str(user) for user in users[:5])
         raise EnvironmentBusyError(f"{path} is in use by {len(users)} process(es): {listed}")
     with exclusive_lock(env.path):
-        trash = remove_tree(env.path)
+        trash = remove_tree(env.path, journal)
     return DeleteResult(path, trash, users)
 
 

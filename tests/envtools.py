@@ -76,3 +76,23 @@ def install(
 def pip_list_json(env: Path) -> list[dict[str, str]]:
     rows: list[dict[str, str]] = json.loads(pip("list", "--format=json", env=env).stdout)
     return rows
+
+
+def plant_lookalikes(root: Path) -> dict[str, Path]:
+    """What a hostile clone can hold: backup-looking names beside a plain directory and
+    beside a real environment, and a trash-looking one.
+    Returns the two directories that must survive: `important` and the real `env`."""
+    important = root / "x" / "important"
+    important.mkdir(parents=True)
+    (important / "data.txt").write_text("keep me")
+    (root / "x" / ".important.envdash-backup-20240101T000000-1").mkdir()
+    env = make_venv(root / "y" / ".venv")
+    (env / "marker").write_text("the real one")
+    make_venv(root / "y" / "..venv.envdash-backup-20240101T000000-2")
+    (root / "z" / ".w.envdash-trash-20240101T000000-3" / "lib").mkdir(parents=True)
+    return {"important": important, "env": env}
+
+
+def listing(root: Path) -> list[str]:
+    """Every path under `root`, relative, sorted (environments' bin/ left out)."""
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if "bin" not in p.parts)

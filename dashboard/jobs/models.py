@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
-__all__ = ["Interpreter", "Job", "JobLine"]
+__all__ = ["Interpreter", "Job", "JobLine", "RecoveryRecord"]
 
 
 class Job(models.Model):
@@ -106,3 +106,33 @@ class Interpreter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.implementation} {self.version} ({self.path})"
+
+
+class RecoveryRecord(models.Model):
+    """A directory a job renamed aside (a recreate's backup, a delete's trash), recorded
+    before the rename and removed once the operation finished.
+
+    Recovery at worker start acts on these rows only, never on names found on disk. Each
+    row belongs to the machine whose disk it describes.
+    """
+
+    class Kind(models.TextChoices):
+        RECREATE = "recreate", "Recreate backup"
+        DELETE = "delete", "Delete trash"
+
+    job = models.ForeignKey(
+        Job, null=True, blank=True, on_delete=models.SET_NULL, related_name="recovery_records"
+    )
+    machine = models.CharField(max_length=255, db_index=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    #: Random, and also the end of `moved`'s name: recovery checks both agree.
+    nonce = models.CharField(max_length=64, unique=True)
+    original = models.CharField(max_length=4096)
+    moved = models.CharField(max_length=4096)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ("created_at", "pk")
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.original} -> {self.moved}"

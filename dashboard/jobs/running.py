@@ -28,6 +28,7 @@ from django.utils import timezone
 from django_tasks import task
 from packaging.version import InvalidVersion, Version
 
+from dashboard.jobs.journal import DatabaseJournal, recover_moved_directories
 from dashboard.jobs.models import Interpreter, Job, JobLine
 from dashboard.models import Activity, Distribution, DriftItem, Environment
 from dashboard.queues import machine_queue
@@ -429,9 +430,12 @@ def _operation(job: Job, log: ops.Log) -> tuple[str, dict[str, Any]]:
             index=index,
             roots=roots,
             log=log,
+            journal=DatabaseJournal(job.pk),
         )
     elif job.kind == "delete":
-        deleted = ops.delete(path, roots=roots, force=params["force"])
+        deleted = ops.delete(
+            path, roots=roots, force=params["force"], journal=DatabaseJournal(job.pk)
+        )
         return f"deleted {deleted.path}", {}
     else:
         raise EnvcoreError(f"unknown job kind {job.kind}")
@@ -510,9 +514,8 @@ def reap_interrupted(
 
     A worker is dead when its heartbeat is stale, or at once when it ran on this host and
     its process is gone. Other machines' jobs are left to their own workers: a process
-    group number means nothing on another machine. `recover` (worker start) looks for
-    recreate backups even when no job was reaped: an `envcore` command killed half-way
-    leaves them too.
+    group number means nothing on another machine. `recover` (worker start) undoes what
+    the journal of moved directories records even when no job was reaped.
     """
     now = now_fn()
     running = Job.objects.filter(state=Job.State.RUNNING, machine=str(settings.MACHINE_NAME))
@@ -535,9 +538,7 @@ def reap_interrupted(
             kill_process_group(job.pgid)
         reaped.append(job)
     if reaped or recover:
-        for action in ops.recover_interrupted(scan_plan().roots):
-            message = f"recovery: {action.action} {action.path} {action.detail}".strip()
-            Activity.objects.create(at=now_fn(), kind="recovery", message=message[:1024])
+        recover_moved_directories(now_fn)
     for env_path in {job.env_path for job in reaped}:
         scan_environment(env_path)
         _schedule_next(env_path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -25,7 +26,9 @@ from envcore.inspect import inspect_environment, site_packages_signature
 from envcore.interpreters import base_interpreter, list_interpreters
 from envcore.ops import (
     IndexOptions,
+    JournalEntry,
     Log,
+    MemoryJournal,
     create,
     delete,
     install,
@@ -42,7 +45,14 @@ from envcore.ops import (
     write_freeze,
 )
 from envcore.runner import CancelToken
-from tests.envtools import env_python, make_venv, pip, pip_list_json
+from tests.envtools import (
+    env_python,
+    listing,
+    make_venv,
+    pip,
+    pip_list_json,
+    plant_lookalikes,
+)
 from tests.wheelmaker import make_project, write_wheel
 
 BACKENDS = ["pip", "uv"]
@@ -64,6 +74,19 @@ def _freeze(env: Path) -> str:
 
 def _leftovers(directory: Path) -> list[str]:
     return sorted(name for name in os.listdir(directory) if ".envdash-" in name)
+
+
+class _Recorded(MemoryJournal):
+    """A MemoryJournal that also keeps every entry ever recorded, to check what was moved."""
+
+    def __init__(self) -> None:
+        super().__init__(job_id=7)
+        self.seen: list[JournalEntry] = []
+
+    def record(self, entry: JournalEntry) -> None:
+        assert not os.path.lexists(entry.moved)  # recorded before the rename
+        self.seen.append(entry)
+        super().record(entry)
 
 
 # --- user input ----------------------------------------------------------------------
@@ -303,9 +326,14 @@ def test_list_interpreters_finds_the_base_of_a_known_environment() -> None:
 
 def test_delete_removes_an_environment_inside_the_roots(tmp_path: Path) -> None:
     env = make_venv(tmp_path / "root" / "proj" / ".venv")
-    result = delete(env, roots=[tmp_path / "root"])
+    journal = _Recorded()
+    result = delete(env, roots=[tmp_path / "root"], journal=journal)
     assert not env.exists() and not result.trash.exists()
     assert os.listdir(tmp_path / "root" / "proj") == []
+    [trash] = journal.seen
+    assert (trash.kind, trash.original, trash.moved) == ("delete", env, result.trash)
+    assert result.trash.name.endswith(f"-{trash.nonce}")
+    assert journal.entries() == ()  # forgotten once removed
 
 
 def test_delete_refuses_what_is_not_an_environment_inside_the_roots(tmp_path: Path) -> None:
@@ -386,9 +414,13 @@ def test_recreate_rebuilds_the_same_set_with_editables_still_editable(
     before = pip_list_json(rich_env)
     marker = rich_env / "lib" / "stray-file"
     marker.write_text("only in the old tree")
-    result = recreate(rich_env, installer=backend, index=index)
+    journal = _Recorded()
+    result = recreate(rich_env, installer=backend, index=index, journal=journal)
     assert pip_list_json(rich_env) == before  # editable_project_location included
     assert not marker.exists()  # really a new tree
+    assert [entry.kind for entry in journal.seen] == ["recreate", "delete"]
+    assert {entry.job_id for entry in journal.seen} == {7}
+    assert journal.entries() == ()
     assert result.changes == ()
     assert "-e " in result.freeze_text and "direct-pkg @ file://" in result.freeze_text
     assert not _leftovers(rich_env.parent)
@@ -444,55 +476,184 @@ def test_recreate_with_another_interpreter_fixes_a_lost_base(
 
 
 CRASH = """
-import os, signal, sys
+import json, os, signal, sys
 from pathlib import Path
-from envcore.ops import IndexOptions, Log, recreate
+from envcore.ops import IndexOptions, Log, MemoryJournal, recreate
+
+journal = MemoryJournal() if sys.argv[3] == "journal" else None
 
 def on_command(argv):
     if "install" in argv:  # the new env exists, the old one is the backup: die right here
+        for entry in journal.entries() if journal else ():
+            print(json.dumps([entry.kind, str(entry.original), str(entry.moved), entry.nonce]))
+        sys.stdout.flush()
         os.kill(os.getpid(), signal.SIGKILL)
 
 recreate(Path(sys.argv[1]), installer="uv", index=IndexOptions(no_index=True,
-         find_links=(sys.argv[2],)), log=Log(on_command=on_command))
+         find_links=(sys.argv[2],)), log=Log(on_command=on_command), journal=journal)
 """
+
+
+def _crash_mid_recreate(env: Path, wheelhouse: Path, journal: str) -> MemoryJournal:
+    """Kill a real recreate while the old environment sits aside; its journal, carried over."""
+    crashed = subprocess.run(
+        [sys.executable, "-c", CRASH, str(env), str(wheelhouse), journal],
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+    )
+    assert crashed.returncode == -9, crashed.stderr
+    carried = MemoryJournal()
+    for line in crashed.stdout.splitlines():
+        kind, original, moved, nonce = json.loads(line)
+        carried.record(JournalEntry(kind, Path(original), Path(moved), nonce))
+    return carried
 
 
 def test_a_crash_mid_recreate_is_undone_by_recover_interrupted(
     rich_env: Path, wheelhouse: Path
 ) -> None:
     before = _freeze(rich_env)
-    crashed = subprocess.run(
-        [sys.executable, "-c", CRASH, str(rich_env), str(wheelhouse)],
-        cwd=Path(__file__).resolve().parents[2],
-        capture_output=True,
-        text=True,
-    )
-    assert crashed.returncode == -9
+    journal = _crash_mid_recreate(rich_env, wheelhouse, "journal")
     leftover = _leftovers(rich_env.parent)
     assert len(leftover) == 1 and ".envdash-backup-" in leftover[0]
+    [entry] = journal.entries()
+    assert entry.moved.name == leftover[0] and leftover[0].endswith(entry.nonce)
     assert _versions(rich_env) == {}  # the half-built new environment
-    actions = recover_interrupted([rich_env.parent])
+    actions = recover_interrupted(journal)
     assert [(a.path, a.action) for a in actions] == [(rich_env, "restored")]
     assert _freeze(rich_env) == before
     assert not _leftovers(rich_env.parent) and not _leftovers(rich_env)
-    assert recover_interrupted([rich_env]) == ()
+    assert journal.entries() == () and recover_interrupted(journal) == ()
+
+
+def test_without_a_journal_a_crash_leaves_the_backup_for_the_user(
+    rich_env: Path, wheelhouse: Path
+) -> None:
+    before = _freeze(rich_env)
+    _crash_mid_recreate(rich_env, wheelhouse, "none")
+    [leftover] = _leftovers(rich_env.parent)
+    assert recover_interrupted(MemoryJournal()) == ()
+    assert _leftovers(rich_env.parent) == [leftover]  # never restored by its name alone
+    assert _freeze(rich_env.parent / leftover) == before
+
+
+def test_recovery_touches_nothing_it_did_not_record(tmp_path: Path) -> None:
+    planted = plant_lookalikes(tmp_path)
+    before = listing(tmp_path)
+    journal = MemoryJournal()
+    # Even an entry naming a planted directory is refused: its name lacks the nonce.
+    journal.record(
+        JournalEntry(
+            "recreate",
+            planted["important"],
+            tmp_path / "x" / ".important.envdash-backup-20240101T000000-1",
+            "0123456789abcdef",
+        )
+    )
+    journal.record(
+        JournalEntry(
+            "recreate",
+            planted["env"],
+            tmp_path / "y" / "..venv.envdash-backup-20240101T000000-2",
+            "fedcba9876543210",
+        )
+    )
+    actions = recover_interrupted(journal)
+    assert [a.action for a in actions] == ["left", "left"]
+    assert all("nonce" in a.detail for a in actions)
+    assert listing(tmp_path) == before
+    assert (planted["important"] / "data.txt").read_text() == "keep me"
+    assert (planted["env"] / "marker").read_text() == "the real one"
+    assert journal.entries() == ()
+
+
+def _recorded_backup(root: Path, journal: MemoryJournal, *, env: bool = True) -> JournalEntry:
+    """A backup as recreate leaves it after a crash (recorded, renamed), built directly."""
+    from envcore.journal import plan_move
+
+    entry = plan_move("recreate", root / "app" / ".venv")
+    entry.original.parent.mkdir(parents=True, exist_ok=True)
+    if env:
+        make_venv(entry.moved)
+    else:
+        entry.moved.mkdir()
+    (entry.moved / "marker").write_text("old")
+    journal.record(entry)
+    return entry
+
+
+def test_a_recorded_backup_is_not_restored_over_a_directory_that_is_no_environment(
+    tmp_path: Path,
+) -> None:
+    journal = MemoryJournal()
+    entry = _recorded_backup(tmp_path, journal)
+    entry.original.mkdir()
+    (entry.original / "notes.txt").write_text("the user's")
+    [action] = recover_interrupted(journal)
+    assert action.action == "left" and "not a Python environment" in action.detail
+    assert str(entry.moved) in action.detail  # says where the old environment is
+    assert (entry.original / "notes.txt").read_text() == "the user's"
+    assert (entry.moved / "marker").read_text() == "old"
+
+
+@pytest.mark.parametrize("original", ["absent", "environment"])
+def test_a_recorded_backup_that_is_no_environment_is_not_restored(
+    tmp_path: Path, original: str
+) -> None:
+    journal = MemoryJournal()
+    entry = _recorded_backup(tmp_path, journal, env=False)
+    if original == "environment":
+        make_venv(entry.original)
+    [action] = recover_interrupted(journal)
+    assert action.action == "left" and "pyvenv.cfg" in action.detail
+    assert (entry.moved / "marker").read_text() == "old"
+    assert (entry.original / "pyvenv.cfg").exists() == (original == "environment")
+
+
+def test_a_recorded_backup_swapped_for_a_symlink_is_left_alone(tmp_path: Path) -> None:
+    journal = MemoryJournal()
+    entry = _recorded_backup(tmp_path, journal)
+    elsewhere = tmp_path / "elsewhere"
+    entry.moved.rename(elsewhere)
+    entry.moved.symlink_to(elsewhere)
+    [action] = recover_interrupted(journal)
+    assert action.action == "left" and "symlink" in action.detail
+    assert entry.moved.is_symlink() and (elsewhere / "marker").exists()
+    assert not entry.original.exists()
+
+
+def test_recovery_handles_each_entry_on_its_own(tmp_path: Path) -> None:
+    journal = MemoryJournal()
+    broken = JournalEntry("delete", tmp_path / "a", tmp_path / ("b" * 300), "0" * 16)
+    journal.record(broken)  # lstat fails: ENAMETOOLONG
+    entry = _recorded_backup(tmp_path, journal)
+    actions = {a.action: a for a in recover_interrupted(journal)}
+    assert set(actions) == {"failed", "restored"}
+    assert "next start" in actions["failed"].detail
+    assert (entry.original / "marker").read_text() == "old"
+    assert journal.entries() == (broken,)  # kept for the next try
 
 
 def test_recover_interrupted_leaves_a_running_recreate_alone_and_finishes_deletions(
     tmp_path: Path,
 ) -> None:
     from envcore._ops_safety import exclusive_lock
+    from envcore.journal import plan_move
 
-    running = make_venv(tmp_path / ".env.envdash-backup-20260101T000000-1")
-    trash = tmp_path / ".old.envdash-trash-20260101T000000-2"
-    (trash / "lib").mkdir(parents=True)
-    with exclusive_lock(running):
-        actions = recover_interrupted([tmp_path])
-    assert {(a.path.name, a.action) for a in actions} == {
-        (running.name, "skipped"),
-        (trash.name, "removed"),
+    journal = MemoryJournal()
+    running = _recorded_backup(tmp_path, journal)
+    trash = plan_move("delete", tmp_path / "old")
+    (trash.moved / "lib").mkdir(parents=True)
+    journal.record(trash)
+    with exclusive_lock(running.moved):
+        actions = recover_interrupted(journal)
+    assert {(a.path, a.action) for a in actions} == {
+        (running.moved, "skipped"),
+        (trash.moved, "removed"),
     }
-    assert running.exists() and not trash.exists() and not (tmp_path / "env").exists()
+    assert running.moved.exists() and not trash.moved.exists() and not running.original.exists()
+    assert journal.entries() == (running,)
 
 
 # --- freeze --------------------------------------------------------------------------

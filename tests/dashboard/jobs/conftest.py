@@ -47,9 +47,9 @@ def installed(env: Environment) -> dict[str, str]:
     return {row["name"].lower(): row["version"] for row in pip_list_json(Path(env.path))}
 
 
-def worker_processes(count: int, tmp_path: Path) -> list[subprocess.Popen[bytes]]:
+def worker_processes(count: int, tmp_path: Path, *extra: str) -> list[subprocess.Popen[bytes]]:
     """Real `envdash worker` processes on the test database (as `serve` starts them), with
-    the test's scan roots and installer."""
+    the test's scan roots and installer; `extra` arguments (`--batch`) are passed on."""
     database = connection.settings_dict
     if database["ENGINE"].endswith("sqlite3"):
         url = f"sqlite:///{database['NAME']}"
@@ -65,7 +65,7 @@ def worker_processes(count: int, tmp_path: Path) -> list[subprocess.Popen[bytes]
     env.pop("DJANGO_SETTINGS_MODULE", None)
     return [
         subprocess.Popen(
-            [sys.executable, "-m", "dashboard.cli", "worker", "--interval", "0.1"],
+            [sys.executable, "-m", "dashboard.cli", "worker", "--interval", "0.1", *extra],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=(tmp_path / f"worker{index}.log").open("wb"),

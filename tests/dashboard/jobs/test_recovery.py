@@ -1,5 +1,5 @@
 """A worker killed in the middle of a recreate: the next worker start finds the job, ends
-what it left running, and puts the old environment back."""
+what it left running, and puts the old environment back — and acts on nothing else."""
 
 from __future__ import annotations
 
@@ -11,13 +11,19 @@ from pathlib import Path
 
 import psutil
 import pytest
+from django.conf import settings as django_settings
 from django.test import Client
+from django.utils import timezone
+from pytest_django.fixtures import Settings as SettingsWrapper
 
-from dashboard.jobs.models import Job, JobLine
-from dashboard.models import Activity, Environment
+from dashboard.jobs.models import Job, JobLine, RecoveryRecord
+from dashboard.models import Activity, Environment, Scan
+from dashboard.tasks import enqueue_scan
 from dashboard.worker_startup import run_startup_checks
+from envcore.journal import plan_move
 from tests.dashboard.conftest import log_in
 from tests.dashboard.jobs.conftest import installed, wait_until, worker_processes
+from tests.envtools import listing, plant_lookalikes
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -61,7 +67,10 @@ def test_a_worker_killed_mid_recreate_is_repaired_at_the_next_start(
             timeout=90,
         )
         wait_until(lambda: Job.objects.get(pk=job.pk).pgid is not None, timeout=10)
-        assert len(_backups(env_path)) == 1
+        [backup] = _backups(env_path)
+        record = RecoveryRecord.objects.get()
+        assert (record.job_id, record.kind, record.moved) == (job.pk, "recreate", str(backup))
+        assert backup.name.endswith(record.nonce)
         pgid = Job.objects.get(pk=job.pk).pgid
         assert pgid is not None
     finally:
@@ -77,8 +86,85 @@ def test_a_worker_killed_mid_recreate_is_repaired_at_the_next_start(
     assert "\n" not in job.summary and "worker" in job.summary
     assert _living(pgid) == []
     assert _backups(env_path) == []
+    assert not RecoveryRecord.objects.exists()
     assert installed(project) == before  # the old environment is back and works
     restored = Activity.objects.get(kind="recovery")
     assert "restored" in restored.message and str(env_path) in restored.message
     project.refresh_from_db()
     assert project.gone_at is None
+
+
+def _worker_batch(tmp_path: Path) -> int:
+    """A real worker process, from its start to the end of its queues."""
+    [worker] = worker_processes(1, tmp_path, "--batch")
+    return worker.wait(timeout=180)
+
+
+def test_planted_backup_names_make_the_worker_delete_nothing(
+    tmp_path: Path, settings: SettingsWrapper
+) -> None:
+    root = tmp_path / "roots"
+    planted = plant_lookalikes(root)
+    before = listing(root)
+    settings.SCAN_ROOTS = [root]
+    enqueue_scan()
+
+    assert _worker_batch(tmp_path) == 0, (tmp_path / "worker0.log").read_text()
+
+    assert listing(root) == before
+    assert (planted["important"] / "data.txt").read_text() == "keep me"
+    assert (planted["env"] / "marker").read_text() == "the real one"
+    assert Scan.objects.get().state == "done"
+    assert not Activity.objects.filter(kind="recovery").exists()
+
+
+def test_a_directory_named_like_the_backup_of_dot_does_not_stop_the_worker(
+    tmp_path: Path, settings: SettingsWrapper
+) -> None:
+    root = tmp_path / "roots"
+    (root / "z" / "...envdash-backup-20240101T000000-1").mkdir(parents=True)
+    settings.SCAN_ROOTS = [root]
+    enqueue_scan()
+
+    assert _worker_batch(tmp_path) == 0, (tmp_path / "worker0.log").read_text()
+
+    assert Scan.objects.get().state == "done"
+    assert (root / "z" / "...envdash-backup-20240101T000000-1").is_dir()
+
+
+def _trash(directory: Path, machine: str) -> RecoveryRecord:
+    entry = plan_move("delete", directory / "old")
+    (entry.moved / "lib").mkdir(parents=True)
+    return RecoveryRecord.objects.create(
+        machine=machine,
+        kind="delete",
+        nonce=entry.nonce,
+        original=str(entry.original),
+        moved=str(entry.moved),
+        created_at=entry.created_at,
+    )
+
+
+def test_a_failing_record_is_reported_and_the_others_still_recovered(tmp_path: Path) -> None:
+    machine = str(django_settings.MACHINE_NAME)
+    broken = RecoveryRecord.objects.create(
+        machine=machine,
+        kind="recreate",
+        nonce="0" * 16,
+        original=str(tmp_path / "a"),
+        moved=str(tmp_path / ("b" * 300)),  # too long a name: lstat fails
+        created_at=timezone.now(),
+    )
+    finished = _trash(tmp_path, machine)
+    elsewhere = _trash(tmp_path / "other", "another-machine")
+
+    run_startup_checks()  # does not raise
+
+    messages = sorted(Activity.objects.filter(kind="recovery").values_list("message", flat=True))
+    assert len(messages) == 2
+    assert messages[0].startswith("recovery: failed") and "next start" in messages[0]
+    assert messages[1].startswith(f"recovery: removed {finished.moved}")
+    assert not Path(finished.moved).exists()
+    assert Path(elsewhere.moved).is_dir()  # another machine's record: not this disk
+    remaining = set(RecoveryRecord.objects.values_list("pk", flat=True))
+    assert remaining == {broken.pk, elsewhere.pk}
