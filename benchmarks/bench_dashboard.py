@@ -93,11 +93,11 @@ def median_ms(url: str, cookie: str, requests: int) -> float:
 
 def bench_pages(envs: int, requests: int) -> None:
     from django.conf import settings
-    from django.contrib.sessions.backends.signed_cookies import SessionStore
+    from django.contrib.sessions.backends.db import SessionStore
     from django.core.management import call_command
     from waitress.server import create_server
 
-    from dashboard.auth import SESSION_KEY
+    from dashboard.auth import SESSION_KEY, session_fingerprint
     from dashboard.wsgi import application
 
     call_command("migrate", verbosity=0)
@@ -108,7 +108,7 @@ def bench_pages(envs: int, requests: int) -> None:
     threading.Thread(target=server.run, daemon=True).start()
     base = f"http://127.0.0.1:{server.effective_port}"
     session = SessionStore()
-    session[SESSION_KEY] = True
+    session[SESSION_KEY] = session_fingerprint()
     session.save()
     cookie = f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
     pages = [

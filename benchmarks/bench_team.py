@@ -212,11 +212,11 @@ def main() -> int:
 
     django.setup()
     from django.conf import settings
-    from django.contrib.sessions.backends.signed_cookies import SessionStore
+    from django.contrib.sessions.backends.db import SessionStore
     from django.core.management import call_command
     from django.core.wsgi import get_wsgi_application
 
-    from dashboard.team.access import SESSION_KEY
+    from dashboard.auth import SESSION_KEY, session_fingerprint
     from dashboard.team.ingest import issue_token
     from dashboard.team.models import Machine, Member, Snapshot, TeamEnvironment
 
@@ -266,7 +266,7 @@ def main() -> int:
         )
 
         session = SessionStore()
-        session[SESSION_KEY] = True
+        session[SESSION_KEY] = session_fingerprint()
         session.save()
         cookie = f"{settings.SESSION_COOKIE_NAME}={session.session_key}"
         page_timings(f"{url}/team/", cookie, 3)  # warm caches and connections

@@ -4,10 +4,14 @@ A dashboard on localhost that runs pip is a target for any web page the user vis
 rebinding, CSRF). So a random token is created at first start (file mode 0600) and the
 printed URL carries it; `/login/?token=...` swaps it for a session cookie. Comparison is
 constant-time. The team snapshot API authenticates with member tokens of its own.
+
+Sessions live in the database and carry a fingerprint of the token they were opened with:
+logging out deletes every session, and a new token invalidates every old one.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import os
 import secrets
@@ -16,13 +20,20 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib.sessions.backends.base import SessionBase
+from django.contrib.sessions.models import Session
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 
 __all__ = [
     "SESSION_KEY",
     "LoginRequiredMiddleware",
     "bearer_token",
+    "end_all_sessions",
+    "has_session",
     "login_token",
+    "name_cookies_for_port",
+    "open_session",
+    "session_fingerprint",
     "token_matches",
 ]
 
@@ -47,6 +58,7 @@ def login_token() -> str:
         return path.read_text(encoding="ascii").strip()
     except FileNotFoundError:
         token = secrets.token_urlsafe(32)
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:  # the worker or another server process made it first
@@ -62,6 +74,46 @@ def token_matches(candidate: str) -> bool:
     return bool(candidate) and hmac.compare_digest(
         candidate.encode("utf-8", "surrogateescape"), expected.encode("utf-8")
     )
+
+
+def session_fingerprint() -> str:
+    """What a session must hold to count: an HMAC of the current token.
+
+    Derived from the token (not a flag), so replacing the token ends every session at once
+    without any bookkeeping; keyed with SECRET_KEY so the database never holds the token.
+    """
+    return hmac.new(
+        settings.SECRET_KEY.encode("utf-8"),
+        b"envdash-session\0" + login_token().encode("utf-8"),
+        hashlib.sha256,
+    ).hexdigest()
+
+
+def open_session(session: SessionBase) -> None:
+    """Log the session in (a fresh key, so a key planted before login is worthless)."""
+    session.cycle_key()
+    session[SESSION_KEY] = session_fingerprint()
+
+
+def has_session(request: HttpRequest) -> bool:
+    held = request.session.get(SESSION_KEY)
+    return isinstance(held, str) and hmac.compare_digest(held, session_fingerprint())
+
+
+def end_all_sessions() -> None:
+    """Logout means every browser, and every copy of a cookie, is logged out."""
+    Session.objects.all().delete()
+
+
+def name_cookies_for_port(port: int) -> None:
+    """Cookies ignore ports: give each dashboard its own cookie names, or two envdash (or
+    any other app) on 127.0.0.1 overwrite, and receive, each other's cookies.
+
+    Called by `serve` once it knows the port it really listens on (`--port 0` included),
+    before it answers any request; Django reads these names on every request.
+    """
+    settings.SESSION_COOKIE_NAME = f"envdash_session_{port}"
+    settings.CSRF_COOKIE_NAME = f"envdash_csrftoken_{port}"
 
 
 def bearer_token(request: HttpRequest) -> str:
@@ -84,7 +136,7 @@ class LoginRequiredMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.path.startswith(_OPEN_PREFIXES) or request.session.get(SESSION_KEY):
+        if request.path.startswith(_OPEN_PREFIXES) or has_session(request):
             return self.get_response(request)
         if (token := bearer_token(request)) and token_matches(token):
             return self.get_response(request)

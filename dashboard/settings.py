@@ -112,13 +112,17 @@ TASKS = {
     }
 }
 
-SESSION_ENGINE = "django.contrib.sessions.backends.signed_cookies"
+#: Sessions in the database: logout and a new token must be able to end every session,
+#: which a signed cookie (valid until it expires, wherever it was copied) cannot do.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Strict"
-SESSION_COOKIE_NAME = "envdash_session"
+#: Cookies are shared by every port of a host: the names carry the port (`serve` renames
+#: them after the effective port when it is given --port, or 0).
+SESSION_COOKIE_NAME = f"envdash_session_{PORT}"
 SESSION_COOKIE_AGE = 60 * 60 * 24 * 14
 CSRF_COOKIE_SAMESITE = "Strict"
-CSRF_COOKIE_NAME = "envdash_csrftoken"
+CSRF_COOKIE_NAME = f"envdash_csrftoken_{PORT}"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseClientRefresh
 
 from dashboard import tasks
-from dashboard.auth import SESSION_KEY, token_matches
+from dashboard.auth import end_all_sessions, open_session, token_matches
 from dashboard.models import Activity, Environment, Project, Scan, ScanRoot
 from dashboard.queries import (
     EnvironmentFilter,
@@ -69,8 +69,7 @@ def login(request: HttpRequest) -> HttpResponse:
     error = ""
     if token:
         if token_matches(token.strip()):
-            request.session.cycle_key()
-            request.session[SESSION_KEY] = True
+            open_session(request.session)
             return HttpResponseRedirect(next_url)
         error = "That token is not valid. Use the URL envdash serve printed."
     status = 403 if error else 200
@@ -81,6 +80,7 @@ def login(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def logout(request: HttpRequest) -> HttpResponse:
+    end_all_sessions()
     request.session.flush()
     return redirect("login")
 

@@ -8,9 +8,9 @@ from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
-from dashboard.auth import SESSION_KEY
+from dashboard.auth import has_session
 
-__all__ = ["SESSION_KEY", "login_required"]
+__all__ = ["login_required"]
 
 
 View = Callable[..., HttpResponse]
@@ -19,7 +19,7 @@ View = Callable[..., HttpResponse]
 def login_required(view: View) -> View:
     @wraps(view)
     def wrapped(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-        if not request.session.get(SESSION_KEY):
+        if not has_session(request):
             return HttpResponseRedirect("/login/?" + urlencode({"next": request.get_full_path()}))
         return view(request, *args, **kwargs)
 

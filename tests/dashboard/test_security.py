@@ -13,7 +13,7 @@ from django.urls import reverse
 from django_tasks_db.models import DBTaskResult
 from pytest_django.fixtures import Settings as SettingsWrapper
 
-from dashboard.auth import SESSION_KEY, login_token
+from dashboard.auth import SESSION_KEY, login_token, name_cookies_for_port, session_fingerprint
 from tests.dashboard.conftest import log_in, row
 from tests.trees import HOSTILE_SUMMARY, Tree
 
@@ -62,7 +62,7 @@ def test_the_printed_url_swaps_the_token_for_a_session(client: Client) -> None:
     response = client.get(f"/login/?token={login_token()}&next=/projects/")
     assert response.status_code == 302
     assert response["Location"] == "/projects/"
-    assert client.session[SESSION_KEY] is True
+    assert client.session[SESSION_KEY] == session_fingerprint()
     assert client.get("/projects/").status_code == 200
 
 
@@ -82,6 +82,41 @@ def test_the_token_form_works_too_and_logout_ends_the_session(client: Client) ->
     assert client.get("/").status_code == 200
     client.post("/logout/")
     assert client.get("/").status_code == 302
+
+
+@pytest.mark.django_db
+def test_logout_ends_every_session_even_a_copied_cookie(client: Client) -> None:
+    client.get(f"/login/?token={login_token()}")
+    copy = Client()
+    copy.cookies[settings.SESSION_COOKIE_NAME] = client.cookies[settings.SESSION_COOKIE_NAME].value
+    other = log_in(Client())
+    assert copy.get("/").status_code == 200
+    client.post("/logout/")
+    for old in (client, copy, other):
+        response = old.get("/")
+        assert response.status_code == 302
+        assert response["Location"].startswith("/login/")
+
+
+@pytest.mark.django_db
+def test_a_new_token_ends_every_session(user: Client, settings: SettingsWrapper) -> None:
+    assert user.get("/").status_code == 200
+    settings.FIXED_TOKEN = "a-brand-new-token"
+    assert user.get("/").status_code == 302
+    assert user.get("/team/").status_code == 302
+    user.get("/login/?token=a-brand-new-token")
+    assert user.get("/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_cookie_names_carry_the_port(client: Client) -> None:
+    try:
+        name_cookies_for_port(43127)
+        response = client.get(f"/login/?token={login_token()}")
+        assert "envdash_session_43127" in response.cookies
+        assert "envdash_csrftoken_43127" in client.get("/").cookies
+    finally:
+        name_cookies_for_port(settings.PORT)
 
 
 def test_the_token_file_is_private_and_stable(settings: SettingsWrapper, tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import os
 import re
 import secrets
@@ -101,3 +102,13 @@ def test_a_body_over_the_limit_is_refused_before_it_is_read(served: Served) -> N
     assert answer.startswith(b"HTTP/1.1 413"), answer[:200]
     assert sent < total // 10, f"the server let {sent} bytes in before answering"
     assert elapsed < 10
+
+
+def test_the_session_cookie_is_named_after_the_port_serve_picked(served: Served) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", served.port, timeout=10)
+    conn.request("GET", f"/login/?token={served.token}")
+    response = conn.getresponse()
+    cookies = response.headers.get_all("Set-Cookie") or []
+    conn.close()
+    assert response.status == 302
+    assert any(c.startswith(f"envdash_session_{served.port}=") for c in cookies), cookies

@@ -18,7 +18,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from waitress.server import create_server
 
-from dashboard.auth import login_token
+from dashboard.auth import login_token, name_cookies_for_port
 from dashboard.tasks import enqueue_scan
 from dashboard.team.conf import max_request_body_bytes
 from dashboard.wsgi import application
@@ -80,6 +80,7 @@ class Command(BaseCommand):
             max_request_body_size=max_request_body_bytes(),
         )
         port = server.effective_port
+        name_cookies_for_port(int(port))
         shown_host = f"[{host}]" if ":" in host else host
         token = login_token()
         self.stdout.write(f"envdash: open http://{shown_host}:{port}/login/?token={token}")

@@ -12,14 +12,14 @@ from typing import Any
 from django.conf import settings
 from django.test import Client
 
-from dashboard.team.access import SESSION_KEY
+from dashboard.auth import SESSION_KEY, session_fingerprint
 
 Snapshot = dict[str, Any]
 
 
 def log_in(client: Client) -> Client:
     session = client.session
-    session[SESSION_KEY] = True
+    session[SESSION_KEY] = session_fingerprint()
     session.save()
     client.cookies[settings.SESSION_COOKIE_NAME] = session.session_key or ""
     return client
