@@ -200,7 +200,13 @@ def rescan(request: HttpRequest) -> HttpResponse:
     if _is_htmx(request):
         return render(request, "dashboard/_scan_status.html", {"scan": None, "queued": True})
     messages.success(request, "Rescan queued; the pages update when it finishes.")
-    return redirect(request.POST.get("back") or "overview")
+    back = request.POST.get("back", "")
+    # Only a path on this site: `back=https://evil.example/` made this an open redirect.
+    if back.startswith("/") and url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}
+    ):
+        return redirect(back)
+    return redirect("overview")
 
 
 @require_POST
@@ -256,14 +262,18 @@ def settings_page(request: HttpRequest) -> HttpResponse:
                 messages.success(request, f"Added {path}. Rescan to pick up its environments.")
                 return redirect("settings")
         elif action in {"remove", "toggle"}:
-            root = get_object_or_404(ScanRoot, pk=request.POST.get("root", "0") or 0)
-            if action == "remove":
-                root.delete()
-                messages.success(request, f"Removed {root.path}.")
+            root_id = request.POST.get("root", "")
+            root = ScanRoot.objects.filter(pk=int(root_id)).first() if root_id.isdigit() else None
+            if root is None:
+                error = "That scan root does not exist (any more); reload the page."
             else:
-                root.enabled = not root.enabled
-                root.save(update_fields=["enabled"])
-            return redirect("settings")
+                if action == "remove":
+                    root.delete()
+                    messages.success(request, f"Removed {root.path}.")
+                else:
+                    root.enabled = not root.enabled
+                    root.save(update_fields=["enabled"])
+                return redirect("settings")
         else:
             error = "Unknown action."
     plan = scan_plan()

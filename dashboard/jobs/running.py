@@ -33,6 +33,7 @@ from dashboard.jobs.models import Interpreter, Job, JobLine
 from dashboard.models import Activity, Distribution, DriftItem, Environment
 from dashboard.queues import machine_queue
 from dashboard.scanning import is_inside_roots, scan_environment, scan_plan
+from dashboard.text import has_control_characters
 from dashboard.updates import check_updates
 from envcore import ops
 from envcore._ops_common import project_name
@@ -79,6 +80,9 @@ def _name(text: str) -> str:
 def validate_create(form: dict[str, str]) -> dict[str, Any]:
     """A new environment: a path inside the scan roots and a known interpreter."""
     raw = form.get("path", "").strip()
+    if has_control_characters(raw):
+        # A newline or NUL in a path breaks snapshots, logs and os calls alike.
+        raise JobError("the path must be one line without control characters")
     path = Path(raw).expanduser()
     if not raw or not path.is_absolute():
         raise JobError("give the new environment's absolute path, e.g. /home/me/app/.venv")
@@ -90,9 +94,7 @@ def validate_create(form: dict[str, str]) -> dict[str, Any]:
     prompt = form.get("prompt", "").strip()
     if len(prompt) > 60 or any(ch in prompt for ch in "\n\r\0"):
         raise JobError("the prompt must be one short line")
-    requirements = form.get("requirements", "").strip()
-    if requirements and not Path(requirements).is_absolute():
-        raise JobError("the requirements file must be an absolute path")
+    requirements = _requirements_file(form.get("requirements", "").strip())
     return {
         "path": str(path),
         "interpreter": interpreter.path,
@@ -101,6 +103,26 @@ def validate_create(form: dict[str, str]) -> dict[str, Any]:
         "requirements": requirements,
         "what": f"{path.parent.name}/{path.name} with Python {interpreter.version}",
     }
+
+
+def _requirements_file(raw: str) -> str:
+    """A regular file inside the scan roots (after symlinks), or "" for none.
+
+    pip prints what it cannot parse, so any readable file named here would reach the
+    job log: /etc/shadow, or a link inside a root that points out of it, is refused.
+    """
+    if not raw:
+        return ""
+    if has_control_characters(raw):
+        raise JobError("the requirements path must be one line without control characters")
+    if not Path(raw).is_absolute():
+        raise JobError("the requirements file must be an absolute path")
+    if not is_inside_roots(raw):
+        raise JobError(f"the requirements file {raw} is outside the scan roots (see Settings)")
+    real = Path(os.path.realpath(raw))
+    if not real.is_file():
+        raise JobError(f"the requirements file {raw} is not a regular file")
+    return str(real)
 
 
 def enqueue_create(form: dict[str, str]) -> Job:

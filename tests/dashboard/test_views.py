@@ -165,6 +165,24 @@ def test_rescan_queues_a_scan_for_this_machine(scanned: Tree, user: Client) -> N
     assert 'hx-trigger="every 1s"' in text(htmx)
 
 
+@pytest.mark.parametrize(
+    ("back", "location"),
+    [
+        ("/environments/?q=x", "/environments/?q=x"),
+        ("https://evil.example/", "/"),
+        ("//evil.example/", "/"),
+        ("/\\evil.example/", "/"),
+        ("javascript:alert(1)", "/"),
+    ],
+)
+def test_rescan_goes_back_only_to_a_page_of_this_site(
+    db: None, user: Client, back: str, location: str
+) -> None:
+    response = user.post("/rescan/", {"back": back})
+    assert response.status_code == 302
+    assert response["Location"] == location
+
+
 def test_rescan_one_environment(scanned: Tree, user: Client) -> None:
     env = row(scanned.drifted)
     user.post(reverse("environment-rescan", args=[env.pk]))
@@ -206,6 +224,16 @@ def test_settings_refuses_bad_roots_with_a_reason(
     assert response.status_code == 400
     assert message in text(response)
     assert not ScanRoot.objects.exists()
+
+
+@pytest.mark.parametrize("root", ["abc", "", "-1", "999999"])
+@pytest.mark.parametrize("action", ["remove", "toggle"])
+def test_settings_explains_an_unknown_root_in_one_line(
+    db: None, user: Client, action: str, root: str
+) -> None:
+    response = user.post("/settings/", {"action": action, "root": root})
+    assert response.status_code == 400
+    assert "That scan root does not exist" in text(response)
 
 
 def test_unknown_environment_is_404(db: None, user: Client) -> None:

@@ -4,15 +4,17 @@ queries, paths outside the scan roots, version targets."""
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from pytest_django.fixtures import Settings as SettingsWrapper
 
-from dashboard.jobs.models import Job, JobLine
+from dashboard.jobs.models import Interpreter, Job, JobLine
 from dashboard.jobs.running import run_job
 from dashboard.models import Environment
 from tests.dashboard.conftest import log_in
@@ -109,3 +111,61 @@ def test_an_exact_version_that_is_not_one_is_refused(project: Environment, versi
     messages = [str(message) for message in response.context["messages"]]
     assert len(messages) == 1 and "is not a version number" in messages[0]
     assert not Job.objects.exists()
+
+
+@pytest.fixture
+def interpreter(db: None) -> Interpreter:
+    return Interpreter.objects.create(
+        path=sys.executable,
+        version="3.11.7",
+        implementation="CPython",
+        source="path",
+        found_at=timezone.now(),
+    )
+
+
+@pytest.mark.parametrize("name", ["new\nline", "nul\0byte", "tab\there", "bidi\u202eenv"])
+def test_create_refuses_control_characters_in_the_path(
+    project: Environment, interpreter: Interpreter, tmp_path: Path, name: str
+) -> None:
+    path = f"{tmp_path}/{name}/.venv"
+    response = log_in(Client()).post(
+        "/environments/new/", {"path": path, "interpreter": interpreter.pk}
+    )
+    assert response.status_code == 400
+    assert b"one line without control characters" in response.content
+    assert not Job.objects.exists()
+
+
+def test_create_takes_a_requirements_file_only_from_inside_the_roots(
+    project: Environment,
+    interpreter: Interpreter,
+    tmp_path: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    outside = tmp_path_factory.mktemp("outside") / "secret.txt"
+    outside.write_text("token=hunter2\n")
+    (tmp_path / "app" / "link.txt").symlink_to(outside)
+    (tmp_path / "app" / "folder").mkdir()
+    client = log_in(Client())
+    target = str(tmp_path / "fresh" / ".venv")
+    for requirements, reason in [
+        ("/etc/shadow", b"outside the scan roots"),
+        (str(outside), b"outside the scan roots"),
+        (str(tmp_path / "app" / "link.txt"), b"outside the scan roots"),
+        (str(tmp_path / "app" / "folder"), b"is not a regular file"),
+        (str(tmp_path / "app" / "missing.txt"), b"is not a regular file"),
+    ]:
+        response = client.post(
+            "/environments/new/",
+            {"path": target, "interpreter": interpreter.pk, "requirements": requirements},
+        )
+        assert response.status_code == 400, requirements
+        assert reason in response.content, requirements
+    assert not Job.objects.exists()
+    inside = str(tmp_path / "app" / "requirements.txt")
+    client.post(
+        "/environments/new/",
+        {"path": target, "interpreter": interpreter.pk, "requirements": inside},
+    )
+    assert Job.objects.get().params["requirements"] == inside

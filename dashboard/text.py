@@ -1,0 +1,26 @@
+"""Text from disk or from a form that can mislead when shown, or break a line: find and mark it.
+
+A path or package name may carry control characters (a newline splits a log line or a
+snapshot field) or bidirectional overrides (U+202E shows `txt.exe` as `exe.txt`). Forms
+refuse them; pages show them as visible escapes such as ⟨U+202E⟩.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["BIDI_CONTROLS", "has_control_characters", "mark_invisible"]
+
+#: Embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069) and the LRM/RLM marks.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
+#: C0 and C1 control characters, DEL, and the bidi controls above.
+_INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f" + "".join(sorted(BIDI_CONTROLS)) + "]")
+
+
+def has_control_characters(text: str) -> bool:
+    return _INVISIBLE.search(text) is not None
+
+
+def mark_invisible(text: str) -> str:
+    """Each control or bidi character replaced by a visible ⟨U+XXXX⟩."""
+    return _INVISIBLE.sub(lambda match: f"⟨U+{ord(match.group()):04X}⟩", text)
