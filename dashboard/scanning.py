@@ -13,7 +13,7 @@ import logging
 import os
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -47,7 +47,12 @@ from envcore.inspect import (
 )
 from envcore.interpreters import base_interpreter
 from envcore.pipcompat import freeze_lines
-from envcore.requirements import find_requirements_source, load_requirements
+from envcore.requirements import (
+    ParsedRequirements,
+    RequirementsOptions,
+    find_requirements_source,
+    load_requirements,
+)
 
 __all__ = [
     "ScanPlan",
@@ -128,7 +133,13 @@ def _drift(
     try:
         parsed = load_requirements(source)
     except EnvcoreError as exc:
-        report = drift_for_environment(facts, inventory, None)
+        # Compare with nothing rather than look for another source (which would read the
+        # same file again and raise out of the scan: the environment vanished). A file
+        # that cannot be read cannot say the environment is in sync.
+        nothing = ParsedRequirements((), (), RequirementsOptions(), ())
+        report = compute_drift(facts, inventory, nothing, source=source)
+        if report.summary == "in-sync":
+            report = replace(report, summary="drifted")
         return report, [str(source)], [str(exc)]
     report = compute_drift(facts, inventory, parsed, source=source)
     errors = [f"{issue.source}: {issue.message}" for issue in parsed.errors]

@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from django.test import Client
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from dashboard.models import Activity, Distribution, DriftItem, Environment, Project, ScanRoot
@@ -117,7 +118,9 @@ def test_paths_outside_the_roots_are_refused(
     assert "outside the scan roots" in scan.error
 
 
-@pytest.mark.parametrize("content", [b"\xff\xfe garbage", b"alpha===\n-r missing.txt\n"])
+@pytest.mark.parametrize(
+    "content", [b"\xff\xfe garbage", b"alpha===\n-r missing.txt\n", b"alpha==1.0 \xff\n"]
+)
 def test_a_bad_requirements_file_is_reported_not_fatal(
     db: None, settings: SettingsWrapper, tmp_path: Path, content: bytes
 ) -> None:
@@ -128,3 +131,22 @@ def test_a_bad_requirements_file_is_reported_not_fatal(
     assert scan.state == "done"
     assert row(env).requirement_errors
     assert all("\n" not in error for error in row(env).requirement_errors)
+
+
+def test_a_requirements_file_that_is_not_text_leaves_the_env_listed_with_the_reason(
+    db: None, settings: SettingsWrapper, tmp_path: Path, user: Client
+) -> None:
+    settings.SCAN_ROOTS = [tmp_path]
+    env = make_venv(tmp_path / "proj" / ".venv")
+    (tmp_path / "proj" / "requirements.txt").write_bytes(b"alpha==1.0 \xff\n")
+    scan = scan_tree()
+    assert (scan.state, scan.found, scan.warnings) == ("done", 1, [])
+    listed = row(env)
+    assert listed.status == "drifted"
+    assert listed.requirement_errors == [
+        f"{tmp_path}/proj/requirements.txt is not a requirements file: "
+        "it is not UTF-8 text (byte 11) and declares no encoding"
+    ]
+    page = user.get(f"/environments/{listed.pk}/").content.decode()
+    assert "it is not UTF-8 text (byte 11)" in page
+    assert scan_environment(env).state == "done"
