@@ -59,18 +59,28 @@ def _install(env_dir: Path, dev: bool) -> None:
     (env_dir / _STAMP_NAME).write_text(_wanted_stamp(dev))
 
 
-def _ensure_chromium() -> None:
-    """Browser tests drive Debian's chromium; install it when we are allowed to."""
-    if shutil.which("chromium") or Path("/usr/bin/chromium").exists():
+#: Debian packages the tests drive for real: the browser, and fish (activation commands
+#: are pasted into a real fish). Program -> package.
+TEST_PROGRAMS = {"chromium": "chromium", "fish": "fish"}
+
+
+def _ensure_test_programs() -> None:
+    """Install the missing ones when we are allowed to (root with apt-get), else say how."""
+    missing = [
+        package
+        for program, package in TEST_PROGRAMS.items()
+        if not (shutil.which(program) or Path("/usr/bin", program).exists())
+    ]
+    if not missing:
         return
     if hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
         subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True, env=env)
+        subprocess.run(["apt-get", "install", "-y", "-qq", *missing], check=True, env=env)
         return
     sys.exit(
-        "envdash setup: the browser tests need Chromium at /usr/bin/chromium "
-        "(Debian/Ubuntu: sudo apt-get install chromium)"
+        f"envdash setup: the tests need {' and '.join(missing)} in /usr/bin "
+        f"(Debian/Ubuntu: sudo apt-get install {' '.join(missing)})"
     )
 
 
@@ -85,7 +95,7 @@ def ensure_environment(argv: list[str]) -> None:
         if not _is_satisfied(env_dir / _STAMP_NAME, dev):
             _install(env_dir, dev)
         if command == "test":
-            _ensure_chromium()
+            _ensure_test_programs()
     except subprocess.CalledProcessError as exc:
         sys.exit(f"envdash setup failed: {' '.join(map(str, exc.cmd))} exited {exc.returncode}")
     inside = Path(sys.prefix).resolve() == env_dir.resolve()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 import re
-import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import PurePosixPath, PureWindowsPath
@@ -15,6 +14,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from dashboard.models import Distribution, DriftItem, Environment, EnvironmentStatus
+from dashboard.shells import quote_cmd, quote_csh, quote_fish, quote_posix, quote_powershell
 
 __all__ = [
     "SORTS",
@@ -208,28 +208,30 @@ class Activation:
 
 
 def activation_commands(env: Environment) -> list[Activation]:
-    """How to activate the environment in each shell, quoted for that shell."""
+    """How to activate the environment in each shell, quoted for that shell (see shells)."""
     if env.kind == "conda":
-        quoted = shlex.quote(env.path)
-        return [
-            Activation("conda (bash/zsh/fish)", f"conda activate {quoted}"),
-            Activation("PowerShell / cmd", f'conda activate "{env.path}"'),
+        commands = [
+            ("conda (bash / zsh)", quote_posix(env.path)),
+            ("conda (fish)", quote_fish(env.path)),
+            ("conda (csh / tcsh)", quote_csh(env.path)),
+            ("conda (PowerShell)", quote_powershell(env.path)),
+            ("conda (cmd)", quote_cmd(env.path)),
         ]
+        return [Activation(shell, f"conda activate {q}") for shell, q in commands if q]
     if env.layout == "windows":
         scripts = PureWindowsPath(env.path) / "Scripts"
+        cmd = quote_cmd(str(scripts / "activate.bat"))
         return [
-            Activation("PowerShell", f'& "{scripts / "Activate.ps1"}"'),
-            Activation("cmd", f'"{scripts / "activate.bat"}"'),
-            Activation("bash (Git Bash)", f"source {shlex.quote(str(scripts / 'activate'))}"),
+            Activation("PowerShell", f"& {quote_powershell(str(scripts / 'Activate.ps1'))}"),
+            *([Activation("cmd", cmd)] if cmd else []),
+            Activation("bash (Git Bash)", f"source {quote_posix(str(scripts / 'activate'))}"),
         ]
     bin_dir = PurePosixPath(env.path) / "bin"
-    powershell = str(bin_dir / "Activate.ps1").replace("'", "''")
     return [
-        Activation("bash / zsh", f"source {shlex.quote(str(bin_dir / 'activate'))}"),
-        Activation("fish", f"source {shlex.quote(str(bin_dir / 'activate.fish'))}"),
-        Activation("csh / tcsh", f"source {shlex.quote(str(bin_dir / 'activate.csh'))}"),
-        # PowerShell single quotes: a literal string, where '' is one quote.
-        Activation("PowerShell", f"& '{powershell}'"),
+        Activation("bash / zsh", f"source {quote_posix(str(bin_dir / 'activate'))}"),
+        Activation("fish", f"source {quote_fish(str(bin_dir / 'activate.fish'))}"),
+        Activation("csh / tcsh", f"source {quote_csh(str(bin_dir / 'activate.csh'))}"),
+        Activation("PowerShell", f"& {quote_powershell(str(bin_dir / 'Activate.ps1'))}"),
     ]
 
 

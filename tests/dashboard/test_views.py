@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shlex
+import shutil
+import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -132,6 +134,74 @@ def test_activation_commands_are_quoted_for_each_shell(scanned: Tree, user: Clie
     assert commands["PowerShell"] == f"& '{scanned.in_sync}/bin/Activate.ps1'"
     page = text(user.get(reverse("environment", args=[env.pk]) + "?tab=activate"))
     assert page.count('class="copy"') == len(commands)
+
+
+HOSTILE_DIR = "x\\'\"; touch pwned #"
+
+
+@pytest.mark.parametrize(
+    ("shell", "argv", "script"),
+    [
+        ("bash / zsh", ["bash", "-c"], "activate"),
+        ("fish", ["fish", "-c"], "activate.fish"),
+    ],
+)
+def test_a_hostile_directory_name_is_quoted_for_a_real_shell(
+    db: None, tmp_path: Path, shell: str, argv: list[str], script: str
+) -> None:
+    """The pasted line sources the activate script and runs nothing else."""
+    if shutil.which(argv[0]) is None:
+        pytest.fail(f"{argv[0]} is missing: `python3 manage.py test` installs it (Debian)")
+    env_dir = tmp_path / HOSTILE_DIR
+    (env_dir / "bin").mkdir(parents=True)
+    (env_dir / "bin" / script).write_text("echo activated > sourced\n")
+    now = datetime.now(UTC)
+    env = Environment(
+        path=str(env_dir),
+        name=env_dir.name,
+        kind="venv",
+        layout="posix",
+        first_seen=now,
+        last_seen=now,
+        last_scanned=now,
+        last_changed=now,
+    )
+    line = {item.shell: item.command for item in activation_commands(env)}[shell]
+    subprocess.run([*argv, line], cwd=tmp_path, check=True, timeout=60)
+    assert (tmp_path / "sourced").read_text() == "activated\n"
+    assert not any(path.name == "pwned" for path in tmp_path.rglob("*"))
+
+
+@pytest.mark.parametrize(
+    ("path", "commands"),
+    [
+        (
+            f"/w/{HOSTILE_DIR}!",
+            {
+                "conda (csh / tcsh)": "conda activate '/w/x\\'\\''\"; touch pwned #\\!'",
+                "conda (PowerShell)": "conda activate '/w/x\\''\"; touch pwned #!'",
+                "conda (fish)": "conda activate '/w/x\\\\\\'\"; touch pwned #!'",
+            },
+        ),
+        ("/w/it\u2019s; calc", {"conda (PowerShell)": "conda activate '/w/it\u2019\u2019s; calc'"}),
+        ("/w/100%done", {"conda (cmd)": None}),
+        ("/w/plain dir", {"conda (cmd)": 'conda activate "/w/plain dir"'}),
+    ],
+)
+def test_each_shell_gets_its_own_quoting(path: str, commands: dict[str, str | None]) -> None:
+    now = datetime.now(UTC)
+    env = Environment(
+        path=path,
+        name="c",
+        kind="conda",
+        first_seen=now,
+        last_seen=now,
+        last_scanned=now,
+        last_changed=now,
+    )
+    shells: dict[str, str | None] = {a.shell: a.command for a in activation_commands(env)}
+    for shell, expected in commands.items():
+        assert shells.get(shell) == expected, shell
 
 
 def test_windows_and_conda_environments_get_their_own_commands(db: None) -> None:
