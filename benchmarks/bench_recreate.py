@@ -60,9 +60,9 @@ def make_env(path: Path, names: list[str], wheelhouse: Path) -> Path:
     return path
 
 
-def timed_recreate(env: Path, backend: str, index: IndexOptions) -> float:
+def timed_recreate(env: Path, base: Path, backend: str, index: IndexOptions) -> float:
     start = time.perf_counter()
-    recreate(env, installer=backend, index=index)
+    recreate(env, base, installer=backend, index=index)  # chosen: no interpreter probing
     elapsed = time.perf_counter() - start
     count = len(read_inventory(inspect_environment(env)).distributions)
     assert count == DISTRIBUTIONS, f"{backend}: {count} distributions after recreate"
@@ -87,12 +87,13 @@ def main() -> int:
             for backend in ("pip", "uv")
         }
         base = base_interpreter(inspect_environment(envs["pip"]))
+        assert base is not None, "the benchmark's base interpreter is gone"
         print(f"{DISTRIBUTIONS} distributions, base {base}, {args.rounds} rounds (+1 warm-up)")
         times: dict[str, list[float]] = {"pip": [], "uv": []}
         for round_number in range(args.rounds + 1):
             order = ("pip", "uv") if round_number % 2 else ("uv", "pip")
             for backend in order:
-                elapsed = timed_recreate(envs[backend], backend, index)
+                elapsed = timed_recreate(envs[backend], base, backend, index)
                 if round_number:  # round 0 warms caches and the page cache
                     times[backend].append(elapsed)
         median = {backend: statistics.median(values) for backend, values in times.items()}

@@ -46,7 +46,7 @@ from envcore.inspect import (
     site_packages_signature,
 )
 from envcore.interpreters import base_interpreter
-from envcore.pipcompat import freeze_lines
+from envcore.pipcompat import freeze
 from envcore.requirements import (
     ParsedRequirements,
     RequirementsOptions,
@@ -261,7 +261,7 @@ def record_environment(
         "package_count": len(inventory.by_name),
         "size_bytes": disk_usage(facts.path),
         "signature": _signature(facts, files),
-        "freeze_text": "\n".join(freeze_lines(inventory)),
+        "freeze_text": "\n".join(freeze(inventory).lines),
         "last_seen": now,
         "last_scanned": now,
         "gone_at": None,

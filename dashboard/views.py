@@ -20,6 +20,8 @@ from django_htmx.http import HttpResponseClientRefresh
 
 from dashboard import tasks
 from dashboard.auth import end_all_sessions, open_session, token_matches
+from dashboard.jobs.models import Interpreter
+from dashboard.jobs.running import JobError, add_user_interpreter
 from dashboard.models import Activity, Environment, Project, Scan, ScanRoot
 from dashboard.queries import (
     EnvironmentFilter,
@@ -245,7 +247,7 @@ def scan_status(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def settings_page(request: HttpRequest) -> HttpResponse:
-    error = ""
+    error = interpreter_error = ""
     if request.method == "POST":
         action = request.POST.get("action")
         if action == "add":
@@ -261,6 +263,21 @@ def settings_page(request: HttpRequest) -> HttpResponse:
                 ScanRoot.objects.create(path=str(path))
                 messages.success(request, f"Added {path}. Rescan to pick up its environments.")
                 return redirect("settings")
+        elif action == "add-interpreter":
+            try:
+                added = add_user_interpreter(request.POST.get("interpreter", ""))
+            except JobError as exc:
+                interpreter_error = str(exc)
+            else:
+                messages.success(request, f"Added {added}.")
+                return redirect("settings")
+        elif action == "remove-interpreter":
+            interpreter = get_object_or_404(
+                Interpreter, pk=request.POST.get("interpreter", "0") or 0, source="user"
+            )
+            interpreter.delete()
+            messages.success(request, f"Removed {interpreter.path}.")
+            return redirect("settings")
         elif action in {"remove", "toggle"}:
             root_id = request.POST.get("root", "")
             root = ScanRoot.objects.filter(pk=int(root_id)).first() if root_id.isdigit() else None
@@ -279,12 +296,15 @@ def settings_page(request: HttpRequest) -> HttpResponse:
     plan = scan_plan()
     context = {
         "roots": list(ScanRoot.objects.all()),
+        "interpreters": list(Interpreter.objects.order_by("-version", "path")),
         "plan": plan,
         "error": error,
+        "interpreter_error": interpreter_error,
         "data_dir": settings.DATA_DIR,
         "database": connection.vendor,
         "machine": settings.MACHINE_NAME,
         "installer": settings.INSTALLER,
         "team_url": settings.TEAM_URL,
     }
-    return render(request, "dashboard/settings.html", context, status=400 if error else 200)
+    status = 400 if error or interpreter_error else 200
+    return render(request, "dashboard/settings.html", context, status=status)

@@ -25,6 +25,8 @@ from envcore.runner import CancelToken, CommandResult, run
 _PROJECT_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
 #: Default limit for one pip/uv command; a hung index must not hold an environment forever.
 DEFAULT_TIMEOUT = 1800.0
+#: Open flags that refuse a symbolic link as the last part of a path.
+NOFOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
 
 
 @dataclass(frozen=True)
@@ -159,3 +161,19 @@ def interpreter_path(interpreter: Interpreter | Path | str) -> Path:
     if not (path.is_file() and os.access(path, os.X_OK)):
         raise NotAnEnvironmentError(f"interpreter {path} does not exist or is not executable")
     return path.absolute()
+
+
+def write_new_file(
+    path: Path | str, text: str, mode: int = 0o600, dir_fd: int | None = None
+) -> None:
+    """Create `path` with `text` and `mode`; it must not exist, not even as a dangling link.
+
+    Files envdash writes under the scan roots are created this way: a planted link with the
+    same name makes this fail instead of writing wherever the link points.
+    """
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | NOFOLLOW, 0o600, dir_fd=dir_fd)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fchmod(handle.fileno(), mode)
+        os.fsync(handle.fileno())

@@ -1,26 +1,36 @@
 """Freeze an environment into a requirements file: plan (with a diff) first, then write.
 
 Writing is atomic (temporary file in the same directory + os.replace) and the previous file
-is kept as `<name>.bak` (or a timestamped .bak when that exists already).
+is kept as `<name>.bak` (or a timestamped .bak when that exists already); no step follows a
+symbolic link, since anything under the scan roots may be planted.
 """
 
 from __future__ import annotations
 
+import contextlib
 import difflib
+import errno
 import os
 import re
-import tempfile
+import secrets
+import stat
 import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from envcore._ops_common import NOFOLLOW, write_new_file
+from envcore._ops_safety import inside_roots
 from envcore.errors import RequirementsError
 from envcore.inspect import Inventory
-from envcore.pipcompat import freeze_lines
+from envcore.pipcompat import freeze, unsafe_reason
 from envcore.requirements import RequirementEntry, load_requirements
 
 FreezeMode = Literal["plain", "update"]
+
+#: How many timestamped backup names to try before giving up (each is created O_EXCL).
+_BACKUP_ATTEMPTS = 20
 
 
 @dataclass(frozen=True)
@@ -32,7 +42,8 @@ class FreezePlan:
     old_text: str | None
     new_text: str
     diff: str
-    #: Lines update mode deliberately left alone, and why (`file:line: reason`).
+    #: Lines update mode deliberately left alone, and why (`file:line: reason`); in plain
+    #: mode the distributions left out because of invalid metadata (`skipped name: reason`).
     notes: tuple[str, ...] = ()
 
     @property
@@ -40,11 +51,25 @@ class FreezePlan:
         return self.old_text != self.new_text
 
 
-def _read(path: Path) -> str | None:
+def _read(path: Path, dir_fd: int | None = None) -> str | None:
+    """The file's text, never through a link: a planted `requirements.txt` link to a file
+    elsewhere must not show that file's content in a diff. With `dir_fd`, `path`'s name is
+    opened in that directory."""
     try:
-        return path.read_text(encoding="utf-8")
+        fd = os.open(
+            path.name if dir_fd is not None else path, os.O_RDONLY | NOFOLLOW, dir_fd=dir_fd
+        )
     except FileNotFoundError:
         return None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise RequirementsError(
+                f"{path} is a symbolic link; envdash does not read or write through one"
+            ) from exc
+        raise RequirementsError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    try:
+        with os.fdopen(fd, "rb") as handle:
+            return handle.read().decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise RequirementsError(f"cannot read {path}: {exc}") from exc
 
@@ -56,7 +81,8 @@ def plan_freeze(inventory: Inventory, path: Path | str, mode: FreezeMode = "plai
     old_text = _read(target)
     notes: tuple[str, ...] = ()
     if mode == "plain" or old_text is None:
-        new_text = "".join(f"{line}\n" for line in freeze_lines(inventory))
+        frozen = freeze(inventory)
+        new_text, notes = frozen.text, frozen.skipped
     elif mode == "update":
         new_text, notes = _updated_text(target, old_text, inventory)
     else:
@@ -110,7 +136,7 @@ def _updated_text(target: Path, old_text: str, inventory: Inventory) -> tuple[st
         version = dist.display_version
         if _already_pinned(entry, version):
             continue
-        reason = _cannot_pin(entry, lines)
+        reason = unsafe_reason(dist) or _cannot_pin(entry, lines)
         if reason:
             notes.append(f"{entry.source}: {reason}; left as it is")
             continue
@@ -136,38 +162,74 @@ def _cannot_pin(entry: RequirementEntry, lines: list[str]) -> str:
     return ""
 
 
-def _backup_name(path: Path) -> Path:
-    plain = path.with_name(f"{path.name}.bak")
-    if not plain.exists():
-        return plain
+@contextlib.contextmanager
+def _directory(path: Path, roots: Sequence[Path | str] | None) -> Iterator[int]:
+    """The target's directory, opened once: every later step goes through this descriptor,
+    so swapping the directory for a link after the checks changes nothing. With `roots`,
+    its real path must lie inside them (a planted directory link cannot lead outside)."""
+    real = os.path.realpath(path.parent)
+    fd = os.open(real, os.O_RDONLY | os.O_DIRECTORY | NOFOLLOW)
+    try:
+        opened, checked = os.fstat(fd), os.stat(real, follow_symlinks=False)
+        if (opened.st_dev, opened.st_ino) != (checked.st_dev, checked.st_ino):
+            raise RequirementsError(f"{path.parent} changed while being opened; try again")
+        if roots is not None:
+            inside_roots(Path(real, path.name), roots)
+        yield fd
+    finally:
+        os.close(fd)
+
+
+def _refuse_link(path: Path, dir_fd: int) -> None:
+    try:
+        mode = os.stat(path.name, dir_fd=dir_fd, follow_symlinks=False).st_mode
+    except FileNotFoundError:
+        return
+    if stat.S_ISLNK(mode) or not stat.S_ISREG(mode):
+        raise RequirementsError(
+            f"{path} is not a regular file (a symbolic link?); envdash never writes through one"
+        )
+
+
+def _create_backup(path: Path, text: str, mode: int, dir_fd: int) -> Path:
+    """Write `text` to a new `<name>.bak` (or a timestamped .bak when that name is taken by
+    anything, a link included): created exclusively, never following a link."""
     stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
-    return path.with_name(f"{path.name}.{stamp}-{time.monotonic_ns() % 10**6}.bak")
+    names = [f"{path.name}.bak"]
+    names += [f"{path.name}.{stamp}-{secrets.token_hex(3)}.bak" for _ in range(_BACKUP_ATTEMPTS)]
+    for name in names:
+        try:
+            write_new_file(name, text, mode, dir_fd)
+        except FileExistsError:
+            continue
+        return path.with_name(name)
+    raise RequirementsError(f"cannot find a free backup name for {path}; remove old .bak files")
 
 
-def write_freeze(plan: FreezePlan) -> Path | None:
+def write_freeze(plan: FreezePlan, *, roots: Sequence[Path | str] | None = None) -> Path | None:
     """Write a plan; returns the backup of the previous file (None when there was none).
 
     Refuses when the file changed since the plan was made, so a user never confirms one diff
-    and gets another.
+    and gets another. Nothing is written through a symbolic link: the target must be a
+    regular file (or absent), the backup is a new file, and the new text goes to a new
+    temporary file in the same directory that then replaces the target. With `roots`, the
+    directory's real path must lie inside them.
     """
-    if _read(plan.path) != plan.old_text:
-        raise RequirementsError(f"{plan.path} changed since the preview; preview it again")
-    backup = None
-    if plan.old_text is not None:
-        backup = _backup_name(plan.path)
-        backup.write_text(plan.old_text, encoding="utf-8")
-    fd, temporary = tempfile.mkstemp(prefix=f".{plan.path.name}.", dir=plan.path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(plan.new_text)
-            handle.flush()
-            os.fsync(handle.fileno())
+    with _directory(plan.path, roots) as dir_fd:
+        _refuse_link(plan.path, dir_fd)
+        if _read(plan.path, dir_fd) != plan.old_text:
+            raise RequirementsError(f"{plan.path} changed since the preview; preview it again")
+        backup = None
+        mode = 0o644
         if plan.old_text is not None:
-            os.chmod(temporary, plan.path.stat().st_mode & 0o7777)
-        else:
-            os.chmod(temporary, 0o644)
-        os.replace(temporary, plan.path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+            mode = os.stat(plan.path.name, dir_fd=dir_fd, follow_symlinks=False).st_mode & 0o7777
+            backup = _create_backup(plan.path, plan.old_text, mode, dir_fd)
+        temporary = f".{plan.path.name}.{secrets.token_hex(6)}.tmp"
+        try:
+            write_new_file(temporary, plan.new_text, mode, dir_fd)
+            os.replace(temporary, plan.path.name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary, dir_fd=dir_fd)
+            raise
     return backup

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from envcore._installers import (
@@ -22,6 +22,7 @@ from envcore._ops_common import (
     interpreter_path,
     snapshot,
     work_dir,
+    write_new_file,
 )
 from envcore._ops_safety import (
     confirmed_environment,
@@ -33,27 +34,34 @@ from envcore._ops_safety import (
     remove_tree,
 )
 from envcore.errors import CommandFailedError, NotAnEnvironmentError
-from envcore.inspect import Inventory, inspect_environment, read_inventory
-from envcore.interpreters import Interpreter, base_interpreter
+from envcore.inspect import Environment, Inventory, inspect_environment, read_inventory
+from envcore.interpreters import Interpreter, base_interpreter, list_interpreters, trusted_base
 from envcore.journal import Journal, JournalEntry, plan_move
-from envcore.pipcompat import check
+from envcore.pipcompat import check, skipped_note
 
 #: The pins a recreate installs from, kept inside the backup while it runs.
 _PINS_NAME = ".envdash-recreate-requirements.txt"
 
 
-def _freeze_for_recreate(inventory: Inventory) -> str:
+def _freeze_for_recreate(inventory: Inventory) -> tuple[str, tuple[str, ...]]:
     """Pins that rebuild exactly this set: editables as `-e <their directory>`, direct URLs
-    as themselves, the rest `name==version`; pip's own seed packages left to the creator."""
-    skip = {"pip"}
-    minor = inventory.environment.python_minor
-    if minor is None or tuple(int(p) for p in minor.split(".")) < (3, 12):
-        skip |= {"setuptools", "wheel", "distribute"}
+    as themselves, the rest `name==version` -- pip, setuptools and wheel included, at the
+    versions the old environment had, since `uv venv` seeds none of them and `venv` seeds
+    the interpreter's bundled versions.
+
+    Also what was left out: a distribution whose metadata is not plainly valid is never
+    written where pip reads it (`skipped <name>: <reason>`, see `pipcompat.unsafe_reason`).
+    """
+    own = set(inventory.environment.site_packages)  # not the base's, with system site-packages
     lines = []
+    skipped = []
     for dist in sorted(inventory.distributions, key=lambda d: d.canonical_name):
-        if dist.canonical_name in skip:
+        if dist.location not in own:
             continue
-        if dist.editable_location is not None:
+        note = skipped_note(dist)
+        if note:
+            skipped.append(note)
+        elif dist.editable_location is not None:
             lines.append(f"-e {dist.editable_location}")
         elif dist.direct_url is not None:
             lines.append(dist.direct_url.as_requirement(dist.name))
@@ -61,7 +69,25 @@ def _freeze_for_recreate(inventory: Inventory) -> str:
             lines.append(f"{dist.name}=={dist.parsed_version}")
         else:
             lines.append(f"{dist.name}==={dist.version}")
-    return "".join(f"{line}\n" for line in lines)
+    return "".join(f"{line}\n" for line in lines), tuple(skipped)
+
+
+def _same_base(env: Environment, trusted: Iterable[Interpreter | Path | str] | None) -> Path:
+    """The trusted interpreter the environment was made from, or a one-line refusal."""
+    named = base_interpreter(env)
+    if named is None:
+        raise NotAnEnvironmentError(
+            f"the base interpreter of {env.path} is gone; choose another interpreter to recreate it"
+        )
+    candidates = list_interpreters() if trusted is None else trusted
+    paths = [item.path if isinstance(item, Interpreter) else Path(item) for item in candidates]
+    found = trusted_base(named, paths)
+    if found is None:
+        raise NotAnEnvironmentError(
+            f"the base interpreter of {env.path} ({named}) is not one of the trusted "
+            "interpreters; choose one to recreate it, or add it in Settings"
+        )
+    return interpreter_path(found)
 
 
 def _verify(env_path: Path, session: Session, before_problems: set[str]) -> None:
@@ -84,6 +110,7 @@ def recreate(
     roots: Sequence[Path | str] | None = None,
     log: Log | None = None,
     journal: Journal | None = None,
+    trusted: Iterable[Interpreter | Path | str] | None = None,
 ) -> OperationResult:
     """Rebuild an environment in place, with the same or another interpreter.
 
@@ -96,6 +123,10 @@ def recreate(
     The backup is recorded in `journal` before the rename, so `recover_interrupted` can put
     it back after a crash. Without a journal a crash leaves the old environment beside the
     path as `.NAME.envdash-backup-<time>-<nonce>`, untouched, for the user to rename back.
+
+    Without `interpreter`, the environment's base is used only if it is one of the
+    `trusted` interpreters (default: `list_interpreters()`): pyvenv.cfg's `home` is text
+    on disk, and what it names is never run just because it names it.
     """
     path = Path(env_path).absolute()
     if roots is not None:
@@ -103,17 +134,16 @@ def recreate(
     env = confirmed_environment(path)
     if requirements is not None and not Path(requirements).is_file():
         raise NotAnEnvironmentError(f"requirements file {requirements} does not exist")
-    base = interpreter_path(interpreter) if interpreter is not None else base_interpreter(env)
-    if base is None:
-        raise NotAnEnvironmentError(
-            f"the base interpreter of {path} is gone; choose another interpreter to recreate it"
-        )
+    base = interpreter_path(interpreter) if interpreter is not None else _same_base(env, trusted)
     backend = resolve_backend(installer)
     session = Session(log or Log(), work_dir(path, requirements))
     inventory = read_inventory(env)
     before = snapshot(env)
     before_problems = {str(problem) for problem in check(inventory)}
-    freeze_text = _freeze_for_recreate(inventory)
+    freeze_text, skipped = _freeze_for_recreate(inventory)
+    if requirements is None and session.log.on_line is not None:
+        for note in skipped:  # reported before anything changes; the result lists them too
+            session.log.on_line("stderr", note)
     had_pip = env_has_pip(env.site_packages)
     prompt = (env.prompt or "").strip("'\"") or None
     if prompt == path.name:
@@ -141,7 +171,8 @@ def recreate(
                 argv = commands.install(requirement_files=[Path(requirements).absolute()])
             else:
                 pins = backup / _PINS_NAME
-                pins.write_text(freeze_text, encoding="utf-8")
+                pins.unlink(missing_ok=True)  # whatever was planted there, a link included
+                write_new_file(pins, freeze_text)
                 argv = commands.install(requirement_files=[pins], no_deps=True)
             if requirements is not None or freeze_text:
                 session.run(argv, "installing into the new environment")

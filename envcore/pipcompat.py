@@ -7,6 +7,7 @@ compare against pip itself.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from dataclasses import dataclass
 from functools import lru_cache, reduce
@@ -20,7 +21,16 @@ from envcore._git import find_checkout, pip_url
 from envcore._metadata import read_file_bytes
 from envcore.inspect import Distribution, Environment, Inventory
 
-__all__ = ["DependencyProblem", "check", "freeze_lines", "list_json"]
+__all__ = [
+    "DependencyProblem",
+    "Frozen",
+    "check",
+    "freeze",
+    "list_json",
+    "safe_editable_location",
+    "skipped_note",
+    "unsafe_reason",
+]
 
 #: Never listed by pip list / pip freeze (pip's `stdlib_pkgs`).
 _STDLIB_PKGS = frozenset({"python", "wsgiref", "argparse"})
@@ -37,6 +47,66 @@ def list_json(inventory: Inventory) -> list[dict[str, str]]:
             row["editable_project_location"] = dist.editable_location
         rows.append(row)
     return rows
+
+
+#: A PEP 508 distribution name (the same pattern as packaging's).
+_VALID_NAME = re.compile(r"[A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9]", re.IGNORECASE)
+#: A version that is not PEP 440 but may still follow `===`: one word, no option, no marker.
+_SAFE_VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+!*-]*")
+#: What may follow `name @` or `-e` in a file pip reads: one word of printable characters.
+_ONE_WORD = re.compile(r"[^\s\x00-\x1f\x7f]+")
+_URL_SCHEMES = ("file:", "https:", "http:")
+_VCS_URL = re.compile(r"(?:git|hg|svn|bzr)\+(?:https?|ssh|git|file|svn)://", re.IGNORECASE)
+
+
+def _one_word(text: str | None) -> bool:
+    return text is None or bool(_ONE_WORD.fullmatch(text))
+
+
+def safe_editable_location(location: str) -> bool:
+    """Whether `-e <location>` names only what it says: an existing absolute directory,
+    one word (pip splits requirement-file options at spaces) that is not an option."""
+    return (
+        os.path.isabs(location)
+        and not location.startswith("-")
+        and bool(_ONE_WORD.fullmatch(location))
+        and os.path.isdir(location)
+    )
+
+
+def unsafe_reason(dist: Distribution) -> str:
+    """Why `dist`'s metadata must not be written where pip reads it ('' when it may).
+
+    Metadata is text anyone can plant: a folded `Version:` header carries a second line
+    (`-e ../evil`) and a Name can hold `--index-url=...`. Such a line in a requirements
+    file is an option to pip, and an `-e` runs the project's setup.py.
+    """
+    if not _VALID_NAME.fullmatch(dist.name):
+        return "invalid name in its metadata"
+    if dist.parsed_version is None and not _SAFE_VERSION.fullmatch(dist.version):
+        return "invalid version in its metadata"
+    if dist.editable_location is not None:
+        if not safe_editable_location(dist.editable_location):
+            return "its editable location is not an existing absolute directory without spaces"
+    elif dist.direct_url is not None:
+        direct = dist.direct_url
+        scheme_ok = direct.url.startswith(_URL_SCHEMES) or (
+            direct.vcs is not None and "://" in direct.url
+        )
+        words = (direct.url, direct.vcs, direct.commit_id, direct.archive_hash, direct.subdirectory)
+        if not scheme_ok or not all(_one_word(word) for word in words):
+            return "invalid URL in its direct_url.json"
+    return ""
+
+
+def skipped_note(dist: Distribution) -> str:
+    """`skipped <name>: <reason>` when `dist` must be left out of a requirements file, ''
+    otherwise; an invalid name is shown quoted, so its line breaks stay visible."""
+    reason = unsafe_reason(dist)
+    if not reason:
+        return ""
+    shown = dist.name if _VALID_NAME.fullmatch(dist.name) else repr(dist.name)
+    return f"skipped {shown}: {reason}"
 
 
 def _name_version(dist: Distribution) -> str:
@@ -59,6 +129,9 @@ def _editable_lines(dist: Distribution, editable_location: str) -> list[str]:
     subdirectory = os.path.relpath(location, checkout.root)
     if subdirectory != ".":
         requirement += f"&subdirectory={subdirectory}"
+    if not (_VCS_URL.match(requirement) and _one_word(requirement)):
+        # .git/config is on disk too: a remote pip could read as more than a URL.
+        return [f"# Editable Git install with an unusable remote ({display})", f"-e {location}"]
     return [f"-e {requirement}"]
 
 
@@ -70,18 +143,42 @@ def _frozen(dist: Distribution) -> list[str]:
     return [_name_version(dist)]
 
 
-def freeze_lines(inventory: Inventory, *, include_all: bool = False) -> list[str]:
-    """The lines `pip freeze` prints (comments included), sorted as pip sorts them."""
+@dataclass(frozen=True)
+class Frozen:
+    """`pip freeze`'s lines, less the distributions whose metadata could inject into a
+    requirements file; `skipped` says which (`skipped <name>: <reason>`)."""
+
+    lines: tuple[str, ...]
+    skipped: tuple[str, ...] = ()
+
+    @property
+    def text(self) -> str:
+        return "".join(f"{line}\n" for line in self.lines)
+
+
+def freeze(inventory: Inventory, *, include_all: bool = False) -> Frozen:
+    """The lines `pip freeze` prints (comments included), sorted as pip sorts them.
+
+    Identical to pip for valid metadata. A distribution whose name, version, editable
+    location or direct URL is not plainly valid is skipped and reported, where pip would
+    print whatever its metadata says.
+    """
     skip = set(_STDLIB_PKGS)
     if not include_all:
         skip.add("pip")
         if _version_tuple(inventory.environment) < (3, 12):
             skip.update({"setuptools", "wheel", "distribute"})
     lines: list[str] = []
+    skipped: list[str] = []
     for dist in sorted(inventory.distributions, key=lambda d: d.name.lower()):
-        if dist.canonical_name not in skip:
+        if dist.canonical_name in skip:
+            continue
+        note = skipped_note(dist)
+        if note:
+            skipped.append(note)
+        else:
             lines.extend(_frozen(dist))
-    return lines
+    return Frozen(tuple(lines), tuple(skipped))
 
 
 def _version_tuple(env: Environment) -> tuple[int, ...]:

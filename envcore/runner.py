@@ -27,6 +27,7 @@ __all__ = [
     "OutputLine",
     "clean_environment",
     "kill_process_group",
+    "minimal_environment",
     "run",
 ]
 
@@ -63,6 +64,12 @@ STRIPPED_VARIABLES = frozenset(
         "UV_PROJECT_ENVIRONMENT",
     }
 )
+#: Variables with this prefix are the dashboard's own settings (its login token, the team
+#: token, the database URL): no child needs them, and a package's setup.py must not see them.
+STRIPPED_PREFIX = "ENVDASH_"
+#: All a probe of an interpreter keeps (`minimal_environment`): enough to start Python.
+_MINIMAL_VARIABLES = ("HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR")
+_MINIMAL_PATH = "/usr/bin:/bin"
 #: Set for every child: never prompt, no version nag, lines flushed as they are written.
 FORCED_VARIABLES = {
     "PIP_NO_INPUT": "1",
@@ -150,7 +157,7 @@ def clean_environment(
     environ = {
         key: value
         for key, value in (os.environ if base is None else base).items()
-        if key not in STRIPPED_VARIABLES
+        if key not in STRIPPED_VARIABLES and not key.startswith(STRIPPED_PREFIX)
     }
     environ.update(FORCED_VARIABLES)
     for key, value in (overrides or {}).items():
@@ -158,6 +165,15 @@ def clean_environment(
             environ.pop(key, None)
         else:
             environ[key] = value
+    return environ
+
+
+def minimal_environment(base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Only a fixed PATH, HOME, the locale and TMPDIR from `base`: for running a program
+    only to ask it something (an interpreter's version), which needs nothing else."""
+    source = os.environ if base is None else base
+    environ = {key: source[key] for key in _MINIMAL_VARIABLES if key in source}
+    environ["PATH"] = _MINIMAL_PATH
     return environ
 
 
@@ -291,6 +307,7 @@ def run(
     *,
     cwd: Path | str | None = None,
     env_overrides: Mapping[str, str | None] | None = None,
+    environ: Mapping[str, str] | None = None,
     timeout: float | None,
     on_line: Callable[[str, str], None] | None = None,
     cancel: CancelToken | None = None,
@@ -300,6 +317,7 @@ def run(
 
     `on_line(stream, text)` is called in this thread for every line as it arrives;
     `on_start(pid)` right after the start (the pid is also the process group id).
+    The child's environment is `environ` (default: ours) cleaned by `clean_environment`.
     A timeout or a cancel ends the whole process tree; the result says which happened.
     """
     args = tuple(os.fspath(arg) for arg in argv)
@@ -309,7 +327,7 @@ def run(
     process = subprocess.Popen(
         args,
         cwd=cwd,
-        env=clean_environment(overrides=env_overrides),
+        env=clean_environment(environ, overrides=env_overrides),
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,

@@ -90,9 +90,11 @@ class JobLine(models.Model):
 
 
 class Interpreter(models.Model):
-    """Base interpreters found on this machine, refreshed by the worker after each scan.
+    """Base interpreters from trusted places, refreshed by the worker after each scan.
 
-    Finding them runs each candidate (`python -c ...`), which a page must never do.
+    Finding them runs each candidate (`python -c ...`), which a page must never do; the
+    only exception is the one path a user adds in Settings (source "user"), probed when
+    added. Never one named by a scanned environment's pyvenv.cfg.
     """
 
     path = models.CharField(max_length=4096, unique=True)

@@ -38,13 +38,14 @@ from dashboard.updates import check_updates
 from envcore import ops
 from envcore._ops_common import project_name
 from envcore.errors import CancelledError, EnvcoreError, InvalidSpecError
-from envcore.interpreters import list_interpreters
+from envcore.interpreters import check_user_interpreter, list_interpreters, trusted_base
 from envcore.pipconfig import read_pip_config
 from envcore.runner import CancelToken, kill_process_group
 
 __all__ = [
     "FLUSH_SECONDS",
     "JobError",
+    "add_user_interpreter",
     "enqueue",
     "enqueue_create",
     "queued_for",
@@ -138,25 +139,64 @@ def enqueue_create(form: dict[str, str]) -> Job:
 
 
 def refresh_interpreters() -> int:
-    """Probe the machine's interpreters (subprocesses: worker only) and store the list."""
-    found = list_interpreters(
-        Path(path)
-        for path in Environment.objects.filter(gone_at__isnull=True).values_list("path", flat=True)
-    )
+    """Probe the machine's interpreters (subprocesses: worker only) and store the list.
+
+    Only trusted places are looked at (PATH, pyenv, uv, conda) plus the ones the user
+    added in Settings, which stay listed even when their probe fails this time.
+    """
+    added = list(Interpreter.objects.filter(source="user").values_list("path", flat=True))
+    found = list_interpreters(added)
     now = timezone.now()
     with transaction.atomic():
-        Interpreter.objects.exclude(path__in=[str(item.path) for item in found]).delete()
+        Interpreter.objects.exclude(source="user").exclude(
+            path__in=[str(item.path) for item in found]
+        ).delete()
         for item in found:
+            defaults = {"version": item.version, "implementation": item.implementation}
+            if str(item.path) not in added:
+                defaults["source"] = item.source
             Interpreter.objects.update_or_create(
-                path=str(item.path),
-                defaults={
-                    "version": item.version,
-                    "implementation": item.implementation,
-                    "source": item.source,
-                    "found_at": now,
-                },
+                path=str(item.path), defaults={**defaults, "found_at": now}
             )
     return len(found)
+
+
+def add_user_interpreter(raw: str) -> Interpreter:
+    """Store an interpreter the user names in Settings, once it answers as a base Python.
+
+    The one probe a web request runs: the user asked for this very path to be run.
+    """
+    try:
+        found = check_user_interpreter(raw)
+    except EnvcoreError as exc:
+        raise JobError(str(exc)) from exc
+    if Interpreter.objects.filter(path=str(found.path)).exists():
+        raise JobError(f"{found.path} is already listed")
+    return Interpreter.objects.create(
+        path=str(found.path),
+        version=found.version,
+        implementation=found.implementation,
+        source="user",
+        found_at=timezone.now(),
+    )
+
+
+def _recreate_interpreter(env: Environment, chosen: str) -> Interpreter:
+    """The chosen interpreter, or else the trusted one that is the environment's base."""
+    if chosen:
+        interpreter = Interpreter.objects.filter(pk=chosen).first() if chosen.isdigit() else None
+        if interpreter is None:
+            raise JobError("choose one of the interpreters found on this machine")
+        return interpreter
+    listed = {row.path: row for row in Interpreter.objects.all()}
+    same = trusted_base(env.base_interpreter, listed)
+    if same is None:
+        base = env.base_interpreter or "unknown"
+        raise JobError(
+            f"the interpreter this environment was made with ({base}) is not one of the "
+            "interpreters found on this machine: choose one, or add it in Settings"
+        )
+    return listed[str(same)]
 
 
 def validate(kind: str, env: Environment, form: dict[str, str]) -> dict[str, Any]:
@@ -225,13 +265,10 @@ def validate(kind: str, env: Environment, form: dict[str, str]) -> dict[str, Any
         what = f"{'write' if write else 'preview'} {Path(target).name} ({mode})"
         return {"mode": mode, "target": target, "write": write, "expected": expected, "what": what}
     if kind == "recreate":
-        chosen = form.get("interpreter", "")
-        interpreter = Interpreter.objects.filter(pk=chosen).first() if chosen.isdigit() else None
-        if chosen and interpreter is None:
-            raise JobError("choose one of the interpreters found on this machine")
+        interpreter = _recreate_interpreter(env, form.get("interpreter", ""))
         return {
-            "interpreter": interpreter.path if interpreter else "",
-            "what": env.name + (f" with Python {interpreter.version}" if interpreter else ""),
+            "interpreter": interpreter.path,
+            "what": f"{env.name} with Python {interpreter.version}",
         }
     if kind == "delete":
         return {"force": form.get("force") == "1", "what": env.name}
@@ -439,7 +476,7 @@ def _operation(job: Job, log: ops.Log) -> tuple[str, dict[str, Any]]:
             return ("no change" if not plan.changed else "preview ready: review the diff"), data
         if params.get("expected") and params["expected"] != digest:
             raise EnvcoreError(f"{plan.path} changed since the preview; preview again")
-        backup = ops.write_freeze(plan)
+        backup = ops.write_freeze(plan, roots=roots)
         data["backup"] = str(backup) if backup else ""
         return f"wrote {plan.path}" + (f" (backup {backup.name})" if backup else ""), data
     elif job.kind == "recreate":
@@ -453,6 +490,7 @@ def _operation(job: Job, log: ops.Log) -> tuple[str, dict[str, Any]]:
             roots=roots,
             log=log,
             journal=DatabaseJournal(job.pk),
+            trusted=list(Interpreter.objects.values_list("path", flat=True)),
         )
     elif job.kind == "delete":
         deleted = ops.delete(

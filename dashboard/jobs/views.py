@@ -12,6 +12,7 @@ from dashboard.jobs.models import Interpreter, Job
 from dashboard.jobs.running import JobError, enqueue, enqueue_create, requeue
 from dashboard.models import Environment
 from dashboard.scanning import scan_plan
+from envcore.interpreters import trusted_base
 
 __all__ = ["cancel", "create", "job_detail", "job_log", "jobs", "retry", "start"]
 
@@ -27,7 +28,16 @@ def start(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     form = {key: str(value) for key, value in request.POST.items() if key != "csrfmiddlewaretoken"}
     if kind in CONFIRMED and request.POST.get("confirmed") != "1":
         interpreters = list(Interpreter.objects.order_by("-version", "path"))
-        context = {"env": env, "kind": kind, "form": form, "interpreters": interpreters}
+        same = trusted_base(env.base_interpreter, [row.path for row in interpreters])
+        context = {
+            "env": env,
+            "kind": kind,
+            "form": form,
+            "interpreters": interpreters,
+            "same_is_trusted": same is not None,
+            # What recreate reinstalls from a location on disk or a URL, for the user to see.
+            "from_sources": list(env.distributions.exclude(source_url="").order_by("name")),
+        }
         return render(request, "jobs/confirm.html", context)
     try:
         job = enqueue(kind, env, form)

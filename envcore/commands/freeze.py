@@ -1,11 +1,12 @@
-"""`freeze ENV`: requirement pins, byte-identical to `pip freeze`."""
+"""`freeze ENV`: requirement pins, byte-identical to `pip freeze` for valid metadata."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 
 from envcore.commands._common import add_env_argument, open_inventory
-from envcore.pipcompat import freeze_lines
+from envcore.pipcompat import freeze
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -16,6 +17,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def run(args: argparse.Namespace) -> int:
-    for line in freeze_lines(open_inventory(args.env), include_all=args.all):
+    frozen = freeze(open_inventory(args.env), include_all=args.all)
+    for line in frozen.lines:
         print(line)
+    for line in frozen.skipped:  # stderr: `envcore freeze > requirements.txt` stays clean
+        print(line, file=sys.stderr)
     return 0

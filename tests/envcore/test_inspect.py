@@ -14,7 +14,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 
 from envcore.errors import NotAnEnvironmentError
 from envcore.inspect import inspect_environment, parse_dependency, read_inventory
-from envcore.pipcompat import check, freeze_lines
+from envcore.pipcompat import check, freeze
 from tests.envcore.synthetic import PY, conda_env, dist_info, posix_venv, windows_venv
 from tests.envtools import make_venv
 
@@ -211,7 +211,7 @@ def test_legacy_egg_info_and_invalid_versions(tmp_path: Path) -> None:
     dist_info(site, "weird", "not.a.version")
     inventory = read_inventory(inspect_environment(tmp_path / "env"))
     assert inventory.by_name["oldpkg"].requires == ("alpha>=1",)
-    assert "weird===not.a.version" in freeze_lines(inventory)
+    assert "weird===not.a.version" in freeze(inventory).lines
 
 
 @pytest.mark.parametrize(

@@ -23,7 +23,7 @@ from envcore.errors import (
     RequirementsError,
 )
 from envcore.inspect import inspect_environment, site_packages_signature
-from envcore.interpreters import base_interpreter, list_interpreters
+from envcore.interpreters import base_interpreter, check_user_interpreter, list_interpreters, probe
 from envcore.ops import (
     IndexOptions,
     JournalEntry,
@@ -309,9 +309,9 @@ def test_create_refuses_an_existing_path_and_paths_outside_roots(tmp_path: Path)
 # --- interpreters --------------------------------------------------------------------
 
 
-def test_list_interpreters_finds_the_base_of_a_known_environment() -> None:
+def test_list_interpreters_finds_the_trusted_base_of_our_environment() -> None:
     assert BASE is not None
-    found = list_interpreters([Path(sys.prefix)])
+    found = list_interpreters()
     real = {os.path.realpath(i.path): i for i in found}
     ours = real[os.path.realpath(BASE)]
     assert ours.version == ".".join(map(str, sys.version_info[:3]))
@@ -393,6 +393,52 @@ def test_processes_using_sees_a_working_directory_inside(tmp_path: Path) -> None
         sleeper.wait()
 
 
+def _planted_python(directory: Path, marker: Path) -> Path:
+    """A program named like an interpreter that leaves `marker` behind when run."""
+    directory.mkdir(parents=True)
+    minor = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    for name in (f"python{minor}", "python3", "python"):
+        (directory / name).write_text(f"#!/bin/sh\ntouch {marker}\n")
+        (directory / name).chmod(0o755)
+    return directory
+
+
+def _point_home(env: Path, home: Path) -> None:
+    cfg = env / "pyvenv.cfg"
+    lines = cfg.read_text().splitlines(keepends=True)
+    cfg.write_text("".join(f"home = {home}\n" if ln.startswith("home") else ln for ln in lines))
+
+
+def test_a_probe_runs_with_a_minimal_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ENVDASH_TOKEN", "login-secret")
+    monkeypatch.setenv("SOME_API_KEY", "other-secret")
+    assert BASE is not None
+    seen = tmp_path / "seen"
+    wrapper = tmp_path / "python3"
+    wrapper.write_text(f'#!/bin/sh\nenv > {seen}\nexec {os.path.realpath(BASE)} "$@"\n')
+    wrapper.chmod(0o755)
+    found = probe(wrapper, "user")
+    assert found is not None and found.version == ".".join(map(str, sys.version_info[:3]))
+    names = {line.split("=", 1)[0] for line in seen.read_text().splitlines()}
+    assert "ENVDASH_TOKEN" not in names and "SOME_API_KEY" not in names
+    assert "PATH=/usr/bin:/bin" in seen.read_text().splitlines()
+
+
+def test_check_user_interpreter_refuses_what_is_not_a_base_python(tmp_path: Path) -> None:
+    (tmp_path / "script").write_text("#!/bin/sh\necho hi\n")
+    (tmp_path / "script").chmod(0o755)
+    for raw in ("", "python3", "/x\n/usr/bin/python3", str(tmp_path), sys.executable):
+        with pytest.raises(InvalidSpecError) as excinfo:
+            check_user_interpreter(raw)
+        assert "\n" not in str(excinfo.value)
+    with pytest.raises(InvalidSpecError, match="did not answer"):
+        check_user_interpreter(str(tmp_path / "script"))
+    assert BASE is not None
+    assert check_user_interpreter(str(BASE)).source == "user"
+
+
 # --- recreate ------------------------------------------------------------------------
 
 
@@ -459,6 +505,40 @@ def test_a_cancelled_recreate_puts_the_old_environment_back(
         )
     assert _freeze(rich_env) == before
     assert not _leftovers(rich_env.parent)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_recreate_never_runs_the_base_a_planted_pyvenv_cfg_names(
+    backend: str, tmp_path: Path, index: IndexOptions
+) -> None:
+    marker = tmp_path / "ran"
+    env = make_venv(tmp_path / "root" / "env")
+    _point_home(env, _planted_python(tmp_path / "root" / "tools", marker))
+    with pytest.raises(NotAnEnvironmentError, match="not one of the trusted interpreters"):
+        recreate(env, installer=backend, index=index)
+    assert not marker.exists()
+    assert not _leftovers(env.parent)
+    assert BASE is not None
+    _point_home(env, BASE.parent)
+    recreate(env, installer=backend, index=index, trusted=[tmp_path / "tools" / "python3", BASE])
+    assert not inspect_environment(env).broken
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_recreate_keeps_pip_and_setuptools_at_their_versions(
+    backend: str, tmp_path: Path, wheelhouse: Path
+) -> None:
+    """uv seeds nothing and venv seeds its bundled versions: the copy must have the old ones."""
+    import ensurepip
+
+    env = make_venv(tmp_path / "root" / "env", with_pip=True)
+    seeds = {name: version for name, version in _versions(env).items()}
+    assert "pip" in seeds
+    bundled = Path(ensurepip.__file__).parent / "_bundled"
+    index = IndexOptions(no_index=True, find_links=(str(wheelhouse), str(bundled)))
+    recreate(env, installer=backend, index=index)
+    assert _versions(env) == seeds
+    subprocess.run([str(env_python(env)), "-m", "pip", "--version"], check=True)
 
 
 def test_recreate_with_another_interpreter_fixes_a_lost_base(
@@ -716,6 +796,105 @@ def test_update_freeze_changes_only_pins_and_keeps_a_backup(
     assert second is not None and second != backup and second.name.endswith(".bak")
     assert backup.read_text() == REQUIREMENTS and second.read_text() == expected
     assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+def _evil_project(directory: Path, marker: Path) -> Path:
+    """A project whose build backend leaves `marker` behind as soon as pip or uv loads it."""
+    directory.mkdir(parents=True)
+    (directory / "pyproject.toml").write_text(
+        '[build-system]\nrequires = []\nbuild-backend = "evil_backend"\nbackend-path = ["."]\n'
+    )
+    (directory / "evil_backend.py").write_text(f"open({str(marker)!r}, 'w').close()\n")
+    return directory
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_folded_metadata_headers_never_reach_pip(
+    backend: str, tmp_path: Path, wheelhouse: Path, index: IndexOptions
+) -> None:
+    marker = tmp_path / "ran"
+    evil = _evil_project(tmp_path / "evilproj", marker)
+    env = make_venv(tmp_path / "root" / "env", ["alpha==1.1"], wheelhouse=wheelhouse)
+    site = inspect_environment(env).site_packages[0]
+    for name, headers in [
+        ("evil", f"Name: evil\nVersion: 1.0\n -e {evil}"),
+        ("evil2", f"Name: evil2\n -e {evil}\nVersion: 1.0"),
+    ]:
+        (site / f"{name}-1.0.dist-info").mkdir()
+        (site / f"{name}-1.0.dist-info" / "METADATA").write_text(
+            f"Metadata-Version: 2.1\n{headers}\n\n"
+        )
+    target = tmp_path / "root" / "requirements.txt"
+    plan = plan_freeze(env, target)
+    assert plan.new_text == "alpha==1.1\n"
+    assert "skipped evil: invalid version in its metadata" in plan.notes
+    assert any(note.startswith("skipped 'evil2") for note in plan.notes)
+    write_freeze(plan)
+    target.write_text("evil\nalpha\n")
+    update = plan_freeze(env, target, "update")
+    assert update.new_text == "evil\nalpha==1.1\n"
+    assert any("invalid version in its metadata" in note for note in update.notes)
+    logged: list[str] = []
+    result = recreate(
+        env, installer=backend, index=index, log=Log(on_line=lambda _, text: logged.append(text))
+    )
+    assert "-e" not in result.freeze_text and result.freeze_text.startswith("alpha==1.1\n")
+    assert "skipped evil: invalid version in its metadata" in logged
+    assert _versions(env)["alpha"] == "1.1"
+    assert not marker.exists()
+
+
+def test_write_freeze_never_follows_a_planted_backup_link(frozen_env: Path, tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "victim").write_text("keep me\n")
+    root = tmp_path / "root"
+    root.mkdir()
+    target = root / "requirements.txt"
+    target.write_text("alpha\n")
+    (root / "requirements.txt.bak").symlink_to(outside / "victim")
+    backup = write_freeze(plan_freeze(frozen_env, target, "update"), roots=[root])
+    assert (outside / "victim").read_text() == "keep me\n"
+    assert (root / "requirements.txt.bak").is_symlink()
+    assert backup is not None and backup.parent == root and not backup.is_symlink()
+    assert backup.name != "requirements.txt.bak" and backup.read_text() == "alpha\n"
+    assert target.read_text() == "alpha==1.1\n"
+    # A dangling link is not created through either.
+    (root / "requirements.txt.bak").unlink()
+    (root / "requirements.txt.bak").symlink_to(outside / "created")
+    write_freeze(plan_freeze(frozen_env, target, "plain"), roots=[root])
+    assert sorted(os.listdir(outside)) == ["victim"]
+
+
+def test_write_freeze_refuses_a_linked_target_or_a_directory_leading_outside(
+    frozen_env: Path, tmp_path: Path
+) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "requirements.txt").write_text("keep me\n")
+    root = tmp_path / "root"
+    (root / "app").mkdir(parents=True)
+    (root / "app" / "requirements.txt").symlink_to(outside / "requirements.txt")
+    with pytest.raises(RequirementsError, match="symbolic link") as excinfo:
+        plan_freeze(frozen_env, root / "app" / "requirements.txt")
+    assert "\n" not in str(excinfo.value)
+    (root / "linked").symlink_to(outside)
+    plan = plan_freeze(frozen_env, root / "linked" / "new.txt")
+    with pytest.raises(PathNotAllowedError):
+        write_freeze(plan, roots=[root])
+    assert sorted(os.listdir(outside)) == ["requirements.txt"]
+    assert (outside / "requirements.txt").read_text() == "keep me\n"
+
+
+def test_recreate_never_writes_its_pins_through_a_planted_link(
+    rich_env: Path, tmp_path: Path, index: IndexOptions
+) -> None:
+    victim = tmp_path / "victim"
+    victim.write_text("keep me\n")
+    (rich_env / ".envdash-recreate-requirements.txt").symlink_to(victim)
+    recreate(rich_env, installer="uv", index=index)
+    assert victim.read_text() == "keep me\n"
+    assert _versions(rich_env)["alpha"] == "1.1"
 
 
 def test_write_freeze_refuses_a_file_changed_since_the_preview(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from envcore.inspect import inspect_environment, read_inventory
-from envcore.pipcompat import check, freeze_lines, list_json
+from envcore.pipcompat import check, freeze, list_json, skipped_note
 from tests.envcore.synthetic import dist_info
 from tests.envtools import make_venv, pip, pip_list_json
 
@@ -41,7 +42,7 @@ def test_freeze_is_byte_identical_to_pip_freeze(
 
 
 def test_freeze_covers_editable_git_and_direct_url_forms(populated_env: Path) -> None:
-    lines = freeze_lines(read_inventory(inspect_environment(populated_env)))
+    lines = freeze(read_inventory(inspect_environment(populated_env))).lines
     assert any(line.startswith("-e git+https://example.invalid/team/repo.git@") for line in lines)
     git_line = next(line for line in lines if line.startswith("-e git+"))
     assert git_line.endswith("#egg=git_proj&subdirectory=sub/gitproj")
@@ -131,3 +132,66 @@ def test_unsupported_wheels_match_pip_check(tmp_path: Path) -> None:
     assert {"tagged-python2-only", "tagged-old-cpython", "tagged-other-os"} <= unsupported
     assert "tagged-no-tags" in unsupported  # an empty tag set supports nothing, as for pip
     assert not unsupported & {"tagged-pure", "tagged-crlf", "tagged-compressed"}
+
+
+def _planted(site: Path, name: str, metadata: str, direct_url: str | None = None) -> None:
+    directory = site / f"{name}-1.0.dist-info"
+    directory.mkdir()
+    (directory / "METADATA").write_text(f"Metadata-Version: 2.1\n{metadata}\n\nBody.\n")
+    if direct_url is not None:
+        (directory / "direct_url.json").write_text(direct_url)
+
+
+UNSAFE = [
+    ("folded", "Name: folded\nVersion: 1.0\n -e ../evilproj", None, "invalid version"),
+    ("dash", "Name: dash\nVersion: -e", None, "invalid version"),
+    ("spaced", "Name: spaced\nVersion: 1 --pre", None, "invalid version"),
+    ("optname", "Name: optname\n --index-url=http://127.0.0.1:9\nVersion: 1", None, "invalid name"),
+    ("badname", "Name: --find-links=/tmp\nVersion: 1.0", None, "invalid name"),
+    (
+        "url",
+        "Name: url\nVersion: 1.0",
+        '{"url": "--index-url=http://127.0.0.1:9/", "archive_info": {}}',
+        "invalid URL",
+    ),
+    (
+        "urlspace",
+        "Name: urlspace\nVersion: 1.0",
+        '{"url": "file:///tmp/x.whl --pre", "archive_info": {}}',
+        "invalid URL",
+    ),
+    (
+        "edit",
+        "Name: edit\nVersion: 1.0",
+        '{"url": "file:///tmp/no%20--index-url%3Dhttp://x", "dir_info": {"editable": true}}',
+        "editable location",
+    ),
+    (
+        "editmissing",
+        "Name: editmissing\nVersion: 1.0",
+        '{"url": "file:///no/such/dir", "dir_info": {"editable": true}}',
+        "editable location",
+    ),
+]
+
+
+def test_freeze_skips_and_reports_metadata_that_would_reach_pip_as_options(
+    tmp_path: Path,
+) -> None:
+    env = make_venv(tmp_path / "env")
+    site = inspect_environment(env).site_packages[0]
+    for name, metadata, direct_url, _ in UNSAFE:
+        _planted(site, name, metadata, direct_url)
+    _planted(site, "fine", "Name: fine\nVersion: not.pep440")
+    inventory = read_inventory(inspect_environment(env))
+    frozen = freeze(inventory)
+    assert frozen.lines == ("fine===not.pep440",)
+    notes = {note.split(":")[0]: note for note in frozen.skipped}
+    assert len(notes) == len(UNSAFE)
+    for dist in inventory.distributions:
+        planted = f"{os.sep}{dist.metadata_dir.rsplit(os.sep, 1)[-1]}"
+        reason = next((r for n, _, _, r in UNSAFE if planted == f"{os.sep}{n}-1.0.dist-info"), "")
+        assert reason in skipped_note(dist) and "\n" not in skipped_note(dist)
+    result = envcore_cli("freeze", str(env))
+    assert result.stdout == "fine===not.pep440\n"
+    assert "skipped folded: invalid version in its metadata" in result.stderr.splitlines()

@@ -107,6 +107,15 @@ def test_child_environment_is_stripped_but_keeps_index_settings(
     assert "PATH" not in environ
 
 
+def test_no_child_sees_the_dashboards_own_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A package's setup.py runs inside pip: it must not read the login or team token."""
+    monkeypatch.setenv("ENVDASH_TOKEN", "login-secret")
+    monkeypatch.setenv("ENVDASH_TEAM_TOKEN", "team-secret")
+    code = "import json, os; print(json.dumps(dict(os.environ)))"
+    environ = json.loads(run([PY, "-c", code], timeout=30).stdout)
+    assert not [name for name in environ if name.startswith("ENVDASH_")]
+
+
 def test_child_has_no_stdin_and_its_own_process_group() -> None:
     code = "import os, sys; print(repr(sys.stdin.read())); print(os.getpgid(0) == os.getpid())"
     started: list[int] = []

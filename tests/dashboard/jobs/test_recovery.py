@@ -17,6 +17,7 @@ from django.utils import timezone
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from dashboard.jobs.models import Job, JobLine, RecoveryRecord
+from dashboard.jobs.running import refresh_interpreters
 from dashboard.models import Activity, Environment, Scan
 from dashboard.tasks import enqueue_scan
 from dashboard.worker_startup import run_startup_checks
@@ -55,6 +56,7 @@ def test_a_worker_killed_mid_recreate_is_repaired_at_the_next_start(
     monkeypatch.delenv("PIP_NO_INDEX")
     monkeypatch.setenv("PIP_INDEX_URL", f"http://127.0.0.1:{listener.getsockname()[1]}/simple")
     monkeypatch.setenv("PIP_TIMEOUT", "600")
+    refresh_interpreters()  # "the same interpreter" must be one found on this machine
     client = log_in(Client())
     client.post(f"/environments/{project.pk}/jobs/recreate/", {"confirmed": "1"})
     job = Job.objects.get()
