@@ -272,12 +272,15 @@ def settings_page(request: HttpRequest) -> HttpResponse:
                 messages.success(request, f"Added {added}.")
                 return redirect("settings")
         elif action == "remove-interpreter":
-            interpreter = get_object_or_404(
-                Interpreter, pk=request.POST.get("interpreter", "0") or 0, source="user"
-            )
-            interpreter.delete()
-            messages.success(request, f"Removed {interpreter.path}.")
-            return redirect("settings")
+            chosen = request.POST.get("interpreter", "")
+            user_added = Interpreter.objects.filter(source="user")
+            interpreter = user_added.filter(pk=int(chosen)).first() if chosen.isdigit() else None
+            if interpreter is None:
+                interpreter_error = "That interpreter was not added here (any more); reload."
+            else:
+                interpreter.delete()
+                messages.success(request, f"Removed {interpreter.path}.")
+                return redirect("settings")
         elif action in {"remove", "toggle"}:
             root_id = request.POST.get("root", "")
             root = ScanRoot.objects.filter(pk=int(root_id)).first() if root_id.isdigit() else None

@@ -116,6 +116,13 @@ def test_settings_adds_and_removes_an_interpreter_probed_without_secrets(
     assert Interpreter.objects.get(path=str(wrapper)).source == "user"
     assert "secret" not in seen.read_text()
     assert str(wrapper) in log_in(Client()).get("/settings/").content.decode()
+    for bad in ("abc", "", "999999"):
+        refused = client.post("/settings/", {"action": "remove-interpreter", "interpreter": bad})
+        assert refused.status_code == 400
+    found = Interpreter.objects.exclude(source="user").first()
+    assert found is not None  # found on PATH and the like: not removable here
+    client.post("/settings/", {"action": "remove-interpreter", "interpreter": str(found.pk)})
+    assert Interpreter.objects.filter(pk=found.pk).exists()
     client.post("/settings/", {"action": "remove-interpreter", "interpreter": str(row.pk)})
     assert not Interpreter.objects.filter(path=str(wrapper)).exists()
 
