@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from packaging.utils import canonicalize_name
 
 __all__ = [
+    "ENV_VAR",
     "LineOptions",
     "OptionError",
     "decode_requirements",
@@ -37,7 +38,7 @@ _BOMS = (
 )
 _CODING = re.compile(rb"coding[:=]\s*([-\w.]+)")
 _STARTS_COMMENT = re.compile(r"\s*#")
-_ENV_VAR = re.compile(r"\$\{([A-Z0-9_]+)\}")
+ENV_VAR = re.compile(r"\$\{([A-Z0-9_]+)\}")
 _SHELL_SPECIAL = re.compile(r"['\"\\]")
 _SHELL_SPACE = re.compile(r"[ \t\r\n]+")
 
@@ -107,7 +108,7 @@ def _finish(line: str, environ: Mapping[str, str]) -> str:
         line = _strip_comment(line)
     line = line.strip()
     if "${" in line:
-        for name in _ENV_VAR.findall(line):
+        for name in ENV_VAR.findall(line):
             value = environ.get(name)
             if value:
                 line = line.replace("${" + name + "}", value)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
@@ -23,10 +24,13 @@ from jsonschema.exceptions import ValidationError
 from packaging.utils import canonicalize_name
 
 from envcore._git import find_checkout, strip_credentials
+from envcore._reqfile import ENV_VAR
 from envcore.drift import drift_for_environment
 from envcore.errors import EnvcoreError, RequirementsError, SnapshotError
 from envcore.inspect import Environment, Inventory, inspect_environment, read_inventory
 from envcore.requirements import (
+    ParsedRequirements,
+    RequirementEntry,
     find_requirements_source,
     load_requirements,
     requirements_fingerprint,
@@ -64,6 +68,14 @@ def _validator() -> Draft202012Validator:
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(_inline_refs(schema, schema.get("$defs", {}), ()))
+
+
+@cache
+def _environment_validator() -> Draft202012Validator:
+    """The schema of one environment section, to tell which section spoils a document."""
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    defs = schema.get("$defs", {})
+    return Draft202012Validator(_inline_refs(defs["environment"], defs, ()))
 
 
 def _inline_refs(node: Any, defs: dict[str, Any], seen: tuple[str, ...]) -> Any:
@@ -115,6 +127,39 @@ def _directory_identity(project_dir: Path) -> str:
     return "dir:" + (_UNSAFE_IDENTITY_CHARS.sub("-", project_dir.name) or "project")[:200]
 
 
+class _Unexpand:
+    """Puts `${VAR}` back where pip's expansion put this machine's value.
+
+    Drift must compare what pip would install, so requirements are read with variables
+    expanded; but a snapshot leaves the machine, and `${ENVDASH_TEAM_TOKEN}` in an index
+    URL (or anywhere on a line) must travel as those characters, never as the token.
+    Only variables the files actually name are considered, longest value first.
+    """
+
+    def __init__(self, parsed: ParsedRequirements, environ: Mapping[str, str]) -> None:
+        names: set[str] = set()
+        for path in parsed.files:
+            if path.name == "pyproject.toml":
+                continue  # TOML expands nothing
+            try:
+                names.update(ENV_VAR.findall(path.read_text(encoding="utf-8", errors="replace")))
+            except OSError:
+                continue
+        values = [(environ[name], name) for name in names if environ.get(name)]
+        self.values = sorted(values, key=lambda pair: -len(pair[0]))
+
+    def __call__(self, text: str) -> str:
+        for value, name in self.values:
+            text = text.replace(value, "${" + name + "}")
+        return text
+
+
+def _named_by_variable(entry: RequirementEntry | None, unexpand: Callable[[str], str]) -> bool:
+    """Whether the project name on the line came from the environment (its value is secret)."""
+    raw = entry.raw_name if entry is not None else None
+    return raw is not None and unexpand(raw) != raw
+
+
 def _requirements(project_dir: Path) -> tuple[str | None, str | None, list[dict[str, str]]]:
     """(fingerprint, source relative to the project, [{name, specifier}]) or Nones."""
     source = find_requirements_source(project_dir)
@@ -124,9 +169,13 @@ def _requirements(project_dir: Path) -> tuple[str | None, str | None, list[dict[
         parsed = load_requirements(source)
     except RequirementsError:
         return None, None, []
+    unexpand = _Unexpand(parsed, os.environ)
     specs: dict[str, str] = {}
     for entry in parsed.requirements:
         if entry.name is not None and entry.name not in specs:
+            raw = f"{entry.raw_name} {entry.specifier}"
+            if unexpand(raw) != raw:
+                continue  # a value from this machine's environment: not sent, not comparable
             specs[entry.name] = entry.specifier
     try:
         relative = source.relative_to(project_dir).as_posix()
@@ -176,19 +225,21 @@ def _drift_section(env: Environment, inventory: Inventory) -> dict[str, Any] | N
         return None
     try:
         report = drift_for_environment(env, inventory)
+        parsed = load_requirements(report.source) if report.source is not None else None
     except RequirementsError:
         return None
+    unexpand: Callable[[str], str] = _Unexpand(parsed, os.environ) if parsed is not None else str
     items = [
         {
             "name": item.name,
             "status": item.status,
-            "required": _CONTROL_CHARS.sub(" ", item.required)[:1000] or None,
+            "required": _CONTROL_CHARS.sub(" ", unexpand(item.required))[:1000] or None,
             "installed_version": item.installed_version
             if item.installed_version and _VERSION.match(item.installed_version)
             else None,
         }
         for item in report.items
-        if _PACKAGE_NAME.match(item.name)
+        if _PACKAGE_NAME.match(item.name) and not _named_by_variable(item.entry, unexpand)
     ]
     return {
         "summary": report.summary,
@@ -242,8 +293,9 @@ def build_snapshot(
 ) -> dict[str, Any]:
     """Describe the given environments as one snapshot document (valid by construction).
 
-    An environment that cannot be read at all is left out rather than failing the whole
-    machine's report; its broken state is still reported when inspection itself succeeds.
+    An environment that cannot be read at all, or cannot be described validly (a control
+    character in its path), is left out rather than failing the whole machine's report;
+    its broken state is still reported when inspection itself succeeds.
     """
     if now.tzinfo is None:
         raise SnapshotError("snapshot time must carry a time zone")
@@ -263,7 +315,13 @@ def build_snapshot(
         "tool_version": tool_version,
         "environments": sections,
     }
-    return validate_snapshot(document, now=now)
+    try:
+        return validate_snapshot(document, now=now)
+    except SnapshotError:
+        # One odd environment (a newline in its path) must not cost the machine its
+        # whole report: leave out the sections that are not valid on their own.
+        document["environments"] = [s for s in sections if _environment_validator().is_valid(s)]
+        return validate_snapshot(document, now=now)
 
 
 def _where(error: ValidationError) -> str:

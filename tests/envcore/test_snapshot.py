@@ -128,6 +128,45 @@ def test_build_snapshot_skips_paths_that_are_not_environments(
     assert [env["path"] for env in snapshot["environments"]] == [str(project_env)]
 
 
+def test_build_snapshot_leaves_out_only_an_environment_it_cannot_describe(
+    project_env: Path, tmp_path: Path, wheelhouse: Path
+) -> None:
+    odd = make_venv(tmp_path / "new\nline" / ".venv")
+    snapshot = build_snapshot([odd, project_env], host="h", user="u", tool_version="0.1.0", now=NOW)
+    assert [env["path"] for env in snapshot["environments"]] == [str(project_env)]
+
+
+def test_build_snapshot_never_sends_the_value_of_an_expanded_variable(
+    tmp_path: Path, wheelhouse: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """pip expands ${VAR} from the environment, and so does drift; a snapshot must not."""
+    secret = "tok3n-s3cret-Value"
+    monkeypatch.setenv("ENVDASH_TEAM_TOKEN", secret)
+    monkeypatch.setenv("ALPHA_PIN", "1.1")
+    monkeypatch.setenv("PLANTED_NAME", "leaked-" + secret)
+    project = tmp_path / "app"
+    project.mkdir()
+    (project / "requirements.txt").write_text(
+        "alpha==${ALPHA_PIN}\n"
+        "beta @ https://user:${ENVDASH_TEAM_TOKEN}@example.invalid/beta-1.0.tar.gz\n"
+        "${PLANTED_NAME}>=1\n"
+    )
+    env = make_venv(project / ".venv", ["alpha==1.0"], wheelhouse=wheelhouse)
+    snapshot = build_snapshot([env], host="h", user="u", tool_version="0.1.0", now=NOW)
+    sent = json.dumps(snapshot).lower()
+    assert secret.lower() not in sent  # names are sent canonical (lower case)
+    (section,) = snapshot["environments"]
+    items = {item["name"]: item for item in section["drift"]["items"]}
+    assert items["alpha"]["status"] == "mismatch"  # compared with the expanded ==1.1
+    assert items["alpha"]["required"] == "==${ALPHA_PIN}"
+    assert items["beta"]["required"] == (
+        "https://user:${ENVDASH_TEAM_TOKEN}@example.invalid/beta-1.0.tar.gz"
+    )
+    assert set(items) == {"alpha", "beta"}
+    # The schema's specifiers cannot say ${ALPHA_PIN}: that row stays home.
+    assert section["project"]["requirements"] == [{"name": "beta", "specifier": ""}]
+
+
 def test_build_snapshot_refuses_naive_time(project_env: Path) -> None:
     with pytest.raises(SnapshotError, match="time zone"):
         build_snapshot([], host="h", user="u", tool_version="1", now=datetime(2026, 1, 1))
