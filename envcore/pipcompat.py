@@ -56,6 +56,7 @@ _SAFE_VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+!*-]*")
 #: What may follow `name @` or `-e` in a file pip reads: one word of printable characters.
 _ONE_WORD = re.compile(r"[^\s\x00-\x1f\x7f]+")
 _URL_SCHEMES = ("file:", "https:", "http:")
+_VCS_NAMES = frozenset({"git", "hg", "svn", "bzr"})
 _VCS_URL = re.compile(r"(?:git|hg|svn|bzr)\+(?:https?|ssh|git|file|svn)://", re.IGNORECASE)
 
 
@@ -90,8 +91,10 @@ def unsafe_reason(dist: Distribution) -> str:
             return "its editable location is not an existing absolute directory without spaces"
     elif dist.direct_url is not None:
         direct = dist.direct_url
-        scheme_ok = direct.url.startswith(_URL_SCHEMES) or (
-            direct.vcs is not None and "://" in direct.url
+        scheme_ok = (
+            direct.url.startswith(_URL_SCHEMES)
+            if direct.vcs is None
+            else direct.vcs in _VCS_NAMES and bool(_VCS_URL.match(f"{direct.vcs}+{direct.url}"))
         )
         words = (direct.url, direct.vcs, direct.commit_id, direct.archive_hash, direct.subdirectory)
         if not scheme_ok or not all(_one_word(word) for word in words):

@@ -161,6 +161,12 @@ UNSAFE = [
         "invalid URL",
     ),
     (
+        "vcs",
+        "Name: vcs\nVersion: 1.0",
+        '{"url": "--upload-pack=touch://x", "vcs_info": {"vcs": "git", "commit_id": "abc"}}',
+        "invalid URL",
+    ),
+    (
         "edit",
         "Name: edit\nVersion: 1.0",
         '{"url": "file:///tmp/no%20--index-url%3Dhttp://x", "dir_info": {"editable": true}}',

@@ -18,8 +18,7 @@ from dashboard.models import Environment
 from dashboard.tasks import scan
 from tests.dashboard.conftest import log_in
 from tests.dashboard.jobs.conftest import work
-from tests.envtools import make_venv, pip
-from tests.wheelmaker import make_project, write_wheel
+from tests.envtools import make_venv
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -125,20 +124,3 @@ def test_settings_adds_and_removes_an_interpreter_probed_without_secrets(
     assert Interpreter.objects.filter(pk=found.pk).exists()
     client.post("/settings/", {"action": "remove-interpreter", "interpreter": str(row.pk)})
     assert not Interpreter.objects.filter(path=str(wrapper)).exists()
-
-
-def test_the_recreate_confirmation_lists_what_is_reinstalled_from_disk_or_urls(
-    tmp_path: Path, settings: SettingsWrapper, wheelhouse: Path
-) -> None:
-    settings.SCAN_ROOTS = [tmp_path]
-    env = make_venv(tmp_path / "solo" / ".venv", ["alpha==1.1"], wheelhouse=wheelhouse)
-    project = make_project(tmp_path / "src" / "local-proj", "local-proj", "0.2")
-    pip("install", "--no-index", "--no-deps", "-e", str(project), env=env)
-    direct = write_wheel(tmp_path / "direct", "direct-pkg", "0.9")
-    pip("install", "--no-index", "--no-deps", str(direct), env=env)
-    scan.call()
-    row = Environment.objects.get(path=str(env))
-    page = log_in(Client()).post(f"/environments/{row.pk}/jobs/recreate/").content.decode()
-    assert f'editable: local-proj <span class="mono">{project}</span>' in page
-    assert "from a URL: direct-pkg" in page and direct.as_uri() in page
-    assert "alpha" not in page.split('class="from-sources"')[1].split("</ul>")[0]

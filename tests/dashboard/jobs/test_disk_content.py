@@ -1,0 +1,59 @@
+"""Package metadata on disk reaches pip only when it is plainly valid: the freeze job
+reports what it skipped, and the recreate confirmation shows what comes from disk or URLs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from django.test import Client
+from pytest_django.fixtures import Settings as SettingsWrapper
+
+from dashboard.jobs.models import Job
+from dashboard.models import Environment
+from dashboard.tasks import scan
+from envcore.inspect import inspect_environment
+from tests.dashboard.conftest import log_in
+from tests.dashboard.jobs.conftest import work
+from tests.envtools import make_venv, pip
+from tests.wheelmaker import make_project, write_wheel
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_a_freeze_write_skips_folded_metadata_and_says_so(
+    tmp_path: Path, settings: SettingsWrapper, wheelhouse: Path
+) -> None:
+    settings.SCAN_ROOTS = [tmp_path]
+    env = make_venv(tmp_path / "app" / ".venv", ["alpha==1.1"], wheelhouse=wheelhouse)
+    info = inspect_environment(env).site_packages[0] / "evil-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: evil\nVersion: 1.0\n -e /tmp\n\n")
+    scan.call()
+    row = Environment.objects.get(path=str(env))
+    assert "-e" not in row.freeze_text
+    client = log_in(Client())
+    client.post(f"/environments/{row.pk}/jobs/freeze/", {"mode": "plain", "write": "1"})
+    work()
+    job = Job.objects.get()
+    assert job.state == "succeeded", job.summary
+    assert (tmp_path / "app" / "requirements.txt").read_text() == "alpha==1.1\n"
+    page = client.get(f"/jobs/{job.pk}/").content.decode()
+    assert "skipped evil: invalid version in its metadata" in page
+
+
+def test_the_recreate_confirmation_lists_what_is_reinstalled_from_disk_or_urls(
+    tmp_path: Path, settings: SettingsWrapper, wheelhouse: Path
+) -> None:
+    settings.SCAN_ROOTS = [tmp_path]
+    env = make_venv(tmp_path / "solo" / ".venv", ["alpha==1.1"], wheelhouse=wheelhouse)
+    project = make_project(tmp_path / "src" / "local-proj", "local-proj", "0.2")
+    pip("install", "--no-index", "--no-deps", "-e", str(project), env=env)
+    direct = write_wheel(tmp_path / "direct", "direct-pkg", "0.9")
+    pip("install", "--no-index", "--no-deps", str(direct), env=env)
+    scan.call()
+    row = Environment.objects.get(path=str(env))
+    page = log_in(Client()).post(f"/environments/{row.pk}/jobs/recreate/").content.decode()
+    assert f'editable: local-proj <span class="mono">{project}</span>' in page
+    assert "from a URL: direct-pkg" in page and direct.as_uri() in page
+    assert "alpha" not in page.split('class="from-sources"')[1].split("</ul>")[0]
