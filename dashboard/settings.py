@@ -89,6 +89,8 @@ TEMPLATES = [
         "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
+            # `visible` (control and bidi characters shown) on every page, no {% load %}.
+            "builtins": ["dashboard.templatetags.envdash"],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.messages.context_processors.messages",

@@ -18,7 +18,9 @@ from pytest_django.fixtures import Settings as SettingsWrapper
 
 from dashboard.models import Environment, Project, Scan, ScanRoot
 from dashboard.queries import activation_commands
+from dashboard.scanning import scan_tree
 from tests.dashboard.conftest import row
+from tests.envtools import make_venv
 from tests.trees import Tree
 
 
@@ -214,6 +216,22 @@ def test_windows_and_conda_environments_get_their_own_commands(db: None) -> None
     assert shells["cmd"] == '"C:\\work\\app\\.venv\\Scripts\\activate.bat"'
     conda = Environment(path="/opt/conda/envs/ds", name="ds", kind="conda", **common)
     assert activation_commands(conda)[0].command == "conda activate /opt/conda/envs/ds"
+
+
+def test_bidi_controls_in_paths_and_names_are_shown_marked(
+    db: None, settings: SettingsWrapper, tmp_path: Path, user: Client
+) -> None:
+    """U+202E would show `txt.exe` reversed: names, paths and requirements are marked."""
+    settings.SCAN_ROOTS = [tmp_path]
+    env = make_venv(tmp_path / "exe\u202eproj\u2067" / ".venv")
+    (env.parent / "requirements.txt").write_text("alpha\u202e==1.0\n")
+    scan_tree()
+    listed = row(env)
+    detail = f"/environments/{listed.pk}/"
+    for url in ["/", "/environments/", "/projects/", detail, detail + "?tab=drift"]:
+        page = text(user.get(url))
+        assert "\u202e" not in page and "\u2067" not in page, url
+        assert "exe⟨U+202E⟩proj⟨U+2067⟩" in page, url
 
 
 def test_projects_page_lists_each_project_and_its_environments(scanned: Tree, user: Client) -> None:

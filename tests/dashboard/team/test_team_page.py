@@ -152,6 +152,20 @@ def test_text_from_snapshots_is_escaped(team_client: Client) -> None:
 
 
 @pytest.mark.django_db
+def test_bidi_controls_from_snapshots_are_shown_marked(team_client: Client) -> None:
+    """U+202E would show `gpj.exe` reversed: every name, path and version is marked."""
+    spoofed = environment("/home/m/\u202eevil\u2066/.venv", packages={"alpha": "1.0"})
+    spoofed["name"] = "app\u202egpj.exe"
+    push("mallory", "mallory-box", environments=[spoofed])
+    project = TeamProject.objects.get()
+    html = team_client.get(f"/team/?expand={project.pk}").content.decode()
+    for char in "\u202e\u2066":
+        assert char not in html
+    assert "app⟨U+202E⟩gpj.exe" in html
+    assert "/home/m/⟨U+202E⟩evil⟨U+2066⟩/.venv" in html
+
+
+@pytest.mark.django_db
 def test_the_team_page_is_read_only(team_client: Client) -> None:
     team_of_three()
     page = team_client.get(f"/team/?expand={TeamProject.objects.get().pk}").content.decode()
