@@ -25,8 +25,9 @@ __all__ = [
     "CancelToken",
     "CommandResult",
     "OutputLine",
+    "ProcessIdentity",
     "clean_environment",
-    "kill_process_group",
+    "end_process_tree",
     "minimal_environment",
     "run",
 ]
@@ -192,15 +193,52 @@ def _pump(pipe: IO[bytes], stream: Stream, sink: queue.Queue[OutputLine | Stream
         sink.put(stream)  # end-of-stream marker
 
 
-def _group_members(pgid: int) -> list[psutil.Process]:
+#: Two start times of one process read by two processes may differ by the system clock's
+#: adjustments (psutil adds the boot time, kept in whole seconds); a pid reused within this
+#: much of the first process's start would need the pid counter to wrap around meanwhile.
+_SAME_START = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessIdentity:
+    """A process as another process can find it again: a pid alone may, once the process is
+    gone, name someone else's; the pid with its start time names only that one."""
+
+    pid: int
+    started: float
+
+    @classmethod
+    def of(cls, pid: int) -> ProcessIdentity | None:
+        """The identity of the running (or not yet reaped) process `pid`; None when gone."""
+        try:
+            return cls(pid, psutil.Process(pid).create_time())
+        except psutil.Error:
+            return None
+
+
+def _group_members(pgid: int, born_after: float) -> list[psutil.Process]:
     members = []
     for process in psutil.process_iter():
         try:
-            if os.getpgid(process.pid) == pgid and _still_running(process):
+            if (
+                os.getpgid(process.pid) == pgid
+                and _still_running(process)
+                and process.create_time() >= born_after - _SAME_START
+            ):
                 members.append(process)
         except (ProcessLookupError, PermissionError, psutil.Error):
             continue
     return members
+
+
+def _tree(pgid: int, born_after: float) -> list[psutil.Process]:
+    """The group's live members and all their descendants, even those that left the group."""
+    found = {process.pid: process for process in _group_members(pgid, born_after)}
+    for member in list(found.values()):
+        with contextlib.suppress(psutil.Error):
+            for child in member.children(recursive=True):
+                found.setdefault(child.pid, child)
+    return list(found.values())
 
 
 def _still_running(process: psutil.Process) -> bool:
@@ -226,45 +264,48 @@ def _signal_group(pgid: int, signum: int) -> None:
         os.killpg(pgid, signum)
 
 
-def _end_tree(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM the group, then SIGKILL the group and every descendant (even ones that left it)."""
-    pgid = process.pid  # start_new_session makes the child its group's leader
-    try:
-        descendants = psutil.Process(process.pid).children(recursive=True)
-    except psutil.Error:
-        descendants = []
+def _terminate(pgid: int, tree: list[psutil.Process], grace: float) -> list[psutil.Process]:
+    """SIGTERM the group and the tree, SIGKILL what is left after `grace`; returns survivors."""
     _signal_group(pgid, signal.SIGTERM)
-    for child in descendants:
+    for process in tree:
         with contextlib.suppress(psutil.Error):
-            child.terminate()
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        process.wait(_TERM_GRACE)
+            process.terminate()
+    if not _wait_dead(tree, grace):
+        return []
     _signal_group(pgid, signal.SIGKILL)
-    for child in descendants:
+    for process in tree:
         with contextlib.suppress(psutil.Error):
-            child.kill()
-    for child in _wait_dead(descendants, _TERM_GRACE):
-        with contextlib.suppress(psutil.Error):
-            child.kill()
+            process.kill()
+    return _wait_dead(tree, grace)
+
+
+def _end_tree(process: subprocess.Popen[bytes]) -> None:
+    """End our own child's group and every descendant (start_new_session made it the leader)."""
+    _terminate(process.pid, _tree(process.pid, born_after=0.0), _TERM_GRACE)
     process.wait()
 
 
-def kill_process_group(pgid: int, *, grace: float = _TERM_GRACE) -> int:
-    """End what is left of a process group (a crashed worker's job); returns how many died.
+def end_process_tree(leader: ProcessIdentity, *, grace: float = _TERM_GRACE) -> int:
+    """End a command another process started (a dead worker's job): its process group and
+    every descendant, even ones that left the group; returns how many were running.
 
-    Safe to call for a group that no longer exists; refuses our own group, so a stale
-    record can never make a reaper kill itself.
+    A leader whose pid now has another start time is someone else's process: nothing is
+    touched. Once the leader has exited, only group members started after it count. Our
+    own group is refused, so a stale record can never make a reaper kill itself.
     """
-    if pgid <= 1 or pgid == os.getpgrp():
+    if leader.pid <= 1 or leader.pid in {os.getpid(), os.getpgrp()}:
         return 0
-    members = _group_members(pgid)
-    if not members:
+    try:
+        if abs(psutil.Process(leader.pid).create_time() - leader.started) >= _SAME_START:
+            return 0
+    except psutil.NoSuchProcess:
+        pass  # the leader exited; members of its group may still run
+    except psutil.Error:
         return 0
-    _signal_group(pgid, signal.SIGTERM)
-    if _wait_dead(members, grace):
-        _signal_group(pgid, signal.SIGKILL)
-        _wait_dead(members, grace)
-    return len(members)
+    tree = _tree(leader.pid, born_after=leader.started)
+    if tree:
+        _terminate(leader.pid, tree, grace)
+    return len(tree)
 
 
 def _lines_until_done(

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
+from envcore.runner import ProcessIdentity
+
 __all__ = ["Interpreter", "Job", "JobLine", "RecoveryRecord"]
 
 
@@ -49,7 +51,8 @@ class Job(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     cancel_requested = models.BooleanField(default=False)
-    #: The running command's process group, so a reaper can end it after a worker died.
+    #: The running command's process group (its leader's pid), so a reaper can end it after
+    #: a worker died; `result["leader_started"]` holds the leader's start time meanwhile.
     pgid = models.IntegerField(null=True, blank=True)
     worker = models.CharField(max_length=128, blank=True)
     #: One line: why it failed, or what it changed.
@@ -66,6 +69,15 @@ class Job(models.Model):
     @property
     def finished(self) -> bool:
         return self.state in self.FINISHED
+
+    @property
+    def leader(self) -> ProcessIdentity | None:
+        """The running command's group leader as recorded at its start: with its start time,
+        so a pid that now names another process is never taken for it."""
+        started = self.result.get("leader_started")
+        if self.pgid is None or not isinstance(started, int | float):
+            return None
+        return ProcessIdentity(self.pgid, float(started))
 
     @property
     def title(self) -> str:

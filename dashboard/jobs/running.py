@@ -40,7 +40,7 @@ from envcore._ops_common import project_name
 from envcore.errors import CancelledError, EnvcoreError, InvalidSpecError
 from envcore.interpreters import check_user_interpreter, list_interpreters, trusted_base
 from envcore.pipconfig import read_pip_config
-from envcore.runner import CancelToken, kill_process_group
+from envcore.runner import CancelToken, ProcessIdentity, end_process_tree
 
 __all__ = [
     "FLUSH_SECONDS",
@@ -48,6 +48,7 @@ __all__ = [
     "add_user_interpreter",
     "enqueue",
     "enqueue_create",
+    "interrupt_running",
     "queued_for",
     "reap_interrupted",
     "refresh_interpreters",
@@ -352,8 +353,11 @@ class _Stream:
     def command(self, argv: tuple[str, ...]) -> None:
         self.line("cmd", "$ " + " ".join(argv))
 
-    def started(self, pgid: int) -> None:
-        Job.objects.filter(pk=self.job_id).update(pgid=pgid)
+    def started(self, pid: int) -> None:
+        """Record the command's group leader by pid and start time, for a reaper."""
+        leader = ProcessIdentity.of(pid)
+        started = leader.started if leader is not None else None
+        Job.objects.filter(pk=self.job_id).update(pgid=pid, result={"leader_started": started})
 
     def flush(self) -> None:
         with self.lock:
@@ -517,12 +521,54 @@ def _index(env_path: str) -> ops.IndexOptions | None:
     return ops.IndexOptions.from_config(config)
 
 
+class _Current:
+    """The job this worker process runs, so a worker told to stop (serve is gone) can end
+    its commands and say why instead of leaving them to a reaper."""
+
+    lock = threading.Lock()
+    cancel: CancelToken | None = None
+    cause = ""
+
+
+def interrupt_running(cause: str) -> None:
+    """End the job this process is running, if any: its commands are killed and it is marked
+    interrupted because of `cause` (e.g. "envdash serve stopped")."""
+    with _Current.lock:
+        _Current.cause = cause
+        if _Current.cancel is not None:
+            _Current.cancel.cancel()
+
+
+def _interrupted(job: Job, cause: str) -> str:
+    """An honest one-line summary for a job whose run was cut short."""
+    doing = f"{job.get_kind_display().lower()} {job.params.get('what', '')}".strip()
+    if job.kind == Job.Kind.FREEZE and not job.params.get("write"):
+        effect = "nothing was changed (a preview only reads)"
+    else:
+        effect = "the environment may be partly changed"
+    return f"interrupted: {cause} while {doing} ran; {effect}"[:1024]
+
+
 @task()
 def run_job(job_id: int) -> str:
     job = _claim(job_id)
     if job is None:
         return "skipped"
     cancel = CancelToken()
+    with _Current.lock:
+        _Current.cancel = cancel
+        if _Current.cause:
+            cancel.cancel()
+    try:
+        state = _run_claimed(job, cancel)
+    finally:
+        with _Current.lock:
+            _Current.cancel = None
+    return str(state)
+
+
+def _run_claimed(job: Job, cancel: CancelToken) -> str:
+    job_id = job.pk
     state, summary = Job.State.FAILED, ""
     data: dict[str, Any] = {}
     with _Stream(job, cancel) as stream:
@@ -538,6 +584,8 @@ def run_job(job_id: int) -> str:
             state = Job.State.SUCCEEDED
         except CancelledError as exc:
             state, summary = Job.State.CANCELLED, str(exc)
+            if _Current.cause:
+                state, summary = Job.State.INTERRUPTED, _interrupted(job, _Current.cause)
         except (EnvcoreError, OSError) as exc:
             summary = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         except Exception as exc:  # a bug must still end the job with a reason
@@ -551,7 +599,7 @@ def run_job(job_id: int) -> str:
     close_old_connections()
     scan_environment(job.env_path)
     refreshed = Environment.objects.filter(path=job.env_path, gone_at__isnull=True).first()
-    if refreshed is not None and refreshed.updates_checked_at is not None:
+    if refreshed is not None and refreshed.updates_checked_at is not None and not _Current.cause:
         # The rescan replaced the package rows; the cache makes this re-check cheap.
         try:
             check_updates(refreshed)
@@ -563,19 +611,19 @@ def run_job(job_id: int) -> str:
         message=f"{job.title} on {Path(job.env_path).name}: {state}"[:1024],
         environment=Environment.objects.filter(path=job.env_path).first(),
     )
-    return str(state)
+    return state
 
 
 def reap_interrupted(
     *, recover: bool = False, now_fn: Callable[[], datetime] = timezone.now
 ) -> int:
-    """This machine's jobs whose worker died: end their processes, mark them interrupted,
-    repair their environments, and start what was waiting for them.
+    """This machine's jobs whose worker died: mark them interrupted, end their whole process
+    tree, repair their environments, rescan them and start what was waiting for them.
 
     A worker is dead when its heartbeat is stale, or at once when it ran on this host and
-    its process is gone. Other machines' jobs are left to their own workers: a process
-    group number means nothing on another machine. `recover` (worker start) undoes what
-    the journal of moved directories records even when no job was reaped.
+    its process is gone (or a zombie). Other machines' jobs are left to their own workers:
+    a process group number means nothing on another machine. `recover` (worker start)
+    undoes what the journal of moved directories records even when no job was reaped.
     """
     now = now_fn()
     running = Job.objects.filter(state=Job.State.RUNNING, machine=str(settings.MACHINE_NAME))
@@ -590,12 +638,15 @@ def reap_interrupted(
         if not Job.objects.filter(pk=job.pk, state=Job.State.RUNNING).update(
             state=Job.State.INTERRUPTED,
             finished_at=now,
-            summary="the worker running this job stopped (killed or crashed); "
-            "nothing was left half-done",
+            summary=_interrupted(job, "the worker died"),
+            pgid=None,
         ):
             continue
-        if job.pgid and _started_by(job.pgid, job.heartbeat_at or now):
-            kill_process_group(job.pgid)
+        # Whatever it was doing, the command must not go on changing the environment
+        # behind a job that says it ended; the rescan below then sees its final state.
+        leader = job.leader
+        if leader is not None:
+            end_process_tree(leader)
         reaped.append(job)
     if reaped or recover:
         recover_moved_directories(now_fn)
@@ -606,25 +657,21 @@ def reap_interrupted(
 
 
 def _worker_gone(job: Job) -> bool:
-    """True when the job's worker ran on this host and no process has its pid any more."""
+    """True when the job's worker ran on this host and its process is gone: no process has
+    its pid, it is a zombie nobody reaped yet, or the pid now names a younger process."""
     host, _, pid = job.worker.rpartition(":")
-    if host != socket.gethostname() or not pid.isdigit():
+    if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
         return False
-    return int(pid) != os.getpid() and not psutil.pid_exists(int(pid))
-
-
-def _started_by(pgid: int, last_seen: datetime) -> bool:
-    """True when the group's processes all started before the job's last heartbeat: after a
-    reboot the same number may belong to someone else's processes."""
-    limit = last_seen.timestamp() + 2 * FLUSH_SECONDS + 1
-    members = []
-    for process in psutil.process_iter(["create_time"]):
-        try:
-            if os.getpgid(process.pid) == pgid:
-                members.append(process.info["create_time"])
-        except (ProcessLookupError, PermissionError):
-            continue
-    return bool(members) and max(members) <= limit
+    try:
+        process = psutil.Process(int(pid))
+        if process.status() == psutil.STATUS_ZOMBIE:
+            return True
+        claimed = job.started_at.timestamp() if job.started_at else float("inf")
+        return process.create_time() > claimed + 1
+    except psutil.NoSuchProcess:
+        return True
+    except psutil.Error:
+        return False
 
 
 def queued_for(env: Environment) -> list[Job]:

@@ -12,7 +12,7 @@ import time
 import psutil
 import pytest
 
-from envcore.runner import CancelToken, OutputLine, kill_process_group, run
+from envcore.runner import CancelToken, OutputLine, ProcessIdentity, end_process_tree, run
 
 PY = sys.executable
 
@@ -175,24 +175,42 @@ def test_an_exception_in_a_callback_still_ends_the_tree() -> None:
     assert len(pids) == 2 and _wait_gone(pids)
 
 
-def test_kill_process_group_ends_an_orphaned_group_and_is_safe_to_repeat() -> None:
-    # As after a worker crash: a group running with nobody reading its pipes.
+def test_end_process_tree_ends_an_orphaned_tree_and_is_safe_to_repeat() -> None:
+    # As after a worker crash: a group running with nobody reading its pipes, and a
+    # descendant that left the group (setsid), as a build backend's daemon could.
     leader = subprocess.Popen(
         [PY, "-c", TREE], stdout=subprocess.PIPE, start_new_session=True, text=True
     )
     assert leader.stdout is not None
-    in_group, _outside = (int(pid) for pid in leader.stdout.readline().split())
-    assert kill_process_group(leader.pid) == 2
+    in_group, outside = (int(pid) for pid in leader.stdout.readline().split())
+    identity = ProcessIdentity.of(leader.pid)
+    assert identity is not None
+    assert end_process_tree(identity) == 3
     leader.wait(10)
-    assert _wait_gone([leader.pid, in_group])
-    assert kill_process_group(leader.pid) == 0
-    _outside_process = psutil.Process(_outside)
-    _outside_process.kill()
+    assert _wait_gone([leader.pid, in_group, outside])
+    assert end_process_tree(identity) == 0
 
 
-def test_kill_process_group_refuses_our_own_group() -> None:
-    assert kill_process_group(os.getpgrp()) == 0
-    assert kill_process_group(0) == 0
+def test_end_process_tree_leaves_a_pid_that_started_at_another_time_alone() -> None:
+    """The recorded pid now names someone else's process (pid reuse): it must survive."""
+    stranger = subprocess.Popen([PY, "-c", "import time; time.sleep(60)"], start_new_session=True)
+    try:
+        identity = ProcessIdentity.of(stranger.pid)
+        assert identity is not None
+        assert end_process_tree(ProcessIdentity(stranger.pid, identity.started - 30)) == 0
+        assert end_process_tree(ProcessIdentity(stranger.pid, identity.started + 30)) == 0
+        time.sleep(0.2)
+        assert stranger.poll() is None
+    finally:
+        stranger.kill()
+        stranger.wait()
+
+
+def test_end_process_tree_refuses_our_own_group() -> None:
+    for pid in (os.getpgrp(), os.getpid(), 0, 1):
+        identity = ProcessIdentity.of(pid) or ProcessIdentity(pid, 0.0)
+        assert end_process_tree(identity) == 0
+    assert ProcessIdentity.of(2**22 + 12345) is None
 
 
 def test_a_grandchild_left_holding_the_pipes_does_not_hang_the_run() -> None:

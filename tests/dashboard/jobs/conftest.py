@@ -3,6 +3,7 @@ workers (in-process batch runs, or `envdash worker` processes on the test databa
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -10,6 +11,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import psutil
 import pytest
 from django.conf import settings as django_settings
 from django.core.management import call_command
@@ -20,7 +22,14 @@ from dashboard.models import Environment
 from dashboard.scanning import scan_tree
 from tests.envtools import make_venv, pip_list_json
 
-__all__ = ["installed", "wait_until", "work", "worker_processes"]
+__all__ = [
+    "command_environment",
+    "installed",
+    "living_members",
+    "wait_until",
+    "work",
+    "worker_processes",
+]
 
 
 @pytest.fixture
@@ -47,9 +56,9 @@ def installed(env: Environment) -> dict[str, str]:
     return {row["name"].lower(): row["version"] for row in pip_list_json(Path(env.path))}
 
 
-def worker_processes(count: int, tmp_path: Path, *extra: str) -> list[subprocess.Popen[bytes]]:
-    """Real `envdash worker` processes on the test database (as `serve` starts them), with
-    the test's scan roots and installer; `extra` arguments (`--batch`) are passed on."""
+def command_environment() -> dict[str, str]:
+    """Environment variables for a real `envdash` command on the test database, with the
+    test's scan roots and installer."""
     database = connection.settings_dict
     if database["ENGINE"].endswith("sqlite3"):
         url = f"sqlite:///{database['NAME']}"
@@ -63,15 +72,31 @@ def worker_processes(count: int, tmp_path: Path, *extra: str) -> list[subprocess
         "ENVDASH_INSTALLER": str(django_settings.INSTALLER),
     }
     env.pop("DJANGO_SETTINGS_MODULE", None)
+    return env
+
+
+def worker_processes(count: int, tmp_path: Path, *extra: str) -> list[subprocess.Popen[bytes]]:
+    """Real `envdash worker` processes on the test database (as `serve` starts them);
+    `extra` arguments (`--batch`) are passed on."""
     return [
         subprocess.Popen(
             [sys.executable, "-m", "dashboard.cli", "worker", "--interval", "0.1", *extra],
-            env=env,
+            env=command_environment(),
             stdout=subprocess.DEVNULL,
             stderr=(tmp_path / f"worker{index}.log").open("wb"),
         )
         for index in range(count)
     ]
+
+
+def living_members(pgid: int) -> list[int]:
+    """Live members of a process group (an orphan's zombie stays until init reaps it)."""
+    members = []
+    for process in psutil.process_iter(["status"]):
+        with contextlib.suppress(ProcessLookupError):
+            if os.getpgid(process.pid) == pgid and process.info["status"] != psutil.STATUS_ZOMBIE:
+                members.append(process.pid)
+    return members
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float) -> None:
