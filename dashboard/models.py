@@ -19,6 +19,7 @@ __all__ = [
     "Project",
     "Scan",
     "ScanRoot",
+    "Worker",
 ]
 
 
@@ -228,3 +229,22 @@ class Activity(models.Model):
 
     def __str__(self) -> str:
         return self.message
+
+
+class Worker(models.Model):
+    """A worker process that is alive, as it says itself every few seconds: pages warn when
+    no worker on this machine has spoken lately (queued scans and jobs would wait forever)."""
+
+    machine = models.CharField(max_length=255)
+    pid = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    last_seen = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ("machine", "pid")
+        constraints = (
+            models.UniqueConstraint(fields=("machine", "pid"), name="one_worker_per_pid"),
+        )
+
+    def __str__(self) -> str:
+        return f"worker {self.pid} on {self.machine}"

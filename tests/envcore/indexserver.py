@@ -1,11 +1,13 @@
 """A real package index over HTTP for the tests: PEP 691 JSON and PEP 503 HTML pages,
-the files themselves, ETag revalidation, a request log, and switchable failures."""
+the files themselves, ETag revalidation, a request log, switchable failures, and a slow
+mode that trickles files out (to catch an install in the middle of its download)."""
 
 from __future__ import annotations
 
 import html
 import json
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,6 +36,8 @@ class IndexState:
     cache_control: str | None = None
     requests: Counter[str] = field(default_factory=Counter)
     not_modified: int = 0
+    #: Seconds between the 64-byte pieces of a file; 0 sends files at once.
+    trickle: float = 0.0
 
     def publish(
         self, path: Path, *, requires_python: str | None = None, yanked: bool = False
@@ -92,7 +96,12 @@ def _handler(state: IndexState) -> type[BaseHTTPRequestHandler]:
                 for entries in state.files.values():
                     for item in entries:
                         if item.path.name == parts[1]:
-                            self._send(item.path.read_bytes(), "application/octet-stream", "")
+                            self._send(
+                                item.path.read_bytes(),
+                                "application/octet-stream",
+                                "",
+                                slowly=state.trickle > 0,
+                            )
                             return
                 self.send_error(404)
                 return
@@ -110,7 +119,7 @@ def _handler(state: IndexState) -> type[BaseHTTPRequestHandler]:
                 return
             self.send_error(404)
 
-        def _send(self, body: bytes, content_type: str, etag: str) -> None:
+        def _send(self, body: bytes, content_type: str, etag: str, slowly: bool = False) -> None:
             self.send_response(200)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(body)))
@@ -119,7 +128,16 @@ def _handler(state: IndexState) -> type[BaseHTTPRequestHandler]:
             if state.cache_control:
                 self.send_header("Cache-Control", state.cache_control)
             self.end_headers()
-            self.wfile.write(body)
+            if not slowly:
+                self.wfile.write(body)
+                return
+            for start in range(0, len(body), 64):
+                try:
+                    self.wfile.write(body[start : start + 64])
+                    self.wfile.flush()
+                except OSError:  # the client went away (killed)
+                    return
+                time.sleep(state.trickle)
 
     return Handler
 

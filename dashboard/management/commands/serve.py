@@ -1,4 +1,5 @@
-"""`envdash serve`: migrate, queue a first scan, start the worker(s), serve with waitress.
+"""`envdash serve`: migrate, queue a first scan, serve with waitress, and keep the workers
+running (restarted when they die, ended when serve ends: see dashboard.supervisor).
 
 Loopback only unless --allow-remote is given: the dashboard can run pip, so exposing it
 to a network is a decision the user must make explicitly (and is warned about).
@@ -8,7 +9,6 @@ from __future__ import annotations
 
 import ipaddress
 import signal
-import subprocess
 import sys
 from argparse import ArgumentParser
 from typing import Any
@@ -19,6 +19,7 @@ from django.core.management.base import BaseCommand, CommandError
 from waitress.server import create_server
 
 from dashboard.auth import login_token, name_cookies_for_port
+from dashboard.supervisor import Supervisor
 from dashboard.tasks import enqueue_scan
 from dashboard.team.conf import max_request_body_bytes
 from dashboard.wsgi import application
@@ -66,12 +67,6 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         if not options["no_scan"]:
             enqueue_scan()
-        workers: list[subprocess.Popen[bytes]] = []
-        if not options["no_worker"]:
-            workers = [
-                subprocess.Popen([sys.executable, "-m", "dashboard.cli", "worker"])
-                for _ in range(settings.JOB_CONCURRENCY)
-            ]
         server = create_server(
             application,
             host=host,
@@ -79,6 +74,12 @@ class Command(BaseCommand):
             threads=options["threads"],
             max_request_body_size=max_request_body_bytes(),
         )
+        workers = Supervisor(
+            [sys.executable, "-m", "dashboard.cli", "worker", "--supervised"],
+            0 if options["no_worker"] else int(settings.JOB_CONCURRENCY),
+            log=self.stderr.write,
+        )
+        workers.start()
         port = server.effective_port
         name_cookies_for_port(int(port))
         shown_host = f"[{host}]" if ":" in host else host
@@ -96,10 +97,4 @@ class Command(BaseCommand):
             pass
         finally:
             server.close()
-            for worker in workers:
-                worker.terminate()
-            for worker in workers:
-                try:
-                    worker.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    worker.kill()
+            workers.stop()

@@ -3,43 +3,95 @@
 Several worker processes, on one or several machines, can share the database: each claims
 a task under a row lock (SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL, an IMMEDIATE
 transaction on SQLite), and machine-bound work sits in a queue named after the machine.
+
+Every few seconds a worker says it is alive and looks for jobs whose worker died (on this
+machine that is seen at once: the process is gone). Started by `serve` (`--supervised`),
+it also stops when serve does, even when serve was killed.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import logging
 import os
+import signal
 import socket
+import sys
 import threading
 import time
-from argparse import ArgumentParser
+from argparse import SUPPRESS, ArgumentParser
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, close_old_connections, connection
 from django.db.migrations.executor import MigrationExecutor
+from django.utils import timezone
 from django_tasks_db.management.commands.db_worker import Worker
 
-from dashboard.jobs.running import reap_interrupted
+from dashboard import liveness
+from dashboard.jobs.running import interrupt_running, reap_interrupted
 from dashboard.queues import machine_queue
 from dashboard.worker_startup import run_startup_checks
 
 logger = logging.getLogger("envdash.worker")
 
+#: After serve is gone, how long the job in hand gets to end its commands and say so.
+ORPHAN_GRACE_SECONDS = 15.0
+#: prctl(2) option: a signal for this process when its parent dies (Linux).
+_PR_SET_PDEATHSIG = 1
 
-#: How often a worker looks for jobs whose worker died (besides at its own start).
-REAP_EVERY_SECONDS = 30.0
 
-
-def _reap_periodically() -> None:
+def _beat_and_reap() -> None:
+    """Say this worker is alive; end and mark jobs whose worker died."""
+    started_at = timezone.now()
     while True:
-        time.sleep(REAP_EVERY_SECONDS)
         try:
+            liveness.beat(started_at)
             reap_interrupted()
         except DatabaseError:  # the next round tries again
-            logger.exception("reaper failed")
+            logger.exception("heartbeat or reaper failed")
         finally:
             close_old_connections()
+        time.sleep(liveness.BEAT_SECONDS)
+
+
+def _die_with_parent(worker: Worker) -> None:
+    """Stop when serve stops, even after a kill -9 that gave it no chance to say so.
+
+    Linux sends SIGHUP when the parent dies (prctl); everywhere, serve holds the write end
+    of our stdin, which the kernel closes when serve dies, however it dies. Either way the
+    job in hand is ended (its commands killed, the job marked interrupted) and we exit.
+    """
+    once = threading.Lock()
+
+    def serve_gone() -> None:
+        if not once.acquire(blocking=False):
+            return
+        logger.warning("envdash serve is gone: stopping this worker")
+        worker.running = False
+        interrupt_running("envdash serve stopped")
+        time.sleep(ORPHAN_GRACE_SECONDS)
+        os._exit(1)  # the job did not end in time; the next worker's reaper finishes it
+
+    def on_hangup(signum: int, frame: object) -> None:
+        # A handler runs between two bytecodes of the main thread: take no lock here, and
+        # do not exit from here either (a reaper may be half-way through its work): the
+        # main loop stops at its next turn.
+        worker.running = False
+        threading.Thread(target=serve_gone, name="serve-gone", daemon=True).start()
+
+    def watch() -> None:
+        with contextlib.suppress(OSError):
+            while sys.stdin.buffer.read(4096):
+                pass
+        serve_gone()
+
+    if sys.platform == "linux":
+        signal.signal(signal.SIGHUP, on_hangup)
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGHUP, 0, 0, 0)
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 class Command(BaseCommand):
@@ -52,15 +104,10 @@ class Command(BaseCommand):
         parser.add_argument(
             "--batch", action="store_true", help="Exit once the queues are empty (for scripts)."
         )
+        # `serve` passes it with a pipe on stdin; not for people.
+        parser.add_argument("--supervised", action="store_true", help=SUPPRESS)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        executor = MigrationExecutor(connection)
-        if executor.migration_plan(executor.loader.graph.leaf_nodes()):
-            raise CommandError(
-                "the database has unapplied migrations: run `envdash serve` or "
-                "`envdash migrate` first"
-            )
-        run_startup_checks()
         worker_id = f"{socket.gethostname()[:40]}-{os.getpid()}"
         worker = Worker(
             queue_names=["default", machine_queue()],
@@ -72,8 +119,21 @@ class Command(BaseCommand):
             worker_id=worker_id[:64],
             excluded_queue_names=[],
         )
+        if options["supervised"]:
+            _die_with_parent(worker)
+        executor = MigrationExecutor(connection)
+        if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+            raise CommandError(
+                "the database has unapplied migrations: run `envdash serve` or "
+                "`envdash migrate` first"
+            )
+        run_startup_checks()
         worker.configure_signals()
         if not options["batch"]:
-            threading.Thread(target=_reap_periodically, name="reaper", daemon=True).start()
+            threading.Thread(target=_beat_and_reap, name="heartbeat", daemon=True).start()
         logger.info("worker %s listening on default, %s", worker_id, machine_queue())
-        worker.run()
+        try:
+            worker.run()
+        finally:
+            if not options["batch"]:
+                liveness.forget()
