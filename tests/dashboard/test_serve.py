@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
 import re
@@ -9,6 +10,7 @@ import secrets
 import select
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -31,11 +33,7 @@ class Served:
     output: list[str]
 
 
-@pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
-    """`serve --port 0` without workers or scan, on SQLite in its own data directory."""
-    data_dir = tmp_path_factory.mktemp("serve-data")
-    token = secrets.token_urlsafe(24)
+def _environ(data_dir: Path, token: str) -> dict[str, str]:
     env = {
         **os.environ,
         "ENVDASH_DATA_DIR": str(data_dir),
@@ -46,10 +44,17 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         "DATABASE_URL": "",
     }
     env.pop("DJANGO_SETTINGS_MODULE", None)
+    return env
+
+
+@contextlib.contextmanager
+def _serving(data_dir: Path) -> Iterator[Served]:
+    """`serve --port 0` without workers or scan, on SQLite in `data_dir`."""
+    token = secrets.token_urlsafe(24)
     process = subprocess.Popen(
         [sys.executable, "-m", "dashboard.cli", "serve", "--port", "0", "--no-worker", "--no-scan"],
         cwd=REPO,
-        env=env,
+        env=_environ(data_dir, token),
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -72,6 +77,12 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    with _serving(tmp_path_factory.mktemp("serve-data")) as served:
+        yield served
 
 
 def test_a_body_over_the_limit_is_refused_before_it_is_read(served: Served) -> None:
@@ -112,3 +123,20 @@ def test_the_session_cookie_is_named_after_the_port_serve_picked(served: Served)
     conn.close()
     assert response.status == 302
     assert any(c.startswith(f"envdash_session_{served.port}=") for c in cookies), cookies
+
+
+def test_serve_clears_expired_sessions_at_start(tmp_path: Path) -> None:
+    migrate = [sys.executable, "-m", "dashboard.cli", "migrate", "--verbosity", "0"]
+    subprocess.run(migrate, cwd=REPO, env=_environ(tmp_path, "unused"), check=True)
+    database = sqlite3.connect(tmp_path / "envdash.sqlite3")
+    with database:
+        database.executemany(
+            "INSERT INTO django_session (session_key, session_data, expire_date) VALUES (?, ?, ?)",
+            [("expired", "x", "2000-01-01 00:00:00"), ("current", "x", "2999-01-01 00:00:00")],
+        )
+    database.close()
+    with _serving(tmp_path):
+        database = sqlite3.connect(tmp_path / "envdash.sqlite3")
+        keys = [row[0] for row in database.execute("SELECT session_key FROM django_session")]
+        database.close()
+    assert keys == ["current"]

@@ -65,6 +65,8 @@ class Command(BaseCommand):
         if settings.DEBUG:
             raise CommandError("ENVDASH_DEBUG is on: use `manage.py runserver` for development")
         call_command("migrate", interactive=False, verbosity=0)
+        # Sessions live in the database; expired ones would otherwise pile up forever.
+        call_command("clearsessions", verbosity=0)
         if not options["no_scan"]:
             enqueue_scan()
         server = create_server(
