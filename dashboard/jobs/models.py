@@ -51,9 +51,10 @@ class Job(models.Model):
     finished_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     cancel_requested = models.BooleanField(default=False)
-    #: The running command's process group (its leader's pid), so a reaper can end it after
-    #: a worker died; `result["leader_started"]` holds the leader's start time meanwhile.
+    #: The running command's process group (its leader's pid) and the leader's start time,
+    #: so a reaper can end it after a worker died, and never a later process with that pid.
     pgid = models.IntegerField(null=True, blank=True)
+    leader_started = models.FloatField(null=True, blank=True)
     worker = models.CharField(max_length=128, blank=True)
     #: One line: why it failed, or what it changed.
     summary = models.CharField(max_length=1024, blank=True)
@@ -74,10 +75,9 @@ class Job(models.Model):
     def leader(self) -> ProcessIdentity | None:
         """The running command's group leader as recorded at its start: with its start time,
         so a pid that now names another process is never taken for it."""
-        started = self.result.get("leader_started")
-        if self.pgid is None or not isinstance(started, int | float):
+        if self.pgid is None or self.leader_started is None:
             return None
-        return ProcessIdentity(self.pgid, float(started))
+        return ProcessIdentity(self.pgid, self.leader_started)
 
     @property
     def title(self) -> str:

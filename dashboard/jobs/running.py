@@ -357,7 +357,7 @@ class _Stream:
         """Record the command's group leader by pid and start time, for a reaper."""
         leader = ProcessIdentity.of(pid)
         started = leader.started if leader is not None else None
-        Job.objects.filter(pk=self.job_id).update(pgid=pid, result={"leader_started": started})
+        Job.objects.filter(pk=self.job_id).update(pgid=pid, leader_started=started)
 
     def flush(self) -> None:
         with self.lock:
@@ -593,7 +593,12 @@ def _run_claimed(job: Job, cancel: CancelToken) -> str:
             summary = f"internal error: {type(exc).__name__}: {exc}"
         stream.line("info", f"{state}: {summary}")
     Job.objects.filter(pk=job_id).update(
-        state=state, summary=summary[:1024], result=data, finished_at=timezone.now(), pgid=None
+        state=state,
+        summary=summary[:1024],
+        result=data,
+        finished_at=timezone.now(),
+        pgid=None,
+        leader_started=None,
     )
     _schedule_next(job.env_path)
     close_old_connections()
@@ -640,6 +645,7 @@ def reap_interrupted(
             finished_at=now,
             summary=_interrupted(job, "the worker died"),
             pgid=None,
+            leader_started=None,
         ):
             continue
         # Whatever it was doing, the command must not go on changing the environment

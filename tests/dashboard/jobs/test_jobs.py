@@ -153,7 +153,7 @@ def test_cancel_before_start_and_the_reaper_for_a_killed_worker(
         state="running",
         heartbeat_at=timezone.now(),
         pgid=child.pid,
-        result={"leader_started": psutil.Process(child.pid).create_time()},
+        leader_started=psutil.Process(child.pid).create_time(),
     )
     assert reap_interrupted() == 0  # heartbeat still fresh
     later = timezone.now() + timedelta(minutes=5)
@@ -190,7 +190,7 @@ def test_the_reaper_leaves_other_machines_and_strangers_processes_alone(
             state="running",
             heartbeat_at=stale,
             pgid=stranger.pid,
-            result={"leader_started": psutil.Process(stranger.pid).create_time() - 600},
+            leader_started=psutil.Process(stranger.pid).create_time() - 600,
         )
         assert reap_interrupted() == 1
         assert Job.objects.get(pk=elsewhere.pk).state == "running"

@@ -3,13 +3,10 @@ what it left running, and puts the old environment back — and acts on nothing 
 
 from __future__ import annotations
 
-import contextlib
-import os
 import signal
 import socket
 from pathlib import Path
 
-import psutil
 import pytest
 from django.conf import settings as django_settings
 from django.test import Client
@@ -23,7 +20,7 @@ from dashboard.tasks import enqueue_scan
 from dashboard.worker_startup import run_startup_checks
 from envcore.journal import plan_move
 from tests.dashboard.conftest import log_in
-from tests.dashboard.jobs.conftest import installed, wait_until, worker_processes
+from tests.dashboard.jobs.conftest import installed, living_members, wait_until, worker_processes
 from tests.envtools import listing, plant_lookalikes
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -31,16 +28,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def _backups(env_path: Path) -> list[Path]:
     return [p for p in env_path.parent.iterdir() if p.name.startswith(f".{env_path.name}.")]
-
-
-def _living(pgid: int) -> list[int]:
-    """Live members of a process group (an orphan's zombie stays until init reaps it)."""
-    members = []
-    for process in psutil.process_iter(["status"]):
-        with contextlib.suppress(ProcessLookupError):
-            if os.getpgid(process.pid) == pgid and process.info["status"] != psutil.STATUS_ZOMBIE:
-                members.append(process.pid)
-    return members
 
 
 def test_a_worker_killed_mid_recreate_is_repaired_at_the_next_start(
@@ -79,14 +66,14 @@ def test_a_worker_killed_mid_recreate_is_repaired_at_the_next_start(
         worker.send_signal(signal.SIGKILL)
         worker.wait(timeout=30)
         listener.close()
-    assert _living(pgid)  # pip outlived its worker, in its own process group
+    assert living_members(pgid)  # pip outlived its worker, in its own process group
 
     run_startup_checks()
 
     job.refresh_from_db()
     assert job.state == "interrupted"
     assert "\n" not in job.summary and "worker" in job.summary
-    assert _living(pgid) == []
+    assert living_members(pgid) == []
     assert _backups(env_path) == []
     assert not RecoveryRecord.objects.exists()
     assert installed(project) == before  # the old environment is back and works
