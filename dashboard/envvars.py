@@ -92,3 +92,15 @@ def database_from_url(url: str, *, sqlite_default: Path) -> dict[str, object]:
     raise ImproperlyConfigured(
         f"DATABASE_URL must start with postgres:// or sqlite:///, not {parts.scheme!r}://"
     )
+
+
+def private_file(path: Path) -> None:
+    """Create `path` readable by its owner only, or make it so (for files envdash keeps
+    secrets in, whatever the umask or the mode an earlier version left)."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    try:
+        if os.fstat(fd).st_uid == os.getuid():
+            os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)

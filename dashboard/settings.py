@@ -15,6 +15,7 @@ from dashboard.envvars import (
     env_int,
     env_paths,
     env_str,
+    private_file,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -105,6 +106,10 @@ DATABASES = {
         env_str("DATABASE_URL", ""), sqlite_default=DATA_DIR / "envdash.sqlite3"
     )
 }
+if str(DATABASES["default"]["ENGINE"]).endswith("sqlite3"):
+    # The database holds session keys: another local user who can read it can drive the
+    # dashboard. SQLite gives its -wal and -shm files the main file's mode.
+    private_file(Path(str(DATABASES["default"]["NAME"])))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 TASKS = {
@@ -118,6 +123,8 @@ TASKS = {
 #: Sessions in the database: logout and a new token must be able to end every session,
 #: which a signed cookie (valid until it expires, wherever it was copied) cannot do.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
+#: Messages ride in the session: a cookie of their own would be shared by every port.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Strict"
 #: Cookies are shared by every port of a host: the names carry the port (`serve` renames

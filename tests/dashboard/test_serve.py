@@ -140,3 +140,18 @@ def test_serve_clears_expired_sessions_at_start(tmp_path: Path) -> None:
         keys = [row[0] for row in database.execute("SELECT session_key FROM django_session")]
         database.close()
     assert keys == ["current"]
+
+
+def test_the_sqlite_database_is_private_whatever_the_directory(tmp_path: Path) -> None:
+    data_dir = tmp_path / "shared"
+    data_dir.mkdir(mode=0o755)
+    data_dir.chmod(0o755)
+    database = data_dir / "envdash.sqlite3"
+    migrate = [sys.executable, "-m", "dashboard.cli", "migrate", "--verbosity", "0"]
+    subprocess.run(migrate, cwd=REPO, env=_environ(data_dir, "unused"), check=True)
+    assert database.stat().st_mode & 0o777 == 0o600
+    database.chmod(0o644)  # as an earlier version left it
+    with _serving(data_dir):
+        modes = {path.name: path.stat().st_mode & 0o777 for path in data_dir.glob("envdash*")}
+    assert modes["envdash.sqlite3"] == 0o600
+    assert set(modes.values()) == {0o600}
