@@ -204,6 +204,7 @@ def _roll_back(moved: JournalEntry, journal: Journal | None) -> None:
     path, backup = moved.original, moved.moved
     if path.exists() or path.is_symlink():
         remove_tree(path, journal)
+    (backup / _PINS_NAME).unlink(missing_ok=True)  # written there by this recreate
     try:
         os.rename(backup, path)
     except OSError as exc:

@@ -493,6 +493,7 @@ def test_a_cancelled_recreate_puts_the_old_environment_back(
     rich_env: Path, index: IndexOptions
 ) -> None:
     before = _freeze(rich_env)
+    top_level = sorted(path.name for path in rich_env.iterdir())
     token = CancelToken()
 
     def on_command(argv: tuple[str, ...]) -> None:
@@ -505,6 +506,7 @@ def test_a_cancelled_recreate_puts_the_old_environment_back(
         )
     assert _freeze(rich_env) == before
     assert not _leftovers(rich_env.parent)
+    assert sorted(path.name for path in rich_env.iterdir()) == top_level  # no pins file left
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
