@@ -119,6 +119,17 @@ def test_the_cookie_names_carry_the_port(client: Client) -> None:
         name_cookies_for_port(settings.PORT)
 
 
+@pytest.mark.django_db
+def test_no_cookie_is_shared_across_ports(client: Client) -> None:
+    client.get(f"/login/?token={login_token()}")
+    client.get("/team/")
+    response = client.post("/team/import/", {}, follow=True)  # a refusal: a flash message
+    assert "Snapshot refused" in response.content.decode()
+    names = set(client.cookies)
+    assert names == {settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME}
+    assert all(name.endswith(f"_{settings.PORT}") for name in names)
+
+
 def test_the_token_file_is_private_and_stable(settings: SettingsWrapper, tmp_path: Path) -> None:
     settings.DATA_DIR = tmp_path
     settings.FIXED_TOKEN = ""
