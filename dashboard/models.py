@@ -170,6 +170,8 @@ class Distribution(models.Model):
     editable = models.BooleanField(default=False)
     #: Where it was installed from when not an index: a URL or a local path.
     source_url = models.CharField(max_length=4096, blank=True)
+    #: Why its metadata must never reach pip (freeze Write and recreate skip it); '' if it may.
+    unsafe_reason = models.CharField(max_length=128, blank=True)
     #: Canonical names of the installed distributions that require this one.
     required_by = models.JSONField(default=list)
     #: From the last update check (see dashboard.updates): what the indexes offer.

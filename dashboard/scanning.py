@@ -46,7 +46,7 @@ from envcore.inspect import (
     site_packages_signature,
 )
 from envcore.interpreters import base_interpreter
-from envcore.pipcompat import freeze
+from envcore.pipcompat import freeze, unsafe_reason
 from envcore.requirements import (
     ParsedRequirements,
     RequirementsOptions,
@@ -182,6 +182,7 @@ def _replace_rows(row: Environment, inventory: Inventory, report: DriftReport) -
                 dist.direct_url.url if dist.direct_url else None,
                 dist.editable_location,
             )[:4096],
+            unsafe_reason=unsafe_reason(dist)[:128],
             required_by=list(required_by.get(dist.canonical_name, ())),
         )
         for dist in {d.canonical_name: d for d in inventory.distributions}.values()

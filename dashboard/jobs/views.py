@@ -35,8 +35,12 @@ def start(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
             "form": form,
             "interpreters": interpreters,
             "same_is_trusted": same is not None,
-            # What recreate reinstalls from a location on disk or a URL, for the user to see.
-            "from_sources": list(env.distributions.exclude(source_url="").order_by("name")),
+            # What recreate reinstalls from a location on disk or a URL, and what it leaves
+            # out because its metadata could reach pip as an option, for the user to see.
+            "from_sources": list(
+                env.distributions.exclude(source_url="").filter(unsafe_reason="").order_by("name")
+            ),
+            "left_out": list(env.distributions.exclude(unsafe_reason="").order_by("name")),
         }
         return render(request, "jobs/confirm.html", context)
     try:

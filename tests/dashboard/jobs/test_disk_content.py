@@ -3,6 +3,7 @@ reports what it skipped, and the recreate confirmation shows what comes from dis
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -51,9 +52,18 @@ def test_the_recreate_confirmation_lists_what_is_reinstalled_from_disk_or_urls(
     pip("install", "--no-index", "--no-deps", "-e", str(project), env=env)
     direct = write_wheel(tmp_path / "direct", "direct-pkg", "0.9")
     pip("install", "--no-index", "--no-deps", str(direct), env=env)
+    planted = inspect_environment(env).site_packages[0] / "durl-1.0.dist-info"
+    planted.mkdir()
+    (planted / "METADATA").write_text("Metadata-Version: 2.1\nName: durl\nVersion: 1.0\n\n")
+    (planted / "direct_url.json").write_text(
+        json.dumps({"url": "file:///tmp/x\n-e /tmp/evil", "archive_info": {}})
+    )
     scan.call()
     row = Environment.objects.get(path=str(env))
     page = log_in(Client()).post(f"/environments/{row.pk}/jobs/recreate/").content.decode()
     assert f'editable: local-proj <span class="mono">{project}</span>' in page
     assert "from a URL: direct-pkg" in page and direct.as_uri() in page
-    assert "alpha" not in page.split('class="from-sources"')[1].split("</ul>")[0]
+    reinstalled = page.split('class="from-sources"')[1].split("</ul>")[0]
+    assert "alpha" not in reinstalled and "durl" not in reinstalled
+    left_out = page.split('class="left-out"')[1].split("</ul>")[0]
+    assert "durl" in left_out and "invalid URL in its direct_url.json" in left_out
