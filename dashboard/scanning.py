@@ -1,9 +1,10 @@
 """Scanning: walk the scan roots with envcore and bring the database in line with the disk.
 
 A rescan must be cheap, so each environment gets a signature (site-packages directory
-mtimes plus the stat of every requirements file it was compared with); an environment
-whose signature did not change keeps its rows and only has `last_seen` bumped. Everything
-here runs on the worker (or a management command), never inside a request.
+mtimes, the stat of every requirements file it was compared with, and the scan roots,
+since requirements files are read only inside them); an environment whose signature did
+not change keeps its rows and only has `last_seen` bumped. Everything here runs on the
+worker (or a management command), never inside a request.
 """
 
 from __future__ import annotations
@@ -103,12 +104,18 @@ def _stat_part(path: str) -> str:
     return f"{path}:{stat.st_mtime_ns}:{stat.st_size}"
 
 
-def _signature(facts: EnvFacts, requirement_files: Sequence[str]) -> str:
-    text = "|".join([site_packages_signature(facts), *map(_stat_part, requirement_files)])
+def _signature(facts: EnvFacts, requirement_files: Sequence[str], roots: Sequence[Path]) -> str:
+    text = "|".join(
+        [
+            site_packages_signature(facts),
+            *map(_stat_part, requirement_files),
+            "roots:" + "\0".join(map(str, roots)),
+        ]
+    )
     return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
 
 
-def _project_for(facts: EnvFacts) -> tuple[Project | None, Path | None]:
+def _project_for(facts: EnvFacts, roots: Sequence[Path]) -> tuple[Project | None, Path | None]:
     if facts.project is None:
         return None, None
     project, _ = Project.objects.get_or_create(
@@ -116,7 +123,7 @@ def _project_for(facts: EnvFacts) -> tuple[Project | None, Path | None]:
     )
     if project.requirements_explicit and project.requirements_source:
         return project, Path(project.requirements_source)
-    found = find_requirements_source(facts.project)
+    found = find_requirements_source(facts.project, roots)
     source_text = str(found) if found else ""
     if project.requirements_source != source_text:
         project.requirements_source = source_text
@@ -125,13 +132,17 @@ def _project_for(facts: EnvFacts) -> tuple[Project | None, Path | None]:
 
 
 def _drift(
-    facts: EnvFacts, inventory: Inventory, source: Path | None
+    facts: EnvFacts, inventory: Inventory, source: Path | None, roots: Sequence[Path]
 ) -> tuple[DriftReport, list[str], list[str]]:
-    """The drift report, the files it read, and errors reading them (one line each)."""
+    """The drift report, the files it read, and errors reading them (one line each).
+
+    Only files inside the scan roots are read: a requirements file (or an include) leading
+    elsewhere is reported as not read, never shown.
+    """
     if source is None:
-        return drift_for_environment(facts, inventory, None), [], []
+        return drift_for_environment(facts, inventory, None, roots=roots), [], []
     try:
-        parsed = load_requirements(source)
+        parsed = load_requirements(source, roots=roots)
     except EnvcoreError as exc:
         # Compare with nothing rather than look for another source (which would read the
         # same file again and raise out of the scan: the environment vanished). A file
@@ -220,21 +231,28 @@ def _replace_rows(row: Environment, inventory: Inventory, report: DriftReport) -
 
 
 def record_environment(
-    path: Path | str, *, now: datetime, existing: Environment | None, force: bool
+    path: Path | str,
+    *,
+    now: datetime,
+    existing: Environment | None,
+    force: bool,
+    roots: Sequence[Path] | None = None,
 ) -> tuple[Environment, bool]:
     """Inspect one environment and store what was found; returns (row, changed).
 
+    `roots` (default: the scan plan's) bound where requirements files are read from.
     Raises NotAnEnvironmentError when the directory is no longer an environment.
     """
+    roots = scan_plan().roots if roots is None else roots
     facts = inspect_environment(path)
-    project, source = _project_for(facts)
+    project, source = _project_for(facts, roots)
     previous_files = list(existing.requirement_files) if existing is not None else []
     if existing is not None and not force and existing.gone_at is None:
         same_source = existing.requirements_source == (str(source) if source else "")
-        if same_source and existing.signature == _signature(facts, previous_files):
+        if same_source and existing.signature == _signature(facts, previous_files, roots):
             return existing, False
     inventory = read_inventory(facts)
-    report, files, read_errors = _drift(facts, inventory, source)
+    report, files, read_errors = _drift(facts, inventory, source, roots)
     status = _status(facts, report, source)
     base = base_interpreter(facts)
     values = {
@@ -261,7 +279,7 @@ def record_environment(
         "requirement_errors": read_errors,
         "package_count": len(inventory.by_name),
         "size_bytes": disk_usage(facts.path),
-        "signature": _signature(facts, files),
+        "signature": _signature(facts, files, roots),
         "freeze_text": "\n".join(freeze(inventory).lines),
         "last_seen": now,
         "last_scanned": now,
@@ -324,7 +342,9 @@ def scan_tree(*, force: bool = False) -> Scan:
         for env_path in found.environments:
             existing = known.get(str(env_path))
             try:
-                row, changed = record_environment(env_path, now=now, existing=existing, force=force)
+                row, changed = record_environment(
+                    env_path, now=now, existing=existing, force=force, roots=plan.roots
+                )
             except NotAnEnvironmentError:
                 continue
             except (EnvcoreError, OSError) as exc:

@@ -14,6 +14,7 @@ from packaging.utils import canonicalize_name
 
 from dashboard.models import Distribution, Environment
 from dashboard.queues import machine_queue
+from dashboard.scanning import scan_plan
 from envcore.errors import EnvcoreError
 from envcore.index import IndexClient
 from envcore.inspect import inspect_environment, read_inventory
@@ -42,7 +43,7 @@ def check_updates(env: Environment) -> int:
     parsed = None
     if env.requirements_source:
         try:
-            parsed = load_requirements(env.requirements_source)
+            parsed = load_requirements(env.requirements_source, roots=scan_plan().roots)
         except EnvcoreError:
             parsed = None  # the drift tab already reports why
     report = outdated(facts, read_inventory(facts), _client(facts.path), parsed)

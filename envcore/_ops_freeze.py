@@ -74,9 +74,16 @@ def _read(path: Path, dir_fd: int | None = None) -> str | None:
         raise RequirementsError(f"cannot read {path}: {exc}") from exc
 
 
-def plan_freeze(inventory: Inventory, path: Path | str, mode: FreezeMode = "plain") -> FreezePlan:
+def plan_freeze(
+    inventory: Inventory,
+    path: Path | str,
+    mode: FreezeMode = "plain",
+    *,
+    roots: Sequence[Path | str] | None = None,
+) -> FreezePlan:
     """The new text for `path`: plain = `pip freeze` output; update = the existing file with
-    only the pins of lines naming installed distributions changed."""
+    only the pins of lines naming installed distributions changed (its includes are read
+    only inside `roots`, when given)."""
     target = Path(path).absolute()
     old_text = _read(target)
     notes: tuple[str, ...] = ()
@@ -84,7 +91,7 @@ def plan_freeze(inventory: Inventory, path: Path | str, mode: FreezeMode = "plai
         frozen = freeze(inventory)
         new_text, notes = frozen.text, frozen.skipped
     elif mode == "update":
-        new_text, notes = _updated_text(target, old_text, inventory)
+        new_text, notes = _updated_text(target, old_text, inventory, roots)
     else:
         raise RequirementsError(f"unknown freeze mode {mode!r} (plain or update)")
     diff = "".join(
@@ -115,14 +122,16 @@ def _pinned_line(line: str, version: str) -> str | None:
     return f"{match.group('head').rstrip()}=={version}{marker}{match['rest']}{match['end']}"
 
 
-def _updated_text(target: Path, old_text: str, inventory: Inventory) -> tuple[str, tuple[str, ...]]:
+def _updated_text(
+    target: Path, old_text: str, inventory: Inventory, roots: Sequence[Path | str] | None
+) -> tuple[str, tuple[str, ...]]:
     """Change only the pins of this file's own lines naming installed distributions.
 
     Comments, blank lines, order, options, includes and lines of included files stay as
     they are. Lines continued with a backslash, hashed lines, editables and URLs are left
     alone (a note says why when a pin would have changed).
     """
-    parsed = load_requirements(target)
+    parsed = load_requirements(target, roots=roots)
     lines = old_text.splitlines(keepends=True)
     marker_env = inventory.environment.marker_environment()
     real_target = os.path.realpath(target)

@@ -32,6 +32,7 @@ from envcore._ops_safety import (
     job_of,
     move_aside,
     remove_tree,
+    requirements_inside_roots,
 )
 from envcore.errors import CommandFailedError, NotAnEnvironmentError
 from envcore.inspect import Environment, Inventory, inspect_environment, read_inventory
@@ -134,6 +135,8 @@ def recreate(
     env = confirmed_environment(path)
     if requirements is not None and not Path(requirements).is_file():
         raise NotAnEnvironmentError(f"requirements file {requirements} does not exist")
+    if requirements is not None and roots is not None:
+        requirements_inside_roots(Path(requirements), roots)
     base = interpreter_path(interpreter) if interpreter is not None else _same_base(env, trusted)
     backend = resolve_backend(installer)
     session = Session(log or Log(), work_dir(path, requirements))

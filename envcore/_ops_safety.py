@@ -22,6 +22,7 @@ import psutil
 from envcore.errors import EnvironmentBusyError, NotAnEnvironmentError, PathNotAllowedError
 from envcore.inspect import Environment, inspect_environment
 from envcore.journal import Journal, JournalEntry, plan_move
+from envcore.requirements import load_requirements
 
 LOCK_NAME = ".envdash-operation.lock"
 #: The lock file is opened inside directories found on disk: never through a symlink, and
@@ -38,6 +39,21 @@ def inside_roots(path: Path, roots: Sequence[Path | str]) -> Path:
             return real
     shown = ", ".join(str(root) for root in roots) or "(none configured)"
     raise PathNotAllowedError(f"{path} is outside the configured scan roots ({shown})")
+
+
+def requirements_inside_roots(requirements: Path, roots: Sequence[Path | str]) -> None:
+    """Refuse a requirements file that is, or includes (`-r`/`-c`), a file outside `roots`.
+
+    pip reads every include and quotes the lines it cannot parse: a planted `-r /etc/shadow`
+    handed to pip would show that file in the job log. Read with envcore first, which
+    opens nothing outside the roots, and refuse before pip runs.
+    """
+    outside = load_requirements(requirements, roots=roots).outside
+    if outside:
+        raise PathNotAllowedError(
+            f"{requirements} leads to {outside[0]}, which is outside the scan roots; "
+            "envdash does not let pip read it (fix the file, or add a scan root)"
+        )
 
 
 def confirmed_environment(path: Path) -> Environment:

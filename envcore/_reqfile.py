@@ -43,6 +43,16 @@ _SHELL_SPECIAL = re.compile(r"['\"\\]")
 _SHELL_SPACE = re.compile(r"[ \t\r\n]+")
 
 
+#: The most of a line (or of a value from one) a message quotes: a message must say which
+#: line is wrong, not echo a file that is one enormous line.
+QUOTE_LIMIT = 200
+
+
+def clip(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """`text`, cut to `limit` characters with an ellipsis when it is longer."""
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 class OptionError(ValueError):
     """A line's options are not what pip accepts; the message says why."""
 
@@ -199,7 +209,7 @@ def _shell_split(text: str) -> list[str]:
     try:
         return shlex.split(text)
     except ValueError as exc:
-        raise OptionError(f"cannot split options ({exc}): {text}") from exc
+        raise OptionError(f"cannot split options ({exc}): {clip(text)}") from exc
 
 
 def _match_long(name: str) -> str:
@@ -209,8 +219,8 @@ def _match_long(name: str) -> str:
     if len(matches) == 1:
         return matches[0]
     if not matches:
-        raise OptionError(f"no such option: {name}")
-    raise OptionError(f"ambiguous option: {name} ({', '.join(sorted(matches))}?)")
+        raise OptionError(f"no such option: {clip(name)}")
+    raise OptionError(f"ambiguous option: {clip(name)} ({', '.join(sorted(matches))}?)")
 
 
 def parse_options(text: str) -> LineOptions:
@@ -241,7 +251,7 @@ def parse_options(text: str) -> LineOptions:
         elif arg.startswith("-") and len(arg) > 1:
             short = arg[:2]
             if short not in _SHORT:
-                raise OptionError(f"no such option: {short}")
+                raise OptionError(f"no such option: {clip(short)}")
             option = _SHORT[short]
             if len(arg) > 2:
                 value = arg[2:]
@@ -269,7 +279,7 @@ def _apply(options: LineOptions, spelled: str, key: str, value: str | None) -> N
         options.release_ops.append((key, value))
     elif key == "features":
         if value not in _FEATURES:
-            raise OptionError(f"option {spelled}: invalid choice: {value!r}")
+            raise OptionError(f"option {spelled}: invalid choice: {clip(value)!r}")
         options.features.append(value)
     elif key == "hashes":
         algorithm, sep, digest = value.partition(":")

@@ -25,6 +25,8 @@ from packaging.utils import (
     parse_wheel_filename,
 )
 
+from envcore._reqfile import clip
+
 __all__ = ["LineRequirement", "interpret_editable", "interpret_line", "is_url"]
 
 _VCS_SCHEMES = frozenset(
@@ -114,7 +116,9 @@ def _egg_name(url: str) -> str | None:
     if match is None:
         return None
     if not _PROJECT_NAME.match(match.group(1)):
-        raise ValueError(f"{match.group(1)!r} is not a valid #egg= project name in {url}")
+        raise ValueError(
+            f"{clip(match.group(1))!r} is not a valid #egg= project name in {clip(url)}"
+        )
     return match.group(1)
 
 
@@ -161,7 +165,7 @@ def _url_for_path(path: str, name: str) -> str | None:
         if _installable_dir(path):
             return path_to_url(path, "/")
         raise ValueError(
-            f"directory {name!r} is not installable: it has no pyproject.toml or setup.py"
+            f"directory {clip(name)!r} is not installable: it has no pyproject.toml or setup.py"
         )
     if not _is_archive(path):
         return None
@@ -196,7 +200,7 @@ def _invalid(text: str, exc: Exception) -> ValueError:
     elif os.sep in text:
         hint = " (it looks like a path, but there is no such file or project)"
     reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return ValueError(f"invalid requirement {text!r}: {reason}{hint}")
+    return ValueError(f"invalid requirement {clip(text)!r}: {clip(reason)}{hint}")
 
 
 @lru_cache(maxsize=1024)
@@ -309,7 +313,9 @@ def interpret_line(text: str, base_dir: str) -> LineRequirement:
             try:
                 wheel_name, version, _, _ = parse_wheel_filename(filename)
             except InvalidWheelFilename as exc:
-                raise ValueError(f"invalid wheel filename {filename!r}: {exc}") from exc
+                raise ValueError(
+                    f"invalid wheel filename {clip(filename)!r}: {clip(str(exc))}"
+                ) from exc
             requirement_text = f"{wheel_name}=={version}"
         else:
             requirement_text = egg
@@ -354,12 +360,13 @@ def interpret_editable(text: str, base_dir: str) -> LineRequirement:
     scheme = urllib.parse.urlsplit(url).scheme
     if scheme not in _VCS_SCHEMES and not url.startswith("file:"):
         raise ValueError(
-            f"{text} is not a valid editable requirement: use a path to a local project "
+            f"{clip(text)} is not a valid editable requirement: use a path to a local project "
             "or a VCS URL (git+https://..., hg+..., svn+..., bzr+...)"
         )
     if not name and not url.startswith("file:"):
         raise ValueError(
-            f"cannot tell the project name of {text!r}: write it as `name @ URL` or add #egg=name"
+            f"cannot tell the project name of {clip(text)!r}: "
+            "write it as `name @ URL` or add #egg=name"
         )
     if name is None:
         return LineRequirement(None, "", None, extras, url)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import tomllib
 import urllib.parse
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -401,7 +401,11 @@ def compute_drift(
     summary: Literal["in-sync", "drifted", "broken"]
     if env.broken:
         summary = "broken"
-    elif problems or any(drift_item.status in DRIFT_STATUSES for drift_item in items):
+    elif (
+        problems
+        or parsed.outside  # requirements that were not read cannot be said to be met
+        or any(drift_item.status in DRIFT_STATUSES for drift_item in items)
+    ):
         summary = "drifted"
     else:
         summary = "in-sync"
@@ -424,14 +428,16 @@ def drift_for_environment(
     *,
     extras: Iterable[str] | None = None,
     groups: Iterable[str] | None = None,
+    roots: Sequence[Path | str] | None = None,
 ) -> DriftReport:
     """Drift against `source`, or the project's own requirements when None.
 
     Without a source and without one to infer, the report says so (`source` None, `note`);
-    RequirementsError is raised only when a source exists but cannot be read.
+    RequirementsError is raised only when a source exists but cannot be read. With `roots`,
+    requirements files outside them are not read (see `load_requirements`).
     """
     if source is None and env.project is not None:
-        source = find_requirements_source(env.project)
+        source = find_requirements_source(env.project, roots)
     if source is None:
         where = f"in {env.project}" if env.project else "(the environment has no project dir)"
         empty = ParsedRequirements((), (), RequirementsOptions(), ())
@@ -447,5 +453,5 @@ def drift_for_environment(
         )
     # pip resolves `-e .` against where it runs: the project directory, for a project's env.
     base_dir = env.project if env.project is not None else None
-    parsed = load_requirements(source, extras=extras, groups=groups, base_dir=base_dir)
+    parsed = load_requirements(source, extras=extras, groups=groups, base_dir=base_dir, roots=roots)
     return compute_drift(env, inventory, parsed, source=source)

@@ -51,6 +51,7 @@ from envcore._ops_safety import (
     inside_roots,
     processes_using,
     remove_tree,
+    requirements_inside_roots,
 )
 from envcore.drift import DRIFT_STATUSES, DriftReport, drift_for_environment
 from envcore.errors import (
@@ -92,6 +93,7 @@ __all__ = [
     "processes_using",
     "recover_interrupted",
     "recreate",
+    "requirements_inside_roots",
     "resolve_backend",
     "sync",
     "uninstall",
@@ -159,6 +161,8 @@ def create(
         raise PathNotAllowedError(f"{target} already exists; choose a new directory")
     if requirements is not None and not Path(requirements).is_file():
         raise NotAnEnvironmentError(f"requirements file {requirements} does not exist")
+    if requirements is not None and roots is not None:
+        requirements_inside_roots(Path(requirements), roots)
     backend = resolve_backend(installer)
     session = Session(log, work_dir(target, requirements))
     base = interpreter_path(interpreter)
@@ -314,11 +318,18 @@ def delete(
 
 
 def plan_freeze(
-    env_path: Path | str, requirements_path: Path | str, mode: FreezeMode = "plain"
+    env_path: Path | str,
+    requirements_path: Path | str,
+    mode: FreezeMode = "plain",
+    *,
+    roots: Sequence[Path | str] | None = None,
 ) -> FreezePlan:
-    """Preview freezing the environment into `requirements_path` (see `write_freeze`)."""
+    """Preview freezing the environment into `requirements_path` (see `write_freeze`).
+
+    With `roots`, update mode reads no include outside them.
+    """
     env = confirmed_environment(Path(env_path).absolute())
-    return _plan_freeze(read_inventory(env), requirements_path, mode)
+    return _plan_freeze(read_inventory(env), requirements_path, mode, roots=roots)
 
 
 # --- sync ----------------------------------------------------------------------------
@@ -328,8 +339,10 @@ def plan_freeze(
 _MAX_REMOVAL_ROUNDS = 10
 
 
-def _drift(env: Environment, source: Path | None) -> DriftReport:
-    report = drift_for_environment(env, read_inventory(env), source)
+def _drift(
+    env: Environment, source: Path | None, roots: Sequence[Path | str] | None
+) -> DriftReport:
+    report = drift_for_environment(env, read_inventory(env), source, roots=roots)
     if report.source is None:
         raise RequirementsError(f"nothing to sync {env.path} with: {report.note}")
     if report.parse_errors:
@@ -344,6 +357,7 @@ def sync(
     remove_untracked: bool = False,
     installer: InstallerChoice | str = "auto",
     index: IndexOptions | None = None,
+    roots: Sequence[Path | str] | None = None,
     log: Log | None = None,
 ) -> OperationResult:
     """Make the environment match its requirements (the project's own when None).
@@ -351,12 +365,14 @@ def sync(
     Installs what is missing and fixes mismatched versions; with `remove_untracked`, also
     uninstalls distributions nothing asks for, and then whatever that leaves unneeded
     (pip-sync semantics; pip, setuptools and wheel are kept). Returns the new drift.
+    With `roots`, requirements that are (or include) a file outside them are refused
+    before pip runs, since pip would read that file: the drift reports it as a parse error.
     """
     env = usable(env_path)
     backend = resolve_backend(installer)
     session = Session(log or Log(), work_dir(env.path, requirements))
     before = snapshot(env)
-    report = _drift(env, requirements)
+    report = _drift(env, requirements, roots)
     source = report.source
     if source is None:  # _drift refuses this; kept for the type checker
         raise RequirementsError(f"nothing to sync {env.path} with")
@@ -376,13 +392,13 @@ def sync(
             else:
                 argv = commands.install(requirement_files=[source])
             session.run(argv, f"installing from {source.name}")
-            report = _drift(env, requirements)
+            report = _drift(env, requirements, roots)
         for _round in range(_MAX_REMOVAL_ROUNDS):
             if not remove_untracked or not report.untracked:
                 break
             names = [project_name(name) for name in report.untracked]
             session.run(commands_for(env, backend, None).uninstall(names), "removing untracked")
-            report = _drift(env, requirements)
+            report = _drift(env, requirements, roots)
     return OperationResult(
         "sync",
         env.path,

@@ -2,7 +2,10 @@
 
 Nothing is installed, fetched or executed: options (index URLs, --pre, ...) are kept as
 data, includes (`-r`/`-c`) are followed on disk with cycle detection, and a bad line
-becomes a `ParseIssue` with `file:line` while the rest of the file is still read.
+becomes a `ParseIssue` with `file:line` while the rest of the file is still read. Given
+`roots`, a file whose real path lies outside them is never opened: a planted
+`-r /etc/shadow` or a `requirements.txt` link out of the tree must not carry that file's
+content into pages or a team snapshot.
 """
 
 from __future__ import annotations
@@ -21,9 +24,11 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 
 from envcore._reqfile import (
+    QUOTE_LIMIT,
     LineOptions,
     OptionError,
     apply_exclusive,
+    clip,
     decode_requirements,
     logical_lines,
     parse_options,
@@ -161,6 +166,8 @@ class ParsedRequirements:
     warnings: tuple[ParseIssue, ...] = ()
     #: For a pyproject.toml: the project's own name (it is never "untracked").
     project_name: NormalizedName | None = None
+    #: Files named (the source itself or an include) but not read: outside the given roots.
+    outside: tuple[Path, ...] = ()
 
     @property
     def requirements(self) -> tuple[RequirementEntry, ...]:
@@ -220,7 +227,23 @@ class _FileLines:
 def _one_line(exc: Exception) -> str:
     """packaging's messages draw a caret under the error on extra lines: keep the first."""
     text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+    # Messages quote the line clipped already; the cap stops anything else echoing a file.
+    return clip(text.splitlines()[0], 4 * QUOTE_LIMIT) if text else type(exc).__name__
+
+
+#: What a file outside the roots becomes instead of its content.
+_OUTSIDE = "not read, it is outside the scan roots"
+
+
+def _real_roots(roots: Sequence[Path | str] | None) -> tuple[str, ...] | None:
+    return None if roots is None else tuple(os.path.realpath(root) for root in roots)
+
+
+def _admitted(real: str, real_roots: tuple[str, ...] | None) -> bool:
+    """Whether a real (symlink-free) path may be opened: no roots, or inside one of them."""
+    if real_roots is None:
+        return True
+    return any(real == root or real.startswith(root.rstrip(os.sep) + os.sep) for root in real_roots)
 
 
 def _read_text(path: str) -> str:
@@ -255,7 +278,7 @@ def _read_lines(
             try:
                 options = parse_options(option_text)
             except OptionError as exc:
-                result.errors.append(ParseIssue(source, f"{exc} in {line!r}"))
+                result.errors.append(ParseIssue(source, f"{exc} in {clip(line)!r}"))
                 continue
         editable = options is not None and bool(options.editables)
         requirement_text = args or (options.editables[0] if options and editable else "")
@@ -322,9 +345,13 @@ def _read_lines(
 class _Walker:
     """Follows includes depth-first in pip's order, remembering the chain to spot cycles."""
 
-    def __init__(self, environ: Mapping[str, str], base_dir: str) -> None:
+    def __init__(
+        self, environ: Mapping[str, str], base_dir: str, real_roots: tuple[str, ...] | None
+    ) -> None:
         self.environ = environ
         self.base_dir = base_dir
+        self.real_roots = real_roots
+        self.outside: dict[str, Path] = {}
         self.cache: dict[tuple[str, bool], _FileLines] = {}
         self.entries: list[RequirementEntry] = []
         self.errors: list[ParseIssue] = []
@@ -363,6 +390,10 @@ class _Walker:
             return
         target = os.path.abspath(os.path.join(os.path.dirname(parent), item.value))
         real = os.path.realpath(target)
+        if not _admitted(real, self.real_roots):
+            self.errors.append(ParseIssue(source, f"{flag} {clip(item.value)}: {_OUTSIDE}"))
+            self.outside.setdefault(real, Path(target))
+            return
         for seen_real, seen_display in chain:
             if seen_real == real:
                 route = " -> ".join(display for _, display in chain)
@@ -447,18 +478,25 @@ def parse_requirements_file(
     environ: Mapping[str, str] = os.environ,
     base_dir: Path | str | None = None,
     constraint: bool = False,
+    roots: Sequence[Path | str] | None = None,
 ) -> ParsedRequirements:
     """Read a requirements file and everything it includes.
 
     `base_dir` stands for pip's working directory, against which pip resolves relative
     project paths and wheel files on requirement lines (includes are relative to the
-    including file); it defaults to the file's own directory. Raises RequirementsError only
+    including file); it defaults to the file's own directory. With `roots`, the file and
+    its includes are read only when their real paths lie inside one of them; any other
+    becomes a parse issue (and is listed in `outside`). Raises RequirementsError only
     when the file itself cannot be read or is not text.
     """
     display = str(path)
     target = os.path.abspath(display)
     real = os.path.realpath(target)
-    walker = _Walker(environ, str(base_dir) if base_dir is not None else os.path.dirname(target))
+    real_roots = _real_roots(roots)
+    if not _admitted(real, real_roots):
+        return _not_read(Path(display))
+    base = str(base_dir) if base_dir is not None else os.path.dirname(target)
+    walker = _Walker(environ, base, real_roots)
     try:
         text = walker.text_of(display, real)
     except OSError as exc:
@@ -474,6 +512,18 @@ def parse_requirements_file(
         options=_combine_options(walker.option_lines),
         files=tuple(walker.files.values()),
         warnings=tuple(walker.warnings),
+        outside=tuple(walker.outside.values()),
+    )
+
+
+def _not_read(path: Path) -> ParsedRequirements:
+    """A source outside the roots: nothing asked for, one issue saying why, nothing opened."""
+    return ParsedRequirements(
+        entries=(),
+        errors=(ParseIssue(str(path), _OUTSIDE),),
+        options=RequirementsOptions(),
+        files=(),
+        outside=(path,),
     )
 
 
@@ -502,7 +552,9 @@ def _dependency_entry(
     try:
         requirement = Requirement(requirement_text)
     except InvalidRequirement as exc:
-        return ParseIssue(source, f"invalid requirement {requirement_text!r}: {_one_line(exc)}")
+        return ParseIssue(
+            source, f"invalid requirement {clip(requirement_text)!r}: {_one_line(exc)}"
+        )
     return RequirementEntry(
         name=canonicalize_name(requirement.name),
         raw_name=requirement.name,
@@ -549,13 +601,18 @@ def parse_pyproject(
     *,
     extras: Iterable[str] | None = None,
     groups: Iterable[str] | None = None,
+    roots: Sequence[Path | str] | None = None,
 ) -> ParsedRequirements:
     """`[project] dependencies`, plus the named optional-dependencies and dependency groups.
 
     Without `extras`/`groups`, only the project's own dependencies are read (what
-    `pip install .` installs). Raises RequirementsError when the file is unreadable or not TOML.
+    `pip install .` installs). With `roots`, a file whose real path is outside them is not
+    read (see `parse_requirements_file`). Raises RequirementsError when the file is
+    unreadable or not TOML.
     """
     path = Path(path)
+    if not _admitted(os.path.realpath(path), _real_roots(roots)):
+        return _not_read(path)
     try:
         text = path.read_bytes().decode("utf-8-sig")
         data = tomllib.loads(text)
@@ -630,15 +687,17 @@ def load_requirements(
     extras: Iterable[str] | None = None,
     groups: Iterable[str] | None = None,
     base_dir: Path | str | None = None,
+    roots: Sequence[Path | str] | None = None,
 ) -> ParsedRequirements:
     """A pyproject.toml or a requirements file, told apart by the file name.
 
-    `extras`/`groups` apply to pyproject.toml, `base_dir` to requirements files.
+    `extras`/`groups` apply to pyproject.toml, `base_dir` to requirements files; `roots`
+    (the directories files may be read from; None for anywhere) to both.
     """
     path = Path(path)
     if path.name == "pyproject.toml":
-        return parse_pyproject(path, extras=extras, groups=groups)
-    return parse_requirements_file(path, base_dir=base_dir)
+        return parse_pyproject(path, extras=extras, groups=groups, roots=roots)
+    return parse_requirements_file(path, base_dir=base_dir, roots=roots)
 
 
 #: Files in requirements/ that describe what a project needs to run, best first.
@@ -646,8 +705,14 @@ _PREFERRED_STEMS = ("base", "main", "prod", "production", "common", "default", "
 _DEV_WORDS = re.compile(r"dev|test|doc|lint|ci|local|type|check", re.IGNORECASE)
 
 
-def find_requirements_source(project_dir: Path | str) -> Path | None:
-    """requirements.txt, else the best requirements/*.txt, else a pyproject.toml with deps."""
+def find_requirements_source(
+    project_dir: Path | str, roots: Sequence[Path | str] | None = None
+) -> Path | None:
+    """requirements.txt, else the best requirements/*.txt, else a pyproject.toml with deps.
+
+    With `roots`, a pyproject.toml whose real path is outside them is returned unread, so
+    that parsing it says why it was not read rather than the project seeming to have none.
+    """
     project_dir = Path(project_dir)
     top = project_dir / "requirements.txt"
     if top.is_file():
@@ -665,6 +730,8 @@ def find_requirements_source(project_dir: Path | str) -> Path | None:
         return (runtime or candidates)[0]
     pyproject = project_dir / "pyproject.toml"
     if pyproject.is_file():
+        if not _admitted(os.path.realpath(pyproject), _real_roots(roots)):
+            return pyproject
         try:
             data = tomllib.loads(pyproject.read_text(encoding="utf-8-sig"))
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):

@@ -12,7 +12,7 @@ import json
 import os
 import re
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
@@ -52,6 +52,9 @@ SCHEMA_PATH = Path(__file__).parent / "schemas" / f"snapshot-v{SCHEMA_VERSION}.j
 #: A snapshot claiming to be from further in the future than this is refused: "newest wins"
 #: must not let one bad clock pin a machine's state forever.
 MAX_CLOCK_SKEW = timedelta(hours=24)
+
+#: Directories requirements files may be read from; None reads them wherever they are.
+Roots = Sequence[Path | str] | None
 
 _SCP_LIKE = re.compile(r"^(?:[\w.-]+@)?(?P<host>[\w.-]+):(?P<path>(?!//).+)$")
 _UNSAFE_NAME_CHARS = re.compile(r"[^A-Za-z0-9._+ -]")
@@ -160,13 +163,15 @@ def _named_by_variable(entry: RequirementEntry | None, unexpand: Callable[[str],
     return raw is not None and unexpand(raw) != raw
 
 
-def _requirements(project_dir: Path) -> tuple[str | None, str | None, list[dict[str, str]]]:
+def _requirements(
+    project_dir: Path, roots: Roots
+) -> tuple[str | None, str | None, list[dict[str, str]]]:
     """(fingerprint, source relative to the project, [{name, specifier}]) or Nones."""
-    source = find_requirements_source(project_dir)
+    source = find_requirements_source(project_dir, roots)
     if source is None:
         return None, None, []
     try:
-        parsed = load_requirements(source)
+        parsed = load_requirements(source, roots=roots)
     except RequirementsError:
         return None, None, []
     unexpand = _Unexpand(parsed, os.environ)
@@ -185,12 +190,13 @@ def _requirements(project_dir: Path) -> tuple[str | None, str | None, list[dict[
     return requirements_fingerprint(parsed), relative, rows
 
 
-def project_identity(project_dir: Path | str) -> tuple[str, str | None]:
+def project_identity(project_dir: Path | str, *, roots: Roots = None) -> tuple[str, str | None]:
     """(identity, requirements hash): the same project on every machine gets the same identity.
 
     The identity is the normalised git remote of the checkout holding the project, read from
     `.git/config` (no `git` process), else `dir:<directory name>`. The hash is envcore's
-    requirements fingerprint, so "same project, different requirements" shows.
+    requirements fingerprint, so "same project, different requirements" shows; with
+    `roots`, requirements files outside them are not read.
     """
     project_dir = Path(project_dir)
     identity: str | None = None
@@ -199,13 +205,13 @@ def project_identity(project_dir: Path | str) -> tuple[str, str | None]:
         remote = checkout.remote_url()
         if remote:
             identity = normalise_remote(remote)
-    fingerprint, _source, _rows = _requirements(project_dir)
+    fingerprint, _source, _rows = _requirements(project_dir, roots)
     return identity or _directory_identity(project_dir), fingerprint
 
 
-def _project_section(project_dir: Path) -> dict[str, Any]:
-    identity, _ = project_identity(project_dir)
-    fingerprint, source, rows = _requirements(project_dir)
+def _project_section(project_dir: Path, roots: Roots) -> dict[str, Any]:
+    identity, _ = project_identity(project_dir, roots=roots)
+    fingerprint, source, rows = _requirements(project_dir, roots)
     return {
         "identity": identity,
         "name": _UNSAFE_NAME_CHARS.sub("-", project_dir.name).lstrip(".-")[:200] or "project",
@@ -215,7 +221,7 @@ def _project_section(project_dir: Path) -> dict[str, Any]:
     }
 
 
-def _drift_section(env: Environment, inventory: Inventory) -> dict[str, Any] | None:
+def _drift_section(env: Environment, inventory: Inventory, roots: Roots) -> dict[str, Any] | None:
     """The drift result against the project's requirements (None without a project).
 
     Only what the schema allows travels: item names that are not valid project names (an
@@ -224,8 +230,10 @@ def _drift_section(env: Environment, inventory: Inventory) -> dict[str, Any] | N
     if env.project is None:
         return None
     try:
-        report = drift_for_environment(env, inventory)
-        parsed = load_requirements(report.source) if report.source is not None else None
+        report = drift_for_environment(env, inventory, roots=roots)
+        parsed = (
+            load_requirements(report.source, roots=roots) if report.source is not None else None
+        )
     except RequirementsError:
         return None
     unexpand: Callable[[str], str] = _Unexpand(parsed, os.environ) if parsed is not None else str
@@ -249,13 +257,15 @@ def _drift_section(env: Environment, inventory: Inventory) -> dict[str, Any] | N
     }
 
 
-def _environment_section(path: Path, projects: dict[Path, dict[str, Any]]) -> dict[str, Any]:
+def _environment_section(
+    path: Path, projects: dict[Path, dict[str, Any]], roots: Roots
+) -> dict[str, Any]:
     env = inspect_environment(path)
     inventory = read_inventory(env)
     project: dict[str, Any] | None = None
     if env.project is not None:
         if env.project not in projects:
-            projects[env.project] = _project_section(env.project)
+            projects[env.project] = _project_section(env.project, roots)
         project = projects[env.project]
     seen: set[str] = set()
     distributions = []
@@ -279,7 +289,7 @@ def _environment_section(path: Path, projects: dict[Path, dict[str, Any]]) -> di
         "broken_reason": _CONTROL_CHARS.sub(" ", env.broken_reason)[:1000],
         "project": project,
         "distributions": distributions,
-        "drift": _drift_section(env, inventory),
+        "drift": _drift_section(env, inventory, roots),
     }
 
 
@@ -290,8 +300,12 @@ def build_snapshot(
     user: str,
     tool_version: str,
     now: datetime,
+    roots: Roots = None,
 ) -> dict[str, Any]:
     """Describe the given environments as one snapshot document (valid by construction).
+
+    With `roots` (the scan roots), requirements files outside them are not read: what a
+    planted include names must not travel to a team server.
 
     An environment that cannot be read at all, or cannot be described validly (a control
     character in its path), is left out rather than failing the whole machine's report;
@@ -303,7 +317,7 @@ def build_snapshot(
     sections = []
     for path in environments:
         try:
-            sections.append(_environment_section(Path(path), projects))
+            sections.append(_environment_section(Path(path), projects, roots))
         except EnvcoreError:
             continue
     document = {

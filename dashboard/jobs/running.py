@@ -37,7 +37,7 @@ from dashboard.text import has_control_characters
 from dashboard.updates import check_updates
 from envcore import ops
 from envcore._ops_common import project_name
-from envcore.errors import CancelledError, EnvcoreError, InvalidSpecError
+from envcore.errors import CancelledError, EnvcoreError, InvalidSpecError, PathNotAllowedError
 from envcore.interpreters import check_user_interpreter, list_interpreters, trusted_base
 from envcore.pipconfig import read_pip_config
 from envcore.runner import CancelToken, ProcessIdentity, end_process_tree
@@ -246,6 +246,8 @@ def validate(kind: str, env: Environment, form: dict[str, str]) -> dict[str, Any
     if kind == "uninstall":
         name = _name(form.get("name", ""))
         return {"name": name, "what": name}
+    if kind in {"sync", "recreate"} and env.requirements_source:
+        _requirements_inside_roots(env.requirements_source)
     if kind == "sync":
         if not env.requirements_source:
             raise JobError("this environment has no requirements file to sync with")
@@ -274,6 +276,17 @@ def validate(kind: str, env: Environment, form: dict[str, str]) -> dict[str, Any
     if kind == "delete":
         return {"force": form.get("force") == "1", "what": env.name}
     raise JobError(f"unknown job kind {kind!r}")
+
+
+def _requirements_inside_roots(source: str) -> None:
+    """Refuse now what the job would refuse when it runs: a requirements file leading out of
+    the scan roots, which pip would read (the job checks again: the file may change)."""
+    try:
+        ops.requirements_inside_roots(Path(source), scan_plan().roots)
+    except PathNotAllowedError as exc:
+        raise JobError(str(exc)) from exc
+    except EnvcoreError:
+        pass  # unreadable now: the job reports why when it runs
 
 
 def _newer(candidate: str, installed: str) -> bool:
@@ -464,10 +477,11 @@ def _operation(job: Job, log: ops.Log) -> tuple[str, dict[str, Any]]:
             remove_untracked=params["remove_untracked"],
             installer=installer,
             index=index,
+            roots=roots,
             log=log,
         )
     elif job.kind == "freeze":
-        plan = ops.plan_freeze(path, params["target"], params["mode"])
+        plan = ops.plan_freeze(path, params["target"], params["mode"], roots=roots)
         digest = hashlib.sha256((plan.old_text or "").encode()).hexdigest()
         data = {
             "diff": plan.diff,

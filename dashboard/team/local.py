@@ -30,10 +30,9 @@ def machine_snapshot(roots: list[Path] | None = None) -> dict[str, Any]:
     Built from envcore rather than the local database so it works on a machine that never
     ran the dashboard (and is never older than the disk).
     """
-    configured = roots or list(settings.SCAN_ROOTS)
-    found = discover(
-        configured or default_roots(), exclude=() if configured else default_excludes()
-    )
+    configured = roots or [Path(root) for root in settings.SCAN_ROOTS]
+    walked = configured or default_roots()
+    found = discover(walked, exclude=() if configured else default_excludes())
     try:
         user = getpass.getuser()
     except (KeyError, OSError):  # no passwd entry (containers)
@@ -44,4 +43,5 @@ def machine_snapshot(roots: list[Path] | None = None) -> dict[str, Any]:
         user=_clean(_USER_CHARS, user, 64, "unknown"),
         tool_version=envcore.__version__,
         now=timezone.now(),
+        roots=walked,  # a requirements include leading out of the roots is not read
     )

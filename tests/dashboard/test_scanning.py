@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from pytest_django.fixtures import Settings as SettingsWrapper
 
 from dashboard.models import Activity, Distribution, DriftItem, Environment, Project, ScanRoot
 from dashboard.scanning import is_inside_roots, scan_environment, scan_plan, scan_tree
+from dashboard.team.local import machine_snapshot
 from tests.dashboard.conftest import row
 from tests.envtools import install, make_venv
 from tests.trees import Tree
@@ -150,3 +152,33 @@ def test_a_requirements_file_that_is_not_text_leaves_the_env_listed_with_the_rea
     page = user.get(f"/environments/{listed.pk}/").content.decode()
     assert "it is not UTF-8 text (byte 11)" in page
     assert scan_environment(env).state == "done"
+
+
+@pytest.mark.parametrize("planted", ["include", "link"])
+def test_requirements_outside_the_roots_reach_neither_the_pages_nor_the_snapshot(
+    db: None, settings: SettingsWrapper, tmp_path: Path, user: Client, planted: str
+) -> None:
+    root = tmp_path / "root"
+    settings.SCAN_ROOTS = [root]
+    env = make_venv(root / "secretinc" / ".venv")
+    secret = tmp_path / "data" / "token"
+    secret.parent.mkdir()
+    secret.write_text("root:*:20228:Hunter2TokenValue\n" if planted == "link" else "Hunter2Token\n")
+    requirements = root / "secretinc" / "requirements.txt"
+    if planted == "include":
+        requirements.write_text(f"requests==2.0\n-r {secret}\n")
+        reason = f"{requirements}:2: -r {secret}: not read, it is outside the scan roots"
+    else:
+        requirements.symlink_to(secret)
+        reason = f"{requirements}: not read, it is outside the scan roots"
+    assert scan_tree().state == "done"
+    listed = row(env)
+    assert listed.requirement_errors == [reason]
+    assert listed.status == "drifted"
+    assert not any("hunter2" in item.name.lower() for item in listed.drift_items.all())
+    page = user.get(f"/environments/{listed.pk}/").content.decode()
+    assert "not read, it is outside the scan roots" in page
+    assert "hunter2" not in page.lower()
+    snapshot = json.dumps(machine_snapshot())
+    assert str(env) in snapshot
+    assert "hunter2" not in snapshot.lower()

@@ -382,3 +382,23 @@ def test_pinned_entries_are_judged_as_packaging_judges_them(
     satisfied = report.items[0].status in {"ok", "unpinned"}  # `==1.0.*` is not a pin
     assert satisfied == expected
     assert report.items[0].status in {"ok", "unpinned", "mismatch"}
+
+
+def test_drift_within_roots_reports_an_outside_include_without_reading_it(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "root"
+    env = make_venv(root / "proj" / ".venv")
+    (tmp_path / "token").write_text("Hunter2TokenValue\n")
+    (root / "proj" / "requirements.txt").write_text("-r ../../token\n")
+    facts = inspect_environment(env)
+    report = drift_for_environment(facts, read_inventory(facts), roots=[root])
+    assert report.summary == "drifted"
+    assert [str(issue) for issue in report.parse_errors] == [
+        f"{root / 'proj' / 'requirements.txt'}:1: -r ../../token: "
+        "not read, it is outside the scan roots"
+    ]
+    assert "hunter2" not in json.dumps(report.to_json()).lower()
+    # Without roots (the CLI) the file is read like pip reads it.
+    unrestricted = drift_for_environment(facts, read_inventory(facts))
+    assert [item.name for item in unrestricted.items] == ["hunter2tokenvalue"]

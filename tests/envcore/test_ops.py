@@ -1003,3 +1003,29 @@ def test_both_backends_honour_the_users_pip_index_configuration(
         assert f"--index-url={simple_index}" in argv
     else:  # pip reads its own configuration; nothing is added
         assert not any(arg.startswith("--index-url") for arg in argv)
+
+
+# --- requirements leading out of the scan roots -------------------------------------------
+
+
+@pytest.mark.parametrize("operation", ["create", "sync", "recreate"])
+def test_pip_is_never_handed_requirements_that_include_a_file_outside_the_roots(
+    operation: str, tmp_path: Path, index: IndexOptions
+) -> None:
+    root = tmp_path / "root"
+    env = make_venv(root / "proj" / ".venv")
+    (tmp_path / "shadow").write_text("root:*:20228:0:99999:7:::\n")
+    requirements = root / "proj" / "requirements.txt"
+    requirements.write_text("-r ../../shadow\n")
+    commands: list[tuple[str, ...]] = []
+    log = Log(on_command=commands.append)
+    with pytest.raises((PathNotAllowedError, RequirementsError), match="outside the scan roots"):
+        if operation == "create":
+            create(root / "new", sys.executable, requirements=requirements, roots=[root], log=log)
+        elif operation == "sync":
+            sync(env, requirements, installer="uv", index=index, roots=[root], log=log)
+        else:
+            recreate(env, requirements=requirements, installer="uv", roots=[root], log=log)
+    assert commands == []  # refused before pip (or anything else) ran
+    assert not (root / "new").exists()
+    assert (env / "pyvenv.cfg").is_file()

@@ -459,3 +459,99 @@ def test_pathological_lines_finish_quickly(line: str, tmp_path: Path) -> None:
     parsed = parse_requirements_file(path)
     assert time.perf_counter() - start < 2
     assert parsed.entries[-1].name == "after"
+
+
+# ---- scan roots: files outside them are never read -------------------------------------
+
+SECRET = "Hunter2TokenValue"
+
+
+@pytest.fixture
+def planted(tmp_path: Path) -> Path:
+    """A scan root, and beside it (outside) a one-word secret file."""
+    (tmp_path / "root").mkdir()
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "token").write_text(f"{SECRET}\n")
+    return tmp_path / "root"
+
+
+def _shows(parsed: ParsedRequirements, text: str) -> bool:
+    return text.lower() in repr(parsed).lower() or text.lower() in str(parsed.to_json()).lower()
+
+
+def test_an_include_outside_the_roots_is_not_read_and_says_why(planted: Path) -> None:
+    token = planted.parent / "outside" / "token"
+    (planted / "req.txt").write_text(f"requests==2.0\n-r ../outside/token\n-c {token}\n")
+    parsed = parse_requirements_file(planted / "req.txt", roots=[planted])
+    assert [e.name for e in parsed.entries] == ["requests"]
+    assert [str(issue) for issue in parsed.errors] == [
+        f"{planted / 'req.txt'}:2: -r ../outside/token: not read, it is outside the scan roots",
+        f"{planted / 'req.txt'}:3: -c {token}: not read, it is outside the scan roots",
+    ]
+    assert parsed.outside == (token,)
+    assert not _shows(parsed, SECRET)
+    # Without roots (the envcore CLI, where the user names the file) it is read, as pip does.
+    unrestricted = parse_requirements_file(planted / "req.txt")
+    assert [e.name for e in unrestricted.requirements] == ["requests", SECRET.lower()]
+
+
+@pytest.mark.parametrize("name", ["requirements.txt", "pyproject.toml"])
+def test_a_source_linked_out_of_the_roots_is_not_read(planted: Path, name: str) -> None:
+    (planted / "proj").mkdir()
+    (planted / "proj" / name).symlink_to(planted.parent / "outside" / "token")
+    source = find_requirements_source(planted / "proj", [planted])
+    assert source == planted / "proj" / name
+    parsed = load_requirements(source, roots=[planted])
+    assert [str(issue) for issue in parsed.errors] == [
+        f"{source}: not read, it is outside the scan roots"
+    ]
+    assert (parsed.entries, parsed.files, parsed.outside) == ((), (), (source,))
+    assert not _shows(parsed, SECRET)
+
+
+def test_an_include_through_a_link_that_stays_inside_the_roots_is_read(planted: Path) -> None:
+    (planted / "shared").mkdir()
+    (planted / "shared" / "base.txt").write_text("alpha==1\n")
+    (planted / "proj").mkdir()
+    (planted / "proj" / "common").symlink_to(planted / "shared")
+    (planted / "proj" / "req.txt").write_text("-r common/base.txt\nbeta\n")
+    root_link = planted.parent / "root-link"
+    root_link.symlink_to(planted)
+    for roots in ([planted], [root_link]):
+        parsed = parse_requirements_file(planted / "proj" / "req.txt", roots=roots)
+        assert [e.name for e in parsed.entries] == ["alpha", "beta"]
+        assert (parsed.errors, parsed.outside) == ((), ())
+
+
+def test_a_root_is_not_the_prefix_of_its_sibling(planted: Path) -> None:
+    sibling = planted.parent / "root-sibling"
+    sibling.mkdir()
+    (sibling / "more.txt").write_text("alpha\n")
+    (planted / "req.txt").write_text("-r ../root-sibling/more.txt\n")
+    parsed = parse_requirements_file(planted / "req.txt", roots=[planted])
+    assert parsed.entries == ()
+    assert "outside the scan roots" in parsed.errors[0].message
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "x" * 5000 + "=1",
+        "alpha --bogus" + "y" * 5000,
+        "-e " + "z" * 5000,
+        "alpha @ file:///w.whl#egg=" + "-" * 5000,
+    ],
+)
+def test_a_long_bad_line_is_quoted_clipped(line: str, tmp_path: Path) -> None:
+    path = tmp_path / "req.txt"
+    path.write_text(f"{line}\n")
+    (issue,) = parse_requirements_file(path).errors
+    assert len(issue.message) < 600
+    assert line[-300:] not in issue.message
+
+
+def test_a_long_bad_pyproject_dependency_is_quoted_clipped(tmp_path: Path) -> None:
+    path = tmp_path / "pyproject.toml"
+    path.write_text(f'[project]\nname = "p"\ndependencies = ["{"q" * 5000}="]\n')
+    (issue,) = parse_pyproject(path).errors
+    assert len(issue.message) < 600

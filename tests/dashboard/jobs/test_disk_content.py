@@ -11,9 +11,10 @@ from django.test import Client
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from dashboard.jobs.models import Job
+from dashboard.jobs.running import run_job
 from dashboard.models import Environment
 from dashboard.tasks import scan
-from envcore.inspect import inspect_environment
+from envcore.inspect import inspect_environment, read_inventory
 from tests.dashboard.conftest import log_in
 from tests.dashboard.jobs.conftest import work
 from tests.envtools import make_venv, pip
@@ -67,3 +68,36 @@ def test_the_recreate_confirmation_lists_what_is_reinstalled_from_disk_or_urls(
     assert "alpha" not in reinstalled and "durl" not in reinstalled
     left_out = page.split('class="left-out"')[1].split("</ul>")[0]
     assert "durl" in left_out and "invalid URL in its direct_url.json" in left_out
+
+
+@pytest.mark.parametrize("kind", ["sync", "recreate"])
+def test_a_requirements_file_including_a_file_outside_the_roots_never_reaches_pip(
+    kind: str, tmp_path: Path, settings: SettingsWrapper, wheelhouse: Path
+) -> None:
+    root = tmp_path / "root"
+    settings.SCAN_ROOTS = [root]
+    env = make_venv(root / "app" / ".venv", ["alpha==1.0"], wheelhouse=wheelhouse)
+    shadow = tmp_path / "shadow"
+    shadow.write_text("root:*:20228:0:99999:7:::\n")
+    requirements = root / "app" / "requirements.txt"
+    requirements.write_text("alpha==1.1\n")
+    scan.call()
+    row = Environment.objects.get(path=str(env))
+    requirements.write_text(f"alpha==1.1\n-r {shadow}\n")
+    client = log_in(Client())
+    response = client.post(f"/environments/{row.pk}/jobs/{kind}/", {"confirmed": "1"}, follow=True)
+    messages = [str(message) for message in response.context["messages"]]
+    assert len(messages) == 1 and "outside the scan roots" in messages[0], messages
+    assert not Job.objects.exists()
+    # A job queued before the file changed is refused when it runs, before pip starts.
+    queued = Job.objects.create(
+        kind=kind, environment=row, env_path=row.path, params={"remove_untracked": False}
+    )
+    run_job.call(queued.pk)
+    job = Job.objects.get()
+    assert job.state == "failed" and "outside the scan roots" in job.summary, job.summary
+    assert "\n" not in job.summary and "root:*" not in job.summary
+    assert [line.stream for line in job.lines.all()] == ["info"]  # the outcome; no command
+    page = client.get(f"/jobs/{job.pk}/").content.decode()
+    assert "root:*" not in page
+    assert read_inventory(inspect_environment(env)).by_name["alpha"].display_version == "1.0"
