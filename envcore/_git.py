@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from envcore._files import read_text
+
 _SECTION = re.compile(r'^\s*\[\s*remote\s+"(?P<name>[^"]+)"\s*\]\s*$')
 _ANY_SECTION = re.compile(r"^\s*\[")
 _URL_LINE = re.compile(r"^\s*url\s*=\s*(?P<url>.+?)\s*$")
@@ -25,7 +27,7 @@ class GitCheckout:
     def remotes(self) -> dict[str, str]:
         """Remote name → URL, in config order."""
         try:
-            text = (self.git_dir / "config").read_text(encoding="utf-8", errors="replace")
+            text = read_text(self.git_dir / "config", errors="replace")
         except OSError:
             return {}
         found: dict[str, str] = {}
@@ -52,18 +54,18 @@ class GitCheckout:
 
     def head_commit(self) -> str | None:
         try:
-            head = (self.git_dir / "HEAD").read_text(encoding="utf-8").strip()
+            head = read_text(self.git_dir / "HEAD").strip()
         except OSError:
             return None
         if not head.startswith("ref:"):
             return head or None
         ref = head[4:].strip()
         try:
-            return (self.git_dir / ref).read_text(encoding="utf-8").strip() or None
+            return read_text(self.git_dir / ref).strip() or None
         except OSError:
             pass
         try:
-            packed = (self.git_dir / "packed-refs").read_text(encoding="utf-8")
+            packed = read_text(self.git_dir / "packed-refs")
         except OSError:
             return None
         for line in packed.splitlines():
@@ -81,7 +83,7 @@ def find_checkout(path: Path) -> GitCheckout | None:
             return GitCheckout(directory, dot_git)
         if dot_git.is_file():
             try:
-                pointer = dot_git.read_text(encoding="utf-8").strip()
+                pointer = read_text(dot_git).strip()
             except OSError:
                 return None
             if pointer.startswith("gitdir:"):

@@ -14,31 +14,8 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from envcore._files import METADATA_LIMIT, read_bytes
 from envcore.errors import MetadataError
-
-_HEADER_CHUNK = 16384
-
-
-def read_file_bytes(path: str, *, until_blank_line: bool = False) -> bytes:
-    """Read a file with raw os calls (this runs for every installed package).
-
-    With `until_blank_line`, stop once the header block of a metadata file is complete.
-    Raises OSError like open() does.
-    """
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
-    try:
-        data = os.read(fd, _HEADER_CHUNK)
-        # A short read of a regular file is its end: no second read just to learn that.
-        while len(data) % _HEADER_CHUNK == 0 and data:
-            if until_blank_line and (b"\n\n" in data or b"\r\n\r\n" in data):
-                break
-            more = os.read(fd, _HEADER_CHUNK)
-            if not more:
-                break
-            data += more
-        return data
-    finally:
-        os.close(fd)
 
 
 @lru_cache(maxsize=8)
@@ -61,7 +38,7 @@ def read_headers(path: str, wanted: frozenset[str]) -> dict[str, list[str]]:
     Raises MetadataError when the file is missing, unreadable or not UTF-8.
     """
     try:
-        data = read_file_bytes(path, until_blank_line=True)
+        data = read_bytes(path, METADATA_LIMIT, until_blank_line=True)
     except OSError as exc:
         raise MetadataError(f"cannot read {path}: {exc.strerror or exc}") from exc
     end = data.find(b"\n\n")
@@ -129,7 +106,7 @@ def read_direct_url(path: Path | str) -> DirectUrl | None:
     if not os.access(path, os.F_OK):  # most installs have none: no exception per package
         return None
     try:
-        raw = read_file_bytes(path)
+        raw = read_bytes(path)
     except FileNotFoundError:
         return None
     except OSError as exc:

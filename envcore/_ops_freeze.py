@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from envcore._files import read_bytes
 from envcore._ops_common import NOFOLLOW, write_new_file
 from envcore._ops_safety import inside_roots
 from envcore.errors import RequirementsError
@@ -56,8 +57,8 @@ def _read(path: Path, dir_fd: int | None = None) -> str | None:
     elsewhere must not show that file's content in a diff. With `dir_fd`, `path`'s name is
     opened in that directory."""
     try:
-        fd = os.open(
-            path.name if dir_fd is not None else path, os.O_RDONLY | NOFOLLOW, dir_fd=dir_fd
+        data = read_bytes(
+            path.name if dir_fd is not None else path, dir_fd=dir_fd, follow_symlinks=False
         )
     except FileNotFoundError:
         return None
@@ -68,9 +69,8 @@ def _read(path: Path, dir_fd: int | None = None) -> str | None:
             ) from exc
         raise RequirementsError(f"cannot read {path}: {exc.strerror or exc}") from exc
     try:
-        with os.fdopen(fd, "rb") as handle:
-            return handle.read().decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
         raise RequirementsError(f"cannot read {path}: {exc}") from exc
 
 

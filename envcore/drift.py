@@ -18,6 +18,7 @@ from typing import Literal
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 
+from envcore._files import read_text
 from envcore.inspect import Distribution, Environment, Inventory, parse_dependency
 from envcore.pipcompat import DependencyProblem, check
 from envcore.requirements import (
@@ -205,14 +206,14 @@ def _project_name_at(url: str | None) -> NormalizedName | None:
     if path is None:
         return None
     try:
-        data = tomllib.loads(Path(path, "pyproject.toml").read_text(encoding="utf-8-sig"))
+        data = tomllib.loads(read_text(Path(path, "pyproject.toml"), encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         data = {}
     project = data.get("project")
     if isinstance(project, dict) and isinstance(project.get("name"), str):
         return canonicalize_name(project["name"])
     try:
-        for line in Path(path, "setup.cfg").read_text(encoding="utf-8").splitlines():
+        for line in read_text(Path(path, "setup.cfg")).splitlines():
             key, sep, value = line.partition("=")
             if sep and key.strip() == "name" and value.strip():
                 return canonicalize_name(value.strip())

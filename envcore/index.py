@@ -27,6 +27,8 @@ from typing import Any
 import platformdirs
 from packaging.utils import canonicalize_name
 
+from envcore._files import METADATA_LIMIT as PAGE_LIMIT
+from envcore._files import read_text
 from envcore.pipconfig import IndexConfig
 
 __all__ = [
@@ -245,7 +247,7 @@ class IndexClient:
             directory = Path(urllib.request.url2pathname(urllib.parse.urlsplit(url).path))
             for candidate in (directory / "index.html", directory):
                 if candidate.is_file():
-                    return parse_html_page(candidate.read_text("utf-8", "replace"), url)
+                    return parse_html_page(read_text(candidate, PAGE_LIMIT, errors="replace"), url)
             if not directory.is_dir():
                 raise OSError(f"{directory} does not exist")
             return _directory_links(directory, name)

@@ -20,7 +20,8 @@ from packaging.specifiers import InvalidSpecifier
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from envcore._metadata import DirectUrl, read_direct_url, read_file_bytes, read_headers
+from envcore._files import read_bytes, read_text
+from envcore._metadata import DirectUrl, read_direct_url, read_headers
 from envcore._reqspec import canonical_name, marker, specifier_set
 from envcore.errors import MetadataError, NotAnEnvironmentError
 
@@ -133,7 +134,7 @@ class Environment:
 def _read_pyvenv_cfg(path: Path) -> dict[str, str]:
     """Parse pyvenv.cfg the way `site.py` does: `key = value` lines, keys lower-cased."""
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
+        text = read_text(path, errors="replace")
     except OSError as exc:
         raise NotAnEnvironmentError(f"cannot read {path}: {exc.strerror or exc}") from exc
     values: dict[str, str] = {}
@@ -218,7 +219,7 @@ def _find_project(path: Path) -> Path | None:
     """The project that owns an environment, if one can be told from the disk."""
     # virtualenvwrapper (setvirtualenvproject) and pipenv write the project path here.
     try:
-        linked = (path / ".project").read_text(encoding="utf-8", errors="replace").strip()
+        linked = read_text(path / ".project", errors="replace").strip()
     except OSError:
         linked = ""
     if linked and Path(linked).is_dir():
@@ -502,7 +503,7 @@ def _egg_link_targets(site: Path, entries: list[str]) -> dict[NormalizedName, st
         if not name.endswith(".egg-link"):
             continue
         try:
-            first = (site / name).read_text(encoding="utf-8").splitlines()[0].strip()
+            first = read_text(site / name).splitlines()[0].strip()
         except (OSError, IndexError, UnicodeDecodeError):
             continue
         targets[canonicalize_name(name[: -len(".egg-link")])] = first
@@ -514,7 +515,7 @@ _WANTED_HEADERS = frozenset({"name", "version", "summary", "requires-dist"})
 
 def _read_small(path: str) -> str:
     try:
-        return read_file_bytes(path).decode("utf-8").strip()
+        return read_bytes(path).decode("utf-8").strip()
     except (OSError, UnicodeDecodeError):
         return ""
 
@@ -562,7 +563,7 @@ def _read_distribution(
 def _egg_requires(path: Path) -> tuple[str, ...]:
     """requires.txt of a legacy egg: the unconditional section, before any `[extra]`."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path)
     except (OSError, UnicodeDecodeError):
         return ()
     lines: list[str] = []

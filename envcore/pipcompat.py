@@ -17,8 +17,8 @@ from typing import Literal
 from packaging.tags import Tag, compatible_tags, cpython_tags, parse_tag
 from packaging.utils import NormalizedName
 
+from envcore._files import read_bytes
 from envcore._git import find_checkout, pip_url
-from envcore._metadata import read_file_bytes
 from envcore.inspect import Distribution, Environment, Inventory
 
 __all__ = [
@@ -249,7 +249,7 @@ def _unsupported_dists(inventory: Inventory) -> list[Distribution]:
         ):
             continue
         try:
-            data = read_file_bytes(f"{dist.metadata_dir}{os.sep}WHEEL")
+            data = read_bytes(f"{dist.metadata_dir}{os.sep}WHEEL")
         except OSError:
             continue
         if universal[0] in data or universal[1] in data:

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from envcore._files import read_text
 from envcore.errors import PipConfigError
 
 __all__ = ["PYPI_SIMPLE_URL", "IndexConfig", "pip_config_files", "read_pip_config"]
@@ -141,8 +142,7 @@ def _read_file(path: Path) -> dict[str, dict[str, str]]:
     parser = configparser.RawConfigParser()
     parser.optionxform = _normalize  # type: ignore[assignment,method-assign]
     try:
-        with path.open(encoding="utf-8") as handle:
-            parser.read_file(handle)
+        parser.read_string(read_text(path), str(path))
     except FileNotFoundError:
         return {}
     except IsADirectoryError:

@@ -23,6 +23,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 
+from envcore._files import read_bytes, read_text
 from envcore._reqfile import (
     QUOTE_LIMIT,
     LineOptions,
@@ -247,9 +248,8 @@ def _admitted(real: str, real_roots: tuple[str, ...] | None) -> bool:
 
 
 def _read_text(path: str) -> str:
-    """Raises OSError or ValueError (not text)."""
-    with open(path, "rb") as handle:
-        data = handle.read()
+    """Raises OSError (also for a FIFO, a device or a file too large) or ValueError (not text)."""
+    data = read_bytes(path)
     try:
         return decode_requirements(data)
     except UnicodeDecodeError as exc:
@@ -614,7 +614,7 @@ def parse_pyproject(
     if not _admitted(os.path.realpath(path), _real_roots(roots)):
         return _not_read(path)
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        text = read_bytes(path).decode("utf-8-sig")
         data = tomllib.loads(text)
     except OSError as exc:
         raise RequirementsError(f"cannot read {path}: {exc.strerror or exc}") from exc
@@ -733,7 +733,7 @@ def find_requirements_source(
         if not _admitted(os.path.realpath(pyproject), _real_roots(roots)):
             return pyproject
         try:
-            data = tomllib.loads(pyproject.read_text(encoding="utf-8-sig"))
+            data = tomllib.loads(read_text(pyproject, encoding="utf-8-sig"))
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
             return None
         if isinstance(data.get("project"), dict) or isinstance(data.get("dependency-groups"), dict):

@@ -23,6 +23,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 from packaging.utils import canonicalize_name
 
+from envcore._files import read_text
 from envcore._git import find_checkout, strip_credentials
 from envcore._reqfile import ENV_VAR
 from envcore.drift import drift_for_environment
@@ -145,7 +146,7 @@ class _Unexpand:
             if path.name == "pyproject.toml":
                 continue  # TOML expands nothing
             try:
-                names.update(ENV_VAR.findall(path.read_text(encoding="utf-8", errors="replace")))
+                names.update(ENV_VAR.findall(read_text(path, errors="replace")))
             except OSError:
                 continue
         values = [(environ[name], name) for name in names if environ.get(name)]

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import shutil
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -182,3 +186,40 @@ def test_requirements_outside_the_roots_reach_neither_the_pages_nor_the_snapshot
     snapshot = json.dumps(machine_snapshot())
     assert str(env) in snapshot
     assert "hunter2" not in snapshot.lower()
+
+
+def _release_fifos_after(seconds: float, fifos: list[Path]) -> threading.Event:
+    """If a scan still waits in open() on a planted FIFO after `seconds`, open its other end
+    so the test ends (and fails) instead of hanging; the event says it had to."""
+    released = threading.Event()
+
+    def release() -> None:
+        time.sleep(seconds)
+        for fifo in fifos:
+            with contextlib.suppress(OSError):  # ENXIO: nobody is waiting on it
+                os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+                released.set()
+
+    threading.Thread(target=release, daemon=True).start()
+    return released
+
+
+def test_planted_fifos_are_reported_and_never_block_a_scan(
+    db: None, settings: SettingsWrapper, tmp_path: Path
+) -> None:
+    settings.SCAN_ROOTS = [tmp_path]
+    env = make_venv(tmp_path / "proj" / ".venv")
+    (tmp_path / "proj" / "requirements.txt").write_text("-r hang.fifo\n")
+    site = next((env / "lib").glob("python*/site-packages"))
+    (site / "ff-1.0.dist-info").mkdir()
+    fifos = [tmp_path / "proj" / "hang.fifo", site / "ff-1.0.dist-info" / "METADATA"]
+    for fifo in fifos:
+        os.mkfifo(fifo)
+    released = _release_fifos_after(15, fifos)
+    scan = scan_environment(env)
+    assert not released.is_set()
+    assert scan.state == "done"
+    assert row(env).requirement_errors == [
+        f"{tmp_path}/proj/requirements.txt:1: cannot read requirements file "
+        f"{tmp_path}/proj/hang.fifo: not a regular file (a FIFO)"
+    ]
