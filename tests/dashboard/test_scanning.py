@@ -7,7 +7,7 @@ import json
 import os
 import shutil
 import threading
-import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -188,20 +188,29 @@ def test_requirements_outside_the_roots_reach_neither_the_pages_nor_the_snapshot
     assert "hunter2" not in snapshot.lower()
 
 
-def _release_fifos_after(seconds: float, fifos: list[Path]) -> threading.Event:
-    """If a scan still waits in open() on a planted FIFO after `seconds`, open its other end
-    so the test ends (and fails) instead of hanging; the event says it had to."""
-    released = threading.Event()
+@contextlib.contextmanager
+def _fifo_watchdog(fifos: list[Path], after: float = 15) -> Iterator[threading.Event]:
+    """From `after` seconds on, open the other end of any planted FIFO a reader waits on,
+    so a scan stuck in open() ends (and the test fails) instead of hanging the suite; the
+    event says it had to."""
+    released, done = threading.Event(), threading.Event()
 
     def release() -> None:
-        time.sleep(seconds)
-        for fifo in fifos:
-            with contextlib.suppress(OSError):  # ENXIO: nobody is waiting on it
-                os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
-                released.set()
+        done.wait(after)
+        while not done.is_set():
+            for fifo in fifos:
+                with contextlib.suppress(OSError):  # ENXIO: nobody is waiting on it
+                    os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+                    released.set()
+            done.wait(0.2)
 
-    threading.Thread(target=release, daemon=True).start()
-    return released
+    thread = threading.Thread(target=release, daemon=True)
+    thread.start()
+    try:
+        yield released
+    finally:
+        done.set()
+        thread.join()
 
 
 def test_planted_fifos_are_reported_and_never_block_a_scan(
@@ -215,8 +224,8 @@ def test_planted_fifos_are_reported_and_never_block_a_scan(
     fifos = [tmp_path / "proj" / "hang.fifo", site / "ff-1.0.dist-info" / "METADATA"]
     for fifo in fifos:
         os.mkfifo(fifo)
-    released = _release_fifos_after(15, fifos)
-    scan = scan_environment(env)
+    with _fifo_watchdog(fifos) as released:
+        scan = scan_environment(env)
     assert not released.is_set()
     assert scan.state == "done"
     assert row(env).requirement_errors == [
