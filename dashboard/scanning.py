@@ -17,9 +17,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from packaging.utils import canonicalize_name
 
@@ -230,6 +231,26 @@ def _replace_rows(row: Environment, inventory: Inventory, report: DriftReport) -
     DriftItem.objects.bulk_create(items)
 
 
+def _stored_or_created(
+    path: str, now: datetime, values: dict[str, Any]
+) -> tuple[Environment, bool]:
+    """The row another scan stored for `path` meanwhile, or a new one (with its "found"
+    activity), and whether it is new. Under SQLite's IMMEDIATE transactions the first look
+    is enough; on PostgreSQL a concurrent insert shows as the unique path refused."""
+    stored = Environment.objects.filter(path=path).first()
+    if stored is not None:
+        return stored, False
+    try:
+        with transaction.atomic():
+            row = Environment.objects.create(path=path, first_seen=now, last_changed=now, **values)
+    except IntegrityError:
+        return Environment.objects.get(path=path), False
+    Activity.objects.create(
+        at=now, kind="found", message=f"Found {row.name} ({row.kind})", environment=row
+    )
+    return row, True
+
+
 def record_environment(
     path: Path | str,
     *,
@@ -286,15 +307,13 @@ def record_environment(
         "gone_at": None,
     }
     with transaction.atomic():
+        created = False
         if existing is None:
-            row = Environment.objects.create(
-                path=str(facts.path), first_seen=now, last_changed=now, **values
-            )
-            Activity.objects.create(
-                at=now, kind="found", message=f"Found {row.name} ({row.kind})", environment=row
-            )
-        else:
-            row = existing
+            # Another scan (a rescan and a job's scan released together) may have stored
+            # this path since we looked: then update its row, never fail on the unique path.
+            existing, created = _stored_or_created(str(facts.path), now, values)
+        row = existing
+        if not created:
             old_status, was_gone = row.status, row.gone_at is not None
             for key, value in values.items():
                 setattr(row, key, value)

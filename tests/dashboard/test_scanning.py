@@ -12,10 +12,17 @@ from pathlib import Path
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from dashboard.models import Activity, Distribution, DriftItem, Environment, Project, ScanRoot
-from dashboard.scanning import is_inside_roots, scan_environment, scan_plan, scan_tree
+from dashboard.scanning import (
+    is_inside_roots,
+    record_environment,
+    scan_environment,
+    scan_plan,
+    scan_tree,
+)
 from dashboard.team.local import machine_snapshot
 from tests.dashboard.conftest import row
 from tests.envtools import install, make_venv
@@ -232,3 +239,16 @@ def test_planted_fifos_are_reported_and_never_block_a_scan(
         f"{tmp_path}/proj/requirements.txt:1: cannot read requirements file "
         f"{tmp_path}/proj/hang.fifo: not a regular file (a FIFO)"
     ]
+
+
+def test_a_scan_that_finds_a_row_stored_meanwhile_updates_it(scanned: Tree) -> None:
+    """Two scans released together both see no row for a new environment; the second to
+    store it must update the first one's row, not fail on the unique path."""
+    env = row(scanned.drifted)
+    stale_view_of_it: Environment | None = None
+    stored, changed = record_environment(
+        env.path, now=timezone.now(), existing=stale_view_of_it, force=True
+    )
+    assert changed and stored.pk == env.pk
+    assert Environment.objects.filter(path=env.path).count() == 1
+    assert Activity.objects.filter(kind="found", environment=env).count() == 1
