@@ -24,6 +24,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from packaging.utils import canonicalize_name
 
+from dashboard.jobs.models import RecoveryRecord
 from dashboard.models import (
     Activity,
     Distribution,
@@ -356,9 +357,18 @@ def scan_tree(*, force: bool = False) -> Scan:
         found = discover(plan.roots, exclude=plan.excludes)
         scan.warnings = list(found.warnings)[:200]
         known = {row.path: row for row in Environment.objects.all()}
+        # A recreate's backup is the old environment, moved aside while the job runs: it
+        # is not another environment (envdash knows it from its own records, not its name).
+        moved_aside = set(
+            RecoveryRecord.objects.filter(machine=str(settings.MACHINE_NAME)).values_list(
+                "moved", flat=True
+            )
+        )
         seen: set[str] = set()
         unchanged: list[int] = []
         for env_path in found.environments:
+            if str(env_path) in moved_aside:
+                continue
             existing = known.get(str(env_path))
             try:
                 row, changed = record_environment(

@@ -11,10 +11,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 from pytest_django.fixtures import Settings as SettingsWrapper
 
+from dashboard.jobs.models import RecoveryRecord
 from dashboard.models import Activity, Distribution, DriftItem, Environment, Project, ScanRoot
 from dashboard.scanning import (
     is_inside_roots,
@@ -252,3 +254,19 @@ def test_a_scan_that_finds_a_row_stored_meanwhile_updates_it(scanned: Tree) -> N
     assert changed and stored.pk == env.pk
     assert Environment.objects.filter(path=env.path).count() == 1
     assert Activity.objects.filter(kind="found", environment=env).count() == 1
+
+
+def test_a_directory_envdash_moved_aside_is_not_listed(scanned: Tree) -> None:
+    """While a recreate runs, its backup (the old environment) is no environment of its own."""
+    backup = row(scanned.in_sync)
+    RecoveryRecord.objects.create(
+        machine=str(settings.MACHINE_NAME),
+        kind="recreate",
+        nonce="0123456789abcdef",
+        original=str(scanned.in_sync.parent / "elsewhere"),
+        moved=backup.path,
+        created_at=timezone.now(),
+    )
+    scan_tree(force=True)
+    assert row(scanned.in_sync).gone_at is not None
+    assert row(scanned.drifted).gone_at is None
