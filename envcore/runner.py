@@ -29,6 +29,7 @@ __all__ = [
     "clean_environment",
     "end_process_tree",
     "minimal_environment",
+    "replaced_since",
     "run",
 ]
 
@@ -214,6 +215,20 @@ class ProcessIdentity:
             return cls(pid, psutil.Process(pid).create_time())
         except psutil.Error:
             return None
+
+
+def replaced_since(pid: int, moment: float) -> bool:
+    """True when the process that had `pid` at `moment` is gone: no process has the pid,
+    it is a zombie nobody reaped yet, or the pid now names a process started after it."""
+    try:
+        process = psutil.Process(pid)
+        if process.status() == psutil.STATUS_ZOMBIE:
+            return True
+        return process.create_time() > moment + _SAME_START
+    except psutil.NoSuchProcess:
+        return True
+    except psutil.Error:  # not ours to look at: assume it still runs
+        return False
 
 
 def _group_members(pgid: int, born_after: float) -> list[psutil.Process]:

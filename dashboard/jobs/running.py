@@ -20,7 +20,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import psutil
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 from django.db.models import Q
@@ -40,7 +39,7 @@ from envcore._ops_common import project_name
 from envcore.errors import CancelledError, EnvcoreError, InvalidSpecError, PathNotAllowedError
 from envcore.interpreters import check_user_interpreter, list_interpreters, trusted_base
 from envcore.pipconfig import read_pip_config
-from envcore.runner import CancelToken, ProcessIdentity, end_process_tree
+from envcore.runner import CancelToken, ProcessIdentity, end_process_tree, replaced_since
 
 __all__ = [
     "FLUSH_SECONDS",
@@ -119,9 +118,12 @@ def _requirements_file(raw: str) -> str:
         raise JobError("the requirements path must be one line without control characters")
     if not Path(raw).is_absolute():
         raise JobError("the requirements file must be an absolute path")
-    if not is_inside_roots(raw):
-        raise JobError(f"the requirements file {raw} is outside the scan roots (see Settings)")
-    real = Path(os.path.realpath(raw))
+    try:
+        real = ops.inside_roots(Path(raw), scan_plan().roots)
+    except PathNotAllowedError as exc:
+        raise JobError(
+            f"the requirements file {raw} is outside the scan roots (see Settings)"
+        ) from exc
     if not real.is_file():
         raise JobError(f"the requirements file {raw} is not a regular file")
     return str(real)
@@ -508,7 +510,10 @@ def _operation(job: Job, log: ops.Log) -> tuple[str, dict[str, Any]]:
             roots=roots,
             log=log,
             journal=DatabaseJournal(job.pk),
-            trusted=list(Interpreter.objects.values_list("path", flat=True)),
+            # Only a job queued without a chosen interpreter needs the trusted list.
+            trusted=None
+            if params.get("interpreter")
+            else list(Interpreter.objects.values_list("path", flat=True)),
         )
     elif job.kind == "delete":
         deleted = ops.delete(
@@ -682,16 +687,8 @@ def _worker_gone(job: Job) -> bool:
     host, _, pid = job.worker.rpartition(":")
     if host != socket.gethostname() or not pid.isdigit() or int(pid) == os.getpid():
         return False
-    try:
-        process = psutil.Process(int(pid))
-        if process.status() == psutil.STATUS_ZOMBIE:
-            return True
-        claimed = job.started_at.timestamp() if job.started_at else float("inf")
-        return process.create_time() > claimed + 1
-    except psutil.NoSuchProcess:
-        return True
-    except psutil.Error:
-        return False
+    claimed = job.started_at.timestamp() if job.started_at else float("inf")
+    return replaced_since(int(pid), claimed)
 
 
 def queued_for(env: Environment) -> list[Job]:

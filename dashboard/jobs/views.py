@@ -27,21 +27,9 @@ def start(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     env = get_object_or_404(Environment, pk=pk)
     form = {key: str(value) for key, value in request.POST.items() if key != "csrfmiddlewaretoken"}
     if kind in CONFIRMED and request.POST.get("confirmed") != "1":
-        interpreters = list(Interpreter.objects.order_by("-version", "path"))
-        same = trusted_base(env.base_interpreter, [row.path for row in interpreters])
-        context = {
-            "env": env,
-            "kind": kind,
-            "form": form,
-            "interpreters": interpreters,
-            "same_is_trusted": same is not None,
-            # What recreate reinstalls from a location on disk or a URL, and what it leaves
-            # out because its metadata could reach pip as an option, for the user to see.
-            "from_sources": list(
-                env.distributions.exclude(source_url="").filter(unsafe_reason="").order_by("name")
-            ),
-            "left_out": list(env.distributions.exclude(unsafe_reason="").order_by("name")),
-        }
+        context: dict[str, object] = {"env": env, "kind": kind, "form": form}
+        if kind == "recreate":
+            context.update(_recreate_choices(env))
         return render(request, "jobs/confirm.html", context)
     try:
         job = enqueue(kind, env, form)
@@ -49,6 +37,21 @@ def start(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
         messages.error(request, str(exc))
         return redirect("environment", pk=env.pk)
     return redirect("job", pk=job.pk)
+
+
+def _recreate_choices(env: Environment) -> dict[str, object]:
+    """The interpreters to choose from, and (when the env's own freeze is reinstalled) what
+    comes from a location on disk or a URL and what is left out because its metadata could
+    reach pip as an option, for the user to see before confirming."""
+    interpreters = list(Interpreter.objects.order_by("-version", "path"))
+    same = trusted_base(env.base_interpreter, [row.path for row in interpreters])
+    choices: dict[str, object] = {"interpreters": interpreters, "same_is_trusted": same is not None}
+    if not env.requirements_source:
+        choices["from_sources"] = list(
+            env.distributions.exclude(source_url="").filter(unsafe_reason="").order_by("name")
+        )
+        choices["left_out"] = list(env.distributions.exclude(unsafe_reason="").order_by("name"))
+    return choices
 
 
 @require_http_methods(["GET", "POST"])
