@@ -55,6 +55,7 @@ from envcore.requirements import (
     RequirementsOptions,
     find_requirements_source,
     load_requirements,
+    within_roots,
 )
 
 __all__ = [
@@ -89,13 +90,8 @@ def scan_plan() -> ScanPlan:
 
 
 def is_inside_roots(path: Path | str, roots: Iterable[Path] | None = None) -> bool:
-    """True when `path` (resolved) lies inside one of the scan roots (resolved)."""
-    real = os.path.realpath(path)
-    for root in roots if roots is not None else scan_plan().roots:
-        real_root = os.path.realpath(root)
-        if real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep):
-            return True
-    return False
+    """True when `path` (resolved) is one of the scan roots or lies inside one (resolved)."""
+    return within_roots(path, tuple(roots) if roots is not None else scan_plan().roots)
 
 
 def _stat_part(path: str) -> str:
@@ -412,11 +408,14 @@ def scan_environment(path: Path | str, *, force: bool = True) -> Scan:
     path_text = str(path)
     scan = Scan.objects.create(started_at=now, target=path_text, roots=[path_text])
     existing = Environment.objects.filter(path=path_text).first()
+    roots = scan_plan().roots
     try:
-        if not is_inside_roots(path_text) and existing is None:
+        if not is_inside_roots(path_text, roots) and existing is None:
             raise PathNotAllowedError(f"{path_text} is outside the scan roots")
         try:
-            _, changed = record_environment(path_text, now=now, existing=existing, force=force)
+            _, changed = record_environment(
+                path_text, now=now, existing=existing, force=force, roots=roots
+            )
             scan.found, scan.changed = 1, int(changed)
             scan.unchanged = 1 - scan.changed
         except NotAnEnvironmentError:

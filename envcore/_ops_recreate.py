@@ -25,6 +25,7 @@ from envcore._ops_common import (
     write_new_file,
 )
 from envcore._ops_safety import (
+    checked_requirements,
     confirmed_environment,
     exclusive_lock,
     forget,
@@ -32,7 +33,6 @@ from envcore._ops_safety import (
     job_of,
     move_aside,
     remove_tree,
-    requirements_inside_roots,
 )
 from envcore.errors import CommandFailedError, NotAnEnvironmentError
 from envcore.inspect import Environment, Inventory, inspect_environment, read_inventory
@@ -133,10 +133,7 @@ def recreate(
     if roots is not None:
         inside_roots(path, roots)
     env = confirmed_environment(path)
-    if requirements is not None and not Path(requirements).is_file():
-        raise NotAnEnvironmentError(f"requirements file {requirements} does not exist")
-    if requirements is not None and roots is not None:
-        requirements_inside_roots(Path(requirements), roots)
+    checked_requirements(requirements, roots)
     base = interpreter_path(interpreter) if interpreter is not None else _same_base(env, trusted)
     backend = resolve_backend(installer)
     session = Session(log or Log(), work_dir(path, requirements))

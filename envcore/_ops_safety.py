@@ -56,6 +56,19 @@ def requirements_inside_roots(requirements: Path, roots: Sequence[Path | str]) -
         )
 
 
+def checked_requirements(
+    requirements: Path | str | None, roots: Sequence[Path | str] | None
+) -> None:
+    """Refuse a requirements file an operation would hand to pip when it does not exist or
+    (with `roots`) it or one of its includes lies outside them."""
+    if requirements is None:
+        return
+    if not Path(requirements).is_file():
+        raise NotAnEnvironmentError(f"requirements file {requirements} does not exist")
+    if roots is not None:
+        requirements_inside_roots(Path(requirements), roots)
+
+
 def confirmed_environment(path: Path) -> Environment:
     """A real directory (not a symlink) that is an environment by its own files."""
     if path.is_symlink():

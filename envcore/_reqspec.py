@@ -54,7 +54,8 @@ _ARCHIVE_EXTENSIONS = (
     ".tar.lzma",
 )
 _EGG = re.compile(r"[#&]egg=([^&]*)")
-_PROJECT_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
+#: A PEP 508 distribution name (packaging's pattern).
+PROJECT_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
 _TRAILING_EXTRAS = re.compile(r"^(.+)(\[[^\]]+\])$")
 _OPERATOR = r"(?:~=|===?|!=|<=?|>=?)"
 _VERSION = r"[A-Za-z0-9.*+!_-]+"
@@ -115,7 +116,7 @@ def _egg_name(url: str) -> str | None:
     match = _EGG.search(url)
     if match is None:
         return None
-    if not _PROJECT_NAME.match(match.group(1)):
+    if not PROJECT_NAME.match(match.group(1)):
         raise ValueError(
             f"{clip(match.group(1))!r} is not a valid #egg= project name in {clip(url)}"
         )

@@ -46,6 +46,7 @@ from envcore._ops_recover import RecoveryAction, recover_interrupted
 from envcore._ops_recreate import recreate
 from envcore._ops_safety import (
     ProcessUse,
+    checked_requirements,
     confirmed_environment,
     exclusive_lock,
     inside_roots,
@@ -57,7 +58,6 @@ from envcore.drift import DRIFT_STATUSES, DriftReport, drift_for_environment
 from envcore.errors import (
     EnvironmentBusyError,
     InvalidSpecError,
-    NotAnEnvironmentError,
     PathNotAllowedError,
     RequirementsError,
 )
@@ -85,6 +85,7 @@ __all__ = [
     "create",
     "delete",
     "find_uv",
+    "inside_roots",
     "install",
     "list_interpreters",
     "parse_installer",
@@ -159,10 +160,7 @@ def create(
         inside_roots(target, roots)
     if target.exists() or target.is_symlink():
         raise PathNotAllowedError(f"{target} already exists; choose a new directory")
-    if requirements is not None and not Path(requirements).is_file():
-        raise NotAnEnvironmentError(f"requirements file {requirements} does not exist")
-    if requirements is not None and roots is not None:
-        requirements_inside_roots(Path(requirements), roots)
+    checked_requirements(requirements, roots)
     backend = resolve_backend(installer)
     session = Session(log, work_dir(target, requirements))
     base = interpreter_path(interpreter)
@@ -201,8 +199,7 @@ def install(
     parsed = [str(parse_user_spec(spec, allow_urls=allow_urls)) for spec in specs]
     if not parsed and requirements is None:
         raise InvalidSpecError("nothing to install: give package specs or a requirements file")
-    if requirements is not None and not Path(requirements).is_file():
-        raise NotAnEnvironmentError(f"requirements file {requirements} does not exist")
+    checked_requirements(requirements, None)
     env = usable(env_path)
     backend = resolve_backend(installer)
     session = Session(log or Log(), work_dir(env.path, requirements))

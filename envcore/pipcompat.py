@@ -19,6 +19,7 @@ from packaging.utils import NormalizedName
 
 from envcore._files import read_bytes
 from envcore._git import find_checkout, pip_url
+from envcore._reqspec import PROJECT_NAME
 from envcore.inspect import Distribution, Environment, Inventory
 
 __all__ = [
@@ -49,8 +50,6 @@ def list_json(inventory: Inventory) -> list[dict[str, str]]:
     return rows
 
 
-#: A PEP 508 distribution name (the same pattern as packaging's).
-_VALID_NAME = re.compile(r"[A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9]", re.IGNORECASE)
 #: A version that is not PEP 440 but may still follow `===`: one word, no option, no marker.
 _SAFE_VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+!*-]*")
 #: What may follow `name @` or `-e` in a file pip reads: one word of printable characters.
@@ -82,7 +81,7 @@ def unsafe_reason(dist: Distribution) -> str:
     (`-e ../evil`) and a Name can hold `--index-url=...`. Such a line in a requirements
     file is an option to pip, and an `-e` runs the project's setup.py.
     """
-    if not _VALID_NAME.fullmatch(dist.name):
+    if not PROJECT_NAME.fullmatch(dist.name):
         return "invalid name in its metadata"
     if dist.parsed_version is None and not _SAFE_VERSION.fullmatch(dist.version):
         return "invalid version in its metadata"
@@ -108,7 +107,7 @@ def skipped_note(dist: Distribution) -> str:
     reason = unsafe_reason(dist)
     if not reason:
         return ""
-    shown = dist.name if _VALID_NAME.fullmatch(dist.name) else repr(dist.name)
+    shown = dist.name if PROJECT_NAME.fullmatch(dist.name) else repr(dist.name)
     return f"skipped {shown}: {reason}"
 
 

@@ -54,6 +54,7 @@ __all__ = [
     "parse_pyproject",
     "parse_requirements_file",
     "requirements_fingerprint",
+    "within_roots",
 ]
 
 
@@ -245,6 +246,11 @@ def _admitted(real: str, real_roots: tuple[str, ...] | None) -> bool:
     if real_roots is None:
         return True
     return any(real == root or real.startswith(root.rstrip(os.sep) + os.sep) for root in real_roots)
+
+
+def within_roots(path: Path | str, roots: Sequence[Path | str] | None) -> bool:
+    """Whether `path`, symlinks resolved, is one of `roots` or inside one (no roots: yes)."""
+    return _admitted(os.path.realpath(path), _real_roots(roots))
 
 
 def _read_text(path: str) -> str:
@@ -611,7 +617,7 @@ def parse_pyproject(
     unreadable or not TOML.
     """
     path = Path(path)
-    if not _admitted(os.path.realpath(path), _real_roots(roots)):
+    if not within_roots(path, roots):
         return _not_read(path)
     try:
         text = read_bytes(path).decode("utf-8-sig")
@@ -730,7 +736,7 @@ def find_requirements_source(
         return (runtime or candidates)[0]
     pyproject = project_dir / "pyproject.toml"
     if pyproject.is_file():
-        if not _admitted(os.path.realpath(pyproject), _real_roots(roots)):
+        if not within_roots(pyproject, roots):
             return pyproject
         try:
             data = tomllib.loads(read_text(pyproject, encoding="utf-8-sig"))
