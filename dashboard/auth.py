@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
-import secrets
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlencode
@@ -23,6 +21,8 @@ from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
 from django.contrib.sessions.models import Session
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+
+from dashboard.envvars import secret_file
 
 __all__ = [
     "SESSION_KEY",
@@ -53,19 +53,7 @@ def login_token() -> str:
     """ENVDASH_TOKEN if set, else the token file's content (created once, mode 0600)."""
     if settings.FIXED_TOKEN:
         return str(settings.FIXED_TOKEN)
-    path = _token_file()
-    try:
-        return path.read_text(encoding="ascii").strip()
-    except FileNotFoundError:
-        token = secrets.token_urlsafe(32)
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # the worker or another server process made it first
-            return path.read_text(encoding="ascii").strip()
-        with os.fdopen(fd, "w", encoding="ascii") as handle:
-            handle.write(token)
-        return token
+    return secret_file(_token_file(), 32)
 
 
 def token_matches(candidate: str) -> bool:

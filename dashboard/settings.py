@@ -16,6 +16,7 @@ from dashboard.envvars import (
     env_paths,
     env_str,
     private_file,
+    secret_file,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -177,21 +178,5 @@ LOGGING = {
 }
 
 
-def _secret_key() -> str:
-    """A per-installation key kept beside the database, created once with mode 0600."""
-    import secrets
-
-    try:
-        return SECRET_KEY_FILE.read_text().strip()
-    except FileNotFoundError:
-        key = secrets.token_urlsafe(50)
-        try:
-            fd = os.open(SECRET_KEY_FILE, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process (web or worker) made it first
-            return SECRET_KEY_FILE.read_text().strip()
-        with os.fdopen(fd, "w") as handle:
-            handle.write(key)
-        return key
-
-
-SECRET_KEY = _secret_key()
+#: A per-installation key kept beside the database.
+SECRET_KEY = secret_file(SECRET_KEY_FILE, 50)

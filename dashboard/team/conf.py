@@ -7,7 +7,6 @@ from django.conf import settings
 from dashboard.envvars import env_int
 
 __all__ = [
-    "BODY_OVERHEAD",
     "max_request_body_bytes",
     "max_snapshot_bytes",
     "stale_days",
@@ -17,7 +16,7 @@ __all__ = [
 
 DEFAULT_MAX_SNAPSHOT_BYTES = 5 * 1024 * 1024
 #: Room for a multipart envelope around an uploaded snapshot of the maximum size.
-BODY_OVERHEAD = 64 * 1024
+_BODY_OVERHEAD = 64 * 1024
 
 
 def max_snapshot_bytes() -> int:
@@ -36,7 +35,7 @@ def max_request_body_bytes() -> int:
     The snapshot is the largest thing anyone posts; without this bound waitress buffers up
     to 1 GB of an unauthenticated body before the view gets a chance to refuse it.
     """
-    return max_snapshot_bytes() + BODY_OVERHEAD
+    return max_snapshot_bytes() + _BODY_OVERHEAD
 
 
 def stale_days() -> int:

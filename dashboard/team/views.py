@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django_htmx.middleware import HtmxDetails
 
 from dashboard.team.access import login_required
-from dashboard.team.conf import BODY_OVERHEAD, max_snapshot_bytes, stale_days, team_url
+from dashboard.team.conf import max_request_body_bytes, max_snapshot_bytes, stale_days, team_url
 from dashboard.team.forms import ImportForm, MemberForm, TokenForm
 from dashboard.team.ingest import IngestError, issue_token, store_snapshot
 from dashboard.team.models import Member, MemberToken, PushState, TeamProject
@@ -67,7 +67,7 @@ def team(request: HtmxHttpRequest) -> HttpResponse:
 def import_snapshot(request: HttpRequest) -> HttpResponse:
     limit = max_snapshot_bytes()
     declared = request.META.get("CONTENT_LENGTH") or "0"
-    if not declared.isdigit() or int(declared) > limit + BODY_OVERHEAD:
+    if not declared.isdigit() or int(declared) > max_request_body_bytes():
         messages.error(request, f"Snapshot refused: larger than the limit of {limit} bytes.")
         return redirect("team:team")
     form = ImportForm(request.POST, request.FILES)
