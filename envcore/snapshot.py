@@ -26,7 +26,7 @@ from packaging.utils import canonicalize_name
 from envcore._files import read_text
 from envcore._git import find_checkout, strip_credentials
 from envcore._reqfile import ENV_VAR
-from envcore.drift import drift_for_environment
+from envcore.drift import compute_drift, drift_for_environment
 from envcore.errors import EnvcoreError, RequirementsError, SnapshotError
 from envcore.inspect import Environment, Inventory, inspect_environment, read_inventory
 from envcore.requirements import (
@@ -200,18 +200,19 @@ def project_identity(project_dir: Path | str, *, roots: Roots = None) -> tuple[s
     `roots`, requirements files outside them are not read.
     """
     project_dir = Path(project_dir)
-    identity: str | None = None
-    checkout = find_checkout(project_dir)
-    if checkout is not None:
-        remote = checkout.remote_url()
-        if remote:
-            identity = normalise_remote(remote)
     fingerprint, _source, _rows = _requirements(project_dir, roots)
-    return identity or _directory_identity(project_dir), fingerprint
+    return _identity(project_dir), fingerprint
+
+
+def _identity(project_dir: Path) -> str:
+    """The normalised git remote of the checkout holding the project, else `dir:<name>`."""
+    checkout = find_checkout(project_dir)
+    remote = checkout.remote_url() if checkout is not None else None
+    return (normalise_remote(remote) if remote else None) or _directory_identity(project_dir)
 
 
 def _project_section(project_dir: Path, roots: Roots) -> dict[str, Any]:
-    identity, _ = project_identity(project_dir, roots=roots)
+    identity = _identity(project_dir)
     fingerprint, source, rows = _requirements(project_dir, roots)
     return {
         "identity": identity,
@@ -230,11 +231,15 @@ def _drift_section(env: Environment, inventory: Inventory, roots: Roots) -> dict
     """
     if env.project is None:
         return None
+    # Read once: the report, and which `${VAR}`s its files name (see _Unexpand).
+    source = find_requirements_source(env.project, roots)
+    parsed: ParsedRequirements | None = None
     try:
-        report = drift_for_environment(env, inventory, roots=roots)
-        parsed = (
-            load_requirements(report.source, roots=roots) if report.source is not None else None
-        )
+        if source is None:
+            report = drift_for_environment(env, inventory, roots=roots)
+        else:
+            parsed = load_requirements(source, base_dir=env.project, roots=roots)
+            report = compute_drift(env, inventory, parsed, source=source)
     except RequirementsError:
         return None
     unexpand: Callable[[str], str] = _Unexpand(parsed, os.environ) if parsed is not None else str
