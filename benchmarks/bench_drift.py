@@ -30,8 +30,9 @@ from pip._internal.req.req_file import parse_requirements
 from pip._internal.utils.packaging import get_requirement
 
 from envcore import _reqspec
+from envcore.distributions import parse_dependency, read_inventory
 from envcore.drift import compute_drift
-from envcore.inspect import inspect_environment, parse_dependency, read_inventory
+from envcore.environment import inspect_environment
 from envcore.pipcompat import check
 from envcore.requirements import parse_requirements_file
 

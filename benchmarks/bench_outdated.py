@@ -23,8 +23,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from envcore.distributions import read_inventory
+from envcore.environment import inspect_environment
 from envcore.index import IndexClient
-from envcore.inspect import inspect_environment, read_inventory
 from envcore.outdated import outdated
 from envcore.pipconfig import IndexConfig
 from tests.envcore.indexserver import IndexState, serve_index

@@ -21,7 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from envcore.inspect import inspect_environment, read_inventory
+from envcore.distributions import read_inventory
+from envcore.environment import inspect_environment
 from envcore.interpreters import base_interpreter
 from envcore.ops import IndexOptions, recreate
 from tests.envtools import ISOLATED_ENV

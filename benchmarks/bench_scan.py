@@ -25,7 +25,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from envcore.discover import discover
-from envcore.inspect import inspect_environment, read_inventory
+from envcore.distributions import read_inventory
+from envcore.environment import inspect_environment
 from envcore.pipcompat import list_json
 from tests.wheelmaker import write_wheel
 

@@ -36,18 +36,11 @@ from dashboard.models import (
     ScanRoot,
 )
 from envcore.discover import default_excludes, default_roots, discover
+from envcore.distributions import Inventory, read_inventory
 from envcore.drift import DRIFT_STATUSES, DriftReport, compute_drift, drift_for_environment
+from envcore.environment import Environment as EnvFacts
+from envcore.environment import disk_usage, inspect_environment, site_packages_signature
 from envcore.errors import EnvcoreError, NotAnEnvironmentError, PathNotAllowedError
-from envcore.inspect import (
-    Environment as EnvFacts,
-)
-from envcore.inspect import (
-    Inventory,
-    disk_usage,
-    inspect_environment,
-    read_inventory,
-    site_packages_signature,
-)
 from envcore.interpreters import base_interpreter
 from envcore.pipcompat import freeze, unsafe_reason
 from envcore.requirements import (

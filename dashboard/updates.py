@@ -15,9 +15,10 @@ from packaging.utils import canonicalize_name
 from dashboard.models import Distribution, Environment
 from dashboard.queues import machine_queue
 from dashboard.scanning import scan_plan
+from envcore.distributions import read_inventory
+from envcore.environment import inspect_environment
 from envcore.errors import EnvcoreError
 from envcore.index import IndexClient
-from envcore.inspect import inspect_environment, read_inventory
 from envcore.outdated import outdated
 from envcore.pipconfig import read_pip_config
 from envcore.requirements import load_requirements

@@ -11,14 +11,15 @@ from pathlib import Path
 
 from envcore._installers import Backend, Commands, IndexOptions, env_has_pip
 from envcore._ops_safety import confirmed_environment
+from envcore.distributions import read_inventory
 from envcore.drift import DriftReport
+from envcore.environment import Environment, inspect_environment
 from envcore.errors import (
     CancelledError,
     CommandFailedError,
     InvalidSpecError,
     NotAnEnvironmentError,
 )
-from envcore.inspect import Environment, inspect_environment, read_inventory
 from envcore.interpreters import Interpreter
 from envcore.runner import CancelToken, CommandResult, run
 

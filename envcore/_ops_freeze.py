@@ -23,8 +23,8 @@ from typing import Literal
 from envcore._files import read_bytes
 from envcore._ops_common import NOFOLLOW, write_new_file
 from envcore._ops_safety import inside_roots
+from envcore.distributions import Inventory
 from envcore.errors import RequirementsError
-from envcore.inspect import Inventory
 from envcore.pipcompat import freeze, unsafe_reason
 from envcore.requirements import RequirementEntry, load_requirements
 

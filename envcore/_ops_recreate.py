@@ -34,8 +34,9 @@ from envcore._ops_safety import (
     move_aside,
     remove_tree,
 )
+from envcore.distributions import Inventory, read_inventory
+from envcore.environment import Environment, inspect_environment
 from envcore.errors import CommandFailedError, NotAnEnvironmentError
-from envcore.inspect import Environment, Inventory, inspect_environment, read_inventory
 from envcore.interpreters import Interpreter, base_interpreter, list_interpreters, trusted_base
 from envcore.journal import Journal, JournalEntry, plan_move
 from envcore.pipcompat import check, skipped_note

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import psutil
 
+from envcore.environment import Environment, inspect_environment
 from envcore.errors import EnvironmentBusyError, NotAnEnvironmentError, PathNotAllowedError
-from envcore.inspect import Environment, inspect_environment
 from envcore.journal import Journal, JournalEntry, plan_move
 from envcore.requirements import load_requirements
 

@@ -19,7 +19,8 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 
 from envcore._files import read_text
-from envcore.inspect import Distribution, Environment, Inventory, parse_dependency
+from envcore.distributions import Distribution, Inventory, parse_dependency
+from envcore.environment import Environment
 from envcore.pipcompat import DependencyProblem, check
 from envcore.requirements import (
     ParsedRequirements,

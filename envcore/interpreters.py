@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from envcore.environment import Environment
 from envcore.errors import InvalidSpecError
-from envcore.inspect import Environment
 from envcore.runner import minimal_environment, run
 
 __all__ = [

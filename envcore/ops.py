@@ -54,14 +54,15 @@ from envcore._ops_safety import (
     remove_tree,
     requirements_inside_roots,
 )
+from envcore.distributions import read_inventory
 from envcore.drift import DRIFT_STATUSES, DriftReport, drift_for_environment
+from envcore.environment import Environment, inspect_environment
 from envcore.errors import (
     EnvironmentBusyError,
     InvalidSpecError,
     PathNotAllowedError,
     RequirementsError,
 )
-from envcore.inspect import Environment, inspect_environment, read_inventory
 from envcore.interpreters import Interpreter, list_interpreters
 from envcore.journal import Journal, JournalEntry, MemoryJournal
 

@@ -25,8 +25,9 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion, Version
 
+from envcore.distributions import Inventory
+from envcore.environment import Environment
 from envcore.index import FileLink, IndexClient, ProjectFiles
-from envcore.inspect import Environment, Inventory
 from envcore.requirements import ParsedRequirements
 
 __all__ = [

@@ -20,7 +20,8 @@ from packaging.utils import NormalizedName
 from envcore._files import read_bytes
 from envcore._git import find_checkout, pip_url
 from envcore._reqspec import PROJECT_NAME
-from envcore.inspect import Distribution, Environment, Inventory
+from envcore.distributions import Distribution, Inventory
+from envcore.environment import Environment
 
 __all__ = [
     "DependencyProblem",

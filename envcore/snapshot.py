@@ -26,9 +26,10 @@ from packaging.utils import canonicalize_name
 from envcore._files import read_text
 from envcore._git import find_checkout, strip_credentials
 from envcore._reqfile import ENV_VAR
+from envcore.distributions import Inventory, read_inventory
 from envcore.drift import compute_drift, drift_for_environment
+from envcore.environment import Environment, inspect_environment
 from envcore.errors import EnvcoreError, RequirementsError, SnapshotError
-from envcore.inspect import Environment, Inventory, inspect_environment, read_inventory
 from envcore.requirements import (
     ParsedRequirements,
     RequirementEntry,

@@ -8,7 +8,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from envcore.inspect import Environment, Inventory, inspect_environment, read_inventory
+from envcore.distributions import Inventory, read_inventory
+from envcore.environment import Environment, inspect_environment
 
 
 def add_env_argument(parser: argparse.ArgumentParser) -> None:

@@ -7,9 +7,10 @@ import sys
 from pathlib import Path
 
 from envcore.commands._common import print_json, print_table
+from envcore.distributions import read_inventory
 from envcore.drift import STATUSES, DriftReport, drift_for_environment
+from envcore.environment import inspect_environment
 from envcore.errors import RequirementsError
-from envcore.inspect import inspect_environment, read_inventory
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

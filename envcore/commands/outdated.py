@@ -7,9 +7,10 @@ import os
 from pathlib import Path
 
 from envcore.commands._common import print_json, print_table
+from envcore.distributions import read_inventory
+from envcore.environment import inspect_environment
 from envcore.errors import RequirementsError
 from envcore.index import DEFAULT_TTL, IndexClient
-from envcore.inspect import inspect_environment, read_inventory
 from envcore.outdated import outdated
 from envcore.pipconfig import read_pip_config
 from envcore.requirements import find_requirements_source, load_requirements

@@ -9,8 +9,9 @@ from pathlib import Path
 
 from envcore.commands._common import print_json, print_table
 from envcore.discover import DEFAULT_MAX_DEPTH, default_excludes, default_roots, discover
+from envcore.distributions import read_inventory
+from envcore.environment import inspect_environment
 from envcore.errors import EnvcoreError
-from envcore.inspect import inspect_environment, read_inventory
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -23,5 +23,5 @@ def test_envcore_never_imports_django() -> None:
         [sys.executable, "-c", CODE], capture_output=True, text=True, check=True, timeout=60
     )
     report = json.loads(result.stdout)
-    assert "envcore.inspect" in report["modules"] and "envcore.discover" in report["modules"]
+    assert "envcore.environment" in report["modules"] and "envcore.discover" in report["modules"]
     assert report["django"] == []

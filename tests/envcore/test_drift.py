@@ -11,8 +11,9 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from envcore.cli import main
+from envcore.distributions import Inventory, read_inventory
 from envcore.drift import DriftReport, compute_drift, drift_for_environment
-from envcore.inspect import Inventory, inspect_environment, read_inventory
+from envcore.environment import inspect_environment
 from envcore.requirements import parse_pyproject, parse_requirements_file
 from tests.envcore.synthetic import dist_info, posix_venv
 from tests.envtools import install, make_venv, pip

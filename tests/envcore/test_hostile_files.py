@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from envcore._files import METADATA_LIMIT, TEXT_LIMIT, read_bytes
-from envcore._metadata import read_headers
+from envcore.distributions import read_headers
 from tests.envcore.synthetic import PY, dist_info, posix_venv
 
 GiB = 1024**3
@@ -128,7 +128,7 @@ def test_pyvenv_cfg_swapped_for_a_fifo_after_the_check_is_refused(tmp_path: Path
     """Discovery and inspect check is_file() first; the read itself must not block either."""
     os.mkfifo(tmp_path / "pyvenv.cfg")
     code = (
-        "import sys; from pathlib import Path; from envcore.inspect import _read_pyvenv_cfg\n"
+        "import sys; from pathlib import Path; from envcore.environment import _read_pyvenv_cfg\n"
         "try: _read_pyvenv_cfg(Path(sys.argv[1]))\nexcept Exception as exc: print(exc)"
     )
     output = _run("-c", code, str(tmp_path / "pyvenv.cfg"))

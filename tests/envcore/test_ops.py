@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from packaging.utils import canonicalize_name
 
+from envcore.environment import inspect_environment, site_packages_signature
 from envcore.errors import (
     CancelledError,
     CommandFailedError,
@@ -22,7 +23,6 @@ from envcore.errors import (
     PathNotAllowedError,
     RequirementsError,
 )
-from envcore.inspect import inspect_environment, site_packages_signature
 from envcore.interpreters import base_interpreter, check_user_interpreter, list_interpreters, probe
 from envcore.ops import (
     IndexOptions,

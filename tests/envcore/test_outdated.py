@@ -14,8 +14,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from packaging.version import Version
 
+from envcore.distributions import read_inventory
+from envcore.environment import inspect_environment
 from envcore.index import IndexClient, parse_html_page, parse_json_page
-from envcore.inspect import inspect_environment, read_inventory
 from envcore.outdated import PackageUpdate, jump, outdated
 from envcore.pipconfig import IndexConfig
 from envcore.requirements import parse_requirements_file

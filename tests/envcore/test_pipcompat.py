@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from envcore.inspect import inspect_environment, read_inventory
+from envcore.distributions import read_inventory
+from envcore.environment import inspect_environment
 from envcore.pipcompat import check, freeze, list_json, skipped_note
 from tests.envcore.synthetic import dist_info
 from tests.envtools import make_venv, pip, pip_list_json

@@ -14,7 +14,8 @@ from dashboard.jobs.models import Job
 from dashboard.jobs.running import run_job
 from dashboard.models import Environment
 from dashboard.tasks import scan
-from envcore.inspect import inspect_environment, read_inventory
+from envcore.distributions import read_inventory
+from envcore.environment import inspect_environment
 from tests.dashboard.conftest import log_in
 from tests.dashboard.jobs.conftest import work
 from tests.envtools import make_venv, pip

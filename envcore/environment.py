@@ -1,7 +1,7 @@
 """What one Python environment is, read from disk without running its interpreter.
 
-`inspect_environment` reads pyvenv.cfg / conda-meta and the layout; `read_inventory` reads
-the installed distributions' metadata in-process, as pip would see them.
+`inspect_environment` reads pyvenv.cfg / conda-meta and the layout: the kind, the
+interpreter, the health and the owning project. Installed packages: `envcore.distributions`.
 """
 
 from __future__ import annotations
@@ -10,30 +10,20 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Literal
 
-from packaging.markers import InvalidMarker, default_environment
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.specifiers import InvalidSpecifier
-from packaging.utils import NormalizedName, canonicalize_name
-from packaging.version import InvalidVersion, Version
+from packaging.markers import default_environment
 
-from envcore._files import read_bytes, read_text
-from envcore._metadata import DirectUrl, read_direct_url, read_headers
-from envcore._reqspec import canonical_name, marker, specifier_set
-from envcore.errors import MetadataError, NotAnEnvironmentError
+from envcore._files import read_text
+from envcore.errors import NotAnEnvironmentError
 
 __all__ = [
-    "Distribution",
     "Environment",
     "EnvironmentKind",
-    "Inventory",
     "disk_usage",
     "inspect_environment",
     "is_environment",
-    "read_inventory",
     "site_packages_signature",
 ]
 
@@ -340,295 +330,6 @@ def inspect_environment(path: Path | str) -> Environment:
         broken_reason=broken_reason,
         config=config,
     )
-
-
-#: `name[extras] (>=1,<2) ; marker` or `name>=1,<2`: almost every Requires-Dist entry, read
-#: without packaging's general tokenizer (anything with a URL takes packaging's route).
-_NAME = r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?"
-_PLAIN_DEPENDENCY = re.compile(
-    rf"({_NAME})\s*"
-    rf"(?:\[\s*({_NAME}(?:\s*,\s*{_NAME})*)?\s*\]\s*)?"
-    r"(?:\(\s*([^()]*?)\s*\)|([<>=!~][^;()@\[]*?))?\s*"
-    r"(?:;\s*(.*?)\s*)?"
-)
-_EXTRAS_SPLIT = re.compile(r"\s*,\s*")
-
-
-@lru_cache(maxsize=16384)
-def parse_dependency(text: str) -> Requirement | None:
-    """A Requires-Dist entry, or None when invalid (pip skips those too).
-
-    Cached: `pip check`, "required by" and drift all walk the same entries, and the same
-    entries recur across the environments of one machine.
-    """
-    plain = _PLAIN_DEPENDENCY.fullmatch(text)
-    try:
-        if plain is None:
-            return Requirement(text)
-        name, extras, parenthesised, bare, marker_text = plain.groups()
-        if marker_text is not None and not marker_text:
-            return Requirement(text)  # a `;` with nothing after it: packaging's message
-        requirement = Requirement.__new__(Requirement)
-        requirement.name = name
-        requirement.url = None
-        requirement.extras = set(_EXTRAS_SPLIT.split(extras)) if extras else set()
-        requirement.specifier = specifier_set(parenthesised or bare or "")
-        requirement.marker = marker(marker_text) if marker_text else None
-    except (InvalidRequirement, InvalidSpecifier, InvalidMarker):
-        return None
-    return requirement
-
-
-@dataclass(frozen=True)
-class Distribution:
-    """One installed distribution, as its metadata declares it."""
-
-    name: str
-    version: str
-    summary: str
-    requires: tuple[str, ...]
-    location: Path
-    metadata_dir: str
-    direct_url: DirectUrl | None = None
-    editable_location: str | None = None
-
-    @cached_property
-    def installer(self) -> str:
-        """The tool that installed it (INSTALLER file), read only when asked for."""
-        if self.metadata_dir.endswith(".egg-info"):
-            return ""
-        return _read_small(os.path.join(self.metadata_dir, "INSTALLER"))
-
-    @cached_property
-    def canonical_name(self) -> NormalizedName:
-        return canonicalize_name(self.name)
-
-    @property
-    def editable(self) -> bool:
-        return self.editable_location is not None
-
-    @cached_property
-    def display_version(self) -> str:
-        """The version as pip prints it: normalised when valid, verbatim when not."""
-        version = self.parsed_version
-        return str(version) if version is not None else self.version
-
-    @cached_property
-    def parsed_version(self) -> Version | None:
-        try:
-            return Version(self.version)
-        except InvalidVersion:
-            return None
-
-    @property
-    def source(self) -> str:
-        """Where it came from: `editable`, `vcs`, `url`, `local` or `index`."""
-        if self.editable:
-            return "editable"
-        if self.direct_url is None:
-            return "index"
-        if self.direct_url.vcs:
-            return "vcs"
-        if self.direct_url.url.startswith("file:"):
-            return "local"
-        return "url"
-
-
-@dataclass(frozen=True)
-class Inventory:
-    """Everything installed in an environment, in pip's order, plus per-package warnings."""
-
-    environment: Environment
-    distributions: tuple[Distribution, ...]
-    warnings: tuple[str, ...] = ()
-
-    @cached_property
-    def by_name(self) -> dict[str, Distribution]:
-        """Keyed by canonical name (look up with `canonicalize_name(...)`)."""
-        return {dist.canonical_name: dist for dist in self.distributions}
-
-    @cached_property
-    def dependencies(self) -> dict[int, list[tuple[NormalizedName, Requirement]]]:
-        """Each distribution's applicable dependencies, keyed by `id(dist)`.
-
-        Markers are evaluated for this environment once; `pip check`, "required by" and
-        "not required" all walk this.
-        """
-        no_extra = {**self.environment.marker_environment(), "extra": ""}
-        verdicts: dict[str, bool] = {}  # packages repeat the same few markers
-        dependencies: dict[int, list[tuple[NormalizedName, Requirement]]] = {}
-        for dist in self.distributions:
-            applicable = dependencies[id(dist)] = []
-            for text in dist.requires:
-                requirement = parse_dependency(text)
-                if requirement is None:
-                    continue
-                if requirement.marker is not None:
-                    marker_text = text.partition(";")[2]
-                    verdict = verdicts.get(marker_text)
-                    if verdict is None:
-                        verdict = verdicts[marker_text] = requirement.marker.evaluate(no_extra)
-                    if not verdict:
-                        continue
-                applicable.append((canonical_name(requirement.name), requirement))
-        return dependencies
-
-    @cached_property
-    def required_by(self) -> dict[str, tuple[NormalizedName, ...]]:
-        """For each installed name, the installed distributions that depend on it."""
-        dependents: dict[NormalizedName, list[NormalizedName]] = {}
-        by_name = self.by_name
-        dependencies = self.dependencies
-        for dist in self.distributions:
-            for dependency, _ in dependencies[id(dist)]:
-                if dependency in by_name and dependency != dist.canonical_name:
-                    dependents.setdefault(dependency, []).append(dist.canonical_name)
-        return {name: tuple(sorted(set(names))) for name, names in dependents.items()}
-
-    def not_required(self) -> tuple[Distribution, ...]:
-        """Distributions nothing else installed depends on (pip list --not-required)."""
-        return tuple(d for d in self.distributions if d.canonical_name not in self.required_by)
-
-
-def _listdir(path: Path) -> list[str]:
-    try:
-        return os.listdir(path)
-    except OSError:
-        return []
-
-
-def _egg_link_targets(site: Path, entries: list[str]) -> dict[NormalizedName, str]:
-    targets: dict[NormalizedName, str] = {}
-    for name in entries:
-        if not name.endswith(".egg-link"):
-            continue
-        try:
-            first = read_text(site / name).splitlines()[0].strip()
-        except (OSError, IndexError, UnicodeDecodeError):
-            continue
-        targets[canonicalize_name(name[: -len(".egg-link")])] = first
-    return targets
-
-
-_WANTED_HEADERS = frozenset({"name", "version", "summary", "requires-dist"})
-
-
-def _read_small(path: str) -> str:
-    try:
-        return read_bytes(path).decode("utf-8").strip()
-    except (OSError, UnicodeDecodeError):
-        return ""
-
-
-def _read_distribution(
-    metadata_dir: str, location: Path, egg_links: Mapping[NormalizedName, str]
-) -> Distribution:
-    """Read one `.dist-info` / `.egg-info`; string paths because this runs per package."""
-    is_egg = metadata_dir.endswith(".egg-info")
-    if is_egg and not os.path.isdir(metadata_dir):  # a legacy single-file .egg-info
-        headers = read_headers(metadata_dir, _WANTED_HEADERS)
-    else:
-        metadata_file = f"{metadata_dir}{os.sep}{'PKG-INFO' if is_egg else 'METADATA'}"
-        headers = read_headers(metadata_file, _WANTED_HEADERS)
-    names = headers.get("name")
-    versions = headers.get("version")
-    if not names or not names[0] or not versions or not versions[0]:
-        raise MetadataError(f"{os.path.basename(metadata_dir)}: metadata has no Name or no Version")
-    name = names[0]
-    canonical = canonicalize_name(name)
-    requires = tuple(headers.get("requires-dist", ()))
-    if is_egg and not requires and os.path.isdir(metadata_dir):
-        requires = _egg_requires(Path(metadata_dir, "requires.txt"))
-    direct_url = None if is_egg else read_direct_url(f"{metadata_dir}{os.sep}direct_url.json")
-    editable_location: str | None = None
-    if direct_url is not None:
-        if direct_url.editable and direct_url.local_path is not None:
-            editable_location = direct_url.local_path
-    elif canonical in egg_links:
-        editable_location = str(location)
-    dist = Distribution(
-        name=name,
-        version=versions[0],
-        summary=(headers.get("summary") or [""])[0],
-        requires=requires,
-        location=location,
-        metadata_dir=metadata_dir,
-        direct_url=direct_url,
-        editable_location=editable_location,
-    )
-    dist.__dict__["canonical_name"] = canonical  # prime the cached property
-    return dist
-
-
-def _egg_requires(path: Path) -> tuple[str, ...]:
-    """requires.txt of a legacy egg: the unconditional section, before any `[extra]`."""
-    try:
-        text = read_text(path)
-    except (OSError, UnicodeDecodeError):
-        return ()
-    lines: list[str] = []
-    for line in text.splitlines():
-        stripped = line.strip()
-        if stripped.startswith("["):
-            break
-        if stripped and not stripped.startswith("#"):
-            lines.append(stripped)
-    return tuple(lines)
-
-
-def _metadata_dirs(site: Path, names: list[str]) -> list[str]:
-    """`.dist-info` then `.egg-info` entries, in directory order, as importlib.metadata."""
-    prefix = os.path.join(str(site), "")  # joined by hand below: this runs per package
-    infos = [prefix + name for name in names if name.endswith(".dist-info")]
-    eggs = [prefix + name for name in names if name.endswith(".egg-info")]
-    return infos + eggs
-
-
-def _base_site_packages(env: Environment) -> list[Path]:
-    if env.home is None or env.layout == "windows" or not env.python_minor:
-        return []
-    prefix = env.home.parent
-    site = prefix / "lib" / f"python{env.python_minor}" / "site-packages"
-    return [site] if site.is_dir() else []
-
-
-def read_inventory(env: Environment) -> Inventory:
-    """Every installed distribution, first occurrence winning as on `sys.path`.
-
-    Corrupt metadata becomes a per-package warning, never an exception.
-    """
-    locations = list(env.site_packages)
-    if env.include_system_site_packages:
-        locations += _base_site_packages(env)
-    seen: set[NormalizedName] = set()
-    distributions: list[Distribution] = []
-    warnings: list[str] = []
-    for site in locations:
-        entries = _listdir(site)
-        egg_links = _egg_link_targets(site, entries)
-        for metadata_dir in _metadata_dirs(site, entries):
-            try:
-                dist = _read_distribution(metadata_dir, site, egg_links)
-            except MetadataError as exc:
-                warnings.append(f"skipped {os.path.basename(metadata_dir)}: {exc}")
-                continue
-            if dist.canonical_name in seen:
-                continue
-            seen.add(dist.canonical_name)
-            distributions.append(dist)
-        for name, target in egg_links.items():
-            if name in seen:
-                continue
-            for metadata_dir in _metadata_dirs(Path(target), _listdir(Path(target))):
-                try:
-                    dist = _read_distribution(metadata_dir, site, egg_links)
-                except MetadataError as exc:
-                    warnings.append(f"skipped {os.path.basename(metadata_dir)}: {exc}")
-                    continue
-                if dist.canonical_name == name:
-                    seen.add(name)
-                    distributions.append(dist)
-    return Inventory(env, tuple(distributions), tuple(warnings))
 
 
 def site_packages_signature(env: Environment) -> str:

@@ -1,0 +1,454 @@
+"""The distributions installed in an environment, read from their metadata in-process.
+
+`read_inventory` lists them as pip would see them. Only the header block of METADATA is
+read and parsed; the long description that follows (often most of the file) is never
+decoded. This is what makes listing much faster than pip.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from packaging.markers import InvalidMarker
+from packaging.requirements import InvalidRequirement, Requirement
+from packaging.specifiers import InvalidSpecifier
+from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from envcore._files import METADATA_LIMIT, read_bytes, read_text
+from envcore._reqspec import canonical_name, marker, specifier_set
+from envcore.environment import Environment
+from envcore.errors import MetadataError
+
+__all__ = [
+    "DirectUrl",
+    "Distribution",
+    "Inventory",
+    "parse_dependency",
+    "read_direct_url",
+    "read_headers",
+    "read_inventory",
+]
+
+
+@lru_cache(maxsize=8)
+def _header_pattern(wanted: frozenset[str]) -> re.Pattern[str]:
+    """One wanted header line with its folded continuation lines.
+
+    The leading newline is a literal the regex engine can skip to, which makes it twice
+    as fast as a `^` anchor with MULTILINE.
+    """
+    names = "|".join(re.escape(name) for name in sorted(wanted))
+    return re.compile(rf"\n({names}):([^\n]*(?:\n[ \t][^\n]*)*)", re.IGNORECASE | re.ASCII)
+
+
+def read_headers(path: str, wanted: frozenset[str]) -> dict[str, list[str]]:
+    """Parse the wanted headers of a METADATA / PKG-INFO file's RFC 822 header block.
+
+    Header names are lower-cased; repeated headers (Requires-Dist) keep every value in
+    order; folded lines are joined with newlines. One regex over the block instead of a
+    loop over its lines: real header blocks are mostly Classifier lines nobody asked for.
+    Raises MetadataError when the file is missing, unreadable or not UTF-8.
+    """
+    try:
+        data = read_bytes(path, METADATA_LIMIT, until_blank_line=True)
+    except OSError as exc:
+        raise MetadataError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    end = data.find(b"\n\n")
+    crlf_end = data.find(b"\r\n\r\n", 0, len(data) if end == -1 else end)
+    if crlf_end != -1:
+        end = crlf_end
+    block = data if end == -1 else data[:end]
+    try:
+        text = "\n" + block.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise MetadataError(f"{path} is not valid UTF-8 (byte {exc.start})") from exc
+    if "\r" in text:  # CRLF or old Mac line ends, read as the email parser reads them
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    headers: dict[str, list[str]] = {}
+    for key, value in _header_pattern(wanted).findall(text):
+        if "\n" in value:
+            value = "\n".join(part.strip() for part in value.split("\n"))  # noqa: PLW2901
+        headers.setdefault(key.lower(), []).append(value.strip())
+    return headers
+
+
+@dataclass(frozen=True, slots=True)
+class DirectUrl:
+    """A PEP 610 ``direct_url.json``: where a distribution was installed from."""
+
+    url: str
+    editable: bool = False
+    vcs: str | None = None
+    commit_id: str | None = None
+    requested_revision: str | None = None
+    archive_hash: str | None = None
+    subdirectory: str | None = None
+
+    @property
+    def is_local_dir(self) -> bool:
+        return self.vcs is None and self.archive_hash is None and self.url.startswith("file:")
+
+    @property
+    def local_path(self) -> str | None:
+        """The filesystem path of a ``file:`` URL (as pip's ``url_to_path`` gives it)."""
+        parts = urlsplit(self.url)
+        if parts.scheme != "file":
+            return None
+        return unquote(parts.path)
+
+    def as_requirement(self, name: str) -> str:
+        """What pip freeze writes for a non-editable direct-URL install."""
+        fragments = []
+        if self.vcs:
+            requirement = f"{name} @ {self.vcs}+{self.url}@{self.commit_id}"
+        else:
+            requirement = f"{name} @ {self.url}"
+            if self.archive_hash:
+                fragments.append(self.archive_hash)
+        if self.subdirectory:
+            fragments.append(f"subdirectory={self.subdirectory}")
+        if fragments:
+            requirement += "#" + "&".join(fragments)
+        return requirement
+
+
+def read_direct_url(path: Path | str) -> DirectUrl | None:
+    """Read ``direct_url.json``; None when absent, MetadataError when corrupt."""
+    path = str(path)
+    if not os.access(path, os.F_OK):  # most installs have none: no exception per package
+        return None
+    try:
+        raw = read_bytes(path)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise MetadataError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    try:
+        data = json.loads(raw)
+        url = data["url"]
+        if not isinstance(url, str):
+            raise TypeError("url is not a string")
+    except (ValueError, KeyError, TypeError) as exc:
+        raise MetadataError(f"{path} is not a valid PEP 610 document ({exc})") from exc
+    dir_info = data.get("dir_info") if isinstance(data.get("dir_info"), dict) else None
+    vcs_info = data.get("vcs_info") if isinstance(data.get("vcs_info"), dict) else None
+    archive_info = data.get("archive_info") if isinstance(data.get("archive_info"), dict) else None
+    archive_hash: str | None = None
+    if archive_info is not None:
+        hashes = archive_info.get("hashes")
+        if isinstance(hashes, dict) and hashes:
+            algorithm, value = next(iter(hashes.items()))
+            archive_hash = f"{algorithm}={value}"
+        elif isinstance(archive_info.get("hash"), str):
+            archive_hash = archive_info["hash"]
+    subdirectory = data.get("subdirectory")
+    return DirectUrl(
+        url=url,
+        editable=bool(dir_info and dir_info.get("editable")),
+        vcs=str(vcs_info["vcs"]) if vcs_info and "vcs" in vcs_info else None,
+        commit_id=str(vcs_info.get("commit_id")) if vcs_info else None,
+        requested_revision=(
+            str(vcs_info["requested_revision"])
+            if vcs_info and vcs_info.get("requested_revision")
+            else None
+        ),
+        archive_hash=archive_hash,
+        subdirectory=subdirectory if isinstance(subdirectory, str) and subdirectory else None,
+    )
+
+
+#: `name[extras] (>=1,<2) ; marker` or `name>=1,<2`: almost every Requires-Dist entry, read
+#: without packaging's general tokenizer (anything with a URL takes packaging's route).
+_NAME = r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?"
+_PLAIN_DEPENDENCY = re.compile(
+    rf"({_NAME})\s*"
+    rf"(?:\[\s*({_NAME}(?:\s*,\s*{_NAME})*)?\s*\]\s*)?"
+    r"(?:\(\s*([^()]*?)\s*\)|([<>=!~][^;()@\[]*?))?\s*"
+    r"(?:;\s*(.*?)\s*)?"
+)
+_EXTRAS_SPLIT = re.compile(r"\s*,\s*")
+
+
+@lru_cache(maxsize=16384)
+def parse_dependency(text: str) -> Requirement | None:
+    """A Requires-Dist entry, or None when invalid (pip skips those too).
+
+    Cached: `pip check`, "required by" and drift all walk the same entries, and the same
+    entries recur across the environments of one machine.
+    """
+    plain = _PLAIN_DEPENDENCY.fullmatch(text)
+    try:
+        if plain is None:
+            return Requirement(text)
+        name, extras, parenthesised, bare, marker_text = plain.groups()
+        if marker_text is not None and not marker_text:
+            return Requirement(text)  # a `;` with nothing after it: packaging's message
+        requirement = Requirement.__new__(Requirement)
+        requirement.name = name
+        requirement.url = None
+        requirement.extras = set(_EXTRAS_SPLIT.split(extras)) if extras else set()
+        requirement.specifier = specifier_set(parenthesised or bare or "")
+        requirement.marker = marker(marker_text) if marker_text else None
+    except (InvalidRequirement, InvalidSpecifier, InvalidMarker):
+        return None
+    return requirement
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """One installed distribution, as its metadata declares it."""
+
+    name: str
+    version: str
+    summary: str
+    requires: tuple[str, ...]
+    location: Path
+    metadata_dir: str
+    direct_url: DirectUrl | None = None
+    editable_location: str | None = None
+
+    @cached_property
+    def installer(self) -> str:
+        """The tool that installed it (INSTALLER file), read only when asked for."""
+        if self.metadata_dir.endswith(".egg-info"):
+            return ""
+        return _read_small(os.path.join(self.metadata_dir, "INSTALLER"))
+
+    @cached_property
+    def canonical_name(self) -> NormalizedName:
+        return canonicalize_name(self.name)
+
+    @property
+    def editable(self) -> bool:
+        return self.editable_location is not None
+
+    @cached_property
+    def display_version(self) -> str:
+        """The version as pip prints it: normalised when valid, verbatim when not."""
+        version = self.parsed_version
+        return str(version) if version is not None else self.version
+
+    @cached_property
+    def parsed_version(self) -> Version | None:
+        try:
+            return Version(self.version)
+        except InvalidVersion:
+            return None
+
+    @property
+    def source(self) -> str:
+        """Where it came from: `editable`, `vcs`, `url`, `local` or `index`."""
+        if self.editable:
+            return "editable"
+        if self.direct_url is None:
+            return "index"
+        if self.direct_url.vcs:
+            return "vcs"
+        if self.direct_url.url.startswith("file:"):
+            return "local"
+        return "url"
+
+
+@dataclass(frozen=True)
+class Inventory:
+    """Everything installed in an environment, in pip's order, plus per-package warnings."""
+
+    environment: Environment
+    distributions: tuple[Distribution, ...]
+    warnings: tuple[str, ...] = ()
+
+    @cached_property
+    def by_name(self) -> dict[str, Distribution]:
+        """Keyed by canonical name (look up with `canonicalize_name(...)`)."""
+        return {dist.canonical_name: dist for dist in self.distributions}
+
+    @cached_property
+    def dependencies(self) -> dict[int, list[tuple[NormalizedName, Requirement]]]:
+        """Each distribution's applicable dependencies, keyed by `id(dist)`.
+
+        Markers are evaluated for this environment once; `pip check`, "required by" and
+        "not required" all walk this.
+        """
+        no_extra = {**self.environment.marker_environment(), "extra": ""}
+        verdicts: dict[str, bool] = {}  # packages repeat the same few markers
+        dependencies: dict[int, list[tuple[NormalizedName, Requirement]]] = {}
+        for dist in self.distributions:
+            applicable = dependencies[id(dist)] = []
+            for text in dist.requires:
+                requirement = parse_dependency(text)
+                if requirement is None:
+                    continue
+                if requirement.marker is not None:
+                    marker_text = text.partition(";")[2]
+                    verdict = verdicts.get(marker_text)
+                    if verdict is None:
+                        verdict = verdicts[marker_text] = requirement.marker.evaluate(no_extra)
+                    if not verdict:
+                        continue
+                applicable.append((canonical_name(requirement.name), requirement))
+        return dependencies
+
+    @cached_property
+    def required_by(self) -> dict[str, tuple[NormalizedName, ...]]:
+        """For each installed name, the installed distributions that depend on it."""
+        dependents: dict[NormalizedName, list[NormalizedName]] = {}
+        by_name = self.by_name
+        dependencies = self.dependencies
+        for dist in self.distributions:
+            for dependency, _ in dependencies[id(dist)]:
+                if dependency in by_name and dependency != dist.canonical_name:
+                    dependents.setdefault(dependency, []).append(dist.canonical_name)
+        return {name: tuple(sorted(set(names))) for name, names in dependents.items()}
+
+    def not_required(self) -> tuple[Distribution, ...]:
+        """Distributions nothing else installed depends on (pip list --not-required)."""
+        return tuple(d for d in self.distributions if d.canonical_name not in self.required_by)
+
+
+def _listdir(path: Path) -> list[str]:
+    try:
+        return os.listdir(path)
+    except OSError:
+        return []
+
+
+def _egg_link_targets(site: Path, entries: list[str]) -> dict[NormalizedName, str]:
+    targets: dict[NormalizedName, str] = {}
+    for name in entries:
+        if not name.endswith(".egg-link"):
+            continue
+        try:
+            first = read_text(site / name).splitlines()[0].strip()
+        except (OSError, IndexError, UnicodeDecodeError):
+            continue
+        targets[canonicalize_name(name[: -len(".egg-link")])] = first
+    return targets
+
+
+_WANTED_HEADERS = frozenset({"name", "version", "summary", "requires-dist"})
+
+
+def _read_small(path: str) -> str:
+    try:
+        return read_bytes(path).decode("utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
+def _read_distribution(
+    metadata_dir: str, location: Path, egg_links: Mapping[NormalizedName, str]
+) -> Distribution:
+    """Read one `.dist-info` / `.egg-info`; string paths because this runs per package."""
+    is_egg = metadata_dir.endswith(".egg-info")
+    if is_egg and not os.path.isdir(metadata_dir):  # a legacy single-file .egg-info
+        headers = read_headers(metadata_dir, _WANTED_HEADERS)
+    else:
+        metadata_file = f"{metadata_dir}{os.sep}{'PKG-INFO' if is_egg else 'METADATA'}"
+        headers = read_headers(metadata_file, _WANTED_HEADERS)
+    names = headers.get("name")
+    versions = headers.get("version")
+    if not names or not names[0] or not versions or not versions[0]:
+        raise MetadataError(f"{os.path.basename(metadata_dir)}: metadata has no Name or no Version")
+    name = names[0]
+    canonical = canonicalize_name(name)
+    requires = tuple(headers.get("requires-dist", ()))
+    if is_egg and not requires and os.path.isdir(metadata_dir):
+        requires = _egg_requires(Path(metadata_dir, "requires.txt"))
+    direct_url = None if is_egg else read_direct_url(f"{metadata_dir}{os.sep}direct_url.json")
+    editable_location: str | None = None
+    if direct_url is not None:
+        if direct_url.editable and direct_url.local_path is not None:
+            editable_location = direct_url.local_path
+    elif canonical in egg_links:
+        editable_location = str(location)
+    dist = Distribution(
+        name=name,
+        version=versions[0],
+        summary=(headers.get("summary") or [""])[0],
+        requires=requires,
+        location=location,
+        metadata_dir=metadata_dir,
+        direct_url=direct_url,
+        editable_location=editable_location,
+    )
+    dist.__dict__["canonical_name"] = canonical  # prime the cached property
+    return dist
+
+
+def _egg_requires(path: Path) -> tuple[str, ...]:
+    """requires.txt of a legacy egg: the unconditional section, before any `[extra]`."""
+    try:
+        text = read_text(path)
+    except (OSError, UnicodeDecodeError):
+        return ()
+    lines: list[str] = []
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("["):
+            break
+        if stripped and not stripped.startswith("#"):
+            lines.append(stripped)
+    return tuple(lines)
+
+
+def _metadata_dirs(site: Path, names: list[str]) -> list[str]:
+    """`.dist-info` then `.egg-info` entries, in directory order, as importlib.metadata."""
+    prefix = os.path.join(str(site), "")  # joined by hand below: this runs per package
+    infos = [prefix + name for name in names if name.endswith(".dist-info")]
+    eggs = [prefix + name for name in names if name.endswith(".egg-info")]
+    return infos + eggs
+
+
+def _base_site_packages(env: Environment) -> list[Path]:
+    if env.home is None or env.layout == "windows" or not env.python_minor:
+        return []
+    prefix = env.home.parent
+    site = prefix / "lib" / f"python{env.python_minor}" / "site-packages"
+    return [site] if site.is_dir() else []
+
+
+def read_inventory(env: Environment) -> Inventory:
+    """Every installed distribution, first occurrence winning as on `sys.path`.
+
+    Corrupt metadata becomes a per-package warning, never an exception.
+    """
+    locations = list(env.site_packages)
+    if env.include_system_site_packages:
+        locations += _base_site_packages(env)
+    seen: set[NormalizedName] = set()
+    distributions: list[Distribution] = []
+    warnings: list[str] = []
+    for site in locations:
+        entries = _listdir(site)
+        egg_links = _egg_link_targets(site, entries)
+        for metadata_dir in _metadata_dirs(site, entries):
+            try:
+                dist = _read_distribution(metadata_dir, site, egg_links)
+            except MetadataError as exc:
+                warnings.append(f"skipped {os.path.basename(metadata_dir)}: {exc}")
+                continue
+            if dist.canonical_name in seen:
+                continue
+            seen.add(dist.canonical_name)
+            distributions.append(dist)
+        for name, target in egg_links.items():
+            if name in seen:
+                continue
+            for metadata_dir in _metadata_dirs(Path(target), _listdir(Path(target))):
+                try:
+                    dist = _read_distribution(metadata_dir, site, egg_links)
+                except MetadataError as exc:
+                    warnings.append(f"skipped {os.path.basename(metadata_dir)}: {exc}")
+                    continue
+                if dist.canonical_name == name:
+                    seen.add(name)
+                    distributions.append(dist)
+    return Inventory(env, tuple(distributions), tuple(warnings))
