@@ -29,7 +29,7 @@ from pip._internal.req.constructors import install_req_from_parsed_requirement
 from pip._internal.req.req_file import parse_requirements
 from pip._internal.utils.packaging import get_requirement
 
-from envcore import _reqspec
+from envcore import _pep508
 from envcore.distributions import parse_dependency, read_inventory
 from envcore.drift import compute_drift
 from envcore.environment import inspect_environment
@@ -183,14 +183,14 @@ def build_requirements(
 def clear_caches() -> None:
     """Every cache of parsed input. Not the supported-tag table: it depends only on the
     interpreter and the machine, and pip builds it once per process too."""
-    _reqspec._requirement.cache_clear()
-    _reqspec._marker_text.cache_clear()
-    _reqspec.specifier_set.cache_clear()
-    _reqspec._specifier.cache_clear()
-    _reqspec._normalized_specifier.cache_clear()
+    _pep508.requirement.cache_clear()
+    _pep508.marker_text.cache_clear()
+    _pep508.specifier_set.cache_clear()
+    _pep508._specifier.cache_clear()
+    _pep508.normalized_specifier.cache_clear()
     parse_dependency.cache_clear()
-    _reqspec.canonical_name.cache_clear()
-    _reqspec.marker.cache_clear()
+    _pep508.canonical_name.cache_clear()
+    _pep508.marker.cache_clear()
     get_requirement.cache_clear()
 
 

@@ -23,7 +23,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from envcore._files import METADATA_LIMIT, read_bytes, read_text
-from envcore._reqspec import canonical_name, marker, specifier_set
+from envcore._pep508 import canonical_name, marker, specifier_set
 from envcore.environment import Environment
 from envcore.errors import MetadataError
 

@@ -19,7 +19,7 @@ from packaging.utils import NormalizedName
 
 from envcore._files import read_bytes
 from envcore._git import find_checkout, pip_url
-from envcore._reqspec import PROJECT_NAME
+from envcore._pep508 import PROJECT_NAME
 from envcore.distributions import Distribution, Inventory
 from envcore.environment import Environment
 

@@ -25,12 +25,12 @@ from packaging.utils import canonicalize_name
 
 from envcore._files import read_text
 from envcore._git import find_checkout, strip_credentials
-from envcore._reqfile import ENV_VAR
 from envcore.distributions import Inventory, read_inventory
 from envcore.drift import compute_drift, drift_for_environment
 from envcore.environment import Environment, inspect_environment
 from envcore.errors import EnvcoreError, RequirementsError, SnapshotError
 from envcore.requirements import (
+    ENV_VAR,
     ParsedRequirements,
     RequirementEntry,
     find_requirements_source,

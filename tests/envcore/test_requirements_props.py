@@ -20,16 +20,12 @@ from pip._internal.network.session import PipSession
 from pip._internal.req.constructors import install_req_from_parsed_requirement
 from pip._internal.req.req_file import OptionParsingError, get_line_parser, parse_requirements
 
-from envcore._reqfile import (
-    OptionError,
-    _shell_split,
-    _strip_comment,
-    parse_options,
-    split_line,
-)
-from envcore._reqspec import _normalized_specifier, interpret_line, specifier_set
+from envcore._pep508 import normalized_specifier, specifier_set
 from envcore.errors import EnvcoreError
 from envcore.requirements import parse_requirements_file
+from envcore.requirements._line import interpret_line
+from envcore.requirements._options import OptionError, _shell_split, parse_options
+from envcore.requirements._text import _strip_comment, split_line
 
 CORPUS = Path(__file__).parent / "reqs_corpus"
 CORPUS_LINES = sorted(
@@ -377,10 +373,10 @@ def test_shared_clause_sets_equal_packagings_own(clauses: list[str], comma: str)
     assert (ours is None) == (theirs is None)
     if theirs is None:
         with pytest.raises(InvalidSpecifier):
-            _normalized_specifier(text)
+            normalized_specifier(text)
     if ours is not None and theirs is not None:
         assert ours == theirs
-        assert str(ours) == str(theirs) == _normalized_specifier(text)
+        assert str(ours) == str(theirs) == normalized_specifier(text)
         for version in _VERSIONS:
             for prereleases in (None, True):
                 assert ours.contains(version, prereleases=prereleases) == theirs.contains(

@@ -1,139 +1,36 @@
-"""The text layer of pip's requirements format: decoding, logical lines and per-line options.
+"""Per-line options of pip's requirements format, and how a file's option lines combine.
 
-These follow pip's documented and observed rules (checked against pip itself by the tests):
-a BOM or PEP 263 comment picks the encoding, lines ending in a backslash are joined, `#`
-starts a comment at the start of a line or after whitespace, `${UPPER_CASE}` variables are
-expanded, and everything from the first token that starts with `-` is split like a shell
-would and read as options, with the abbreviation rules of Python's optparse.
+The options part of a line is split like a shell would and read with the abbreviation
+rules of Python's optparse, as pip's per-line parser does; the option lines of a file
+and its includes then accumulate the way pip's finder applies them.
 """
 
 from __future__ import annotations
 
-import codecs
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from packaging.utils import canonicalize_name
 
+from envcore.requirements._entry import RequirementsOptions
+from envcore.requirements._text import clip
+
 __all__ = [
-    "ENV_VAR",
     "LineOptions",
     "OptionError",
-    "decode_requirements",
-    "logical_lines",
+    "apply_exclusive",
+    "combine_options",
+    "flatten_settings",
     "parse_options",
-    "split_line",
 ]
 
-# UTF-16 LE's BOM is a prefix of UTF-32 LE's: the longer ones are tried first.
-_BOMS = (
-    (codecs.BOM_UTF8, "utf-8"),
-    (codecs.BOM_UTF32, "utf-32"),
-    (codecs.BOM_UTF32_BE, "utf-32-be"),
-    (codecs.BOM_UTF32_LE, "utf-32-le"),
-    (codecs.BOM_UTF16, "utf-16"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"),
-)
-_CODING = re.compile(rb"coding[:=]\s*([-\w.]+)")
-_STARTS_COMMENT = re.compile(r"\s*#")
-ENV_VAR = re.compile(r"\$\{([A-Z0-9_]+)\}")
 _SHELL_SPECIAL = re.compile(r"['\"\\]")
 _SHELL_SPACE = re.compile(r"[ \t\r\n]+")
 
 
-#: The most of a line (or of a value from one) a message quotes: a message must say which
-#: line is wrong, not echo a file that is one enormous line.
-QUOTE_LIMIT = 200
-
-
-def clip(text: str, limit: int = QUOTE_LIMIT) -> str:
-    """`text`, cut to `limit` characters with an ellipsis when it is longer."""
-    return text if len(text) <= limit else text[:limit] + "…"
-
-
 class OptionError(ValueError):
     """A line's options are not what pip accepts; the message says why."""
-
-
-def decode_requirements(data: bytes) -> str:
-    """Bytes to text as pip reads a requirements file. Raises ValueError when it is not text."""
-    for bom, encoding in _BOMS:
-        if data.startswith(bom):
-            return data[len(bom) :].decode(encoding)
-    if b"\x00" in data:
-        raise ValueError("it contains NUL bytes (a binary file?)")
-    for line in data.split(b"\n")[:2]:
-        if line[:1] == b"#":
-            match = _CODING.search(line)
-            if match is not None:
-                try:
-                    return data.decode(match.group(1).decode("ascii"))
-                except LookupError as exc:
-                    raise ValueError(f"unknown encoding {match.group(1).decode()!r}") from exc
-    return data.decode("utf-8")
-
-
-def logical_lines(text: str, environ: Mapping[str, str]) -> Iterator[tuple[int, str]]:
-    """(first physical line number, logical line) after joining, comments and ${VAR}s."""
-    pending: list[str] = []
-    first = 0
-    for number, physical in enumerate(text.splitlines(), start=1):
-        is_comment = "#" in physical and _STARTS_COMMENT.match(physical) is not None
-        if physical.endswith("\\") and not is_comment:
-            if not pending:
-                first = number
-            pending.append(physical.strip("\\"))
-            continue
-        start, line = number, physical
-        if pending:
-            # A comment ends a continuation; the space keeps it recognisable as one.
-            pending.append(" " + physical if is_comment else physical)
-            start, line, pending = first, "".join(pending), []
-        finished = _finish(line, environ)
-        if finished:
-            yield start, finished
-    if pending:
-        finished = _finish("".join(pending), environ)
-        if finished:
-            yield first, finished
-
-
-def _strip_comment(line: str) -> str:
-    """Cut at the first `#` that starts the line or follows whitespace.
-
-    Same result as pip's `(^|\\s+)#.*$` substitution, but linear: that regex backtracks
-    quadratically on long runs of spaces, which a hostile file could use to hang us.
-    """
-    start = line.find("#")
-    while start > 0 and not line[start - 1].isspace():
-        start = line.find("#", start + 1)
-    return line if start < 0 else line[:start]
-
-
-def _finish(line: str, environ: Mapping[str, str]) -> str:
-    """The line without its comment, stripped, with variables expanded ("" when empty)."""
-    if "#" in line:
-        line = _strip_comment(line)
-    line = line.strip()
-    if "${" in line:
-        for name in ENV_VAR.findall(line):
-            value = environ.get(name)
-            if value:
-                line = line.replace("${" + name + "}", value)
-    return line
-
-
-def split_line(line: str) -> tuple[str, str]:
-    """(requirement part, options part): options start at the first space-separated `-` token."""
-    if not line.startswith("-") and " -" not in line:
-        return line, ""
-    tokens = line.split(" ")
-    for index, token in enumerate(tokens):
-        if token.startswith("-"):
-            return " ".join(tokens[:index]), " ".join(tokens[index:])
-    return line, ""  # pragma: no cover - the test above guarantees a `-` token
 
 
 @dataclass
@@ -326,3 +223,60 @@ def apply_exclusive(value: str, target: set[str], other: set[str]) -> None:
         canonical = canonicalize_name(name)
         other.discard(canonical)
         target.add(canonical)
+
+
+def flatten_settings(settings: Mapping[str, str | list[str]]) -> tuple[tuple[str, str], ...]:
+    pairs: list[tuple[str, str]] = []
+    for key, value in settings.items():
+        pairs.extend((key, item) for item in ([value] if isinstance(value, str) else value))
+    return tuple(pairs)
+
+
+def combine_options(lines: Sequence[LineOptions]) -> RequirementsOptions:
+    """Apply option lines in order, the way pip's finder accumulates them."""
+    index_url: str | None = None
+    extra: list[str] = []
+    no_index = pre = prefer_binary = require_hashes = no_require_hashes = False
+    find_links: list[str] = []
+    trusted: list[str] = []
+    features: list[str] = []
+    settings: list[tuple[str, str]] = []
+    binary: dict[str, set[str]] = {"no_binary": set(), "only_binary": set()}
+    releases: dict[str, set[str]] = {"all_releases": set(), "only_final": set()}
+    for options in lines:
+        no_index = no_index or options.no_index
+        if options.index_url:
+            index_url = options.index_url
+        extra.extend(options.extra_index_urls)
+        if options.find_links:  # pip uses the first -f of a line only
+            find_links.append(options.find_links[0])
+        trusted.extend(options.trusted_hosts)
+        features.extend(f for f in options.features if f not in features)
+        pre = pre or options.pre
+        prefer_binary = prefer_binary or options.prefer_binary
+        require_hashes = require_hashes or options.require_hashes
+        no_require_hashes = no_require_hashes or options.no_require_hashes
+        settings.extend(flatten_settings(options.config_settings))
+        for kind, value in options.binary_ops:
+            other = "only_binary" if kind == "no_binary" else "no_binary"
+            apply_exclusive(value, binary[kind], binary[other])
+        for kind, value in options.release_ops:
+            other = "only_final" if kind == "all_releases" else "all_releases"
+            apply_exclusive(value, releases[kind], releases[other])
+    return RequirementsOptions(
+        index_url=index_url,
+        extra_index_urls=tuple(extra),
+        no_index=no_index,
+        find_links=tuple(find_links),
+        trusted_hosts=tuple(trusted),
+        pre=pre,
+        prefer_binary=prefer_binary,
+        only_binary=tuple(sorted(binary["only_binary"])),
+        no_binary=tuple(sorted(binary["no_binary"])),
+        all_releases=tuple(sorted(releases["all_releases"])),
+        only_final=tuple(sorted(releases["only_final"])),
+        require_hashes=require_hashes,
+        no_require_hashes=no_require_hashes,
+        use_feature=tuple(features),
+        config_settings=tuple(settings),
+    )

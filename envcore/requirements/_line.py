@@ -13,21 +13,17 @@ import re
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
-from functools import lru_cache
 
-from packaging.markers import InvalidMarker, Marker
+from packaging.markers import InvalidMarker
 from packaging.requirements import InvalidRequirement, Requirement
-from packaging.specifiers import InvalidSpecifier, Specifier, SpecifierSet
-from packaging.utils import (
-    InvalidWheelFilename,
-    NormalizedName,
-    canonicalize_name,
-    parse_wheel_filename,
-)
+from packaging.specifiers import InvalidSpecifier
+from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
-from envcore._reqfile import clip
+from envcore import _pep508
+from envcore._pep508 import PROJECT_NAME
+from envcore.requirements._text import clip
 
-__all__ = ["LineRequirement", "interpret_editable", "interpret_line", "is_url"]
+__all__ = ["LineRequirement", "interpret_editable", "interpret_line", "is_url", "path_to_url"]
 
 _VCS_SCHEMES = frozenset(
     {
@@ -54,8 +50,6 @@ _ARCHIVE_EXTENSIONS = (
     ".tar.lzma",
 )
 _EGG = re.compile(r"[#&]egg=([^&]*)")
-#: A PEP 508 distribution name (packaging's pattern).
-PROJECT_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
 _TRAILING_EXTRAS = re.compile(r"^(.+)(\[[^\]]+\])$")
 _OPERATOR = r"(?:~=|===?|!=|<=?|>=?)"
 _VERSION = r"[A-Za-z0-9.*+!_-]+"
@@ -135,7 +129,7 @@ def _extras_from_suffix(suffix: str | None) -> tuple[str, ...]:
     if not suffix:
         return ()
     try:
-        return tuple(sorted(_requirement("placeholder" + suffix.lower()).extras))
+        return tuple(sorted(_pep508.requirement("placeholder" + suffix.lower()).extras))
     except InvalidRequirement as exc:
         raise _invalid(suffix, exc) from exc
 
@@ -147,11 +141,6 @@ def _strip_extras(text: str) -> tuple[str, tuple[str, ...]]:
     if match is None:
         return text, ()
     return match.group(1).rstrip(), _extras_from_suffix(match.group(2))
-
-
-@lru_cache(maxsize=4096)
-def _requirement(text: str) -> Requirement:
-    return Requirement(text)
 
 
 def _installable_dir(path: str) -> bool:
@@ -204,61 +193,6 @@ def _invalid(text: str, exc: Exception) -> ValueError:
     return ValueError(f"invalid requirement {clip(text)!r}: {clip(reason)}{hint}")
 
 
-@lru_cache(maxsize=1024)
-def _marker_text(text: str) -> str:
-    """Normalised marker text (markers repeat a lot across a file: parse each once)."""
-    return str(marker(text))
-
-
-@lru_cache(maxsize=16384)
-def canonical_name(name: str) -> NormalizedName:
-    """canonicalize_name, cached: requirement lines and Requires-Dist repeat names a lot."""
-    return canonicalize_name(name)
-
-
-@lru_cache(maxsize=1024)
-def marker(text: str) -> Marker:
-    """A parsed marker, shared: files and packages repeat the same few marker texts."""
-    return Marker(text)
-
-
-@lru_cache(maxsize=8192)
-def _specifier(clause: str) -> Specifier:
-    """One clause (`>=1.2`): clauses recur far more than whole sets, across files and
-    across the Requires-Dist of every package, and each keeps its parsed version."""
-    return Specifier(clause)
-
-
-@lru_cache(maxsize=4096)
-def specifier_set(text: str) -> SpecifierSet:
-    """Shared, so never change one (`prereleases`): the same texts recur everywhere.
-
-    Same result as `SpecifierSet(text)`, built from the shared clauses.
-    """
-    return SpecifierSet(_specifier(clause.strip()) for clause in text.split(",") if clause.strip())
-
-
-#: One clause with a release-only version (`==1.2.3`, `>= 2.0`): valid as written for
-#: every operator but `~=`, which needs two release segments.
-_PLAIN_CLAUSE = re.compile(r"\s*(==|!=|<=|>=|<|>|~=)\s*([0-9]+(?:\.[0-9]+)*)\s*")
-
-
-@lru_cache(maxsize=4096)
-def _normalized_specifier(text: str) -> str:
-    """`str(SpecifierSet(text))`, raising the same InvalidSpecifier.
-
-    One plain clause (most lines of most files) is normalised by its text alone: the
-    `Specifier` is only built when a version has to be compared against it.
-    """
-    if "," not in text:
-        plain = _PLAIN_CLAUSE.fullmatch(text)
-        if plain is not None and (plain.group(1) != "~=" or "." in plain.group(2)):
-            return plain.group(1) + plain.group(2)
-        clause = text.strip()
-        return str(_specifier(clause)) if clause else ""
-    return str(specifier_set(text))
-
-
 def _simple(text: str, marker: str | None) -> LineRequirement | None:
     """The fast path for `name[extras] <specifiers>`, or None to take pip's full route."""
     match = _SIMPLE.fullmatch(text)
@@ -270,7 +204,7 @@ def _simple(text: str, marker: str | None) -> LineRequirement | None:
         return None
     specifier_text = match.group(3)
     try:
-        specifier = _normalized_specifier(specifier_text) if specifier_text else ""
+        specifier = _pep508.normalized_specifier(specifier_text) if specifier_text else ""
     except InvalidSpecifier:
         return None  # let packaging produce the precise message
     extras_text = match.group(2)
@@ -287,7 +221,7 @@ def interpret_line(text: str, base_dir: str) -> LineRequirement:
         marker_text = marker_text.strip()
         if marker_text:
             try:
-                marker = _marker_text(marker_text)
+                marker = _pep508.marker_text(marker_text)
             except InvalidMarker as exc:
                 raise _invalid(text.strip(), exc) from exc
     text = text.strip()
@@ -323,7 +257,7 @@ def interpret_line(text: str, base_dir: str) -> LineRequirement:
     if requirement_text is None:
         return LineRequirement(None, "", marker, extras, url)
     try:
-        requirement = _requirement(requirement_text)
+        requirement = _pep508.requirement(requirement_text)
     except InvalidRequirement as exc:
         raise _invalid(requirement_text, exc) from exc
     return _from_requirement(requirement, marker, extras, url)
@@ -334,7 +268,7 @@ def interpret_editable(text: str, base_dir: str) -> LineRequirement:
     name: str | None = None
     extras: tuple[str, ...] = ()
     try:
-        direct = _requirement(text)
+        direct = _pep508.requirement(text)
     except InvalidRequirement:
         direct = None
     if direct is not None and direct.url:
@@ -372,7 +306,7 @@ def interpret_editable(text: str, base_dir: str) -> LineRequirement:
     if name is None:
         return LineRequirement(None, "", None, extras, url)
     try:
-        requirement = _requirement(name)
+        requirement = _pep508.requirement(name)
     except InvalidRequirement as exc:
         raise _invalid(name, exc) from exc
     return _from_requirement(requirement, None, extras, url)

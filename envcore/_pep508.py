@@ -1,0 +1,91 @@
+"""packaging's PEP 508 objects, parsed once and shared: names, markers, specifiers.
+
+Requirement lines, pyproject.toml entries and the Requires-Dist of every installed
+distribution repeat the same few names, marker texts and specifier clauses: each is
+parsed once per process here, and both the requirements reader and the distribution
+inventory take them from this one place.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from packaging.markers import Marker
+from packaging.requirements import Requirement
+from packaging.specifiers import Specifier, SpecifierSet
+from packaging.utils import NormalizedName, canonicalize_name
+
+__all__ = [
+    "PROJECT_NAME",
+    "canonical_name",
+    "marker",
+    "marker_text",
+    "normalized_specifier",
+    "requirement",
+    "specifier_set",
+]
+
+#: A PEP 508 distribution name (packaging's pattern).
+PROJECT_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
+
+
+@lru_cache(maxsize=4096)
+def requirement(text: str) -> Requirement:
+    """A parsed PEP 508 requirement, shared (never change one)."""
+    return Requirement(text)
+
+
+@lru_cache(maxsize=1024)
+def marker_text(text: str) -> str:
+    """Normalised marker text (markers repeat a lot across a file: parse each once)."""
+    return str(marker(text))
+
+
+@lru_cache(maxsize=16384)
+def canonical_name(name: str) -> NormalizedName:
+    """canonicalize_name, cached: requirement lines and Requires-Dist repeat names a lot."""
+    return canonicalize_name(name)
+
+
+@lru_cache(maxsize=1024)
+def marker(text: str) -> Marker:
+    """A parsed marker, shared: files and packages repeat the same few marker texts."""
+    return Marker(text)
+
+
+@lru_cache(maxsize=8192)
+def _specifier(clause: str) -> Specifier:
+    """One clause (`>=1.2`): clauses recur far more than whole sets, across files and
+    across the Requires-Dist of every package, and each keeps its parsed version."""
+    return Specifier(clause)
+
+
+@lru_cache(maxsize=4096)
+def specifier_set(text: str) -> SpecifierSet:
+    """Shared, so never change one (`prereleases`): the same texts recur everywhere.
+
+    Same result as `SpecifierSet(text)`, built from the shared clauses.
+    """
+    return SpecifierSet(_specifier(clause.strip()) for clause in text.split(",") if clause.strip())
+
+
+#: One clause with a release-only version (`==1.2.3`, `>= 2.0`): valid as written for
+#: every operator but `~=`, which needs two release segments.
+_PLAIN_CLAUSE = re.compile(r"\s*(==|!=|<=|>=|<|>|~=)\s*([0-9]+(?:\.[0-9]+)*)\s*")
+
+
+@lru_cache(maxsize=4096)
+def normalized_specifier(text: str) -> str:
+    """`str(SpecifierSet(text))`, raising the same InvalidSpecifier.
+
+    One plain clause (most lines of most files) is normalised by its text alone: the
+    `Specifier` is only built when a version has to be compared against it.
+    """
+    if "," not in text:
+        plain = _PLAIN_CLAUSE.fullmatch(text)
+        if plain is not None and (plain.group(1) != "~=" or "." in plain.group(2)):
+            return plain.group(1) + plain.group(2)
+        clause = text.strip()
+        return str(_specifier(clause)) if clause else ""
+    return str(specifier_set(text))

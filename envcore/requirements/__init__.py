@@ -1,0 +1,91 @@
+"""Requirements sources read exactly as pip reads them: requirements files and pyproject.toml.
+
+Nothing is installed, fetched or executed: options (index URLs, --pre, ...) are kept as
+data, includes (`-r`/`-c`) are followed on disk with cycle detection, and a bad line
+becomes a `ParseIssue` with `file:line` while the rest of the file is still read. Given
+`roots`, a file whose real path lies outside them is never opened: a planted
+`-r /etc/shadow` or a `requirements.txt` link out of the tree must not carry that file's
+content into pages or a team snapshot.
+
+One line -> entry: `_line`; the file walker: `_file` (text layer `_text`, options
+`_options`); pyproject.toml: `_pyproject`; which file a project uses: `source`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from packaging.utils import canonicalize_name
+
+from envcore.requirements._entry import (
+    ParsedRequirements,
+    ParseIssue,
+    RequirementEntry,
+    RequirementsOptions,
+)
+from envcore.requirements._file import parse_requirements_file
+from envcore.requirements._pyproject import parse_pyproject
+from envcore.requirements._roots import within_roots
+from envcore.requirements._text import ENV_VAR
+from envcore.requirements.source import find_requirements_source
+
+__all__ = [
+    "ENV_VAR",
+    "ParseIssue",
+    "ParsedRequirements",
+    "RequirementEntry",
+    "RequirementsOptions",
+    "find_requirements_source",
+    "load_requirements",
+    "parse_pyproject",
+    "parse_requirements_file",
+    "requirements_fingerprint",
+    "within_roots",
+]
+
+
+def load_requirements(
+    path: Path | str,
+    *,
+    extras: Iterable[str] | None = None,
+    groups: Iterable[str] | None = None,
+    base_dir: Path | str | None = None,
+    roots: Sequence[Path | str] | None = None,
+) -> ParsedRequirements:
+    """A pyproject.toml or a requirements file, told apart by the file name.
+
+    `extras`/`groups` apply to pyproject.toml, `base_dir` to requirements files; `roots`
+    (the directories files may be read from; None for anywhere) to both.
+    """
+    path = Path(path)
+    if path.name == "pyproject.toml":
+        return parse_pyproject(path, extras=extras, groups=groups, roots=roots)
+    return parse_requirements_file(path, base_dir=base_dir, roots=roots)
+
+
+def requirements_fingerprint(parsed: ParsedRequirements) -> str:
+    """A stable hash of what is asked for: same requirements in any order/spelling, same hash.
+
+    Uses canonical names, normalised specifiers and markers and the URL; ignores comments,
+    order, duplicates, hashes and finder options.
+    """
+    rows = set()
+    for entry in parsed.entries:
+        extras = ",".join(sorted(canonicalize_name(extra) for extra in entry.extras))
+        rows.add(
+            "\x1f".join(
+                (
+                    "c" if entry.constraint else "r",
+                    "e" if entry.editable else "",
+                    entry.name or "",
+                    extras,
+                    entry.specifier,
+                    entry.marker or "",
+                    entry.url or "",
+                )
+            )
+        )
+    digest = hashlib.sha256("\x1e".join(sorted(rows)).encode("utf-8"))
+    return digest.hexdigest()
