@@ -168,6 +168,8 @@ class Distribution(models.Model):
     summary = models.CharField(max_length=512, blank=True)
     installer = models.CharField(max_length=64, blank=True)
     editable = models.BooleanField(default=False)
+    #: envcore's word for where it came from: index, editable, vcs, url or local.
+    source = models.CharField(max_length=16, blank=True)
     #: Where it was installed from when not an index: a URL or a local path.
     source_url = models.CharField(max_length=4096, blank=True)
     #: Why its metadata must never reach pip (freeze Write and recreate skip it); '' if it may.

@@ -179,6 +179,7 @@ def _replace_rows(row: Environment, inventory: Inventory, report: DriftReport) -
             summary=dist.summary[:512],
             installer=dist.installer[:64],
             editable=dist.editable,
+            source=dist.source,
             source_url=_source_url(
                 dist.source,
                 dist.direct_url.url if dist.direct_url else None,

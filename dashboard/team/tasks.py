@@ -15,7 +15,7 @@ from django_tasks import task
 
 from dashboard.team.client import PushError, push_snapshot_document
 from dashboard.team.conf import team_token, team_url
-from dashboard.team.local import machine_snapshot
+from dashboard.team.local import stored_snapshot
 from dashboard.team.models import PushState
 from envcore.errors import EnvcoreError
 
@@ -41,13 +41,13 @@ def _configured() -> bool:
 
 @task()
 def push_snapshot(attempt: int = 1) -> bool:
-    """Build and push the snapshot; on failure record why and schedule the next attempt."""
+    """Push what the last scan stored; on failure record why and schedule the next attempt."""
     if not _configured():
         return False
     state, _ = PushState.objects.get_or_create(pk=1)
     now = timezone.now()
     try:
-        push_snapshot_document(team_url(), team_token(), machine_snapshot())
+        push_snapshot_document(team_url(), team_token(), stored_snapshot())
     except (PushError, EnvcoreError, OSError) as exc:
         state.attempts = attempt
         state.last_attempt_at = now

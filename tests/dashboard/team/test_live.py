@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+import shutil
 import subprocess
 import threading
 import urllib.request
@@ -19,6 +20,9 @@ from django.core.management.base import CommandError
 from django.test import Client
 from django_tasks_db.models import DBTaskResult
 
+from dashboard.models import Project
+from dashboard.scanning import scan_tree
+from dashboard.team.local import stored_snapshot
 from dashboard.team.models import Machine, Member, PushState, Snapshot, TeamEnvironment
 from dashboard.team.tasks import push_snapshot, schedule_push
 from tests.dashboard.team.factories import environment, log_in, post_json, snapshot
@@ -166,6 +170,7 @@ def test_auto_push_sends_the_snapshot_after_a_scan(
     _, token = member_token("alice")
     settings.TEAM_URL, settings.TEAM_TOKEN = live_server.url, token
     settings.SCAN_ROOTS = [project_tree]
+    assert scan_tree().state == "done"
     assert schedule_push() is True
     queued = DBTaskResult.objects.get()
     assert queued.task_path.endswith("push_snapshot")
@@ -173,6 +178,53 @@ def test_auto_push_sends_the_snapshot_after_a_scan(
     assert TeamEnvironment.objects.get().project.identity == "github.com/acme/shop"  # type: ignore[union-attr]
     state = PushState.objects.get()
     assert state.last_success_at is not None and state.last_error == ""
+
+
+def test_the_pushed_snapshot_is_what_the_scan_stored_against_the_chosen_requirements(
+    live_server: Any, member_token: MakeToken, settings: Any, tmp_path: Path, wheelhouse: Path
+) -> None:
+    root = tmp_path / "root"
+    project = root / "shop"
+    project.mkdir(parents=True)
+    (project / "requirements.txt").write_text("alpha==1.0\n")  # what envcore would pick: in sync
+    (project / "ci.txt").write_text("alpha==1.1\nbeta>=1.0\n")  # what the user chose
+    env = make_venv(project / ".venv", ["alpha==1.0"], wheelhouse=wheelhouse)
+    Project.objects.create(
+        path=str(project),
+        name="shop",
+        requirements_source=str(project / "ci.txt"),
+        requirements_explicit=True,
+    )
+    _, token = member_token("alice")
+    settings.TEAM_URL, settings.TEAM_TOKEN = live_server.url, token
+    settings.SCAN_ROOTS = [root]
+    assert scan_tree().state == "done"
+    # The snapshot is built from the stored rows: an environment that is no longer on disk
+    # (nor readable) is still described as the scan found it, so nothing walked it again.
+    shutil.rmtree(env)
+
+    (section,) = stored_snapshot()["environments"]
+    assert section["path"] == str(env)
+    assert section["distributions"] == [{"name": "alpha", "version": "1.0", "source": "index"}]
+    assert section["project"]["requirements_source"] == "ci.txt"
+    assert section["project"]["requirements"] == [
+        {"name": "alpha", "specifier": "==1.1"},
+        {"name": "beta", "specifier": ">=1.0"},
+    ]
+    drift = section["drift"]
+    assert drift["summary"] == "drifted"
+    assert [(i["name"], i["status"], i["installed_version"]) for i in drift["items"]] == [
+        ("alpha", "mismatch", "1.0"),
+        ("beta", "missing", None),
+    ]
+    assert drift["counts"]["mismatch"] == drift["counts"]["missing"] == 1
+
+    assert push_snapshot.call() is True
+    pushed = TeamEnvironment.objects.get()
+    assert pushed.path == str(env)
+    assert pushed.status == "drifted"
+    assert pushed.drift_items == {"alpha": "mismatch", "beta": "missing"}
+    assert pushed.required == {"alpha": "==1.1", "beta": ">=1.0"}
 
 
 def test_a_failed_auto_push_is_recorded_and_retried_later(
