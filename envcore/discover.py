@@ -20,6 +20,8 @@ __all__ = [
     "default_excludes",
     "default_roots",
     "discover",
+    "pyenv_root",
+    "workon_home",
 ]
 
 DEFAULT_MAX_DEPTH = 8
@@ -45,6 +47,16 @@ PRUNED_NAMES = frozenset(
 
 def _home(environ: Mapping[str, str]) -> Path:
     return Path(environ.get("HOME") or Path.home())
+
+
+def pyenv_root(environ: Mapping[str, str] = os.environ) -> Path:
+    """Where pyenv keeps its Pythons (`versions/`), its shims and pyenv-virtualenv's envs."""
+    return Path(environ.get("PYENV_ROOT") or _home(environ) / ".pyenv").expanduser()
+
+
+def workon_home(environ: Mapping[str, str] = os.environ) -> Path:
+    """Where virtualenvwrapper keeps its environments."""
+    return Path(environ.get("WORKON_HOME") or _home(environ) / ".virtualenvs").expanduser()
 
 
 def default_excludes(environ: Mapping[str, str] = os.environ) -> tuple[str, ...]:
@@ -76,11 +88,11 @@ def default_roots(environ: Mapping[str, str] = os.environ) -> list[Path]:
     home = _home(environ)
     candidates = [
         home,
-        Path(environ.get("WORKON_HOME") or home / ".virtualenvs"),
+        workon_home(environ),
         home / ".local/share/virtualenvs",
         Path(environ.get("POETRY_CACHE_DIR") or home / ".cache/pypoetry") / "virtualenvs",
         home / "Library/Caches/pypoetry/virtualenvs",
-        Path(environ.get("PYENV_ROOT") or home / ".pyenv") / "versions",
+        pyenv_root(environ) / "versions",
         Path(environ.get("HATCH_DATA_DIR") or home / ".local/share/hatch") / "env",
         home / ".local/share/uv/tools",
         home / ".local/pipx/venvs",
@@ -90,7 +102,7 @@ def default_roots(environ: Mapping[str, str] = os.environ) -> list[Path]:
     for conda_home in ("miniconda3", "anaconda3", "miniforge3", "mambaforge", "micromamba"):
         candidates.append(home / conda_home)
     # pyenv-virtualenv keeps environments in versions/<python>/envs/<name>.
-    pyenv_versions = Path(environ.get("PYENV_ROOT") or home / ".pyenv") / "versions"
+    pyenv_versions = pyenv_root(environ) / "versions"
     if pyenv_versions.is_dir():
         candidates.extend(sorted(pyenv_versions.glob("*/envs")))
     candidates.extend(

@@ -10,17 +10,21 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
 from packaging.markers import default_environment
+from packaging.tags import Tag, compatible_tags, cpython_tags
 
 from envcore._files import read_text
+from envcore.discover import pyenv_root, workon_home
 from envcore.errors import NotAnEnvironmentError
 
 __all__ = [
     "Environment",
     "EnvironmentKind",
+    "cpython_wheel_tags",
     "disk_usage",
     "inspect_environment",
     "is_environment",
@@ -98,8 +102,7 @@ class Environment:
             return "pyenv"
         if self.kind == "conda":
             return "conda"
-        workon_home = os.environ.get("WORKON_HOME") or str(Path.home() / ".virtualenvs")
-        if self.path.parent == Path(workon_home).expanduser():
+        if self.path.parent == workon_home():
             return "virtualenvwrapper"
         return self.kind
 
@@ -119,6 +122,36 @@ class Environment:
         if self.layout == "windows":
             values.update(os_name="nt", sys_platform="win32", platform_system="Windows")
         return values
+
+    @property
+    def cpython_version(self) -> tuple[int, int] | None:
+        """(major, minor) of a CPython whose wheel tags can be told here, else None.
+
+        The environment runs on this machine, so only its interpreter differs from ours:
+        a Windows tree seen from here, or another implementation, cannot be told.
+        """
+        if self.layout == "windows" or self.implementation.lower() != "cpython":
+            return None
+        try:
+            major, minor = (int(part) for part in (self.python_version or "").split(".")[:2])
+        except ValueError:
+            return None
+        return major, minor
+
+    def supported_tags(self) -> frozenset[Tag] | None:
+        """Wheel tags the environment's interpreter accepts, or None when they cannot be told."""
+        version = self.cpython_version
+        return None if version is None else cpython_wheel_tags(version)
+
+
+@lru_cache(maxsize=32)
+def cpython_wheel_tags(version: tuple[int, int]) -> frozenset[Tag]:
+    """The tags a CPython of that version installs on this machine, as pip computes them.
+
+    A constant table, but ~10 ms to build: callers that can often decide without it ask
+    for it only when they must.
+    """
+    return frozenset(cpython_tags(version)) | frozenset(compatible_tags(version))
 
 
 def _read_pyvenv_cfg(path: Path) -> dict[str, str]:
@@ -192,12 +225,8 @@ def _conda_python_version(path: Path) -> str | None:
     return None
 
 
-def _pyenv_root() -> Path:
-    return Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv").expanduser()
-
-
 def _is_under_pyenv(path: Path) -> bool:
-    versions = _pyenv_root() / "versions"
+    versions = pyenv_root() / "versions"
     try:
         path.relative_to(versions)
     except ValueError:

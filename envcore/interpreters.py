@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from envcore.discover import pyenv_root
 from envcore.environment import Environment
 from envcore.errors import InvalidSpecError
 from envcore.runner import minimal_environment, run
@@ -122,17 +123,13 @@ def _executables(directory: Path) -> list[Path]:
 
 
 def _path_candidates(environ: Mapping[str, str]) -> list[Path]:
-    shims = str(_pyenv_root(environ) / "shims")
+    shims = str(pyenv_root(environ) / "shims")
     found = []
     for directory in environ.get("PATH", "").split(os.pathsep):
         # pyenv shims are scripts that pick a version by cwd; the real ones come from pyenv.
         if directory and not directory.startswith(shims):
             found += _executables(Path(directory))
     return found
-
-
-def _pyenv_root(environ: Mapping[str, str]) -> Path:
-    return Path(environ.get("PYENV_ROOT") or Path.home() / ".pyenv").expanduser()
 
 
 def _first_python(prefix: Path) -> list[Path]:
@@ -153,7 +150,7 @@ def _subdirectories(directory: Path) -> list[Path]:
 
 
 def _pyenv_candidates(environ: Mapping[str, str]) -> list[Path]:
-    versions = _pyenv_root(environ) / "versions"
+    versions = pyenv_root(environ) / "versions"
     return [exe for prefix in _subdirectories(versions) for exe in _first_python(prefix)]
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.tags import Tag, compatible_tags, cpython_tags
+from packaging.tags import Tag
 from packaging.utils import (
     InvalidSdistFilename,
     InvalidWheelFilename,
@@ -97,22 +97,6 @@ class OutdatedReport:
             "upgradable": len(self.upgradable),
             "packages": [item.to_json() for item in self.packages],
         }
-
-
-def supported_tags(env: Environment) -> frozenset[Tag] | None:
-    """Wheel tags the environment's interpreter accepts, or None when they cannot be told.
-
-    Computed from the environment's Python version with this machine's platform tags:
-    the environment runs on this machine, so only the interpreter can differ.
-    """
-    if env.layout == "windows" or env.implementation.lower() != "cpython":
-        return None
-    try:
-        major, minor = (int(part) for part in (env.python_version or "").split(".")[:2])
-    except ValueError:
-        return None
-    version = (major, minor)
-    return frozenset(cpython_tags(version)) | frozenset(compatible_tags(version))
 
 
 def _version_of(link: FileLink, name: str, tags: frozenset[Tag] | None) -> Version | None:
@@ -232,7 +216,7 @@ def outdated(
     checkable = {"index", "local", "url"}
     from_index = [dist for dist in dists if dist.source in checkable]
     pages = client.many(dist.canonical_name for dist in from_index)
-    tags = supported_tags(env)
+    tags = env.supported_tags()
     python_version = env.python_version or "0"
     specifiers = _specifiers(requirements, env)
     items: list[PackageUpdate] = []

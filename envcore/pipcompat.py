@@ -10,18 +10,18 @@ import os
 import re
 import sys
 from dataclasses import dataclass
-from functools import lru_cache, reduce
+from functools import reduce
 from pathlib import Path
 from typing import Literal
 
-from packaging.tags import Tag, compatible_tags, cpython_tags, parse_tag
+from packaging.tags import Tag, parse_tag
 from packaging.utils import NormalizedName
 
 from envcore._files import read_bytes
 from envcore._git import find_checkout, pip_url
 from envcore._pep508 import PROJECT_NAME
 from envcore.distributions import Distribution, Inventory
-from envcore.environment import Environment
+from envcore.environment import Environment, cpython_wheel_tags
 
 __all__ = [
     "DependencyProblem",
@@ -212,12 +212,6 @@ class DependencyProblem:
         return f"{self.requirement} {self.version} is not supported on this platform"
 
 
-@lru_cache(maxsize=32)
-def _supported_tags(version: tuple[int, ...]) -> frozenset[Tag]:
-    """The tags a CPython of that version installs, as pip computes them (a constant table)."""
-    return frozenset(cpython_tags(version)) | frozenset(compatible_tags(version))
-
-
 def _wheel_tags(data: bytes) -> list[str]:
     """The `Tag:` values of a WHEEL file (tiny, read without a header parser)."""
     return [
@@ -230,9 +224,9 @@ def _wheel_tags(data: bytes) -> list[str]:
 def _unsupported_dists(inventory: Inventory) -> list[Distribution]:
     """Installed wheels none of whose tags this interpreter supports (pip check's last part)."""
     env = inventory.environment
-    if env.layout == "windows" or env.implementation.lower() != "cpython":
+    version = env.cpython_version
+    if version is None:
         return []
-    version = _version_tuple(env)
     # Pure-Python wheels, most of any environment, carry one of these lines: a wheel with
     # one supported tag is supported, so no table and no parsing is needed for them.
     universal = (
@@ -259,7 +253,7 @@ def _unsupported_dists(inventory: Inventory) -> list[Distribution]:
             tags = reduce(frozenset.union, map(parse_tag, tag_lines), frozenset[Tag]())
         except ValueError:  # a malformed tag: pip cannot judge it either
             continue
-        if tags.isdisjoint(_supported_tags(version)):  # no tags at all: pip says so too
+        if tags.isdisjoint(cpython_wheel_tags(version)):  # no tags at all: pip says so too
             found.append(dist)
     return found
 
