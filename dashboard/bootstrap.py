@@ -29,7 +29,7 @@ def _venv_python(env_dir: Path) -> Path:
 
 def _wanted_stamp(dev: bool) -> str:
     digest = hashlib.sha256()
-    for name in ("requirements.txt", "pyproject.toml"):
+    for name in ("requirements.txt", "pyproject.toml", "setup.py"):
         digest.update((ROOT / name).read_bytes())
     return f"{digest.hexdigest()} {'dev' if dev else 'runtime'}"
 

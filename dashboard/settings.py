@@ -20,6 +20,11 @@ from dashboard.envvars import (
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+#: Pages and static files: at the top of the source tree (templates/, static/), inside the
+#: package once installed from the wheel (dashboard/templates, dashboard/static: see
+#: setup.py), where APP_DIRS and the AppDirectoriesFinder find them. Each is searched in
+#: one place only: an installed envdash never looks beside site-packages.
+_SOURCE_TREE = not (Path(__file__).resolve().parent / "templates").is_dir()
 
 DATA_DIR = Path(
     env_str("ENVDASH_DATA_DIR", platformdirs.user_data_dir("envdash", appauthor=False))
@@ -88,7 +93,7 @@ WSGI_APPLICATION = "dashboard.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [BASE_DIR / "templates"] if _SOURCE_TREE else [],
         "APP_DIRS": True,
         "OPTIONS": {
             # `visible` (control and bidi characters shown) on every page, no {% load %}.
@@ -155,7 +160,7 @@ CONTENT_SECURITY_POLICY = {
 }
 
 STATIC_URL = "/static/"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_DIRS = [BASE_DIR / "static"] if _SOURCE_TREE else []
 STATIC_ROOT = DATA_DIR / "static"
 
 LANGUAGE_CODE = "en-us"
