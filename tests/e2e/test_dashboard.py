@@ -45,6 +45,7 @@ def test_login_filter_open_drifted_and_rescan(page: Page, server: Server, env_tr
     page.get_by_role("link", name=re.compile("^Activate")).click()
     expect(page.locator(".commands")).to_contain_text(f"source {env_tree.drifted}/bin/activate")
 
+    expect(page.locator(".messages")).to_have_count(0)
     page.get_by_role("button", name="Rescan this environment").click()
     expect(page.locator(".messages")).to_contain_text("Rescan of proj-a/.venv queued")
 
@@ -59,13 +60,15 @@ def test_the_rescan_button_polls_until_the_scan_is_done(page: Page, server: Serv
     page.goto(server.login_url)
     wait_for_scan(page, server, expected=4)
     page.goto(server.url("/"))
-    page.get_by_role("button", name="Rescan").click()
-    # htmx swaps in the polling status, then refreshes the page when the worker is done.
-    expect(page.locator("#scan-status")).to_contain_text(
-        re.compile(r"Scanning|4 environments"), timeout=5_000
-    )
-    expect(page.locator("#scan-status")).to_contain_text("4 environments", timeout=30_000)
-    expect(page.locator("#scan-status")).to_contain_text("0 changed")
+    status = page.locator("#scan-status")
+    # The worker's first scan found every environment new; a rescan finds them unchanged.
+    expect(status).to_contain_text("4 environments, 4 changed, 0 unchanged")
+    # htmx swaps in the polling status, then reloads the page when the worker is done.
+    with page.expect_navigation(timeout=30_000):
+        page.get_by_role("button", name="Rescan").click()
+        expect(status.locator(".badge")).to_have_text("Scanning…", timeout=5_000)
+    expect(status).to_contain_text("4 environments, 0 changed, 4 unchanged")
+    expect(status.get_by_role("button", name="Rescan")).to_be_enabled()
 
 
 def test_a_wrong_token_does_not_log_in(page: Page, server: Server) -> None:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import psutil
 import pytest
@@ -34,27 +35,32 @@ def _wait_gone(pids: list[int], timeout: float = 10.0) -> bool:
     return False
 
 
-def test_it_streams_both_pipes_line_by_line_in_arrival_order() -> None:
+def test_it_streams_both_pipes_line_by_line_in_arrival_order(tmp_path: Path) -> None:
+    """Each line reaches on_line while the child still runs: the child waits for the
+    callback to acknowledge a line (a file named after it) before it writes the next one,
+    on the other pipe. Delivered only at exit, the child would give up and fail."""
     code = (
-        "import sys, time\n"
-        "print('one', flush=True); time.sleep(0.2)\n"
-        "print('two', file=sys.stderr, flush=True); time.sleep(0.2)\n"
+        "import pathlib, sys, time\n"
+        f"acks = pathlib.Path({str(tmp_path)!r})\n"
+        "def wait_for(name):\n"
+        "    deadline = time.monotonic() + 20\n"
+        "    while not (acks / name).exists():\n"
+        "        if time.monotonic() > deadline:\n"
+        "            sys.exit(f'{name} was not delivered while I ran')\n"
+        "        time.sleep(0.01)\n"
+        "print('one', flush=True); wait_for('one')\n"
+        "print('two', file=sys.stderr, flush=True); wait_for('two')\n"
         "print('three', flush=True)\n"
     )
-    seen: list[tuple[str, str, float]] = []
-    start = time.monotonic()
-    result = run(
-        [PY, "-c", code],
-        timeout=30,
-        on_line=lambda stream, text: seen.append((stream, text, time.monotonic() - start)),
-    )
-    assert result.ok and result.returncode == 0
-    assert [(s, t) for s, t, _ in seen] == [
-        ("stdout", "one"),
-        ("stderr", "two"),
-        ("stdout", "three"),
-    ]
-    assert seen[0][2] < result.duration - 0.3  # delivered while the child was still running
+    seen: list[tuple[str, str]] = []
+
+    def on_line(stream: str, text: str) -> None:
+        seen.append((stream, text))
+        (tmp_path / text).touch()
+
+    result = run([PY, "-c", code], timeout=60, on_line=on_line)
+    assert result.ok and result.returncode == 0, result.output
+    assert seen == [("stdout", "one"), ("stderr", "two"), ("stdout", "three")]
     assert result.output == "one\ntwo\nthree\n"
     assert result.stdout == "one\nthree\n" and result.stderr == "two\n"
     assert result.lines[1] == OutputLine("stderr", "two")

@@ -6,7 +6,6 @@ import itertools
 import signal
 import socket
 import subprocess
-import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -141,8 +140,8 @@ def test_cancel_before_start_and_the_reaper_for_a_killed_worker(
     job.refresh_from_db()
     assert job.state == "cancelled"
     # A job whose worker (on another host) went silent, its process group still running.
+    # Popen returns once `sleep` is exec'd: the leader's pid and start time are final.
     child = subprocess.Popen(["sleep", "60"], start_new_session=True)
-    time.sleep(0.1)
     dead = Job.objects.create(
         kind="install",
         environment=project,
