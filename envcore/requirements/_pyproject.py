@@ -3,10 +3,13 @@ optional-dependencies (extras) and PEP 735 dependency groups."""
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import cast
 
+from packaging.dependency_groups import CyclicDependencyGroup, DependencyGroupResolver
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
@@ -66,28 +69,77 @@ def _dependency_entry(
     )
 
 
-def _group_items(
-    groups: Mapping[str, object], name: str, trail: tuple[str, ...], issues: list[str]
+#: What a requirement string stands in as while packaging resolves the groups.
+_STAND_IN = "envdash-item-{}"
+
+
+def _group_requirements(
+    table: Mapping[str, object], names: Iterable[str], issues: list[str]
 ) -> list[str]:
-    """PEP 735: a group's requirement strings, with include-group expanded (cycle-safe)."""
-    normalized = {canonicalize_name(key): value for key, value in groups.items()}
-    key = canonicalize_name(name)
-    if key in trail:
-        issues.append(f"dependency group {name!r} includes itself ({' -> '.join(trail)})")
-        return []
-    items = normalized.get(key)
-    if not isinstance(items, list):
-        issues.append(f"no dependency group named {name!r}")
+    """PEP 735: the requirement strings of the named groups, include-group expanded by
+    packaging's resolver (names normalised, cycles and unknown groups found).
+
+    The resolver sees each item of the table as a stand-in name and returns those in
+    order; they are swapped back for the text as written, so that each keeps its line in
+    the file, and an invalid string or item is reported on its own (only when a chosen
+    group reaches it) instead of failing the whole group.
+    """
+    texts: list[str] = []
+    invalid: dict[int, str] = {}
+    stand_ins: dict[str, object] = {}
+    for group, items in table.items():
+        if not isinstance(items, list):
+            stand_ins[group] = items  # packaging says what is wrong with it
+            continue
+        converted: list[object] = []
+        for item in items:
+            if isinstance(item, str):
+                converted.append(_STAND_IN.format(len(texts)))
+                texts.append(item)
+            elif isinstance(item, dict) and isinstance(item.get("include-group"), str):
+                converted.append({"include-group": item["include-group"]})
+            else:
+                invalid[len(texts)] = f"dependency group {group!r} has an invalid item {item!r}"
+                converted.append(_STAND_IN.format(len(texts)))
+                texts.append("")
+        stand_ins[group] = converted
+    try:
+        resolver = DependencyGroupResolver(cast("Mapping[str, Sequence[str]]", stand_ins))
+    except ExceptionGroup as group_error:
+        issues.extend(one_line(exc) for exc in group_error.exceptions)
         return []
     out: list[str] = []
-    for item in items:
-        if isinstance(item, str):
-            out.append(item)
-        elif isinstance(item, dict) and isinstance(item.get("include-group"), str):
-            out.extend(_group_items(groups, item["include-group"], (*trail, key), issues))
-        else:
-            issues.append(f"dependency group {name!r} has an invalid item {item!r}")
+    for name in names:
+        try:
+            resolved = resolver.resolve(name)
+        except ExceptionGroup as group_error:
+            issues.extend(_group_issue(exc, name) for exc in group_error.exceptions)
+            continue
+        for requirement in resolved:
+            index = int(requirement.name.rpartition("-")[2])
+            if index in invalid:
+                issues.append(invalid[index])
+            else:
+                out.append(texts[index])
     return out
+
+
+def _group_issue(exc: Exception, requested: str) -> str:
+    """envdash's one-line message for what packaging's resolver found."""
+    if isinstance(exc, CyclicDependencyGroup):
+        if canonicalize_name(exc.include_group) == exc.group:
+            return f"dependency group {exc.include_group!r} includes itself"
+        return (
+            f"dependency group {exc.include_group!r} includes itself "
+            f"({exc.include_group} -> {exc.group} -> {exc.include_group})"
+        )
+    if isinstance(exc, LookupError):
+        # packaging names the missing group normalised: show a request as it was written.
+        found = re.search(r"'(.+)'", str(exc))
+        missing = found.group(1) if found else canonicalize_name(requested)
+        shown = requested if canonicalize_name(requested) == missing else missing
+        return f"no dependency group named {shown!r}"
+    return one_line(exc)
 
 
 def parse_pyproject(
@@ -151,10 +203,10 @@ def parse_pyproject(
                 pending.extend(canonicalize_name(e) for e in self_ref.extras)
             else:
                 requested.append(item)
-    dependency_groups = data.get("dependency-groups", {})
-    dependency_groups = dependency_groups if isinstance(dependency_groups, dict) else {}
-    for group in groups or ():
-        requested.extend(_group_items(dependency_groups, group, (), issues))
+    if groups:
+        table = data.get("dependency-groups", {})
+        table = table if isinstance(table, dict) else {}
+        requested.extend(_group_requirements(table, groups, issues))
     lines = _locate_lines(text, requested)
     entries: list[RequirementEntry] = []
     errors = [ParseIssue(f"{path}:1", issue) for issue in issues]

@@ -10,9 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+from pip._internal.exceptions import InstallationError
 from pip._internal.network.session import PipSession
 from pip._internal.req.constructors import install_req_from_parsed_requirement
+from pip._internal.req.req_dependency_group import parse_dependency_groups
 from pip._internal.req.req_file import parse_requirements
 
 from envcore.errors import RequirementsError
@@ -387,6 +390,36 @@ def test_pyproject_dependencies_extras_and_groups(tmp_path: Path) -> None:
     assert "no dependency group named 'missing'" in messages
     assert "invalid requirement 'not a requirement!'" in messages
     assert load_requirements(path).entries == base.entries
+
+
+#: [dependency-groups] tables and the groups asked for, valid and not, read by pip's --group.
+GROUP_CASES = [
+    ('a = ["x>=1", "y ; python_version > \'3\'"]', ["a"]),
+    ('a = ["x", {include-group = "B_c"}]\nb-c = ["z[e]==2"]', ["a"]),
+    ('a = [{include-group = "b"}, "x"]\nb = ["y"]\nc = [{include-group = "b"}]', ["a", "c"]),
+    ('Dev = ["x"]', ["dev"]),
+    ('a = [{include-group = "a"}]', ["a"]),
+    ('a = [{include-group = "b"}]\nb = [{include-group = "a"}]', ["a"]),
+    ('a = ["x", {include-group = "gone"}]', ["a"]),
+    ('a = ["x"]', ["b"]),
+    ('a = ["x"]\nA = ["y"]', ["a"]),
+]
+
+
+@pytest.mark.parametrize(("table", "groups"), GROUP_CASES)
+def test_dependency_groups_resolve_like_pip(table: str, groups: list[str], tmp_path: Path) -> None:
+    path = tmp_path / "pyproject.toml"
+    path.write_text(f"[dependency-groups]\n{table}\n")
+    parsed = parse_pyproject(path, groups=groups)
+    try:
+        theirs = parse_dependency_groups([(str(path), group) for group in groups])
+    except InstallationError:
+        assert parsed.errors
+        assert all(len(issue.message.splitlines()) == 1 for issue in parsed.errors)
+        return
+    assert parsed.errors == ()
+    ours = [str(Requirement(entry.text)) for entry in parsed.entries]
+    assert ours == list(dict.fromkeys(theirs))
 
 
 def test_pyproject_that_is_not_toml_raises(tmp_path: Path) -> None:
