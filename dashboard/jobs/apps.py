@@ -1,6 +1,12 @@
+"""The jobs app's configuration; it joins the core app's scan through dashboard.signals."""
+
 from __future__ import annotations
 
+from typing import Any
+
 from django.apps import AppConfig
+
+from dashboard.signals import moved_aside, scan_finished
 
 
 class JobsConfig(AppConfig):
@@ -8,3 +14,19 @@ class JobsConfig(AppConfig):
     label = "jobs"
     verbose_name = "envdash jobs"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        scan_finished.connect(_refresh_interpreters, dispatch_uid="jobs-refresh-interpreters")
+        moved_aside.connect(_recreate_backups, dispatch_uid="jobs-recreate-backups")
+
+
+def _refresh_interpreters(sender: object, **kwargs: Any) -> None:
+    from dashboard.jobs.running import refresh_interpreters
+
+    refresh_interpreters()
+
+
+def _recreate_backups(sender: object, *, machine: str, **kwargs: Any) -> list[str]:
+    from dashboard.jobs.models import RecoveryRecord
+
+    return list(RecoveryRecord.objects.filter(machine=machine).values_list("moved", flat=True))
