@@ -17,14 +17,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from packaging.utils import canonicalize_name
 
-from dashboard.jobs.models import RecoveryRecord
 from dashboard.models import (
     Activity,
     Distribution,
@@ -35,6 +34,7 @@ from dashboard.models import (
     Scan,
     ScanRoot,
 )
+from dashboard.signals import moved_aside
 from envcore.discover import default_excludes, default_roots, discover
 from envcore.distributions import Inventory, read_inventory
 from envcore.drift import DRIFT_STATUSES, DriftReport, compute_drift, drift_for_environment
@@ -349,15 +349,15 @@ def scan_tree(*, force: bool = False) -> Scan:
         known = {row.path: row for row in Environment.objects.all()}
         # A recreate's backup is the old environment, moved aside while the job runs: it
         # is not another environment (envdash knows it from its own records, not its name).
-        moved_aside = set(
-            RecoveryRecord.objects.filter(machine=str(settings.MACHINE_NAME)).values_list(
-                "moved", flat=True
-            )
-        )
+        backups = {
+            str(path)
+            for _, paths in moved_aside.send(Scan, machine=str(settings.MACHINE_NAME))
+            for path in cast("Iterable[str]", paths)
+        }
         seen: set[str] = set()
         unchanged: list[int] = []
         for env_path in found.environments:
-            if str(env_path) in moved_aside:
+            if str(env_path) in backups:
                 continue
             existing = known.get(str(env_path))
             try:

@@ -13,21 +13,21 @@ from django.utils import timezone
 from django_tasks import TaskResultStatus, task
 from django_tasks_db.models import DBTaskResult
 
-from dashboard.jobs.running import refresh_interpreters
+from dashboard.models import Scan
 from dashboard.queues import machine_queue
 from dashboard.scanning import scan_environment, scan_tree
-from dashboard.team.tasks import schedule_push
+from dashboard.signals import scan_finished
 
 __all__ = ["enqueue_scan", "fail_abandoned_scans", "scan", "scan_pending"]
 
 
 @task()
 def scan(path: str = "", force: bool = False) -> dict[str, object]:
-    """Scan the whole tree (or one environment); push the team snapshot after a full scan."""
+    """Scan the whole tree (or one environment); after a full scan, the sub-apps' steps
+    (team push, interpreter refresh) run through `scan_finished`."""
     result = scan_environment(path, force=True) if path else scan_tree(force=force)
     if not path and result.state == result.State.DONE:
-        schedule_push()
-        refresh_interpreters()
+        scan_finished.send(sender=Scan, scan=result)
     return {"scan": result.pk, "state": result.state, "changed": result.changed}
 
 

@@ -10,3 +10,9 @@ class TeamConfig(AppConfig):
     label = "team"
     verbose_name = "envdash team status"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from dashboard.signals import scan_finished
+        from dashboard.team.tasks import push_after_scan
+
+        scan_finished.connect(push_after_scan, dispatch_uid="team-push-after-scan")

@@ -19,7 +19,7 @@ from dashboard.team.local import stored_snapshot
 from dashboard.team.models import PushState
 from envcore.errors import EnvcoreError
 
-__all__ = ["MAX_ATTEMPTS", "backoff", "push_snapshot", "schedule_push"]
+__all__ = ["MAX_ATTEMPTS", "backoff", "push_after_scan", "push_snapshot", "schedule_push"]
 
 logger = logging.getLogger("envdash.team")
 
@@ -80,3 +80,8 @@ def schedule_push() -> bool:
         return False
     push_snapshot.enqueue()
     return True
+
+
+def push_after_scan(sender: object, **kwargs: object) -> None:
+    """`scan_finished` receiver: every finished full scan queues a push (when configured)."""
+    schedule_push()
