@@ -20,12 +20,13 @@ from packaging.markers import InvalidMarker
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier
 from packaging.utils import NormalizedName, canonicalize_name
-from packaging.version import InvalidVersion, Version
+from packaging.version import Version
 
 from envcore._files import METADATA_LIMIT, read_bytes, read_text
 from envcore._pep508 import canonical_name, marker, specifier_set
 from envcore.environment import Environment
 from envcore.errors import MetadataError
+from envcore.versions import parse_version
 
 __all__ = [
     "DirectUrl",
@@ -238,10 +239,7 @@ class Distribution:
 
     @cached_property
     def parsed_version(self) -> Version | None:
-        try:
-            return Version(self.version)
-        except InvalidVersion:
-            return None
+        return parse_version(self.version)
 
     @property
     def source(self) -> str:

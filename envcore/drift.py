@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName, canonicalize_name
 
 from envcore._files import read_text
@@ -30,6 +29,7 @@ from envcore.requirements import (
     find_requirements_source,
     load_requirements,
 )
+from envcore.versions import satisfies
 
 __all__ = [
     "DRIFT_STATUSES",
@@ -132,14 +132,7 @@ def _entry_satisfied(entry: RequirementEntry, dist: Distribution) -> bool:
     text = entry.specifier
     if text[:2] == "==" and text[2:] == dist.version:
         return True
-    return _satisfies(entry.specifier_set, dist)
-
-
-def _satisfies(specifier: SpecifierSet, dist: Distribution) -> bool:
-    version = dist.parsed_version
-    if version is None:  # only `===` can match a non-PEP 440 version
-        return specifier.contains(dist.version, prereleases=True)
-    return specifier.contains(version, prereleases=True)
+    return satisfies(entry.specifier_set, dist.version)
 
 
 def _local_path(url: str) -> str | None:
@@ -269,7 +262,7 @@ def _extra_findings(
             other = inventory.by_name.get(dependency)
             if other is None:
                 missing.append(f"{dependency} (for extra {extra!r})")
-            elif not _satisfies(requirement.specifier, other):
+            elif not satisfies(requirement.specifier, other.version):
                 conflicts.append(
                     f"{dependency} {other.display_version} does not match "
                     f"{requirement.specifier} (for extra {extra!r})"

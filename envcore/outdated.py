@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.specifiers import SpecifierSet
 from packaging.tags import Tag
 from packaging.utils import (
     InvalidSdistFilename,
@@ -29,6 +29,7 @@ from envcore.distributions import Inventory
 from envcore.environment import Environment
 from envcore.index import FileLink, IndexClient, ProjectFiles
 from envcore.requirements import ParsedRequirements
+from envcore.versions import parse_specifier, parse_version, satisfies
 
 __all__ = [
     "Jump",
@@ -124,13 +125,10 @@ def available_versions(
         if version is None:
             continue
         if link.requires_python:
-            try:
-                if not SpecifierSet(link.requires_python).contains(
-                    python_version, prereleases=True
-                ):
-                    continue
-            except (InvalidSpecifier, InvalidVersion):
-                continue  # pip ignores a file whose Requires-Python it cannot read
+            requires_python = parse_specifier(link.requires_python)
+            # pip ignores a file whose Requires-Python it cannot read
+            if requires_python is None or not satisfies(requires_python, python_version):
+                continue
         known = releases.get(version)
         # A release is yanked only when every one of its files is.
         releases[version] = Release(version, link.yanked and (known is None or known.yanked))
@@ -155,9 +153,11 @@ def _pick(
     allow_pre: bool,
 ) -> Version | None:
     pinned = {
-        Version(spec.version)
+        version
         for spec in specifier
-        if spec.operator in {"==", "==="} and "*" not in spec.version and _is_version(spec.version)
+        if spec.operator in {"==", "==="} and "*" not in spec.version
+        for version in [parse_version(spec.version)]
+        if version is not None
     }
     best: Version | None = None
     for version, release in releases.items():
@@ -172,14 +172,6 @@ def _pick(
     return best
 
 
-def _is_version(text: str) -> bool:
-    try:
-        Version(text)
-    except InvalidVersion:
-        return False
-    return True
-
-
 def _specifiers(parsed: ParsedRequirements | None, env: Environment) -> dict[str, SpecifierSet]:
     """Per name: every requirement and constraint that applies to this environment."""
     result: dict[str, SpecifierSet] = {}
@@ -189,9 +181,8 @@ def _specifiers(parsed: ParsedRequirements | None, env: Environment) -> dict[str
     for entry in parsed.entries:
         if entry.name is None or not entry.applies_to(marker_env):
             continue
-        try:
-            spec = SpecifierSet(entry.specifier)
-        except InvalidSpecifier:
+        spec = parse_specifier(entry.specifier)
+        if spec is None:
             continue
         result[entry.name] = result.get(entry.name, SpecifierSet()) & spec
     return result
@@ -241,7 +232,7 @@ def outdated(
         allow_pre = (
             pre
             or installed.is_prerelease
-            or any(_is_version(s.version) and Version(s.version).is_prerelease for s in spec)
+            or any((v := parse_version(s.version)) is not None and v.is_prerelease for s in spec)
         )
         latest = _pick(releases, SpecifierSet(), allow_pre=pre or installed.is_prerelease)
         allowed = _pick(releases, spec, allow_pre=allow_pre)
