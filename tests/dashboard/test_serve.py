@@ -4,88 +4,58 @@ from __future__ import annotations
 
 import contextlib
 import http.client
-import os
-import re
 import secrets
 import select
-import signal
 import socket
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from tests.serving import Serving, serve_environ, serving
+
 REPO = Path(__file__).resolve().parents[2]
-URL_LINE = re.compile(r"envdash: open http://127\.0\.0\.1:(\d+)/login/")
 LIMIT = 64 * 1024
 
 
-@dataclass
-class Served:
-    port: int
-    token: str
-    output: list[str]
-
-
 def _environ(data_dir: Path, token: str) -> dict[str, str]:
-    env = {
-        **os.environ,
-        "ENVDASH_DATA_DIR": str(data_dir),
-        "ENVDASH_SCAN_ROOTS": str(data_dir),
-        "ENVDASH_TOKEN": token,
-        "ENVDASH_TEAM_MAX_SNAPSHOT_BYTES": str(LIMIT),
-        "ENVDASH_SKIP_BOOTSTRAP": "1",
-        "DATABASE_URL": "",
-    }
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    return env
+    return serve_environ(
+        data_dir,
+        token,
+        ENVDASH_SCAN_ROOTS=str(data_dir),
+        ENVDASH_TEAM_MAX_SNAPSHOT_BYTES=str(LIMIT),
+        DATABASE_URL="",
+    )
 
 
 @contextlib.contextmanager
-def _serving(data_dir: Path) -> Iterator[Served]:
+def _serving(data_dir: Path) -> Iterator[Serving]:
     """`serve --port 0` without workers or scan, on SQLite in `data_dir`."""
-    token = secrets.token_urlsafe(24)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "dashboard.cli", "serve", "--port", "0", "--no-worker", "--no-scan"],
-        cwd=REPO,
-        env=_environ(data_dir, token),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    assert process.stdout is not None
-    output: list[str] = []
-    threading.Thread(target=lambda: output.extend(process.stdout or ()), daemon=True).start()
-    deadline = time.monotonic() + 60
-    match = None
-    while match is None and time.monotonic() < deadline and process.poll() is None:
-        match = next((m for line in list(output) if (m := URL_LINE.search(line))), None)
-        time.sleep(0.05)
-    try:
-        assert match is not None, "serve did not start:\n" + "".join(output)
-        yield Served(int(match.group(1)), token, output)
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
+    argv = [
+        sys.executable,
+        "-m",
+        "dashboard.cli",
+        "serve",
+        "--port",
+        "0",
+        "--no-worker",
+        "--no-scan",
+    ]
+    with serving(argv, cwd=REPO, env=_environ(data_dir, secrets.token_urlsafe(24))) as served:
+        yield served
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Serving]:
     with _serving(tmp_path_factory.mktemp("serve-data")) as served:
         yield served
 
 
-def test_a_body_over_the_limit_is_refused_before_it_is_read(served: Served) -> None:
+def test_a_body_over_the_limit_is_refused_before_it_is_read(served: Serving) -> None:
     total = 200 * 1024 * 1024
     chunk = b"x" * (64 * 1024)
     sent = 0
@@ -115,7 +85,7 @@ def test_a_body_over_the_limit_is_refused_before_it_is_read(served: Served) -> N
     assert elapsed < 10
 
 
-def test_the_session_cookie_is_named_after_the_port_serve_picked(served: Served) -> None:
+def test_the_session_cookie_is_named_after_the_port_serve_picked(served: Serving) -> None:
     conn = http.client.HTTPConnection("127.0.0.1", served.port, timeout=10)
     conn.request("GET", f"/login/?token={served.token}")
     response = conn.getresponse()

@@ -8,20 +8,18 @@ created here and dropped afterwards; otherwise it uses SQLite in its data direct
 from __future__ import annotations
 
 import os
-import re
 import secrets
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
 
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
+from tests.serving import serve_environ, serving
 from tests.trees import Tree
 
 # Playwright's sync API runs an event loop in this thread; the ORM would refuse to run
@@ -42,7 +40,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-URL_LINE = re.compile(r"envdash: open (http://\S+/login/\?token=(\S+))")
 
 
 @dataclass
@@ -57,11 +54,6 @@ class Server:
 
     def url(self, path: str) -> str:
         return self.base_url + path
-
-
-def _pump(stream: IO[str], sink: list[str]) -> None:
-    for line in stream:
-        sink.append(line)
 
 
 def _postgres_database(admin_url: str, name: str, *, drop: bool) -> None:
@@ -80,17 +72,13 @@ def start_server(
     """Start `envdash serve` on a free port; yield once it printed its login URL."""
     data_dir = tmp / "data"
     data_dir.mkdir(parents=True, exist_ok=True)
-    token = secrets.token_urlsafe(24)
-    env = {
-        **os.environ,
-        "ENVDASH_DATA_DIR": str(data_dir),
-        "ENVDASH_SCAN_ROOTS": os.pathsep.join(map(str, roots)),
-        "ENVDASH_TOKEN": token,
-        "ENVDASH_JOB_CONCURRENCY": "1",
-        "ENVDASH_SKIP_BOOTSTRAP": "1",
+    env = serve_environ(
+        data_dir,
+        secrets.token_urlsafe(24),
+        ENVDASH_SCAN_ROOTS=os.pathsep.join(map(str, roots)),
+        ENVDASH_JOB_CONCURRENCY="1",
         **(extra_env or {}),
-    }
-    env.pop("DJANGO_SETTINGS_MODULE", None)
+    )
     database_url = os.environ.get("DATABASE_URL", "")
     own_db = ""
     if database_url.startswith(("postgres://", "postgresql://")):
@@ -98,44 +86,19 @@ def start_server(
         base, _, _ = database_url.rpartition("/")
         _postgres_database(f"{base}/postgres", own_db, drop=False)
         env["DATABASE_URL"] = f"{base}/{own_db}"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "dashboard.cli", "serve", "--port", "0"],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    assert process.stdout is not None
-    output: list[str] = []
-    threading.Thread(target=_pump, args=(process.stdout, output), daemon=True).start()
-    deadline = time.monotonic() + 60
-    match = None
-    while match is None and time.monotonic() < deadline and process.poll() is None:
-        match = next((m for line in output if (m := URL_LINE.search(line))), None)
-        time.sleep(0.05)
-    if match is None:
-        process.kill()
-        raise AssertionError("envdash serve did not start:\n" + "".join(output))
-    login_url = match.group(1)
-    server = Server(
-        base_url=login_url.split("/login/")[0],
-        login_url=login_url,
-        token=match.group(2),
-        data_dir=data_dir,
-        roots=roots,
-        process=process,
-        output=output,
-    )
+    argv = [sys.executable, "-m", "dashboard.cli", "serve", "--port", "0"]
     try:
-        yield server
+        with serving(argv, cwd=REPO, env=env) as served:
+            yield Server(
+                base_url=served.base_url,
+                login_url=served.login_url,
+                token=served.token,
+                data_dir=data_dir,
+                roots=roots,
+                process=served.process,
+                output=served.output,
+            )
     finally:
-        os.killpg(process.pid, 15)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, 9)
         if own_db:
             base, _, _ = database_url.rpartition("/")
             _postgres_database(f"{base}/postgres", own_db, drop=True)
