@@ -35,7 +35,6 @@ from dashboard.scanning import is_inside_roots, scan_environment, scan_plan
 from dashboard.text import has_control_characters
 from dashboard.updates import check_updates
 from envcore import ops
-from envcore._ops_common import project_name
 from envcore.errors import CancelledError, EnvcoreError, InvalidSpecError, PathNotAllowedError
 from envcore.interpreters import check_user_interpreter, list_interpreters, trusted_base
 from envcore.pipconfig import read_pip_config
@@ -73,7 +72,7 @@ class JobError(ValueError):
 
 def _name(text: str) -> str:
     try:
-        return project_name(text)
+        return ops.project_name(text)
     except InvalidSpecError as exc:
         raise JobError(str(exc)) from exc
 

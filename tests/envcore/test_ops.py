@@ -652,7 +652,7 @@ def test_recovery_touches_nothing_it_did_not_record(tmp_path: Path) -> None:
 
 def _recorded_backup(root: Path, journal: MemoryJournal, *, env: bool = True) -> JournalEntry:
     """A backup as recreate leaves it after a crash (recorded, renamed), built directly."""
-    from envcore.journal import plan_move
+    from envcore.ops.journal import plan_move
 
     entry = plan_move("recreate", root / "app" / ".venv")
     entry.original.parent.mkdir(parents=True, exist_ok=True)
@@ -720,8 +720,8 @@ def test_recovery_handles_each_entry_on_its_own(tmp_path: Path) -> None:
 def test_recover_interrupted_leaves_a_running_recreate_alone_and_finishes_deletions(
     tmp_path: Path,
 ) -> None:
-    from envcore._ops_safety import exclusive_lock
-    from envcore.journal import plan_move
+    from envcore.ops.journal import plan_move
+    from envcore.ops.safety import exclusive_lock
 
     journal = MemoryJournal()
     running = _recorded_backup(tmp_path, journal)
@@ -926,7 +926,7 @@ def test_write_freeze_refuses_a_file_changed_since_the_preview(
     ],
 )
 def test_pinned_line_keeps_everything_but_the_specifier(line: str, expected: str | None) -> None:
-    from envcore._ops_freeze import _pinned_line
+    from envcore.ops.freeze import _pinned_line
 
     assert _pinned_line(line, "2.0") == expected
 

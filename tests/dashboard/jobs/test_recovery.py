@@ -18,7 +18,7 @@ from dashboard.jobs.running import refresh_interpreters
 from dashboard.models import Activity, Environment, Scan
 from dashboard.tasks import enqueue_scan
 from dashboard.worker_startup import run_startup_checks
-from envcore.journal import plan_move
+from envcore.ops.journal import plan_move
 from tests.dashboard.conftest import log_in
 from tests.dashboard.jobs.conftest import installed, living_members, wait_until, worker_processes
 from tests.envtools import listing, plant_lookalikes

@@ -7,24 +7,20 @@ import shutil
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from envcore._installers import (
+from envcore.distributions import Inventory, read_inventory
+from envcore.environment import Environment, inspect_environment
+from envcore.errors import CommandFailedError, NotAnEnvironmentError
+from envcore.interpreters import Interpreter, base_interpreter, list_interpreters, trusted_base
+from envcore.ops.context import Log
+from envcore.ops.installers import (
     IndexOptions,
     InstallerChoice,
     create_argv,
     env_has_pip,
     resolve_backend,
 )
-from envcore._ops_common import (
-    Log,
-    OperationResult,
-    Session,
-    commands_for,
-    interpreter_path,
-    snapshot,
-    work_dir,
-    write_new_file,
-)
-from envcore._ops_safety import (
+from envcore.ops.journal import Journal, JournalEntry, plan_move
+from envcore.ops.safety import (
     checked_requirements,
     confirmed_environment,
     exclusive_lock,
@@ -33,12 +29,16 @@ from envcore._ops_safety import (
     job_of,
     move_aside,
     remove_tree,
+    write_new_file,
 )
-from envcore.distributions import Inventory, read_inventory
-from envcore.environment import Environment, inspect_environment
-from envcore.errors import CommandFailedError, NotAnEnvironmentError
-from envcore.interpreters import Interpreter, base_interpreter, list_interpreters, trusted_base
-from envcore.journal import Journal, JournalEntry, plan_move
+from envcore.ops.session import (
+    OperationResult,
+    Session,
+    commands_for,
+    interpreter_path,
+    snapshot,
+    work_dir,
+)
 from envcore.pipcompat import check, skipped_note
 
 #: The pins a recreate installs from, kept inside the backup while it runs.

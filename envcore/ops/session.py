@@ -1,16 +1,14 @@
-"""What every operation shares: the Log callbacks, the result type, the command session
-and the small checks each one starts with."""
+"""What every operation shares: the result type, the command session and the small checks
+each one starts with."""
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from envcore._installers import Backend, Commands, IndexOptions, env_has_pip
-from envcore._ops_safety import confirmed_environment
 from envcore.distributions import read_inventory
 from envcore.drift import DriftReport
 from envcore.environment import Environment, inspect_environment
@@ -21,28 +19,12 @@ from envcore.errors import (
     NotAnEnvironmentError,
 )
 from envcore.interpreters import Interpreter
-from envcore.runner import CancelToken, CommandResult, run
+from envcore.ops.context import Log
+from envcore.ops.installers import Backend, Commands, IndexOptions, env_has_pip
+from envcore.ops.safety import confirmed_environment
+from envcore.runner import CommandResult, run
 
 _PROJECT_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
-#: Default limit for one pip/uv command; a hung index must not hold an environment forever.
-DEFAULT_TIMEOUT = 1800.0
-#: Open flags that refuse a symbolic link as the last part of a path.
-NOFOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
-
-
-@dataclass(frozen=True)
-class Log:
-    """Where an operation reports as it goes; every field is optional.
-
-    on_line(stream, text) for each output line, on_command(argv) before each command,
-    on_start(pgid) once each command has started (so a reaper can end it after a crash).
-    """
-
-    on_line: Callable[[str, str], None] | None = None
-    on_command: Callable[[tuple[str, ...]], None] | None = None
-    on_start: Callable[[int], None] | None = None
-    cancel: CancelToken | None = None
-    timeout: float | None = DEFAULT_TIMEOUT
 
 
 Snapshot = tuple[tuple[str, str], ...]
@@ -162,19 +144,3 @@ def interpreter_path(interpreter: Interpreter | Path | str) -> Path:
     if not (path.is_file() and os.access(path, os.X_OK)):
         raise NotAnEnvironmentError(f"interpreter {path} does not exist or is not executable")
     return path.absolute()
-
-
-def write_new_file(
-    path: Path | str, text: str, mode: int = 0o600, dir_fd: int | None = None
-) -> None:
-    """Create `path` with `text` and `mode`; it must not exist, not even as a dangling link.
-
-    Files envdash writes under the scan roots are created this way: a planted link with the
-    same name makes this fail instead of writing wherever the link points.
-    """
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | NOFOLLOW, 0o600, dir_fd=dir_fd)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fchmod(handle.fileno(), mode)
-        os.fsync(handle.fileno())

@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from envcore._ops_recreate import _PINS_NAME
-from envcore._ops_safety import (
+from envcore.errors import EnvcoreError, EnvironmentBusyError
+from envcore.ops.journal import Journal, JournalEntry
+from envcore.ops.recreate import _PINS_NAME
+from envcore.ops.safety import (
     LOCK_NAME,
     confirmed_environment,
     exclusive_lock,
@@ -23,8 +25,6 @@ from envcore._ops_safety import (
     lock_is_free,
     remove_tree,
 )
-from envcore.errors import EnvcoreError, EnvironmentBusyError
-from envcore.journal import Journal, JournalEntry
 
 __all__ = ["RecoveryAction", "recover_interrupted"]
 

@@ -21,10 +21,9 @@ from pathlib import Path
 from typing import Literal
 
 from envcore._files import read_bytes
-from envcore._ops_common import NOFOLLOW, write_new_file
-from envcore._ops_safety import inside_roots
-from envcore.distributions import Inventory
+from envcore.distributions import Inventory, read_inventory
 from envcore.errors import RequirementsError
+from envcore.ops.safety import NOFOLLOW, confirmed_environment, inside_roots, write_new_file
 from envcore.pipcompat import freeze, unsafe_reason
 from envcore.requirements import RequirementEntry, load_requirements
 
@@ -75,6 +74,21 @@ def _read(path: Path, dir_fd: int | None = None) -> str | None:
 
 
 def plan_freeze(
+    env_path: Path | str,
+    requirements_path: Path | str,
+    mode: FreezeMode = "plain",
+    *,
+    roots: Sequence[Path | str] | None = None,
+) -> FreezePlan:
+    """Preview freezing the environment into `requirements_path` (see `write_freeze`).
+
+    With `roots`, update mode reads no include outside them.
+    """
+    env = confirmed_environment(Path(env_path).absolute())
+    return _plan(read_inventory(env), requirements_path, mode, roots=roots)
+
+
+def _plan(
     inventory: Inventory,
     path: Path | str,
     mode: FreezeMode = "plain",

@@ -21,10 +21,12 @@ import psutil
 
 from envcore.environment import Environment, inspect_environment
 from envcore.errors import EnvironmentBusyError, NotAnEnvironmentError, PathNotAllowedError
-from envcore.journal import Journal, JournalEntry, plan_move
+from envcore.ops.journal import Journal, JournalEntry, plan_move
 from envcore.requirements import load_requirements
 
 LOCK_NAME = ".envdash-operation.lock"
+#: Open flags that refuse a symbolic link as the last part of a path.
+NOFOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
 #: The lock file is opened inside directories found on disk: never through a symlink, and
 #: never waiting on whatever a planted name could open (a FIFO, a device).
 _LOCK_FLAGS = os.O_RDWR | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
@@ -210,3 +212,19 @@ def processes_using(env_path: Path | str) -> tuple[ProcessUse, ...]:
         if reason:
             found.append(ProcessUse(process.pid, info.get("name") or "?", reason))
     return tuple(found)
+
+
+def write_new_file(
+    path: Path | str, text: str, mode: int = 0o600, dir_fd: int | None = None
+) -> None:
+    """Create `path` with `text` and `mode`; it must not exist, not even as a dangling link.
+
+    Files envdash writes under the scan roots are created this way: a planted link with the
+    same name makes this fail instead of writing wherever the link points.
+    """
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | NOFOLLOW, 0o600, dir_fd=dir_fd)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fchmod(handle.fileno(), mode)
+        os.fsync(handle.fileno())

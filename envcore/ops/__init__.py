@@ -1,0 +1,73 @@
+"""The operations that change environments: create, install, upgrade, uninstall, sync,
+freeze, recreate, delete. Plain functions, usable without Django.
+
+Each takes its explicit inputs plus a `Log` (callbacks for lines, commands, start, and a
+cancel token) and returns a frozen result naming every command it ran. Failures raise an
+EnvcoreError subclass after the environment has been put back as it was.
+
+Where to look: `create`, `packages` (install / upgrade / uninstall), `sync`, `freeze`,
+`recreate`, `delete`, `recover` (after a crash); `installers` builds the pip / uv argv,
+`session` runs them, `safety` holds the path, link and lock checks, `journal` the record of
+directories moved aside.
+"""
+
+from __future__ import annotations
+
+from envcore.interpreters import Interpreter, list_interpreters
+from envcore.ops.context import DEFAULT_TIMEOUT, Log
+from envcore.ops.create import create
+from envcore.ops.delete import DeleteResult, delete
+from envcore.ops.freeze import FreezeMode, FreezePlan, plan_freeze, write_freeze
+from envcore.ops.installers import (
+    Backend,
+    IndexOptions,
+    InstallerChoice,
+    find_uv,
+    parse_installer,
+    resolve_backend,
+)
+from envcore.ops.journal import Journal, JournalEntry, MemoryJournal
+from envcore.ops.packages import UpgradeTarget, install, parse_user_spec, uninstall, upgrade
+from envcore.ops.recover import RecoveryAction, recover_interrupted
+from envcore.ops.recreate import recreate
+from envcore.ops.safety import ProcessUse, inside_roots, processes_using, requirements_inside_roots
+from envcore.ops.session import OperationResult, project_name
+from envcore.ops.sync import sync
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "Backend",
+    "DeleteResult",
+    "FreezeMode",
+    "FreezePlan",
+    "IndexOptions",
+    "InstallerChoice",
+    "Interpreter",
+    "Journal",
+    "JournalEntry",
+    "Log",
+    "MemoryJournal",
+    "OperationResult",
+    "ProcessUse",
+    "RecoveryAction",
+    "UpgradeTarget",
+    "create",
+    "delete",
+    "find_uv",
+    "inside_roots",
+    "install",
+    "list_interpreters",
+    "parse_installer",
+    "parse_user_spec",
+    "plan_freeze",
+    "processes_using",
+    "project_name",
+    "recover_interrupted",
+    "recreate",
+    "requirements_inside_roots",
+    "resolve_backend",
+    "sync",
+    "uninstall",
+    "upgrade",
+    "write_freeze",
+]
