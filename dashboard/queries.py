@@ -11,10 +11,10 @@ from pathlib import PurePosixPath, PureWindowsPath
 
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Sum, Value, When
 from packaging.utils import canonicalize_name
-from packaging.version import InvalidVersion, Version
 
 from dashboard.models import Distribution, DriftItem, Environment, EnvironmentStatus
 from dashboard.shells import quote_cmd, quote_csh, quote_fish, quote_posix, quote_powershell
+from envcore.versions import parse_version
 
 __all__ = [
     "SORTS",
@@ -25,7 +25,6 @@ __all__ = [
     "activation_commands",
     "donut",
     "is_package_name",
-    "is_version",
     "needs_attention",
     "package_rows",
     "package_usage",
@@ -303,7 +302,7 @@ def package_usage(name: str, below: str = "") -> list[PackageUse]:
     does not parse is never "below".
     """
     canonical = canonicalize_name(name)
-    limit = _version(below) if below else None
+    limit = parse_version(below) if below else None
     uses: list[PackageUse] = []
     rows = (
         Distribution.objects.filter(name=canonical, environment__gone_at__isnull=True)
@@ -311,21 +310,10 @@ def package_usage(name: str, below: str = "") -> list[PackageUse]:
         .order_by("environment__name")
     )
     for dist in rows:
-        installed = _version(dist.version)
+        installed = parse_version(dist.version)
         is_below = limit is not None and installed is not None and installed < limit
         uses.append(PackageUse(dist.environment, dist.version, is_below))
     return uses
-
-
-def _version(text: str) -> Version | None:
-    try:
-        return Version(text)
-    except InvalidVersion:
-        return None
-
-
-def is_version(text: str) -> bool:
-    return _version(text) is not None
 
 
 _NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)

@@ -29,7 +29,6 @@ from dashboard.queries import (
     activation_commands,
     donut,
     is_package_name,
-    is_version,
     needs_attention,
     package_rows,
     package_usage,
@@ -37,6 +36,7 @@ from dashboard.queries import (
 )
 from dashboard.scanning import scan_plan
 from dashboard.updates import enqueue_update_check
+from envcore.versions import is_version
 
 __all__ = [
     "check_updates",

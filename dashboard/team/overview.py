@@ -15,10 +15,9 @@ from functools import lru_cache
 
 from django.db.models import Count, QuerySet
 from django.utils import timezone
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
-from packaging.version import InvalidVersion, Version
 
 from dashboard.team.models import ProjectReport, TeamEnvironment, TeamProject
+from envcore.versions import parse_specifier, satisfies
 
 __all__ = [
     "EnvironmentRow",
@@ -217,23 +216,10 @@ def project_cards(
     return cards
 
 
-@lru_cache(maxsize=4096)
-def _specifier(text: str) -> SpecifierSet | None:
-    try:
-        return SpecifierSet(text)
-    except InvalidSpecifier:
-        return None
-
-
 @lru_cache(maxsize=16384)
 def _satisfies(specifier: str, version: str) -> bool:
-    spec = _specifier(specifier)
-    if spec is None or not specifier:
-        return True
-    try:
-        return spec.contains(Version(version), prereleases=True)
-    except InvalidVersion:
-        return False
+    spec = parse_specifier(specifier)
+    return spec is None or satisfies(spec, version)
 
 
 def build_matrix(project: TeamProject, *, only_differing: bool) -> Matrix:
