@@ -14,7 +14,7 @@ import signal
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 __all__ = ["Supervisor"]
@@ -49,6 +49,7 @@ class Supervisor:
         count: int,
         *,
         log: Callable[[str], None],
+        env: Mapping[str, str] | None = None,
         first_backoff: float = 1.0,
         max_backoff: float = 60.0,
         healthy_after: float = 60.0,
@@ -56,6 +57,7 @@ class Supervisor:
     ) -> None:
         self.argv = list(argv)
         self.log = log
+        self.env = dict(env) if env is not None else None
         self.first_backoff = first_backoff
         self.max_backoff = max_backoff
         self.healthy_after = healthy_after
@@ -114,7 +116,7 @@ class Supervisor:
         if now < slot.restart_at:
             return
         try:
-            process = subprocess.Popen(self.argv, stdin=subprocess.PIPE)
+            process = subprocess.Popen(self.argv, stdin=subprocess.PIPE, env=self.env)
         except OSError as exc:
             slot.failures += 1
             slot.restart_at = now + min(self.max_backoff, self.first_backoff * 2**slot.failures)

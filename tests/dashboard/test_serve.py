@@ -125,3 +125,24 @@ def test_the_sqlite_database_is_private_whatever_the_directory(tmp_path: Path) -
         modes = {path.name: path.stat().st_mode & 0o777 for path in data_dir.glob("envdash*")}
     assert modes["envdash.sqlite3"] == 0o600
     assert set(modes.values()) == {0o600}
+
+
+def test_start_up_prints_the_login_url_and_nothing_else(tmp_path: Path) -> None:
+    """With a worker and the first scan: a worker's start-up says nothing after the URL."""
+    env = {**_environ(tmp_path, secrets.token_urlsafe(24)), "ENVDASH_JOB_CONCURRENCY": "1"}
+    env.pop("ENVDASH_LOG_LEVEL", None)
+    argv = [sys.executable, "-m", "dashboard.cli", "serve", "--port", "0"]
+    with serving(argv, cwd=REPO, env=env) as served:
+        # The worker logs its start before it takes the first scan: once that scan is done,
+        # all it would have said at start is in the output.
+        deadline = time.monotonic() + 60
+        done: list[tuple[str]] = []
+        while not done and time.monotonic() < deadline:
+            time.sleep(0.2)
+            database = sqlite3.connect(tmp_path / "envdash.sqlite3", timeout=10)
+            done = database.execute(
+                "SELECT state FROM dashboard_scan WHERE state = 'done'"
+            ).fetchall()
+            database.close()
+        assert done, "the worker did not scan:\n" + "".join(served.output)
+        assert served.output == [f"envdash: open {served.login_url}\n"]

@@ -8,6 +8,7 @@ to a network is a decision the user must make explicitly (and is warned about).
 from __future__ import annotations
 
 import ipaddress
+import os
 import signal
 import sys
 from argparse import ArgumentParser
@@ -80,6 +81,10 @@ class Command(BaseCommand):
             [sys.executable, "-m", "dashboard.cli", "worker", "--supervised"],
             0 if options["no_worker"] else int(settings.JOB_CONCURRENCY),
             log=self.stderr.write,
+            # The login URL is the last line of start-up: the workers' INFO lines (each
+            # says it is listening) would come after it. Warnings and errors still show;
+            # ENVDASH_LOG_LEVEL, when set, decides.
+            env={"ENVDASH_LOG_LEVEL": "WARNING", **os.environ},
         )
         workers.start()
         port = server.effective_port
