@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -114,38 +114,50 @@ def test_missing_root_is_a_warning(tmp_path: Path) -> None:
     assert "cannot read scan root" in result.warnings[0]
 
 
+#: prctl(2) option that removes one capability from the bounding set.
+PR_CAPBSET_DROP = 24
+#: Loaded here, not after fork: the child only calls into it.
+LIBC = ctypes.CDLL(None, use_errno=True)
+
+
+def _without_capabilities() -> None:
+    """Runs in the child before exec: with an empty bounding set, root's program starts
+    without capabilities, so file modes apply to it as to anyone.
+
+    The child stays uid 0, so it still reaches an interpreter under a 0700 home (pyenv's
+    in /root): switching to another user would lose it, or find a different Python.
+    """
+    for capability in range(64):
+        if LIBC.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0) != 0:
+            error = ctypes.get_errno()
+            if error != errno.EINVAL:  # EINVAL: past the kernel's last capability
+                raise OSError(error, os.strerror(error))
+
+
 @pytest.fixture
-def world_readable_dir() -> Iterator[Path]:
-    """A temp dir another user can traverse (for the unreadable-directory test as root)."""
-    path = Path(tempfile.mkdtemp(prefix="envdash-perm-"))
-    path.chmod(0o755)
+def secret(tmp_path: Path) -> Iterator[Path]:
+    """A directory nobody may read (mode 000), given back its mode afterwards."""
+    path = tmp_path / "secret"
+    posix_venv(path / "env")
+    path.chmod(0o000)
     yield path
-    for child in path.rglob("*"):
-        if child.is_dir() and not child.is_symlink():
-            child.chmod(0o755)
-    shutil.rmtree(path)
+    path.chmod(0o755)
 
 
-def test_unreadable_directories_are_warnings(world_readable_dir: Path) -> None:
-    root = world_readable_dir
-    posix_venv(root / "visible" / "env")
-    secret = root / "secret"
-    posix_venv(secret / "env")
-    for path in [root, *root.rglob("*")]:
-        if path.is_dir() and not path.is_symlink():
-            path.chmod(0o755)
-    secret.chmod(0o000)
+def test_unreadable_directories_are_warnings(tmp_path: Path, secret: Path) -> None:
+    posix_venv(tmp_path / "visible" / "env")
     code = (
         "import json, sys; from envcore.discover import discover; "
         "r = discover([sys.argv[1]]); "
         "print(json.dumps([[str(p) for p in r.environments], list(r.warnings)]))"
     )
-    argv = [sys.executable, "-c", code, str(root)]
-    kwargs: dict[str, object] = {}
-    if os.geteuid() == 0:  # root reads anything: drop to an unprivileged user
-        kwargs["user"] = "nobody"
-        kwargs["env"] = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])}
-    result = subprocess.run(argv, capture_output=True, text=True, check=True, **kwargs)  # type: ignore[call-overload]
+    argv = [sys.executable, "-c", code, str(tmp_path)]
+    # Root reads anything: the walk runs in a child that has no capabilities.
+    preexec = _without_capabilities if os.geteuid() == 0 else None
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])}
+    result = subprocess.run(
+        argv, capture_output=True, text=True, check=True, env=env, preexec_fn=preexec
+    )
     environments, warnings = json.loads(result.stdout)
-    assert environments == [str(root / "visible" / "env")]
+    assert environments == [str(tmp_path / "visible" / "env")]
     assert warnings == [f"{secret}: permission denied, skipped"]
