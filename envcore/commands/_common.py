@@ -1,4 +1,4 @@
-"""Helpers shared by the subcommands: opening an environment and printing tables."""
+"""Helpers shared by the subcommands: common arguments, opening an environment, printing."""
 
 from __future__ import annotations
 
@@ -7,19 +7,32 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from envcore.distributions import Inventory, read_inventory
-from envcore.environment import Environment, inspect_environment
+if TYPE_CHECKING:
+    from envcore.distributions import Inventory
 
 
 def add_env_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("env", metavar="ENV", type=Path, help="path of the environment")
 
 
+def add_requirements_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-r",
+        "--requirements",
+        metavar="FILE",
+        type=Path,
+        help="requirements file or pyproject.toml",
+    )
+
+
 def open_inventory(path: Path) -> Inventory:
     """Inspect + read; per-package metadata problems go to stderr as warnings."""
-    env: Environment = inspect_environment(path)
-    inventory = read_inventory(env)
+    from envcore.distributions import read_inventory  # `reqs` does without both
+    from envcore.environment import inspect_environment
+
+    inventory = read_inventory(inspect_environment(path))
     for warning in inventory.warnings:
         print(f"envcore: warning: {warning}", file=sys.stderr)
     return inventory

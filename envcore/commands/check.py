@@ -8,8 +8,7 @@ from envcore.commands._common import add_env_argument, open_inventory
 from envcore.pipcompat import check
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser("check", help="verify dependencies (like pip check)")
+def configure(parser: argparse.ArgumentParser) -> None:
     add_env_argument(parser)
     parser.set_defaults(func=run)
 

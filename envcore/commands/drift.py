@@ -4,31 +4,26 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from envcore.commands._common import print_json, print_table
-from envcore.distributions import read_inventory
+from envcore.commands._common import (
+    add_env_argument,
+    add_requirements_option,
+    open_inventory,
+    print_json,
+    print_table,
+)
 from envcore.drift import STATUSES, DriftReport, drift_for_environment
-from envcore.environment import inspect_environment
 from envcore.errors import RequirementsError
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser(
-        "drift",
-        help="compare an environment with its requirements",
-        description="Without -r, the requirements come from the environment's project "
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Without -r, the requirements come from the environment's project "
         "(requirements.txt, then requirements/*.txt, then pyproject.toml). Exit status: 0 in "
-        "sync, 1 drifted (or broken, or invalid lines), 2 usage or input error.",
+        "sync, 1 drifted (or broken, or invalid lines), 2 usage or input error."
     )
-    parser.add_argument("env", metavar="ENV", type=Path, help="path of the environment")
-    parser.add_argument(
-        "-r",
-        "--requirements",
-        metavar="FILE",
-        type=Path,
-        help="requirements file or pyproject.toml",
-    )
+    add_env_argument(parser)
+    add_requirements_option(parser)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument(
         "--strict", action="store_true", help="also fail when packages are untracked"
@@ -53,10 +48,8 @@ def _summary_line(report: DriftReport) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    env = inspect_environment(args.env)
-    inventory = read_inventory(env)
-    for warning in inventory.warnings:
-        print(f"envcore: warning: {warning}", file=sys.stderr)
+    inventory = open_inventory(args.env)
+    env = inventory.environment
     source = args.requirements
     if source is not None and not source.is_file():
         raise RequirementsError(f"{source} is not a file")

@@ -9,8 +9,7 @@ from envcore.commands._common import add_env_argument, open_inventory
 from envcore.pipcompat import freeze
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser("freeze", help="print pins like pip freeze")
+def configure(parser: argparse.ArgumentParser) -> None:
     add_env_argument(parser)
     parser.add_argument("--all", action="store_true", help="do not skip pip/setuptools/wheel")
     parser.set_defaults(func=run)

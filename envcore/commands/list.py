@@ -8,8 +8,7 @@ from envcore.commands._common import add_env_argument, open_inventory, print_jso
 from envcore.pipcompat import list_json
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser("list", help="list installed distributions (like pip list)")
+def configure(parser: argparse.ArgumentParser) -> None:
     add_env_argument(parser)
     parser.add_argument("--json", action="store_true", help="print pip list --format=json")
     parser.add_argument("--not-required", action="store_true", help="only top-level packages")

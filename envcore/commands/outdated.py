@@ -6,7 +6,12 @@ import argparse
 import os
 from pathlib import Path
 
-from envcore.commands._common import print_json, print_table
+from envcore.commands._common import (
+    add_env_argument,
+    add_requirements_option,
+    print_json,
+    print_table,
+)
 from envcore.distributions import read_inventory
 from envcore.environment import inspect_environment
 from envcore.errors import RequirementsError
@@ -16,16 +21,14 @@ from envcore.pipconfig import read_pip_config
 from envcore.requirements import find_requirements_source, load_requirements
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser(
-        "outdated",
-        help="what could be upgraded, and how far the requirements allow",
-        description="Asks the indexes pip would use (pip's config files and PIP_* "
-        "variables) through a cache. Without -r, the requirements come from the "
-        "environment's project. Exit status 0, or 2 on a usage or input error.",
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Asks the indexes pip would use (pip's config files and PIP_* variables) through a "
+        "cache. Without -r, the requirements come from the environment's project. Exit "
+        "status 0, or 2 on a usage or input error."
     )
-    parser.add_argument("env", metavar="ENV", type=Path, help="path of the environment")
-    parser.add_argument("-r", "--requirements", metavar="FILE", type=Path)
+    add_env_argument(parser)
+    add_requirements_option(parser)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--all", action="store_true", help="list up-to-date packages too")
     parser.add_argument("--pre", action="store_true", help="include pre-releases")

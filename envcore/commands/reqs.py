@@ -10,12 +10,10 @@ from envcore.commands._common import print_json, print_table
 from envcore.requirements import RequirementEntry, load_requirements
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser(
-        "reqs",
-        help="parse a requirements file exactly as pip does",
-        description="Exit status: 0 when every line is valid, 1 when some lines are not "
-        "(they are reported with file:line), 2 when the file cannot be read.",
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Exit status: 0 when every line is valid, 1 when some lines are not "
+        "(they are reported with file:line), 2 when the file cannot be read."
     )
     parser.add_argument(
         "file", metavar="FILE", type=Path, help="requirements file or pyproject.toml"

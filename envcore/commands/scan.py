@@ -14,12 +14,10 @@ from envcore.environment import inspect_environment
 from envcore.errors import EnvcoreError
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser(
-        "scan",
-        help="find environments under directories",
-        description="Without ROOT, scans your home and the well-known homes of environments "
-        "(virtualenvwrapper, pipenv, poetry, pyenv, conda, hatch).",
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.description = (
+        "Without ROOT, scans your home and the well-known homes of environments "
+        "(virtualenvwrapper, pipenv, poetry, pyenv, conda, hatch)."
     )
     parser.add_argument("roots", metavar="ROOT", nargs="*", type=Path)
     parser.add_argument("--json", action="store_true", help="print JSON objects")

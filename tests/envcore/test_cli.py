@@ -1,0 +1,112 @@
+"""`python -m envcore` loads only what the chosen subcommand needs, and lists every one."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from envcore.cli import COMMANDS, main
+
+#: Modules a subcommand that reads no environment and no requirements must not load.
+HEAVY = (
+    "envcore.environment",
+    "envcore.distributions",
+    "envcore.requirements",
+    "envcore.drift",
+    "envcore.index",
+    "envcore.discover",
+    "packaging",
+    "urllib.request",
+    "email",
+    "concurrent.futures",
+    "tomllib",
+    "jsonschema",
+)
+
+
+#: Runs `python -m envcore` as `-m` does (runpy), then prints every module the process loaded.
+#: (`-X importtime` would not do: it does not see modules loaded through importlib.)
+RUN_AND_LIST = """
+import atexit, runpy, sys
+atexit.register(lambda: print("MODULES", *sorted(sys.modules), file=sys.stderr))
+runpy.run_module("envcore", run_name="__main__", alter_sys=True)
+"""
+
+
+def imported_modules(*argv: str) -> set[str]:
+    """Every module the whole process `python -m envcore ARGV` imports."""
+    result = subprocess.run(
+        [sys.executable, "-c", RUN_AND_LIST, *argv], capture_output=True, text=True, timeout=60
+    )
+    listed = [line for line in result.stderr.splitlines() if line.startswith("MODULES ")]
+    assert len(listed) == 1, result.stderr
+    return set(listed[0].split()[1:])
+
+
+def loaded(modules: set[str], package: str) -> list[str]:
+    return sorted(m for m in modules if m == package or m.startswith(package + "."))
+
+
+def test_help_imports_no_subcommand_and_nothing_heavy() -> None:
+    modules = imported_modules("--help")
+    assert loaded(modules, "envcore") == ["envcore", "envcore.cli", "envcore.errors"]
+    assert {name: loaded(modules, name) for name in HEAVY} == {name: [] for name in HEAVY}
+
+
+def test_a_subcommand_imports_its_own_module_only(tmp_path: Path) -> None:
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("alpha==1.0\n")
+    modules = imported_modules("reqs", str(requirements))
+    assert loaded(modules, "envcore.commands") == [
+        "envcore.commands",
+        "envcore.commands._common",
+        "envcore.commands.reqs",
+    ]
+    for name in ("envcore.environment", "envcore.distributions", "envcore.index"):
+        assert loaded(modules, name) == [], name
+
+
+def test_scan_loads_neither_the_index_client_nor_requirements_files(tmp_path: Path) -> None:
+    modules = imported_modules("scan", str(tmp_path), "--json")
+    assert "envcore.commands.scan" in modules and "envcore.discover" in modules
+    for name in ("envcore.index", "envcore.drift", "envcore.outdated", "urllib.request"):
+        assert loaded(modules, name) == [], name
+
+
+def test_help_lists_every_subcommand_with_its_help(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0
+    lines = capsys.readouterr().out.splitlines()
+    for name, help_text in COMMANDS.items():
+        assert any(line.split() == [name, *help_text.split()] for line in lines), name
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_each_subcommand_has_its_own_help(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, "--help"])
+    assert exit_info.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"usage: python -m envcore {command} [-h]")
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        ([], "the following arguments are required: COMMAND"),
+        (["bogus"], "argument COMMAND: invalid choice: 'bogus'"),
+        (["scan", "--bogus"], "unrecognized arguments: --bogus"),
+        (["drift"], "the following arguments are required: ENV"),
+    ],
+)
+def test_usage_errors_exit_2_with_argparse_message(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
