@@ -68,12 +68,15 @@ class RequirementEntry:
 
     @property
     def is_pinned(self) -> bool:
-        """Pinned to one exact version (`==1.2` or `===1.2`, not `==1.*`).
+        """Pinned to one exact version (`==1.2` or `===1.2`, not `==1.*`; `===1.*` is the
+        literal version `1.*`).
 
         `specifier` is packaging's normalised text: one clause has no comma.
         """
         specifier = self.specifier
-        return specifier.startswith("==") and "," not in specifier and not specifier.endswith(".*")
+        if not specifier.startswith("==") or "," in specifier:
+            return False
+        return specifier.startswith("===") or not specifier.endswith(".*")
 
     def applies_to(self, marker_environment: Mapping[str, str]) -> bool:
         """Whether the marker holds for an environment (`Environment.marker_environment()`)."""

@@ -311,6 +311,7 @@ def test_environment_variables_come_from_environ_argument(tmp_path: Path) -> Non
 def test_entry_helpers(in_corpus: Path) -> None:
     entries = {e.raw_name: e for e in parse_requirements_file("specifiers.txt").entries}
     assert entries["eq"].is_pinned and entries["arbitrary"].is_pinned
+    assert entries["arbitrary-wild"].is_pinned  # `===1.*`: the literal version "1.*"
     assert not entries["wild"].is_pinned and not entries["ge"].is_pinned
     requirement = entries["multi"].requirement
     assert requirement is not None and str(requirement.specifier) == "!=1.5.*,<2.0,>=1.0"

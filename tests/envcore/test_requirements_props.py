@@ -19,6 +19,7 @@ from pip._internal.exceptions import CommandError
 from pip._internal.network.session import PipSession
 from pip._internal.req.constructors import install_req_from_parsed_requirement
 from pip._internal.req.req_file import OptionParsingError, get_line_parser, parse_requirements
+from pip._vendor.packaging.requirements import Requirement as PipRequirement
 
 from envcore._pep508 import normalized_specifier, specifier_set
 from envcore.errors import EnvcoreError
@@ -40,6 +41,18 @@ FAST = settings(
 )
 
 
+def pinned_by_packaging(requirement: Requirement | PipRequirement | None) -> bool:
+    """One clause that admits exactly one version: `==` without a wildcard, or `===`
+    (packaging's own reading, or pip's vendored copy of it)."""
+    if requirement is None:
+        return False
+    clauses = [(clause.operator, clause.version) for clause in requirement.specifier]
+    if len(clauses) != 1:
+        return False
+    operator, version = clauses[0]
+    return operator == "===" or (operator == "==" and not version.endswith(".*"))
+
+
 def parse_bytes(data: bytes) -> None:
     path = WORKDIR / "req.txt"
     path.write_bytes(data)
@@ -49,7 +62,7 @@ def parse_bytes(data: bytes) -> None:
         return
     for entry in parsed.entries:
         assert entry.source.startswith(f"{path}:")
-        assert entry.is_pinned in {True, False}
+        assert entry.is_pinned == pinned_by_packaging(entry.requirement)
         assert entry.requirement is None or entry.name is not None
 
 
@@ -273,6 +286,7 @@ def pip_line(path: Path) -> list[dict[str, Any]] | None:
                 {
                     "name": canonicalize_name(ireq.req.name) if ireq.req else None,
                     "specifier": str(ireq.req.specifier) if ireq.req else "",
+                    "pinned": pinned_by_packaging(ireq.req),
                     "marker": str(ireq.markers) if ireq.markers else None,
                     "extras": tuple(sorted(ireq.extras)),
                     "editable": ireq.editable,
@@ -305,6 +319,7 @@ def test_generated_lines_agree_with_pip(line: str) -> None:
         {
             "name": e.name,
             "specifier": e.specifier,
+            "pinned": e.is_pinned,
             "marker": e.marker,
             "extras": e.extras,
             "editable": e.editable,
