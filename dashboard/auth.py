@@ -3,7 +3,8 @@
 A dashboard on localhost that runs pip is a target for any web page the user visits (DNS
 rebinding, CSRF). So a random token is created at first start (file mode 0600) and the
 printed URL carries it; `/login/?token=...` swaps it for a session cookie. Comparison is
-constant-time. The team snapshot API authenticates with member tokens of its own.
+constant-time. Views anyone may reach (the login page, static files, the team snapshot API,
+which authenticates with member tokens of its own) carry Django's `login_not_required`.
 
 Sessions live in the database and carry a fingerprint of the token they were opened with:
 logging out deletes every session, and a new token invalidates every old one.
@@ -21,6 +22,8 @@ from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
 from django.contrib.sessions.models import Session
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.urls import Resolver404, resolve
+from django_htmx.middleware import HtmxDetails
 
 from dashboard.envvars import secret_file
 
@@ -39,10 +42,6 @@ __all__ = [
 
 SESSION_KEY = "envdash_authenticated"
 TOKEN_FILE_NAME = "token"  # noqa: S105 - a file name, not a secret
-
-#: Paths reachable without a session: the login page, static files, and the team API
-#: (which checks member tokens itself).
-_OPEN_PREFIXES = ("/login/", "/static/", "/api/snapshots")
 
 
 def _token_file() -> Path:
@@ -117,14 +116,29 @@ def _is_api(request: HttpRequest) -> bool:
     )
 
 
+def _is_open(request: HttpRequest) -> bool:
+    """Whether the view the path leads to is marked `login_not_required` (as Django's own
+    LoginRequiredMiddleware reads it); an unknown path is not open."""
+    try:
+        view = resolve(request.path_info).func
+    except Resolver404:
+        return False
+    return not getattr(view, "login_required", True)
+
+
 class LoginRequiredMiddleware:
-    """Lets a request through only with a session or a valid bearer token."""
+    """Lets a request through only with a session or a valid bearer token, unless its view
+    is marked `login_not_required`.
+
+    Decided before any other middleware's view processing (CSRF included), so a request
+    without credentials always gets the login answer, never a CSRF refusal.
+    """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.path.startswith(_OPEN_PREFIXES) or has_session(request):
+        if has_session(request) or _is_open(request):
             return self.get_response(request)
         if (token := bearer_token(request)) and token_matches(token):
             return self.get_response(request)
@@ -136,7 +150,7 @@ class LoginRequiredMiddleware:
             response["WWW-Authenticate"] = 'Bearer realm="envdash"'
             return response
         login_url = "/login/?" + urlencode({"next": request.get_full_path()})
-        if request.headers.get("HX-Request"):
+        if HtmxDetails(request):  # request.htmx is set by a later middleware
             # htmx would swap the login page into a fragment; make it navigate instead.
             response = HttpResponse(status=401)
             response["HX-Redirect"] = login_url

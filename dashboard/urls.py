@@ -1,9 +1,18 @@
 from __future__ import annotations
 
-from django.contrib.staticfiles.views import serve as serve_static
+from django.contrib.auth.decorators import login_not_required
+from django.contrib.staticfiles.views import serve
+from django.http import HttpRequest, HttpResponseBase
 from django.urls import URLPattern, URLResolver, include, path, re_path
 
 from dashboard import views
+
+
+@login_not_required
+def static_file(request: HttpRequest, path: str) -> HttpResponseBase:
+    """A local tool has no front web server: serve the few static files ourselves."""
+    return serve(request, path, insecure=True)
+
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", views.overview, name="overview"),
@@ -20,6 +29,5 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("settings/", views.settings_page, name="settings"),
     path("", include("dashboard.jobs.urls")),
     path("", include("dashboard.team.urls")),
-    # A local tool has no front web server: serve the few static files ourselves.
-    re_path(r"^static/(?P<path>.+)$", serve_static, {"insecure": True}),
+    re_path(r"^static/(?P<path>.+)$", static_file),
 ]

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Prefetch
@@ -20,6 +21,7 @@ from django_htmx.http import HttpResponseClientRefresh
 
 from dashboard import tasks
 from dashboard.auth import end_all_sessions, open_session, token_matches
+from dashboard.http import HtmxHttpRequest
 from dashboard.jobs.models import Interpreter
 from dashboard.jobs.running import JobError, add_user_interpreter
 from dashboard.models import Activity, Environment, Project, Scan, ScanRoot
@@ -57,10 +59,7 @@ PAGE_SIZE = 100
 DETAIL_TABS = ("packages", "drift", "problems", "freeze", "activate")
 
 
-def _is_htmx(request: HttpRequest) -> bool:
-    return bool(getattr(request, "htmx", False))
-
-
+@login_not_required
 @require_http_methods(["GET", "POST"])
 def login(request: HttpRequest) -> HttpResponse:
     """`/login/?token=...` (the printed URL) or the form: a valid token opens a session."""
@@ -105,7 +104,7 @@ def overview(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def environments(request: HttpRequest) -> HttpResponse:
+def environments(request: HtmxHttpRequest) -> HttpResponse:
     state = EnvironmentFilter.from_query(request.GET)
     queryset = state.apply(Environment.objects.select_related("project"))
     page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -130,13 +129,13 @@ def environments(request: HttpRequest) -> HttpResponse:
             ("gone", "Gone"),
         ],
     }
-    if _is_htmx(request) and request.headers.get("HX-Target") == "env-table":
+    if request.htmx and request.htmx.target == "env-table":
         return render(request, "dashboard/environments.html#env-table", context)
     return render(request, "dashboard/environments.html", context)
 
 
 @require_GET
-def environment_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def environment_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     env = get_object_or_404(Environment.objects.select_related("project"), pk=pk)
     tab = request.GET.get("tab", "packages")
     if tab not in DETAIL_TABS:
@@ -159,7 +158,7 @@ def environment_detail(request: HttpRequest, pk: int) -> HttpResponse:
         else [],
         "activity": list(Activity.objects.filter(environment=env)[:10]),
     }
-    if _is_htmx(request) and request.headers.get("HX-Target") == "packages":
+    if request.htmx and request.htmx.target == "packages":
         return render(request, "dashboard/environment.html#packages", context)
     return render(request, "dashboard/environment.html", context)
 
@@ -196,10 +195,10 @@ def projects(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def rescan(request: HttpRequest) -> HttpResponse:
+def rescan(request: HtmxHttpRequest) -> HttpResponse:
     force = request.POST.get("force") == "1"
     tasks.enqueue_scan(force=force)
-    if _is_htmx(request):
+    if request.htmx:
         return render(request, "dashboard/_scan_status.html", {"scan": None, "queued": True})
     messages.success(request, "Rescan queued; the pages update when it finishes.")
     back = request.POST.get("back", "")
@@ -212,11 +211,11 @@ def rescan(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def rescan_environment(request: HttpRequest, pk: int) -> HttpResponse:
+def rescan_environment(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     env = get_object_or_404(Environment, pk=pk)
     tasks.enqueue_scan(path=env.path, force=True)
     messages.success(request, f"Rescan of {env.name} queued.")
-    if _is_htmx(request):
+    if request.htmx:
         return HttpResponseClientRefresh()
     return redirect("environment", pk=env.pk)
 

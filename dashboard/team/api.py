@@ -6,6 +6,7 @@ Authenticated by a per-member bearer token (no session, so no CSRF); every refus
 
 from __future__ import annotations
 
+from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -38,6 +39,7 @@ def _read_body(request: HttpRequest, limit: int) -> bytes:
     return body
 
 
+@login_not_required  # member tokens, checked here
 @csrf_exempt
 @require_POST
 def snapshots(request: HttpRequest) -> JsonResponse:

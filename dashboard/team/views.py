@@ -12,8 +12,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
-from django_htmx.middleware import HtmxDetails
 
+from dashboard.http import HtmxHttpRequest
 from dashboard.team.access import login_required
 from dashboard.team.conf import max_request_body_bytes, max_snapshot_bytes, stale_days, team_url
 from dashboard.team.forms import ImportForm, MemberForm, TokenForm
@@ -26,10 +26,6 @@ from envcore.snapshot import parse_snapshot
 __all__ = ["add_member", "create_token", "import_snapshot", "revoke_token", "team", "team_settings"]
 
 PROJECTS_PER_PAGE = 20
-
-
-class HtmxHttpRequest(HttpRequest):
-    htmx: HtmxDetails
 
 
 def _expanded(request: HttpRequest) -> TeamProject | None:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
 from django.test import Client
-from django.urls import reverse
+from django.urls import URLResolver, get_resolver, reverse
 from django_tasks_db.models import DBTaskResult
 from pytest_django.fixtures import Settings as SettingsWrapper
 
@@ -45,6 +46,31 @@ def test_pages_redirect_to_login_without_a_session(client: Client, url: str) -> 
     response = client.get(url)
     assert response.status_code == 302
     assert response["Location"].startswith("/login/?next=")
+
+
+def _open_patterns(patterns: list[Any], prefix: str = "") -> list[str]:
+    found = []
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            found += _open_patterns(pattern.url_patterns, prefix + str(pattern.pattern))
+        elif not getattr(pattern.callback, "login_required", True):
+            found.append(prefix + str(pattern.pattern))
+    return found
+
+
+def test_only_the_login_page_static_files_and_the_team_api_are_marked_open() -> None:
+    assert sorted(_open_patterns(get_resolver().url_patterns)) == [
+        "^static/(?P<path>.+)$",
+        "api/snapshots",
+        "login/",
+    ]
+
+
+@pytest.mark.django_db
+def test_unknown_paths_need_a_session_too(client: Client) -> None:
+    assert client.get("/no-such-page/")["Location"].startswith("/login/?next=")
+    assert client.post("/api/no-such-call").status_code == 401
+    assert client.get("/static/no-such-file.css").status_code == 404
 
 
 @pytest.mark.django_db

@@ -90,6 +90,8 @@ def test_the_list_paginates(db: None, user: Client) -> None:
     assert "/synthetic/env100" not in first
     second = text(user.get("/environments/?sort=name&page=2"))
     assert "/synthetic/env129" in second
+    assert 'href="?sort=name&amp;page=1"' in second  # a page link keeps the order
+    assert 'href="?sort=-name"' in second  # a sort link starts again at page 1
 
 
 def test_detail_flags_the_drifted_package(scanned: Tree, user: Client) -> None:
