@@ -316,6 +316,30 @@ def test_settings_refuses_bad_roots_with_a_reason(
     assert not ScanRoot.objects.exists()
 
 
+@pytest.mark.parametrize(
+    ("action", "field", "error"),
+    [
+        ("add", "path", "Give an absolute directory path."),
+        ("add-interpreter", "interpreter", "the interpreter&#x27;s absolute path"),
+    ],
+)
+def test_settings_answers_each_add_form_under_that_form(
+    db: None, user: Client, action: str, field: str, error: str
+) -> None:
+    page = text(user.get("/settings/"))
+    for name in ("path", "interpreter"):
+        assert page.count(f'<input type="text" name="{name}"') == 1
+    response = user.post("/settings/", {"action": action, field: "relative"})
+    assert response.status_code == 400
+    page = text(response)
+    assert page.count('class="error" role="alert"') == 1
+    alert = page.index('class="error" role="alert"')
+    assert error in page[alert : alert + 300]
+    # the answer stands right before the form that was sent, not before the other one
+    following = page.index('name="action" value="', alert) + len('name="action" value="')
+    assert page[following:].startswith(f'{action}"')
+
+
 @pytest.mark.parametrize("root", ["abc", "", "-1", "999999"])
 @pytest.mark.parametrize("action", ["remove", "toggle"])
 def test_settings_explains_an_unknown_root_in_one_line(
