@@ -124,6 +124,15 @@ class Environment:
         return values
 
     @property
+    def version_info(self) -> tuple[int, int] | None:
+        """(major, minor) of the environment's Python, when known."""
+        try:
+            major, minor = (int(part) for part in (self.python_version or "").split(".")[:2])
+        except ValueError:
+            return None
+        return major, minor
+
+    @property
     def cpython_version(self) -> tuple[int, int] | None:
         """(major, minor) of a CPython whose wheel tags can be told here, else None.
 
@@ -132,11 +141,7 @@ class Environment:
         """
         if self.layout == "windows" or self.implementation.lower() != "cpython":
             return None
-        try:
-            major, minor = (int(part) for part in (self.python_version or "").split(".")[:2])
-        except ValueError:
-            return None
-        return major, minor
+        return self.version_info
 
     def supported_tags(self) -> frozenset[Tag] | None:
         """Wheel tags the environment's interpreter accepts, or None when they cannot be told."""

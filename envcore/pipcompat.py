@@ -21,7 +21,7 @@ from envcore._files import read_bytes
 from envcore._git import find_checkout, pip_url
 from envcore._pep508 import PROJECT_NAME
 from envcore.distributions import Distribution, Inventory
-from envcore.environment import Environment, cpython_wheel_tags
+from envcore.environment import cpython_wheel_tags
 
 __all__ = [
     "DependencyProblem",
@@ -169,7 +169,7 @@ def freeze(inventory: Inventory, *, include_all: bool = False) -> Frozen:
     skip = set(_STDLIB_PKGS)
     if not include_all:
         skip.add("pip")
-        if _version_tuple(inventory.environment) < (3, 12):
+        if (inventory.environment.version_info or sys.version_info[:2]) < (3, 12):
             skip.update({"setuptools", "wheel", "distribute"})
     lines: list[str] = []
     skipped: list[str] = []
@@ -182,12 +182,6 @@ def freeze(inventory: Inventory, *, include_all: bool = False) -> Frozen:
         else:
             lines.extend(_frozen(dist))
     return Frozen(tuple(lines), tuple(skipped))
-
-
-def _version_tuple(env: Environment) -> tuple[int, ...]:
-    if not env.python_version:
-        return tuple(sys.version_info[:2])
-    return tuple(int(part) for part in env.python_version.split(".")[:2])
 
 
 @dataclass(frozen=True, slots=True)
