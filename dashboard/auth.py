@@ -34,6 +34,7 @@ __all__ = [
     "end_all_sessions",
     "has_session",
     "login_token",
+    "login_url_for",
     "name_cookies_for_port",
     "open_session",
     "session_fingerprint",
@@ -116,6 +117,11 @@ def _is_api(request: HttpRequest) -> bool:
     )
 
 
+def login_url_for(request: HttpRequest) -> str:
+    """The login page, coming back to this request's page once logged in."""
+    return "/login/?" + urlencode({"next": request.get_full_path()})
+
+
 def _is_open(request: HttpRequest) -> bool:
     """Whether the view the path leads to is marked `login_not_required` (as Django's own
     LoginRequiredMiddleware reads it); an unknown path is not open."""
@@ -149,7 +155,7 @@ class LoginRequiredMiddleware:
             )
             response["WWW-Authenticate"] = 'Bearer realm="envdash"'
             return response
-        login_url = "/login/?" + urlencode({"next": request.get_full_path()})
+        login_url = login_url_for(request)
         if HtmxDetails(request):  # request.htmx is set by a later middleware
             # htmx would swap the login page into a fragment; make it navigate instead.
             response = HttpResponse(status=401)

@@ -337,6 +337,13 @@ def _mark_gone(rows: Iterable[Environment], now: datetime) -> int:
     return count
 
 
+def _finished(scan: Scan, started: float) -> Scan:
+    scan.finished_at = timezone.now()
+    scan.duration_ms = int((time.perf_counter() - started) * 1000)
+    scan.save()
+    return scan
+
+
 def scan_tree(*, force: bool = False) -> Scan:
     """Walk every scan root; update, add and mark gone; return the finished Scan row."""
     plan = scan_plan()
@@ -389,10 +396,7 @@ def scan_tree(*, force: bool = False) -> Scan:
         logger.exception("scan failed")
         scan.state = Scan.State.FAILED
         scan.error = f"{type(exc).__name__}: {exc}"[:2000]
-    scan.finished_at = timezone.now()
-    scan.duration_ms = int((time.perf_counter() - started) * 1000)
-    scan.save()
-    return scan
+    return _finished(scan, started)
 
 
 def scan_environment(path: Path | str, *, force: bool = True) -> Scan:
@@ -419,7 +423,4 @@ def scan_environment(path: Path | str, *, force: bool = True) -> Scan:
     except (EnvcoreError, OSError) as exc:
         scan.state = Scan.State.FAILED
         scan.error = str(exc)[:2000]
-    scan.finished_at = timezone.now()
-    scan.duration_ms = int((time.perf_counter() - started) * 1000)
-    scan.save()
-    return scan
+    return _finished(scan, started)

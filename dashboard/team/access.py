@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
-from dashboard.auth import has_session
+from dashboard.auth import has_session, login_url_for
 
 __all__ = ["login_required"]
 
@@ -20,7 +19,7 @@ def login_required(view: View) -> View:
     @wraps(view)
     def wrapped(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
         if not has_session(request):
-            return HttpResponseRedirect("/login/?" + urlencode({"next": request.get_full_path()}))
+            return HttpResponseRedirect(login_url_for(request))
         return view(request, *args, **kwargs)
 
     return wrapped
