@@ -9,6 +9,7 @@ the .pth files in them (so not an editable install's finder that points back her
 from __future__ import annotations
 
 import html.parser
+import json
 import secrets
 import shutil
 import subprocess
@@ -36,6 +37,19 @@ BUILD_INPUTS = (
     "static",
 )
 PAGES = ("/", "/environments/", "/jobs/", "/team/")
+#: Where the installed envdash finds itself, a page and a stylesheet: in the venv, once.
+WHERE = """
+import json, django, dashboard, envcore
+from django.contrib.staticfiles import finders
+from django.template.loader import get_template
+django.setup()
+print(json.dumps({
+    "dashboard": dashboard.__file__,
+    "envcore": envcore.__file__,
+    "template": get_template("dashboard/login.html").origin.name,
+    "stylesheets": finders.find("css/envdash.css", find_all=True),
+}))
+"""
 
 
 class _Assets(html.parser.HTMLParser):
@@ -120,24 +134,30 @@ def test_the_installed_wheel_serves_pages_styles_and_htmx(tmp_path: Path) -> Non
     python = _install(wheel, env_dir)
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    where = subprocess.run(
-        [
-            str(python),
-            "-c",
-            "import dashboard, envcore; print(dashboard.__file__, envcore.__file__)",
-        ],
-        cwd=elsewhere,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.split()
-    assert all(Path(f).is_relative_to(env_dir) for f in where), where
-
     data_dir = tmp_path / "data"
     env = serve_environ(
         data_dir, secrets.token_urlsafe(24), ENVDASH_SCAN_ROOTS=str(data_dir), DATABASE_URL=""
     )
     env.pop("PYTHONPATH", None)
+    found = json.loads(
+        subprocess.run(
+            [str(python), "-c", WHERE],
+            cwd=elsewhere,
+            env={**env, "DJANGO_SETTINGS_MODULE": "dashboard.settings"},
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    )
+    package = env_dir / "lib" / f"python{sys.version_info[0]}.{sys.version_info[1]}"
+    package = package / "site-packages" / "dashboard"
+    assert found == {
+        "dashboard": str(package / "__init__.py"),
+        "envcore": str(package.parent / "envcore" / "__init__.py"),
+        "template": str(package / "templates" / "dashboard" / "login.html"),
+        "stylesheets": [str(package / "static" / "css" / "envdash.css")],
+    }
+
     argv = [str(env_dir / "bin" / "envdash"), "serve", "--port", "0", "--no-worker", "--no-scan"]
     with serving(argv, cwd=elsewhere, env=env) as served:
         anonymous = urllib.request.build_opener()
