@@ -1,4 +1,5 @@
-"""packaging's PEP 508 objects, parsed once and shared: names, markers, specifiers.
+"""packaging's PEP 508 objects, parsed once and shared: names, markers, specifiers, and
+the one fast path for plain requirements.
 
 Requirement lines, pyproject.toml entries and the Requires-Dist of every installed
 distribution repeat the same few names, marker texts and specifier clauses: each is
@@ -9,25 +10,84 @@ inventory take them from this one place.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 
 from packaging.markers import Marker
 from packaging.requirements import Requirement
 from packaging.specifiers import Specifier, SpecifierSet
-from packaging.utils import NormalizedName, canonicalize_name
+from packaging.utils import InvalidName, NormalizedName, canonicalize_name
 
 __all__ = [
     "PROJECT_NAME",
+    "PlainParts",
     "canonical_name",
+    "is_project_name",
     "marker",
     "marker_text",
     "normalized_specifier",
+    "plain_parts",
     "requirement",
     "specifier_set",
 ]
 
+
 #: A PEP 508 distribution name (packaging's pattern).
 PROJECT_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
+
+
+def is_project_name(name: str) -> bool:
+    """Whether `name` is a valid distribution name (PEP 508's rule, as packaging checks it)."""
+    try:
+        canonicalize_name(name, validate=True)
+    except InvalidName:
+        return False
+    return True
+
+
+_NAME = r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?"
+#: `name [extras] (specifiers) ; marker` and `name[extras]>=1,<2 ; marker`: almost every
+#: requirement line and Requires-Dist entry. Whitespace is packaging's (spaces and tabs);
+#: anything else (a URL, a stray character) is left to packaging's tokenizer.
+_PLAIN = re.compile(
+    rf"({_NAME})[ \t]*"
+    rf"(?:\[[ \t]*({_NAME}(?:[ \t]*,[ \t]*{_NAME})*)?[ \t]*\][ \t]*)?"
+    r"(?:\([ \t]*([^()]*?)[ \t]*\)|([<>=!~][^;()@\[]*?))?[ \t]*"
+    r"(?:;[ \t]*(.*?)[ \t]*)?"
+)
+_EXTRAS_SPLIT = re.compile(r"[ \t]*,[ \t]*")
+#: Whitespace packaging does not skip (a newline, a form feed, U+3000...).
+_OTHER_SPACE = re.compile(r"[^\S \t]")
+
+
+@dataclass(frozen=True, slots=True)
+class PlainParts:
+    """The pieces of a plain requirement, as written: `marker` is None without a `;`."""
+
+    name: str
+    extras: tuple[str, ...]
+    specifier: str
+    marker: str | None
+
+
+def plain_parts(text: str) -> PlainParts | None:
+    """The fast path past packaging's general parser: the parts of a plain requirement, or
+    None when `text` needs that parser. The parts are not validated: a specifier or marker
+    text still has to be parsed (`specifier_set`, `marker`), which raises as packaging would.
+    """
+    # `===` takes everything up to a space or `;` as its version, commas included.
+    if "===" in text and "," in text:
+        return None
+    match = _PLAIN.fullmatch(text)
+    if match is None or _OTHER_SPACE.search(text):
+        return None
+    name, extras, parenthesised, bare, marker_text = match.groups()
+    return PlainParts(
+        name,
+        tuple(_EXTRAS_SPLIT.split(extras)) if extras else (),
+        parenthesised or bare or "",
+        marker_text,
+    )
 
 
 @lru_cache(maxsize=4096)

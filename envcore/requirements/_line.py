@@ -20,7 +20,6 @@ from packaging.specifiers import InvalidSpecifier
 from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
 from envcore import _pep508
-from envcore._pep508 import PROJECT_NAME
 from envcore.requirements._text import clip
 
 __all__ = ["LineRequirement", "interpret_editable", "interpret_line", "is_url", "path_to_url"]
@@ -51,15 +50,6 @@ _ARCHIVE_EXTENSIONS = (
 )
 _EGG = re.compile(r"[#&]egg=([^&]*)")
 _TRAILING_EXTRAS = re.compile(r"^(.+)(\[[^\]]+\])$")
-_OPERATOR = r"(?:~=|===?|!=|<=?|>=?)"
-_VERSION = r"[A-Za-z0-9.*+!_-]+"
-_NAME = r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?"
-_SIMPLE = re.compile(
-    rf"({_NAME})[ \t]*"
-    rf"(?:\[[ \t]*({_NAME}(?:[ \t]*,[ \t]*{_NAME})*)?[ \t]*\][ \t]*)?"
-    rf"((?:{_OPERATOR}[ \t]*{_VERSION})(?:[ \t]*,[ \t]*{_OPERATOR}[ \t]*{_VERSION})*)?"
-)
-_EXTRA_SPLIT = re.compile(r"[ \t]*,[ \t]*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +100,7 @@ def _egg_name(url: str) -> str | None:
     match = _EGG.search(url)
     if match is None:
         return None
-    if not PROJECT_NAME.match(match.group(1)):
+    if not _pep508.is_project_name(match.group(1)):
         raise ValueError(
             f"{clip(match.group(1))!r} is not a valid #egg= project name in {clip(url)}"
         )
@@ -195,21 +185,18 @@ def _invalid(text: str, exc: Exception) -> ValueError:
 
 def _simple(text: str, marker: str | None) -> LineRequirement | None:
     """The fast path for `name[extras] <specifiers>`, or None to take pip's full route."""
-    match = _SIMPLE.fullmatch(text)
-    # `===` takes everything up to a space or `;` as its version, commas included; a
-    # trailing `[...]` is read by pip as extras of a path; archives names are file paths.
-    if match is None or text.endswith("]") or ("===" in text and "," in text):
+    # A trailing `[...]` is read by pip as extras of a path; archive names are file paths.
+    if text.endswith("]") or _is_archive(text):
         return None
-    if _is_archive(text):
+    parts = _pep508.plain_parts(text)
+    if parts is None or parts.marker is not None:
         return None
-    specifier_text = match.group(3)
     try:
-        specifier = _pep508.normalized_specifier(specifier_text) if specifier_text else ""
+        specifier = _pep508.normalized_specifier(parts.specifier) if parts.specifier else ""
     except InvalidSpecifier:
         return None  # let packaging produce the precise message
-    extras_text = match.group(2)
-    extras = tuple(sorted(set(_EXTRA_SPLIT.split(extras_text)))) if extras_text else ()
-    return LineRequirement(match.group(1), specifier, marker, extras, None)
+    extras = tuple(sorted(set(parts.extras)))
+    return LineRequirement(parts.name, specifier, marker, extras, None)
 
 
 def interpret_line(text: str, base_dir: str) -> LineRequirement:

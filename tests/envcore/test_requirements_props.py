@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from packaging.markers import InvalidMarker
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
@@ -21,7 +22,7 @@ from pip._internal.req.constructors import install_req_from_parsed_requirement
 from pip._internal.req.req_file import OptionParsingError, get_line_parser, parse_requirements
 from pip._vendor.packaging.requirements import Requirement as PipRequirement
 
-from envcore._pep508 import normalized_specifier, specifier_set
+from envcore._pep508 import marker, normalized_specifier, plain_parts, specifier_set
 from envcore.errors import EnvcoreError
 from envcore.requirements import parse_requirements_file
 from envcore.requirements._line import interpret_line
@@ -217,7 +218,10 @@ def simple_requirements(draw: st.DrawFn) -> str:
     specs = [
         draw(OPERATORS) + draw(SPACES) + draw(VERSIONS) for _ in range(draw(st.integers(0, 3)))
     ]
-    return text + (draw(SPACES) + "," + draw(SPACES)).join(specs)
+    specifier = (draw(SPACES) + "," + draw(SPACES)).join(specs)
+    if draw(st.booleans()):
+        specifier = "(" + draw(SPACES) + specifier + draw(SPACES) + ")"
+    return text + specifier
 
 
 @settings(max_examples=500, deadline=None)
@@ -240,6 +244,40 @@ def test_fast_path_matches_packaging(text: str, marker: str) -> None:
         str(requirement.marker) if requirement.marker else None,
         None,
     )
+
+
+PLAIN_MARKERS = st.sampled_from(
+    ["", ";", " ; ", '; python_version < "3"', "\t;os_name=='a' ", "; nonsense", ";extra=='x';"]
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(simple_requirements(), PLAIN_MARKERS, st.sampled_from(["", " ", "\t", "\n", "\u3000"]))
+def test_the_plain_fast_path_agrees_with_packaging(text: str, marker_part: str, end: str) -> None:
+    """The one fast path (requirement lines and Requires-Dist) reads what packaging reads."""
+    text = text + marker_part + end
+    try:
+        theirs: Requirement | None = Requirement(text)
+    except InvalidRequirement:
+        theirs = None
+    parts = plain_parts(text)
+    if parts is None:
+        return  # packaging's own parser reads it
+    try:
+        ours = (
+            parts.name,
+            set(parts.extras),
+            specifier_set(parts.specifier),
+            marker(parts.marker) if parts.marker else None,
+        )
+    except (InvalidSpecifier, InvalidMarker):
+        ours = None
+    if parts.marker == "":
+        ours = None  # `name ;` is invalid: the callers hand it to packaging for its message
+    if theirs is None:
+        assert ours is None, text
+    else:
+        assert ours == (theirs.name, theirs.extras, theirs.specifier, theirs.marker), text
 
 
 URLS = st.sampled_from(
