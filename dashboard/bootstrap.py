@@ -101,9 +101,17 @@ def _install(env_dir: Path, dev: bool, steps: _Steps) -> None:
     python = _venv_python(env_dir)
     if not python.exists():
         title = f"creating {env_dir}"
+        ours = (env_dir / _STAMP_NAME).exists() or (env_dir / _LOG_NAME).exists()
+        if env_dir.is_dir() and any(env_dir.iterdir()) and not ours:
+            # ENVDASH_VENV may name any directory: only one envdash set up (or an empty
+            # one) is emptied and made again; anything else is someone's data.
+            raise SetupFailed(
+                f"{env_dir} is not empty and was not set up by envdash; "
+                "remove it or set ENVDASH_VENV to another directory"
+            )
         print(f"envdash: {title} …", flush=True)
         try:
-            venv.EnvBuilder(with_pip=True, clear=env_dir.exists()).create(env_dir)
+            venv.EnvBuilder(with_pip=True, clear=ours).create(env_dir)
         except subprocess.CalledProcessError as exc:  # ensurepip; its output is captured
             output = exc.output.decode(errors="replace") if exc.output else ""
             steps.fail(title, f"exit status {exc.returncode}", output)

@@ -56,3 +56,31 @@ def test_a_failing_step_says_one_line_and_names_the_log(tmp_path: Path) -> None:
     assert f"$ {env_dir / 'bin' / 'python'} -m pip install" in output
     assert "Requirement already satisfied: pip" in output
     assert "Could not find a version that satisfies the requirement setuptools" in output
+
+
+def test_a_directory_it_did_not_set_up_is_left_alone(tmp_path: Path) -> None:
+    # ENVDASH_VENV naming a directory with someone's files and no interpreter: the set-up
+    # refuses in one line instead of emptying it to make a venv there.
+    target = tmp_path / "work"
+    target.mkdir()
+    (target / "notes.txt").write_text("keep me\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ENVDASH_")}
+    env["ENVDASH_VENV"] = str(target)
+
+    result = subprocess.run(
+        [sys.executable, "manage.py", "serve"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr.splitlines() == [
+        f"envdash: {target} is not empty and was not set up by envdash; "
+        "remove it or set ENVDASH_VENV to another directory"
+    ]
+    assert sorted(p.name for p in target.iterdir()) == ["notes.txt"]
+    assert (target / "notes.txt").read_text() == "keep me\n"
