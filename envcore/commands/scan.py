@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from envcore.commands._common import print_json, print_table
@@ -66,8 +65,10 @@ def run(args: argparse.Namespace) -> int:
     found = discover(roots, max_depth=args.max_depth, exclude=excludes)
     for warning in found.warnings:
         print(f"envcore: warning: {warning}", file=sys.stderr)
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        described = list(pool.map(_safe_describe, found.environments))
+    # One after the other: a pool of threads was slower on two cores (the work is short
+    # system calls and the GIL), and one of processes costs more than it saves
+    # (benchmarks/README.md, "Command line").
+    described = [_safe_describe(path) for path in found.environments]
     rows = [item for item in described if isinstance(item, dict)]
     for item in described:
         if isinstance(item, str):
