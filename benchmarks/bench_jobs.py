@@ -62,7 +62,7 @@ def main() -> None:
     from django.core.management import call_command
 
     from dashboard.jobs.models import Job, JobLine
-    from dashboard.jobs.running import enqueue
+    from dashboard.jobs.queue import enqueue
     from dashboard.models import Environment
     from dashboard.scanning import scan_tree
 

@@ -22,8 +22,9 @@ from django_htmx.http import HttpResponseClientRefresh
 from dashboard import tasks
 from dashboard.auth import end_all_sessions, open_session, token_matches
 from dashboard.http import HtmxHttpRequest
+from dashboard.jobs.interpreters import add_user_interpreter
+from dashboard.jobs.kinds import JobError
 from dashboard.jobs.models import Interpreter
-from dashboard.jobs.running import JobError, add_user_interpreter
 from dashboard.models import Activity, Environment, Project, Scan, ScanRoot
 from dashboard.queries import (
     EnvironmentFilter,

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 from django.utils import timezone
 
-from dashboard.jobs.running import reap_interrupted
+from dashboard.jobs.reaper import reap_interrupted
 from dashboard.models import Activity
 from dashboard.tasks import fail_abandoned_scans
 

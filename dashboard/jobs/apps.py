@@ -21,7 +21,7 @@ class JobsConfig(AppConfig):
 
 
 def _refresh_interpreters(sender: object, **kwargs: Any) -> None:
-    from dashboard.jobs.running import refresh_interpreters
+    from dashboard.jobs.interpreters import refresh_interpreters
 
     refresh_interpreters()
 

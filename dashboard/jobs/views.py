@@ -1,4 +1,4 @@
-"""Job pages and the POSTs that queue jobs. Thin: validate via `running`, queue, redirect."""
+"""Job pages and the POSTs that queue jobs. Thin: validate via `kinds`, queue, redirect."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from dashboard.jobs.kinds import JobError
 from dashboard.jobs.models import Interpreter, Job
-from dashboard.jobs.running import JobError, enqueue, enqueue_create, requeue
+from dashboard.jobs.queue import enqueue, enqueue_create, requeue
 from dashboard.models import Environment
 from dashboard.scanning import scan_plan
 from envcore.interpreters import trusted_base

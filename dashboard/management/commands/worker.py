@@ -30,7 +30,8 @@ from django.utils import timezone
 from django_tasks_db.management.commands.db_worker import Worker
 
 from dashboard import liveness
-from dashboard.jobs.running import interrupt_running, reap_interrupted
+from dashboard.jobs.reaper import reap_interrupted
+from dashboard.jobs.run import interrupt_running
 from dashboard.queues import machine_queue
 from dashboard.worker_startup import run_startup_checks
 

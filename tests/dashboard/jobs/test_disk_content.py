@@ -11,7 +11,7 @@ from django.test import Client
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from dashboard.jobs.models import Job
-from dashboard.jobs.running import run_job
+from dashboard.jobs.queue import run_job
 from dashboard.models import Environment
 from dashboard.tasks import scan
 from envcore.distributions import read_inventory

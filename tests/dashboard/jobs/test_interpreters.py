@@ -12,8 +12,8 @@ import pytest
 from django.test import Client
 from pytest_django.fixtures import Settings as SettingsWrapper
 
+from dashboard.jobs.interpreters import refresh_interpreters
 from dashboard.jobs.models import Interpreter, Job
-from dashboard.jobs.running import refresh_interpreters
 from dashboard.models import Environment
 from dashboard.tasks import scan
 from tests.dashboard.conftest import log_in

@@ -15,8 +15,10 @@ from django.test import Client
 from django.utils import timezone
 from pytest_django.fixtures import Settings as SettingsWrapper
 
+from dashboard.jobs.interpreters import refresh_interpreters
 from dashboard.jobs.models import Interpreter, Job, JobLine
-from dashboard.jobs.running import RETRY_SECONDS, reap_interrupted, refresh_interpreters
+from dashboard.jobs.queue import RETRY_SECONDS
+from dashboard.jobs.reaper import reap_interrupted
 from dashboard.models import Activity, Environment
 from dashboard.scanning import scan_tree
 from tests.dashboard.conftest import log_in

@@ -15,7 +15,7 @@ from django.utils import timezone
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from dashboard.jobs.models import Interpreter, Job, JobLine
-from dashboard.jobs.running import run_job
+from dashboard.jobs.queue import run_job
 from dashboard.models import Environment
 from tests.dashboard.conftest import log_in
 

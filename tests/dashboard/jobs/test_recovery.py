@@ -13,8 +13,8 @@ from django.test import Client
 from django.utils import timezone
 from pytest_django.fixtures import Settings as SettingsWrapper
 
+from dashboard.jobs.interpreters import refresh_interpreters
 from dashboard.jobs.models import Job, JobLine, RecoveryRecord
-from dashboard.jobs.running import refresh_interpreters
 from dashboard.models import Activity, Environment, Scan
 from dashboard.tasks import enqueue_scan
 from dashboard.worker_startup import run_startup_checks

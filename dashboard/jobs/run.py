@@ -1,0 +1,129 @@
+"""Running one claimed job: its kind's operation under a log stream, the outcome stored
+as a state and a one-line summary, then the environment rescanned.
+
+A worker told to stop (serve is gone) ends the job in hand through `interrupt_running`,
+which kills its commands and marks it interrupted instead of leaving it to a reaper.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import close_old_connections
+from django.utils import timezone
+
+from dashboard.jobs import kinds
+from dashboard.jobs.models import Job
+from dashboard.jobs.stream import LogStream
+from dashboard.models import Activity, Environment
+from dashboard.scanning import scan_environment
+from dashboard.updates import check_updates
+from envcore import ops
+from envcore.errors import CancelledError, EnvcoreError
+from envcore.runner import CancelToken
+
+__all__ = ["after_run", "interrupt_running", "interrupted_summary", "run_claimed"]
+
+logger = logging.getLogger("envdash.jobs")
+
+
+class _Current:
+    """The job this worker process runs, so a worker told to stop (serve is gone) can end
+    its commands and say why instead of leaving them to a reaper."""
+
+    lock = threading.Lock()
+    cancel: CancelToken | None = None
+    cause = ""
+
+
+def interrupt_running(cause: str) -> None:
+    """End the job this process is running, if any: its commands are killed and it is marked
+    interrupted because of `cause` (e.g. "envdash serve stopped")."""
+    with _Current.lock:
+        _Current.cause = cause
+        if _Current.cancel is not None:
+            _Current.cancel.cancel()
+
+
+def interrupted_summary(job: Job, cause: str) -> str:
+    """An honest one-line summary for a job whose run was cut short."""
+    doing = f"{job.get_kind_display().lower()} {job.params.get('what', '')}".strip()
+    if job.kind == Job.Kind.FREEZE and not job.params.get("write"):
+        effect = "nothing was changed (a preview only reads)"
+    else:
+        effect = "the environment may be partly changed"
+    return f"interrupted: {cause} while {doing} ran; {effect}"[:1024]
+
+
+def run_claimed(job: Job) -> str:
+    """Run a job this worker claimed and store how it ended; returns its final state."""
+    cancel = CancelToken()
+    with _Current.lock:
+        _Current.cancel = cancel
+        if _Current.cause:
+            cancel.cancel()
+    try:
+        return _run(job, cancel)
+    finally:
+        with _Current.lock:
+            _Current.cancel = None
+
+
+def _run(job: Job, cancel: CancelToken) -> str:
+    job_id = job.pk
+    state, summary = Job.State.FAILED, ""
+    data: dict[str, Any] = {}
+    with LogStream(job, cancel) as stream:
+        log = ops.Log(
+            on_line=stream.line,
+            on_command=stream.command,
+            on_start=stream.started,
+            cancel=cancel,
+            timeout=float(settings.JOB_TIMEOUT),
+        )
+        try:
+            summary, data = kinds.run(job, log)
+            state = Job.State.SUCCEEDED
+        except CancelledError as exc:
+            state, summary = Job.State.CANCELLED, str(exc)
+            if _Current.cause:
+                state, summary = Job.State.INTERRUPTED, interrupted_summary(job, _Current.cause)
+        except (EnvcoreError, OSError) as exc:
+            summary = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        except Exception as exc:  # a bug must still end the job with a reason
+            logger.exception("job %s crashed", job_id)
+            summary = f"internal error: {type(exc).__name__}: {exc}"
+        stream.line("info", f"{state}: {summary}")
+    Job.objects.filter(pk=job_id).update(
+        state=state,
+        summary=summary[:1024],
+        result=data,
+        finished_at=timezone.now(),
+        pgid=None,
+        leader_started=None,
+    )
+    return state
+
+
+def after_run(job: Job, state: str) -> None:
+    """Rescan the job's environment, re-check its updates if they were checked, and say
+    how the job ended on the overview."""
+    close_old_connections()
+    scan_environment(job.env_path)
+    refreshed = Environment.objects.filter(path=job.env_path, gone_at__isnull=True).first()
+    if refreshed is not None and refreshed.updates_checked_at is not None and not _Current.cause:
+        # The rescan replaced the package rows; the cache makes this re-check cheap.
+        try:
+            check_updates(refreshed)
+        except (EnvcoreError, OSError) as exc:
+            logger.warning("update check after job %s failed: %s", job.pk, exc)
+    Activity.objects.create(
+        at=timezone.now(),
+        kind="job",
+        message=f"{job.title} on {Path(job.env_path).name}: {state}"[:1024],
+        environment=Environment.objects.filter(path=job.env_path).first(),
+    )
