@@ -13,7 +13,6 @@ One line -> entry: `_line`; the file walker: `_file` (text layer `_text`, option
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -71,6 +70,8 @@ def requirements_fingerprint(parsed: ParsedRequirements) -> str:
     Uses canonical names, normalised specifiers and markers and the URL; ignores comments,
     order, duplicates, hashes and finder options.
     """
+    import hashlib  # loads OpenSSL: imported when a fingerprint is asked for, not at start-up
+
     rows = set()
     for entry in parsed.entries:
         extras = ",".join(sorted(canonicalize_name(extra) for extra in entry.extras))

@@ -11,7 +11,6 @@ import os
 import posixpath
 import re
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass
 
 from packaging.markers import InvalidMarker
@@ -88,8 +87,11 @@ def _is_archive(path: str) -> bool:
 
 
 def path_to_url(path: str, base_dir: str) -> str:
+    # Imported here: urllib.request brings http, email and ssl, 15-30 ms of start-up.
+    from urllib.request import pathname2url
+
     path = os.path.normpath(os.path.join(base_dir, path))
-    return urllib.parse.urljoin("file://", urllib.request.pathname2url(path))
+    return urllib.parse.urljoin("file://", pathname2url(path))
 
 
 def _looks_like_path(name: str) -> bool:

@@ -4,7 +4,6 @@ optional-dependencies (extras) and PEP 735 dependency groups."""
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import cast
@@ -156,6 +155,8 @@ def parse_pyproject(
     read (see `parse_requirements_file`). Raises RequirementsError when the file is
     unreadable or not TOML.
     """
+    import tomllib  # only for pyproject.toml: not at every start-up
+
     path = Path(path)
     if not within_roots(path, roots):
         return not_read(path)

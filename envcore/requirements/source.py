@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -45,6 +44,8 @@ def find_requirements_source(
     if pyproject.is_file():
         if not within_roots(pyproject, roots):
             return pyproject
+        import tomllib  # only when there is a pyproject.toml: not at every start-up
+
         try:
             data = tomllib.loads(read_text(pyproject, encoding="utf-8-sig"))
         except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):

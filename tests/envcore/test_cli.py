@@ -65,8 +65,17 @@ def test_a_subcommand_imports_its_own_module_only(tmp_path: Path) -> None:
         "envcore.commands._common",
         "envcore.commands.reqs",
     ]
-    for name in ("envcore.environment", "envcore.distributions", "envcore.index"):
-        assert loaded(modules, name) == [], name
+    unwanted = ("envcore.environment", "envcore.distributions", "envcore.index")
+    assert {name: loaded(modules, name) for name in unwanted} == {name: [] for name in unwanted}
+
+
+def test_reqs_of_a_requirements_file_loads_no_url_opener_toml_or_openssl(tmp_path: Path) -> None:
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("alpha==1.0\n")
+    modules = imported_modules("reqs", str(requirements))
+    assert "envcore.requirements" in modules
+    unwanted = ("urllib.request", "email", "http", "tomllib", "hashlib")
+    assert {name: loaded(modules, name) for name in unwanted} == {name: [] for name in unwanted}
 
 
 def test_scan_loads_no_index_client_no_drift_and_no_pool(tmp_path: Path) -> None:
