@@ -23,7 +23,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import Version
 
 from envcore._files import METADATA_LIMIT, read_bytes, read_text
-from envcore._pep508 import canonical_name, marker, specifier_set
+from envcore._pep508 import canonical_name, marker, plain_parts, specifier_set
 from envcore.environment import Environment
 from envcore.errors import MetadataError
 from envcore.versions import parse_version
@@ -166,18 +166,6 @@ def read_direct_url(path: Path | str) -> DirectUrl | None:
     )
 
 
-#: `name[extras] (>=1,<2) ; marker` or `name>=1,<2`: almost every Requires-Dist entry, read
-#: without packaging's general tokenizer (anything with a URL takes packaging's route).
-_NAME = r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?"
-_PLAIN_DEPENDENCY = re.compile(
-    rf"({_NAME})\s*"
-    rf"(?:\[\s*({_NAME}(?:\s*,\s*{_NAME})*)?\s*\]\s*)?"
-    r"(?:\(\s*([^()]*?)\s*\)|([<>=!~][^;()@\[]*?))?\s*"
-    r"(?:;\s*(.*?)\s*)?"
-)
-_EXTRAS_SPLIT = re.compile(r"\s*,\s*")
-
-
 @lru_cache(maxsize=16384)
 def parse_dependency(text: str) -> Requirement | None:
     """A Requires-Dist entry, or None when invalid (pip skips those too).
@@ -185,19 +173,18 @@ def parse_dependency(text: str) -> Requirement | None:
     Cached: `pip check`, "required by" and drift all walk the same entries, and the same
     entries recur across the environments of one machine.
     """
-    plain = _PLAIN_DEPENDENCY.fullmatch(text)
+    plain = plain_parts(text)
     try:
         if plain is None:
             return Requirement(text)
-        name, extras, parenthesised, bare, marker_text = plain.groups()
-        if marker_text is not None and not marker_text:
+        if plain.marker is not None and not plain.marker:
             return Requirement(text)  # a `;` with nothing after it: packaging's message
         requirement = Requirement.__new__(Requirement)
-        requirement.name = name
+        requirement.name = plain.name
         requirement.url = None
-        requirement.extras = set(_EXTRAS_SPLIT.split(extras)) if extras else set()
-        requirement.specifier = specifier_set(parenthesised or bare or "")
-        requirement.marker = marker(marker_text) if marker_text else None
+        requirement.extras = set(plain.extras)
+        requirement.specifier = specifier_set(plain.specifier)
+        requirement.marker = marker(plain.marker) if plain.marker else None
     except (InvalidRequirement, InvalidSpecifier, InvalidMarker):
         return None
     return requirement
