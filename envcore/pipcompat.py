@@ -19,7 +19,7 @@ from packaging.utils import NormalizedName
 
 from envcore._files import read_bytes
 from envcore._git import find_checkout, pip_url
-from envcore._pep508 import PROJECT_NAME
+from envcore._pep508 import is_project_name
 from envcore.distributions import Distribution, Inventory
 from envcore.environment import cpython_wheel_tags
 
@@ -82,7 +82,7 @@ def unsafe_reason(dist: Distribution) -> str:
     (`-e ../evil`) and a Name can hold `--index-url=...`. Such a line in a requirements
     file is an option to pip, and an `-e` runs the project's setup.py.
     """
-    if not PROJECT_NAME.fullmatch(dist.name):
+    if not is_project_name(dist.name):
         return "invalid name in its metadata"
     if dist.parsed_version is None and not _SAFE_VERSION.fullmatch(dist.version):
         return "invalid version in its metadata"
@@ -108,7 +108,7 @@ def skipped_note(dist: Distribution) -> str:
     reason = unsafe_reason(dist)
     if not reason:
         return ""
-    shown = dist.name if PROJECT_NAME.fullmatch(dist.name) else repr(dist.name)
+    shown = dist.name if is_project_name(dist.name) else repr(dist.name)
     return f"skipped {shown}: {reason}"
 
 
