@@ -4,11 +4,11 @@ each one starts with."""
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from envcore._pep508 import is_project_name
 from envcore.distributions import read_inventory
 from envcore.drift import DriftReport
 from envcore.environment import Environment, inspect_environment
@@ -23,9 +23,6 @@ from envcore.ops.context import Log
 from envcore.ops.installers import Backend, Commands, IndexOptions, env_has_pip
 from envcore.ops.safety import confirmed_environment
 from envcore.runner import CommandResult, run
-
-_PROJECT_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
-
 
 Snapshot = tuple[tuple[str, str], ...]
 
@@ -99,7 +96,7 @@ class Session:
 
 
 def project_name(name: str) -> str:
-    if not _PROJECT_NAME.match(name):
+    if not is_project_name(name):
         raise InvalidSpecError(f"{name!r} is not a valid distribution name")
     return name
 
