@@ -7,7 +7,6 @@ line and the installed distribution's PEP 610 record are compared by kind and lo
 from __future__ import annotations
 
 import os
-import tomllib
 import urllib.parse
 from pathlib import Path
 
@@ -84,6 +83,8 @@ def _project_name_at(url: str | None) -> NormalizedName | None:
     path = _local_path(url) if url else None
     if path is None:
         return None
+    import tomllib  # only for a local project: not at every start-up
+
     try:
         data = tomllib.loads(read_text(Path(path, "pyproject.toml"), encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from envcore.cli import COMMANDS, main
+from tests.envcore.synthetic import dist_info, posix_venv
 
 #: Modules a subcommand that reads no environment and no requirements must not load.
 HEAVY = (
@@ -37,12 +38,12 @@ runpy.run_module("envcore", run_name="__main__", alter_sys=True)
 
 
 def imported_modules(*argv: str) -> set[str]:
-    """Every module the whole process `python -m envcore ARGV` imports."""
+    """Every module the whole process `python -m envcore ARGV` imports; it must succeed."""
     result = subprocess.run(
         [sys.executable, "-c", RUN_AND_LIST, *argv], capture_output=True, text=True, timeout=60
     )
     listed = [line for line in result.stderr.splitlines() if line.startswith("MODULES ")]
-    assert len(listed) == 1, result.stderr
+    assert result.returncode == 0 and len(listed) == 1, result.stderr
     return set(listed[0].split()[1:])
 
 
@@ -119,3 +120,16 @@ def test_usage_errors_exit_2_with_argparse_message(
         main(argv)
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_drift_against_a_requirements_file_loads_no_toml_url_opener_or_index(
+    tmp_path: Path,
+) -> None:
+    env = tmp_path / ".venv"
+    dist_info(posix_venv(env), "alpha", "1.0")
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("alpha==1.0\n")
+    modules = imported_modules("drift", str(env), "-r", str(requirements))
+    assert "envcore.drift" in modules
+    unwanted = ("tomllib", "urllib.request", "email", "hashlib", "envcore.index")
+    assert {name: loaded(modules, name) for name in unwanted} == {name: [] for name in unwanted}
