@@ -19,7 +19,6 @@ from packaging.specifiers import Specifier, SpecifierSet
 from packaging.utils import InvalidName, NormalizedName, canonicalize_name
 
 __all__ = [
-    "PROJECT_NAME",
     "PlainParts",
     "canonical_name",
     "is_project_name",
@@ -30,10 +29,6 @@ __all__ = [
     "requirement",
     "specifier_set",
 ]
-
-
-#: A PEP 508 distribution name (packaging's pattern).
-PROJECT_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
 
 
 def is_project_name(name: str) -> bool:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from packaging.utils import canonicalize_name
 
+from envcore._pep508 import is_project_name
 from envcore.requirements._entry import (
     ParsedRequirements,
     ParseIssue,
@@ -37,6 +38,7 @@ __all__ = [
     "RequirementEntry",
     "RequirementsOptions",
     "find_requirements_source",
+    "is_project_name",
     "load_requirements",
     "parse_pyproject",
     "parse_requirements_file",
