@@ -4,7 +4,6 @@ queries whatever the number of environments (the tests assert the counts)."""
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import PurePosixPath, PureWindowsPath
@@ -14,6 +13,7 @@ from packaging.utils import canonicalize_name
 
 from dashboard.models import Distribution, DriftItem, Environment, EnvironmentStatus
 from dashboard.shells import quote_cmd, quote_csh, quote_fish, quote_posix, quote_powershell
+from envcore.requirements import is_project_name
 from envcore.versions import parse_version
 
 __all__ = [
@@ -316,9 +316,6 @@ def package_usage(name: str, below: str = "") -> list[PackageUse]:
     return uses
 
 
-_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
-
-
 def is_package_name(text: str) -> bool:
     """A valid distribution name (PEP 508's name rule)."""
-    return bool(_NAME.match(text))
+    return is_project_name(text)
