@@ -14,19 +14,22 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
-from packaging.markers import InvalidMarker
-from packaging.requirements import InvalidRequirement, Requirement
-from packaging.specifiers import InvalidSpecifier
 from packaging.utils import NormalizedName, canonicalize_name
-from packaging.version import Version
 
 from envcore._files import METADATA_LIMIT, read_bytes, read_text
-from envcore._pep508 import canonical_name, marker, plain_parts, specifier_set
 from envcore.environment import Environment
 from envcore.errors import MetadataError
-from envcore.versions import parse_version
+
+if TYPE_CHECKING:
+    from packaging.requirements import Requirement
+    from packaging.version import Version
+
+# packaging's requirement, marker and specifier parsers (with envcore._pep508 and
+# envcore.versions) are imported by the functions that parse dependencies and versions:
+# listing environments (`python -m envcore scan`) never does, and they cost ~15 ms of start-up.
 
 __all__ = [
     "DirectUrl",
@@ -173,6 +176,12 @@ def parse_dependency(text: str) -> Requirement | None:
     Cached: `pip check`, "required by" and drift all walk the same entries, and the same
     entries recur across the environments of one machine.
     """
+    from packaging.markers import InvalidMarker
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.specifiers import InvalidSpecifier
+
+    from envcore._pep508 import marker, plain_parts, specifier_set
+
     plain = plain_parts(text)
     try:
         if plain is None:
@@ -226,6 +235,8 @@ class Distribution:
 
     @cached_property
     def parsed_version(self) -> Version | None:
+        from envcore.versions import parse_version
+
         return parse_version(self.version)
 
     @property
@@ -262,6 +273,8 @@ class Inventory:
         Markers are evaluated for this environment once; `pip check`, "required by" and
         "not required" all walk this.
         """
+        from envcore._pep508 import canonical_name
+
         no_extra = {**self.environment.marker_environment(), "extra": ""}
         verdicts: dict[str, bool] = {}  # packages repeat the same few markers
         dependencies: dict[int, list[tuple[NormalizedName, Requirement]]] = {}

@@ -14,7 +14,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from packaging.markers import default_environment
 from packaging.tags import Tag, compatible_tags, cpython_tags
 
 from envcore._files import read_text
@@ -108,6 +107,8 @@ class Environment:
 
     def marker_environment(self) -> dict[str, str]:
         """PEP 508 marker values for *this environment's* interpreter on this machine."""
+        from packaging.markers import default_environment  # not loaded when only listing
+
         values = {key: str(value) for key, value in default_environment().items()}
         if self.python_version:
             full = self.python_version

@@ -79,10 +79,18 @@ def test_reqs_of_a_requirements_file_loads_no_url_opener_toml_or_openssl(tmp_pat
     assert {name: loaded(modules, name) for name in unwanted} == {name: [] for name in unwanted}
 
 
-def test_scan_loads_no_index_client_no_drift_and_no_pool(tmp_path: Path) -> None:
+def test_scan_loads_no_index_client_no_pool_and_no_requirement_parser(tmp_path: Path) -> None:
     modules = imported_modules("scan", str(tmp_path), "--json")
     assert "envcore.commands.scan" in modules and "envcore.discover" in modules
-    unwanted = ("envcore.index", "envcore.drift", "concurrent.futures", "urllib.request")
+    unwanted = (
+        "envcore.index",
+        "envcore.drift",
+        "concurrent.futures",
+        "urllib.request",
+        "packaging.requirements",
+        "packaging.markers",
+        "packaging.specifiers",
+    )
     assert {name: loaded(modules, name) for name in unwanted} == {name: [] for name in unwanted}
 
 
