@@ -26,6 +26,28 @@ COMMANDS = {
     "outdated": "what could be upgraded, and how far the requirements allow",
 }
 
+#: What `python -m envcore COMMAND --help` adds under its usage line, where there is more to say.
+DESCRIPTIONS = {
+    "scan": (
+        "Without ROOT, scans your home and the well-known homes of environments "
+        "(virtualenvwrapper, pipenv, poetry, pyenv, conda, hatch)."
+    ),
+    "reqs": (
+        "Exit status: 0 when every line is valid, 1 when some lines are not "
+        "(they are reported with file:line), 2 when the file cannot be read."
+    ),
+    "drift": (
+        "Without -r, the requirements come from the environment's project "
+        "(requirements.txt, then requirements/*.txt, then pyproject.toml). Exit status: 0 in "
+        "sync, 1 drifted (or broken, or invalid lines), 2 usage or input error."
+    ),
+    "outdated": (
+        "Asks the indexes pip would use (pip's config files and PIP_* variables) through a "
+        "cache. Without -r, the requirements come from the environment's project. Exit "
+        "status 0, or 2 on a usage or input error."
+    ),
+}
+
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The whole parser; only `command`'s subparser gets its arguments (none when None).
@@ -40,7 +62,9 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"envcore {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, help_text in COMMANDS.items():
-        subparser = subparsers.add_parser(name, help=help_text, add_help=name == command)
+        subparser = subparsers.add_parser(
+            name, help=help_text, description=DESCRIPTIONS.get(name), add_help=name == command
+        )
         if name == command:
             importlib.import_module(f"envcore.commands.{name}").configure(subparser)
     return parser

@@ -17,7 +17,9 @@ def add_env_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("env", metavar="ENV", type=Path, help="path of the environment")
 
 
-def add_requirements_option(parser: argparse.ArgumentParser) -> None:
+def add_report_arguments(parser: argparse.ArgumentParser) -> None:
+    """ENV, -r FILE and --json: what `drift` and `outdated` both take."""
+    add_env_argument(parser)
     parser.add_argument(
         "-r",
         "--requirements",
@@ -25,6 +27,7 @@ def add_requirements_option(parser: argparse.ArgumentParser) -> None:
         type=Path,
         help="requirements file or pyproject.toml",
     )
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
 def open_inventory(path: Path) -> Inventory:

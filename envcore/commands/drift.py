@@ -6,8 +6,7 @@ import argparse
 import sys
 
 from envcore.commands._common import (
-    add_env_argument,
-    add_requirements_option,
+    add_report_arguments,
     open_inventory,
     print_json,
     print_table,
@@ -17,14 +16,7 @@ from envcore.errors import RequirementsError
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.description = (
-        "Without -r, the requirements come from the environment's project "
-        "(requirements.txt, then requirements/*.txt, then pyproject.toml). Exit status: 0 in "
-        "sync, 1 drifted (or broken, or invalid lines), 2 usage or input error."
-    )
-    add_env_argument(parser)
-    add_requirements_option(parser)
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    add_report_arguments(parser)
     parser.add_argument(
         "--strict", action="store_true", help="also fail when packages are untracked"
     )

@@ -7,8 +7,7 @@ import os
 from pathlib import Path
 
 from envcore.commands._common import (
-    add_env_argument,
-    add_requirements_option,
+    add_report_arguments,
     print_json,
     print_table,
 )
@@ -22,14 +21,7 @@ from envcore.requirements import find_requirements_source, load_requirements
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.description = (
-        "Asks the indexes pip would use (pip's config files and PIP_* variables) through a "
-        "cache. Without -r, the requirements come from the environment's project. Exit "
-        "status 0, or 2 on a usage or input error."
-    )
-    add_env_argument(parser)
-    add_requirements_option(parser)
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    add_report_arguments(parser)
     parser.add_argument("--all", action="store_true", help="list up-to-date packages too")
     parser.add_argument("--pre", action="store_true", help="include pre-releases")
     parser.add_argument("--offline", action="store_true", help="use the cache only")

@@ -11,10 +11,6 @@ from envcore.requirements import RequirementEntry, load_requirements
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.description = (
-        "Exit status: 0 when every line is valid, 1 when some lines are not "
-        "(they are reported with file:line), 2 when the file cannot be read."
-    )
     parser.add_argument(
         "file", metavar="FILE", type=Path, help="requirements file or pyproject.toml"
     )

@@ -14,10 +14,6 @@ from envcore.errors import EnvcoreError
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.description = (
-        "Without ROOT, scans your home and the well-known homes of environments "
-        "(virtualenvwrapper, pipenv, poetry, pyenv, conda, hatch)."
-    )
     parser.add_argument("roots", metavar="ROOT", nargs="*", type=Path)
     parser.add_argument("--json", action="store_true", help="print JSON objects")
     parser.add_argument("--max-depth", type=int, default=DEFAULT_MAX_DEPTH, metavar="N")
