@@ -1,199 +1,253 @@
-"""Job kinds: what each kind accepts from the user and what it runs.
+"""Job kinds: each one a Form (what the user may ask, refused in one line otherwise) and a
+run function (what it does with envcore.ops), found by its name in `KINDS`.
 
-Validation turns form fields into job parameters, refusing anything that is not plainly
-valid with a one-line message; `run` hands the parameters to envcore.ops.
+Every job on an existing environment first passes `validate`: the environment must still
+be on disk and inside the scan roots. The run functions are in `dashboard.jobs.operations`.
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
+from django import forms
+from django.core.exceptions import ValidationError
 from packaging.version import InvalidVersion, Version
 
-from dashboard.jobs.journal import DatabaseJournal
+from dashboard.jobs import operations
 from dashboard.jobs.models import Interpreter, Job
-from dashboard.models import Distribution, DriftItem, Environment
+from dashboard.models import DriftItem, Environment
 from dashboard.scanning import is_inside_roots, scan_plan
 from dashboard.text import has_control_characters
 from envcore import ops
 from envcore.errors import EnvcoreError, InvalidSpecError, PathNotAllowedError
 from envcore.interpreters import trusted_base
-from envcore.pipconfig import read_pip_config
 
-__all__ = ["JobError", "run", "validate", "validate_create"]
+__all__ = ["KINDS", "JobError", "JobForm", "Kind", "validate", "validate_create"]
 
 
 class JobError(ValueError):
     """Input a job cannot accept; the message is shown to the user as is."""
 
 
+class _Text(forms.Field):
+    """A field taken as posted, for the Form's own clean methods to judge: no required or
+    null-character checks of Django's, so every refusal is the kind's own one line."""
+
+    def __init__(self, *, absent: str = "") -> None:
+        super().__init__(required=False)
+        self.absent = absent
+
+    def to_python(self, value: Any) -> str:
+        return self.absent if value is None else str(value)
+
+
+class _Flag(forms.Field):
+    """A checkbox or hidden input that is on only when posted as "1" (as the pages do)."""
+
+    def __init__(self) -> None:
+        super().__init__(required=False)
+
+    def to_python(self, value: Any) -> bool:
+        return isinstance(value, str) and value == "1"
+
+
+class JobForm(forms.Form):
+    """One kind's input. Once valid, `params()` is what the job stores and runs with."""
+
+    def __init__(self, data: Mapping[str, Any], env: Environment | None = None) -> None:
+        super().__init__(data)
+        self._env = env
+
+    @property
+    def env(self) -> Environment:
+        if self._env is None:
+            raise TypeError("this kind runs on an existing environment")
+        return self._env
+
+    def params(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def first_error(self) -> str:
+        """The refusal shown to the user: the first check that failed, as today's pages say."""
+        return str(next(iter(self.errors.values()))[0])
+
+
 def _name(text: str) -> str:
     try:
         return ops.project_name(text)
     except InvalidSpecError as exc:
-        raise JobError(str(exc)) from exc
+        raise ValidationError(str(exc)) from exc
 
 
-def validate_create(form: dict[str, str]) -> dict[str, Any]:
-    """A new environment: a path inside the scan roots and a known interpreter."""
-    raw = form.get("path", "").strip()
-    if has_control_characters(raw):
-        # A newline or NUL in a path breaks snapshots, logs and os calls alike.
-        raise JobError("the path must be one line without control characters")
-    path = Path(raw).expanduser()
-    if not raw or not path.is_absolute():
-        raise JobError("give the new environment's absolute path, e.g. /home/me/app/.venv")
-    if not is_inside_roots(path):
-        raise JobError(f"{path} is outside the scan roots (see Settings)")
-    interpreter = Interpreter.objects.filter(pk=form.get("interpreter") or 0).first()
-    if interpreter is None:
-        raise JobError("choose one of the interpreters found on this machine")
-    prompt = form.get("prompt", "").strip()
-    if len(prompt) > 60 or any(ch in prompt for ch in "\n\r\0"):
-        raise JobError("the prompt must be one short line")
-    requirements = _requirements_file(form.get("requirements", "").strip())
-    return {
-        "path": str(path),
-        "interpreter": interpreter.path,
-        "system_site_packages": form.get("system_site_packages") == "1",
-        "prompt": prompt,
-        "requirements": requirements,
-        "what": f"{path.parent.name}/{path.name} with Python {interpreter.version}",
-    }
-
-
-def _requirements_file(raw: str) -> str:
-    """A regular file inside the scan roots (after symlinks), or "" for none.
-
-    pip prints what it cannot parse, so any readable file named here would reach the
-    job log: /etc/shadow, or a link inside a root that points out of it, is refused.
-    """
-    if not raw:
-        return ""
-    if has_control_characters(raw):
-        raise JobError("the requirements path must be one line without control characters")
-    if not Path(raw).is_absolute():
-        raise JobError("the requirements file must be an absolute path")
+def _requirements_inside_roots(env: Environment) -> None:
+    """Refuse now what the job would refuse when it runs: a requirements file leading out of
+    the scan roots, which pip would read (the job checks again: the file may change)."""
+    if not env.requirements_source:
+        return
     try:
-        real = ops.inside_roots(Path(raw), scan_plan().roots)
+        ops.requirements_inside_roots(Path(env.requirements_source), scan_plan().roots)
     except PathNotAllowedError as exc:
-        raise JobError(
-            f"the requirements file {raw} is outside the scan roots (see Settings)"
-        ) from exc
-    if not real.is_file():
-        raise JobError(f"the requirements file {raw} is not a regular file")
-    return str(real)
+        raise ValidationError(str(exc)) from exc
+    except EnvcoreError:
+        pass  # unreadable now: the job reports why when it runs
 
 
-def _recreate_interpreter(env: Environment, chosen: str) -> Interpreter:
-    """The chosen interpreter, or else the trusted one that is the environment's base."""
-    if chosen:
+# -- create: a new environment ------------------------------------------------------------
+
+
+class CreateForm(JobForm):
+    """A new environment: a path inside the scan roots and a known interpreter."""
+
+    path = _Text()
+    interpreter = _Text()
+    prompt = _Text()
+    requirements = _Text()
+    system_site_packages = _Flag()
+
+    def clean_path(self) -> Path:
+        raw = self.cleaned_data["path"].strip()
+        if has_control_characters(raw):
+            # A newline or NUL in a path breaks snapshots, logs and os calls alike.
+            raise ValidationError("the path must be one line without control characters")
+        path = Path(raw).expanduser()
+        if not raw or not path.is_absolute():
+            raise ValidationError(
+                "give the new environment's absolute path, e.g. /home/me/app/.venv"
+            )
+        if not is_inside_roots(path):
+            raise ValidationError(f"{path} is outside the scan roots (see Settings)")
+        return path
+
+    def clean_interpreter(self) -> Interpreter:
+        chosen = self.cleaned_data["interpreter"]
         interpreter = Interpreter.objects.filter(pk=chosen).first() if chosen.isdigit() else None
         if interpreter is None:
-            raise JobError("choose one of the interpreters found on this machine")
+            raise ValidationError("choose one of the interpreters found on this machine")
         return interpreter
-    listed = {row.path: row for row in Interpreter.objects.all()}
-    same = trusted_base(env.base_interpreter, listed)
-    if same is None:
-        base = env.base_interpreter or "unknown"
-        raise JobError(
-            f"the interpreter this environment was made with ({base}) is not one of the "
-            "interpreters found on this machine: choose one, or add it in Settings"
-        )
-    return listed[str(same)]
 
+    def clean_prompt(self) -> str:
+        prompt: str = self.cleaned_data["prompt"].strip()
+        if len(prompt) > 60 or any(ch in prompt for ch in "\n\r\0"):
+            raise ValidationError("the prompt must be one short line")
+        return prompt
 
-def validate(kind: str, env: Environment, form: dict[str, str]) -> dict[str, Any]:
-    """Turn form fields into job parameters, refusing anything that is not plainly valid."""
-    if env.gone_at is not None:
-        raise JobError(f"{env.path} is gone from disk; rescan or recreate it elsewhere")
-    if not is_inside_roots(env.path):
-        raise JobError(f"{env.path} is outside the scan roots")
-    if kind == "install":
-        specs = [line.strip() for line in form.get("specs", "").replace(",", "\n").splitlines()]
-        specs = [spec for spec in specs if spec]
-        if not specs:
-            raise JobError("give at least one package spec, e.g. requests>=2.32")
+    def clean_requirements(self) -> str:
+        """A regular file inside the scan roots (after symlinks), or "" for none.
+
+        pip prints what it cannot parse, so any readable file named here would reach the
+        job log: /etc/shadow, or a link inside a root that points out of it, is refused.
+        """
+        raw: str = self.cleaned_data["requirements"].strip()
+        if not raw:
+            return ""
+        if has_control_characters(raw):
+            raise ValidationError(
+                "the requirements path must be one line without control characters"
+            )
+        if not Path(raw).is_absolute():
+            raise ValidationError("the requirements file must be an absolute path")
         try:
-            parsed = [str(ops.parse_user_spec(spec)) for spec in specs[:50]]
+            real = ops.inside_roots(Path(raw), scan_plan().roots)
+        except PathNotAllowedError as exc:
+            raise ValidationError(
+                f"the requirements file {raw} is outside the scan roots (see Settings)"
+            ) from exc
+        if not real.is_file():
+            raise ValidationError(f"the requirements file {raw} is not a regular file")
+        return str(real)
+
+    def params(self) -> dict[str, Any]:
+        path: Path = self.cleaned_data["path"]
+        interpreter: Interpreter = self.cleaned_data["interpreter"]
+        return {
+            "path": str(path),
+            "interpreter": interpreter.path,
+            "system_site_packages": self.cleaned_data["system_site_packages"],
+            "prompt": self.cleaned_data["prompt"],
+            "requirements": self.cleaned_data["requirements"],
+            "what": f"{path.parent.name}/{path.name} with Python {interpreter.version}",
+        }
+
+
+# -- packages: install, upgrade, upgrade all, uninstall -----------------------------------
+
+
+class InstallForm(JobForm):
+    specs = _Text()
+
+    def clean_specs(self) -> list[str]:
+        lines = self.cleaned_data["specs"].replace(",", "\n").splitlines()
+        specs = [spec for spec in (line.strip() for line in lines) if spec]
+        if not specs:
+            raise ValidationError("give at least one package spec, e.g. requests>=2.32")
+        try:
+            return [str(ops.parse_user_spec(spec)) for spec in specs[:50]]
         except InvalidSpecError as exc:
-            raise JobError(str(exc)) from exc
-        return {"specs": parsed, "what": ", ".join(parsed)[:200]}
-    if kind == "upgrade":
-        name = _name(form.get("name", ""))
-        target = form.get("version", "").strip() or form.get("target", "").strip() or "allowed"
+            raise ValidationError(str(exc)) from exc
+
+    def params(self) -> dict[str, Any]:
+        specs: list[str] = self.cleaned_data["specs"]
+        return {"specs": specs, "what": ", ".join(specs)[:200]}
+
+
+class UpgradeForm(JobForm):
+    """One package to the latest allowed by the project's requirement, the latest, or an
+    exact version (`version` wins over `target`)."""
+
+    name = _Text()
+    target = _Text()
+    version = _Text()
+
+    def clean_name(self) -> str:
+        return _name(self.cleaned_data["name"])
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        target = data["version"].strip() or data["target"].strip() or "allowed"
         if target not in {"allowed", "latest"}:
             try:
                 target = str(Version(target))
             except InvalidVersion as exc:
-                raise JobError(f"{target!r} is not a version number") from exc
-        item = DriftItem.objects.filter(environment=env, name__iexact=name).first()
-        specifier = (
-            item.required if item and item.required.startswith(("=", "<", ">", "!", "~")) else ""
-        )
+                raise ValidationError(f"{target!r} is not a version number") from exc
+        data["target"] = target
+        return data
+
+    def params(self) -> dict[str, Any]:
+        name, target = self.cleaned_data["name"], self.cleaned_data["target"]
+        item = DriftItem.objects.filter(environment=self.env, name__iexact=name).first()
+        bounded = item is not None and item.required.startswith(("=", "<", ">", "!", "~"))
+        specifier = item.required if item is not None and bounded else ""
         return {
             "name": name,
             "target": target,
             "specifier": specifier,
             "what": f"{name} to {target}",
         }
-    if kind == "upgrade-all":
-        specs = [
+
+
+class UpgradeAllForm(JobForm):
+    """Every package with a newer version its requirement allows (from the update check)."""
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        rows = self.env.distributions.exclude(latest_allowed="")
+        data["specs"] = [
             f"{dist.name}=={dist.latest_allowed}"
-            for dist in Distribution.objects.filter(environment=env).exclude(latest_allowed="")
+            for dist in rows
             if _newer(dist.latest_allowed, dist.version)
         ]
-        if not specs:
-            raise JobError("nothing to upgrade within the requirements (check for updates first)")
+        if not data["specs"]:
+            raise ValidationError(
+                "nothing to upgrade within the requirements (check for updates first)"
+            )
+        return data
+
+    def params(self) -> dict[str, Any]:
+        specs: list[str] = self.cleaned_data["specs"]
         return {"specs": specs, "what": f"{len(specs)} package(s) within the requirements"}
-    if kind == "uninstall":
-        name = _name(form.get("name", ""))
-        return {"name": name, "what": name}
-    if kind in {"sync", "recreate"} and env.requirements_source:
-        _requirements_inside_roots(env.requirements_source)
-    if kind == "sync":
-        if not env.requirements_source:
-            raise JobError("this environment has no requirements file to sync with")
-        remove = form.get("remove_untracked") == "1"
-        return {"remove_untracked": remove, "what": "with " + Path(env.requirements_source).name}
-    if kind == "freeze":
-        mode = form.get("mode", "plain")
-        if mode not in {"plain", "update"}:
-            raise JobError("freeze mode is plain or update")
-        target = env.requirements_source if mode == "update" else ""
-        if mode == "update" and (not target or not target.endswith(".txt")):
-            raise JobError("update mode needs a requirements .txt file to update")
-        if not target:
-            project = Path(env.project.path) if env.project else Path(env.path).parent
-            target = str(project / "requirements.txt")
-        write = form.get("write") == "1"
-        expected = form.get("expected", "")
-        what = f"{'write' if write else 'preview'} {Path(target).name} ({mode})"
-        return {"mode": mode, "target": target, "write": write, "expected": expected, "what": what}
-    if kind == "recreate":
-        interpreter = _recreate_interpreter(env, form.get("interpreter", ""))
-        return {
-            "interpreter": interpreter.path,
-            "what": f"{env.name} with Python {interpreter.version}",
-        }
-    if kind == "delete":
-        return {"force": form.get("force") == "1", "what": env.name}
-    raise JobError(f"unknown job kind {kind!r}")
-
-
-def _requirements_inside_roots(source: str) -> None:
-    """Refuse now what the job would refuse when it runs: a requirements file leading out of
-    the scan roots, which pip would read (the job checks again: the file may change)."""
-    try:
-        ops.requirements_inside_roots(Path(source), scan_plan().roots)
-    except PathNotAllowedError as exc:
-        raise JobError(str(exc)) from exc
-    except EnvcoreError:
-        pass  # unreadable now: the job reports why when it runs
 
 
 def _newer(candidate: str, installed: str) -> bool:
@@ -203,104 +257,193 @@ def _newer(candidate: str, installed: str) -> bool:
         return False
 
 
-def run(job: Job, log: ops.Log) -> tuple[str, dict[str, Any]]:
-    """Run the envcore operation; return (one-line summary, result data)."""
-    params = job.params
-    path = job.env_path
-    installer = str(settings.INSTALLER)
-    roots = list(scan_plan().roots)
-    index = _index(path)
-    env = job.environment
-    if job.kind == "create":
-        result = ops.create(
-            params["path"],
-            params["interpreter"],
-            system_site_packages=params["system_site_packages"],
-            prompt=params["prompt"] or None,
-            requirements=Path(params["requirements"]) if params["requirements"] else None,
-            installer=installer,
-            index=index,
-            roots=roots,
-            log=log,
-        )
-    elif job.kind in {"install", "upgrade-all"}:
-        result = ops.install(path, params["specs"], installer=installer, index=index, log=log)
-    elif job.kind == "upgrade":
-        result = ops.upgrade(
-            path,
-            params["name"],
-            params["target"],
-            specifier=params.get("specifier") or None,
-            installer=installer,
-            index=index,
-            log=log,
-        )
-    elif job.kind == "uninstall":
-        result = ops.uninstall(path, [params["name"]], installer=installer, log=log)
-    elif job.kind == "sync":
-        source = Path(env.requirements_source) if env and env.requirements_source else None
-        result = ops.sync(
-            path,
-            source,
-            remove_untracked=params["remove_untracked"],
-            installer=installer,
-            index=index,
-            roots=roots,
-            log=log,
-        )
-    elif job.kind == "freeze":
-        plan = ops.plan_freeze(path, params["target"], params["mode"], roots=roots)
-        digest = hashlib.sha256((plan.old_text or "").encode()).hexdigest()
-        data = {
-            "diff": plan.diff,
-            "target": str(plan.path),
-            "expected": digest,
-            "changed": plan.changed,
-            "notes": list(plan.notes),
-        }
-        if not params["write"]:
-            return ("no change" if not plan.changed else "preview ready: review the diff"), data
-        if params.get("expected") and params["expected"] != digest:
-            raise EnvcoreError(f"{plan.path} changed since the preview; preview again")
-        backup = ops.write_freeze(plan, roots=roots)
-        data["backup"] = str(backup) if backup else ""
-        return f"wrote {plan.path}" + (f" (backup {backup.name})" if backup else ""), data
-    elif job.kind == "recreate":
-        source = Path(env.requirements_source) if env and env.requirements_source else None
-        result = ops.recreate(
-            path,
-            params.get("interpreter") or None,
-            requirements=source,
-            installer=installer,
-            index=index,
-            roots=roots,
-            log=log,
-            journal=DatabaseJournal(job.pk),
-            # Only a job queued without a chosen interpreter needs the trusted list.
-            trusted=None
-            if params.get("interpreter")
-            else list(Interpreter.objects.values_list("path", flat=True)),
-        )
-    elif job.kind == "delete":
-        deleted = ops.delete(
-            path, roots=roots, force=params["force"], journal=DatabaseJournal(job.pk)
-        )
-        return f"deleted {deleted.path}", {}
-    else:
-        raise EnvcoreError(f"unknown job kind {job.kind}")
-    changes = list(result.changes)
-    summary = "; ".join(changes[:5]) + (f" and {len(changes) - 5} more" if len(changes) > 5 else "")
-    return summary or "nothing changed", {"changes": changes}
+class UninstallForm(JobForm):
+    name = _Text()
+
+    def clean_name(self) -> str:
+        return _name(self.cleaned_data["name"])
+
+    def params(self) -> dict[str, Any]:
+        return {"name": self.cleaned_data["name"], "what": self.cleaned_data["name"]}
 
 
-def _index(env_path: str) -> ops.IndexOptions | None:
-    """pip's own index configuration with the ENVDASH_ index settings over it, as the update
-    checks see it; None when none is set, so the installers read the user's pip settings."""
-    if not (settings.INDEX_URL or settings.INDEX_FIND_LINKS or settings.INDEX_NO_INDEX):
-        return None
-    config = read_pip_config(os.environ, site_prefix=Path(env_path)).with_overrides(
-        index_url=str(settings.INDEX_URL) or None,
-        find_links=list(settings.INDEX_FIND_LINKS) or None,
-        no_index=True if settings.INDEX_NO_INDEX else None,
-    )
-    return ops.IndexOptions.from_config(config)
+# -- the requirements file: sync, freeze --------------------------------------------------
+
+
+class SyncForm(JobForm):
+    remove_untracked = _Flag()
+
+    def clean(self) -> dict[str, Any]:
+        _requirements_inside_roots(self.env)
+        if not self.env.requirements_source:
+            raise ValidationError("this environment has no requirements file to sync with")
+        return super().clean() or {}
+
+    def params(self) -> dict[str, Any]:
+        what = "with " + Path(self.env.requirements_source).name
+        return {"remove_untracked": self.cleaned_data["remove_untracked"], "what": what}
+
+
+class FreezeForm(JobForm):
+    """A preview of the frozen requirements (a diff), or writing them once previewed:
+    `expected` is the digest of the file the preview saw."""
+
+    mode = _Text(absent="plain")
+    write = _Flag()
+    expected = _Text()
+
+    def clean_mode(self) -> str:
+        mode: str = self.cleaned_data["mode"]
+        if mode not in {"plain", "update"}:
+            raise ValidationError("freeze mode is plain or update")
+        return mode
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if "mode" not in data:
+            return data
+        target = self.env.requirements_source if data["mode"] == "update" else ""
+        if data["mode"] == "update" and (not target or not target.endswith(".txt")):
+            raise ValidationError("update mode needs a requirements .txt file to update")
+        if not target:
+            env = self.env
+            project = Path(env.project.path) if env.project else Path(env.path).parent
+            target = str(project / "requirements.txt")
+        data["target"] = target
+        return data
+
+    def params(self) -> dict[str, Any]:
+        mode, target, write = (self.cleaned_data[key] for key in ("mode", "target", "write"))
+        what = f"{'write' if write else 'preview'} {Path(target).name} ({mode})"
+        expected = self.cleaned_data["expected"]
+        return {"mode": mode, "target": target, "write": write, "expected": expected, "what": what}
+
+
+# -- replacing and removing: recreate, delete (asked to confirm first) --------------------
+
+
+class RecreateForm(JobForm):
+    """The chosen interpreter, or else the trusted one that is the environment's base."""
+
+    interpreter = _Text()
+
+    def clean(self) -> dict[str, Any]:
+        _requirements_inside_roots(self.env)
+        data = super().clean() or {}
+        chosen = data["interpreter"]
+        if chosen:
+            found = Interpreter.objects.filter(pk=chosen).first() if chosen.isdigit() else None
+            if found is None:
+                raise ValidationError("choose one of the interpreters found on this machine")
+            data["interpreter"] = found
+            return data
+        listed = {row.path: row for row in Interpreter.objects.all()}
+        same = trusted_base(self.env.base_interpreter, listed)
+        if same is None:
+            base = self.env.base_interpreter or "unknown"
+            raise ValidationError(
+                f"the interpreter this environment was made with ({base}) is not one of the "
+                "interpreters found on this machine: choose one, or add it in Settings"
+            )
+        data["interpreter"] = listed[str(same)]
+        return data
+
+    def params(self) -> dict[str, Any]:
+        interpreter: Interpreter = self.cleaned_data["interpreter"]
+        what = f"{self.env.name} with Python {interpreter.version}"
+        return {"interpreter": interpreter.path, "what": what}
+
+
+def recreate_choices(env: Environment) -> dict[str, object]:
+    """The interpreters to choose from, and (when the env's own freeze is reinstalled) what
+    comes from a location on disk or a URL and what is left out because its metadata could
+    reach pip as an option, for the user to see before confirming."""
+    interpreters = list(Interpreter.objects.order_by("-version", "path"))
+    same = trusted_base(env.base_interpreter, [row.path for row in interpreters])
+    choices: dict[str, object] = {"interpreters": interpreters, "same_is_trusted": same is not None}
+    if not env.requirements_source:
+        choices["from_sources"] = list(
+            env.distributions.exclude(source_url="").filter(unsafe_reason="").order_by("name")
+        )
+        choices["left_out"] = list(env.distributions.exclude(unsafe_reason="").order_by("name"))
+    return choices
+
+
+class DeleteForm(JobForm):
+    force = _Flag()
+
+    def params(self) -> dict[str, Any]:
+        return {"force": self.cleaned_data["force"], "what": self.env.name}
+
+
+# -- the registry -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One job kind: its Form, its run function, and how its pages differ."""
+
+    form: type[JobForm]
+    run: operations.Run
+    #: The kind makes a new environment (its own page), instead of running on one.
+    creates: bool = False
+    #: A kind that destroys or replaces something posts to this confirmation first.
+    confirm_template: str = ""
+    #: Its confirmation button is red: what it removes cannot be brought back.
+    danger: bool = False
+    confirm_context: Callable[[Environment], dict[str, object]] = field(default=lambda env: {})
+    #: What the finished job's page shows of its result (beyond the log).
+    result_template: str = ""
+    #: True when a job with these parameters only reads: cut short, it changed nothing.
+    reads_only: Callable[[dict[str, Any]], bool] = field(default=lambda params: False)
+
+
+KINDS: dict[str, Kind] = {
+    Job.Kind.CREATE: Kind(CreateForm, operations.create, creates=True),
+    Job.Kind.INSTALL: Kind(InstallForm, operations.install),
+    Job.Kind.UPGRADE: Kind(UpgradeForm, operations.upgrade),
+    Job.Kind.UPGRADE_ALL: Kind(UpgradeAllForm, operations.install),
+    Job.Kind.UNINSTALL: Kind(UninstallForm, operations.uninstall),
+    Job.Kind.SYNC: Kind(SyncForm, operations.sync),
+    Job.Kind.FREEZE: Kind(
+        FreezeForm,
+        operations.freeze,
+        result_template="jobs/_freeze_result.html",
+        reads_only=lambda params: not params.get("write"),
+    ),
+    Job.Kind.RECREATE: Kind(
+        RecreateForm,
+        operations.recreate,
+        confirm_template="jobs/_confirm_recreate.html",
+        confirm_context=recreate_choices,
+    ),
+    Job.Kind.DELETE: Kind(
+        DeleteForm,
+        operations.delete,
+        confirm_template="jobs/_confirm_delete.html",
+        danger=True,
+    ),
+}
+
+
+def validate(kind: str, env: Environment, data: Mapping[str, Any]) -> dict[str, Any]:
+    """The parameters of a `kind` job on `env`, or JobError with the one-line refusal."""
+    if env.gone_at is not None:
+        raise JobError(f"{env.path} is gone from disk; rescan or recreate it elsewhere")
+    if not is_inside_roots(env.path):
+        raise JobError(f"{env.path} is outside the scan roots")
+    spec = KINDS.get(kind)
+    if spec is None or spec.creates:
+        raise JobError(f"unknown job kind {kind!r}")
+    return _params(spec.form(data, env))
+
+
+def validate_create(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The parameters of a job making a new environment, or JobError."""
+    return _params(CreateForm(data))
+
+
+def _params(form: JobForm) -> dict[str, Any]:
+    if not form.is_valid():
+        raise JobError(form.first_error())
+    return form.params()

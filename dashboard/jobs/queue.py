@@ -1,4 +1,4 @@
-"""The job queue: enqueue, claim, one job at a time per environment, retry.
+"""The job queue: enqueue, claim, one job at a time per environment, cancel, retry.
 
 Jobs on one environment run one after another, in the order they were queued: a job is
 claimed only when nothing runs on its environment and nothing queued before it waits.
@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import os
 import socket
+from collections.abc import Mapping
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -24,15 +26,24 @@ from dashboard.jobs.run import after_run, run_claimed
 from dashboard.models import Environment
 from dashboard.queues import machine_queue
 
-__all__ = ["RETRY_SECONDS", "enqueue", "enqueue_create", "requeue", "run_job", "schedule_next"]
+__all__ = [
+    "RETRY_SECONDS",
+    "cancel",
+    "enqueue",
+    "enqueue_create",
+    "requeue",
+    "run_job",
+    "schedule_next",
+]
 
 #: How long a job waits before looking again when its environment is busy. The job ahead
 #: starts the next one as it finishes; this retry only covers a worker that died in between.
 RETRY_SECONDS = 15
 
 
-def enqueue_create(form: dict[str, str]) -> Job:
-    params = validate_create(form)
+def enqueue_create(data: Mapping[str, Any]) -> Job:
+    """Queue a new environment's creation, or raise JobError with the Form's refusal."""
+    params = validate_create(data)
     job = Job.objects.create(
         kind=Job.Kind.CREATE,
         env_path=params["path"],
@@ -43,8 +54,9 @@ def enqueue_create(form: dict[str, str]) -> Job:
     return job
 
 
-def enqueue(kind: str, env: Environment, form: dict[str, str]) -> Job:
-    params = validate(kind, env, form)
+def enqueue(kind: str, env: Environment, data: Mapping[str, Any]) -> Job:
+    """Queue a `kind` job on `env`, or raise JobError with the kind's one-line refusal."""
+    params = validate(kind, env, data)
     job = Job.objects.create(
         kind=kind,
         environment=env,
@@ -67,6 +79,15 @@ def requeue(job: Job) -> Job:
     )
     transaction.on_commit(lambda: _schedule(again.pk))
     return again
+
+
+def cancel(job: Job) -> bool:
+    """Ask an unfinished job to stop: a queued one is never started, a running one's worker
+    ends its commands within a flush. False when the job had already finished."""
+    if job.finished:
+        return False
+    Job.objects.filter(pk=job.pk).update(cancel_requested=True)
+    return True
 
 
 def _schedule(job_id: int, delay: float = 0) -> None:

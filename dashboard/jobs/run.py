@@ -16,8 +16,9 @@ from django.conf import settings
 from django.db import close_old_connections
 from django.utils import timezone
 
-from dashboard.jobs import kinds
+from dashboard.jobs.kinds import KINDS
 from dashboard.jobs.models import Job
+from dashboard.jobs.operations import Context
 from dashboard.jobs.stream import LogStream
 from dashboard.models import Activity, Environment
 from dashboard.scanning import scan_environment
@@ -52,7 +53,8 @@ def interrupt_running(cause: str) -> None:
 def interrupted_summary(job: Job, cause: str) -> str:
     """An honest one-line summary for a job whose run was cut short."""
     doing = f"{job.get_kind_display().lower()} {job.params.get('what', '')}".strip()
-    if job.kind == Job.Kind.FREEZE and not job.params.get("write"):
+    spec = KINDS.get(job.kind)
+    if spec is not None and spec.reads_only(job.params):
         effect = "nothing was changed (a preview only reads)"
     else:
         effect = "the environment may be partly changed"
@@ -86,7 +88,7 @@ def _run(job: Job, cancel: CancelToken) -> str:
             timeout=float(settings.JOB_TIMEOUT),
         )
         try:
-            summary, data = kinds.run(job, log)
+            summary, data = _dispatch(job, log)
             state = Job.State.SUCCEEDED
         except CancelledError as exc:
             state, summary = Job.State.CANCELLED, str(exc)
@@ -107,6 +109,15 @@ def _run(job: Job, cancel: CancelToken) -> str:
         leader_started=None,
     )
     return state
+
+
+def _dispatch(job: Job, log: ops.Log) -> tuple[str, dict[str, Any]]:
+    """Run the kind's operation; return (one-line summary, result data)."""
+    context = Context.of(job, log)
+    spec = KINDS.get(job.kind)
+    if spec is None:
+        raise EnvcoreError(f"unknown job kind {job.kind}")
+    return spec.run(job.params, context)
 
 
 def after_run(job: Job, state: str) -> None:

@@ -8,7 +8,6 @@ urlpatterns = [
     path("jobs/", views.jobs, name="jobs"),
     path("environments/new/", views.create, name="environment-new"),
     path("jobs/<int:pk>/", views.job_detail, name="job"),
-    path("jobs/<int:pk>/log/", views.job_log, name="job-log"),
     path("jobs/<int:pk>/cancel/", views.cancel, name="job-cancel"),
     path("jobs/<int:pk>/retry/", views.retry, name="job-retry"),
     path(

@@ -122,13 +122,14 @@ def test_the_log_endpoint_sends_new_lines_escaped_and_stops_polling(project: Env
     JobLine.objects.create(job=job, seq=1, stream="stdout", text="one")
     JobLine.objects.create(job=job, seq=2, stream="stdout", text="<script>alert(1)</script>")
     client = log_in(Client())
-    update = client.get(f"/jobs/{job.pk}/log/?after=1")
+    update = client.get(f"/jobs/{job.pk}/?after=1", headers={"HX-Request": "true"})
     body = update.content.decode()
     assert update.status_code == 200
     assert "one" not in body
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body and "<script>alert" not in body
     Job.objects.filter(pk=job.pk).update(state="succeeded")
-    assert client.get(f"/jobs/{job.pk}/log/?after=2").status_code == 286
+    done = client.get(f"/jobs/{job.pk}/?after=2", headers={"HX-Request": "true"})
+    assert done.status_code == 286
 
 
 def test_cancel_before_start_and_the_reaper_for_a_killed_worker(

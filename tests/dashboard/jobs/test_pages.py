@@ -42,10 +42,11 @@ def test_the_log_poll_sends_a_cursor_that_each_answer_moves_forward(
     assert 'hx-include="#log-cursor"' in poller.group(0) and "after=" not in poller.group(0)
     assert _cursor(page) == "2"
     JobLine.objects.create(job=job, seq=3, stream="stdout", text="line 3")
-    update = client.get(f"/jobs/{job.pk}/log/", {"after": _cursor(page)}).content.decode()
+    poll = {"HX-Request": "true"}
+    update = client.get(f"/jobs/{job.pk}/", {"after": _cursor(page)}, headers=poll).content.decode()
     assert "line 3" in update and "line 2" not in update
     assert _cursor(update) == "3" and 'hx-swap-oob="true"' in update
-    quiet = client.get(f"/jobs/{job.pk}/log/", {"after": "3"}).content.decode()
+    quiet = client.get(f"/jobs/{job.pk}/", {"after": "3"}, headers=poll).content.decode()
     assert _cursor(quiet) == "3" and "line " not in quiet
 
 

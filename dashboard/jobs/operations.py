@@ -1,0 +1,191 @@
+"""What each job kind runs: its validated parameters handed to envcore.ops, the outcome
+as a one-line summary and the data its page shows. `kinds.KINDS` says which kind runs which.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+
+from dashboard.jobs.journal import DatabaseJournal
+from dashboard.jobs.models import Interpreter, Job
+from dashboard.models import Environment
+from dashboard.scanning import scan_plan
+from envcore import ops
+from envcore.errors import EnvcoreError
+from envcore.pipconfig import read_pip_config
+
+__all__ = [
+    "Context",
+    "Outcome",
+    "Run",
+    "create",
+    "delete",
+    "freeze",
+    "install",
+    "recreate",
+    "sync",
+    "uninstall",
+    "upgrade",
+]
+
+#: A one-line summary, and data for the job's page (`Job.result`).
+Outcome = tuple[str, dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every job runs with: the dashboard's installer, index and scan roots, and the
+    log its output streams to."""
+
+    job_id: int
+    path: str
+    env: Environment | None
+    installer: str
+    index: ops.IndexOptions | None
+    roots: list[Path]
+    log: ops.Log
+
+    @classmethod
+    def of(cls, job: Job, log: ops.Log) -> Context:
+        return cls(
+            job_id=job.pk,
+            path=job.env_path,
+            env=job.environment,
+            installer=str(settings.INSTALLER),
+            index=_index(job.env_path),
+            roots=list(scan_plan().roots),
+            log=log,
+        )
+
+    @property
+    def requirements(self) -> Path | None:
+        """The environment's requirements file, as the scan found it."""
+        env = self.env
+        return Path(env.requirements_source) if env and env.requirements_source else None
+
+
+Run = Callable[[dict[str, Any], Context], Outcome]
+
+
+def _index(env_path: str) -> ops.IndexOptions | None:
+    """pip's own index configuration with the ENVDASH_ index settings over it, as the update
+    checks see it; None when none is set, so the installers read the user's pip settings."""
+    if not (settings.INDEX_URL or settings.INDEX_FIND_LINKS or settings.INDEX_NO_INDEX):
+        return None
+    config = read_pip_config(os.environ, site_prefix=Path(env_path)).with_overrides(
+        index_url=str(settings.INDEX_URL) or None,
+        find_links=list(settings.INDEX_FIND_LINKS) or None,
+        no_index=True if settings.INDEX_NO_INDEX else None,
+    )
+    return ops.IndexOptions.from_config(config)
+
+
+def _changed(result: ops.OperationResult) -> Outcome:
+    changes = list(result.changes)
+    summary = "; ".join(changes[:5]) + (f" and {len(changes) - 5} more" if len(changes) > 5 else "")
+    return summary or "nothing changed", {"changes": changes}
+
+
+def create(params: dict[str, Any], ctx: Context) -> Outcome:
+    result = ops.create(
+        params["path"],
+        params["interpreter"],
+        system_site_packages=params["system_site_packages"],
+        prompt=params["prompt"] or None,
+        requirements=Path(params["requirements"]) if params["requirements"] else None,
+        installer=ctx.installer,
+        index=ctx.index,
+        roots=ctx.roots,
+        log=ctx.log,
+    )
+    return _changed(result)
+
+
+def install(params: dict[str, Any], ctx: Context) -> Outcome:
+    """Install (or upgrade all to) the given specs."""
+    result = ops.install(
+        ctx.path, params["specs"], installer=ctx.installer, index=ctx.index, log=ctx.log
+    )
+    return _changed(result)
+
+
+def upgrade(params: dict[str, Any], ctx: Context) -> Outcome:
+    result = ops.upgrade(
+        ctx.path,
+        params["name"],
+        params["target"],
+        specifier=params.get("specifier") or None,
+        installer=ctx.installer,
+        index=ctx.index,
+        log=ctx.log,
+    )
+    return _changed(result)
+
+
+def uninstall(params: dict[str, Any], ctx: Context) -> Outcome:
+    return _changed(ops.uninstall(ctx.path, [params["name"]], installer=ctx.installer, log=ctx.log))
+
+
+def sync(params: dict[str, Any], ctx: Context) -> Outcome:
+    result = ops.sync(
+        ctx.path,
+        ctx.requirements,
+        remove_untracked=params["remove_untracked"],
+        installer=ctx.installer,
+        index=ctx.index,
+        roots=ctx.roots,
+        log=ctx.log,
+    )
+    return _changed(result)
+
+
+def freeze(params: dict[str, Any], ctx: Context) -> Outcome:
+    """A preview (the diff, and a digest of the file it saw), or the write it was for."""
+    plan = ops.plan_freeze(ctx.path, params["target"], params["mode"], roots=ctx.roots)
+    digest = hashlib.sha256((plan.old_text or "").encode()).hexdigest()
+    data = {
+        "diff": plan.diff,
+        "target": str(plan.path),
+        "expected": digest,
+        "changed": plan.changed,
+        "notes": list(plan.notes),
+    }
+    if not params["write"]:
+        return ("no change" if not plan.changed else "preview ready: review the diff"), data
+    if params.get("expected") and params["expected"] != digest:
+        raise EnvcoreError(f"{plan.path} changed since the preview; preview again")
+    backup = ops.write_freeze(plan, roots=ctx.roots)
+    data["backup"] = str(backup) if backup else ""
+    return f"wrote {plan.path}" + (f" (backup {backup.name})" if backup else ""), data
+
+
+def recreate(params: dict[str, Any], ctx: Context) -> Outcome:
+    result = ops.recreate(
+        ctx.path,
+        params.get("interpreter") or None,
+        requirements=ctx.requirements,
+        installer=ctx.installer,
+        index=ctx.index,
+        roots=ctx.roots,
+        log=ctx.log,
+        journal=DatabaseJournal(ctx.job_id),
+        # Only a job queued without a chosen interpreter needs the trusted list.
+        trusted=None
+        if params.get("interpreter")
+        else list(Interpreter.objects.values_list("path", flat=True)),
+    )
+    return _changed(result)
+
+
+def delete(params: dict[str, Any], ctx: Context) -> Outcome:
+    deleted = ops.delete(
+        ctx.path, roots=ctx.roots, force=params["force"], journal=DatabaseJournal(ctx.job_id)
+    )
+    return f"deleted {deleted.path}", {}
