@@ -26,6 +26,7 @@ from envcore.requirements import (
     parse_pyproject,
     parse_requirements_file,
     requirements_fingerprint,
+    within_roots,
 )
 
 CORPUS = Path(__file__).parent / "reqs_corpus"
@@ -565,6 +566,22 @@ def test_a_root_is_not_the_prefix_of_its_sibling(planted: Path) -> None:
     parsed = parse_requirements_file(planted / "req.txt", roots=[planted])
     assert parsed.entries == ()
     assert "outside the scan roots" in parsed.errors[0].message
+
+
+def test_a_root_itself_is_within_the_roots_unless_strictly(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    (root / "env").mkdir(parents=True)
+    (tmp_path / "link").symlink_to(root)
+    for strictly in (False, True):
+        assert within_roots(root / "env", [root], strictly=strictly)
+        assert within_roots(tmp_path / "link" / "env", [root], strictly=strictly)
+        assert not within_roots(tmp_path, [root], strictly=strictly)
+        assert not within_roots(tmp_path / "root-sibling", [root], strictly=strictly)
+        assert within_roots(tmp_path, None, strictly=strictly)
+        assert not within_roots(root / "env", [], strictly=strictly)
+    assert within_roots(root, [root]) and within_roots(tmp_path / "link", [root])
+    assert not within_roots(root, [root], strictly=True)
+    assert not within_roots(tmp_path / "link", [root], strictly=True)
 
 
 @pytest.mark.parametrize(
