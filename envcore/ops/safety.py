@@ -22,7 +22,7 @@ import psutil
 from envcore.environment import Environment, inspect_environment
 from envcore.errors import EnvironmentBusyError, NotAnEnvironmentError, PathNotAllowedError
 from envcore.ops.journal import Journal, JournalEntry, plan_move
-from envcore.requirements import load_requirements
+from envcore.requirements import load_requirements, within_roots
 
 LOCK_NAME = ".envdash-operation.lock"
 #: Open flags that refuse a symbolic link as the last part of a path.
@@ -35,10 +35,8 @@ _LOCK_FLAGS = os.O_RDWR | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC
 def inside_roots(path: Path, roots: Sequence[Path | str]) -> Path:
     """The real path of `path` when it lies strictly inside one of `roots`; refuse otherwise."""
     real = Path(os.path.realpath(path))
-    for root in roots:
-        real_root = Path(os.path.realpath(root))
-        if real != real_root and real.is_relative_to(real_root):
-            return real
+    if within_roots(real, roots, strictly=True):
+        return real
     shown = ", ".join(str(root) for root in roots) or "(none configured)"
     raise PathNotAllowedError(f"{path} is outside the configured scan roots ({shown})")
 
