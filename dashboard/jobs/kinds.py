@@ -389,9 +389,10 @@ class Kind:
     creates: bool = False
     #: A kind that destroys or replaces something posts to this confirmation first.
     confirm_template: str = ""
+    #: What that confirmation shows besides the environment (choices, what is left out).
+    confirm_context: Callable[[Environment], dict[str, object]] = field(default=lambda env: {})
     #: Its confirmation button is red: what it removes cannot be brought back.
     danger: bool = False
-    confirm_context: Callable[[Environment], dict[str, object]] = field(default=lambda env: {})
     #: What the finished job's page shows of its result (beyond the log).
     result_template: str = ""
     #: True when a job with these parameters only reads: cut short, it changed nothing.

@@ -53,7 +53,7 @@ def create(request: HttpRequest) -> HttpResponse:
     context = {
         "interpreters": list(Interpreter.objects.order_by("-version", "path")),
         "roots": scan_plan().roots,
-        "form": CreateForm(request.POST) if request.method == "POST" else CreateForm({}),
+        "form": CreateForm(request.POST),  # what was typed, shown again with the refusal
         "error": error,
     }
     return render(request, "jobs/create.html", context, status=400 if error else 200)
