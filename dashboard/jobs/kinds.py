@@ -19,11 +19,12 @@ from packaging.version import InvalidVersion, Version
 from dashboard.jobs import operations
 from dashboard.jobs.models import Interpreter, Job
 from dashboard.models import DriftItem, Environment
-from dashboard.scanning import is_inside_roots, scan_plan
+from dashboard.scanning import scan_plan
 from dashboard.text import has_control_characters
 from envcore import ops
 from envcore.errors import EnvcoreError, InvalidSpecError, PathNotAllowedError
 from envcore.interpreters import trusted_base
+from envcore.requirements import within_roots
 
 __all__ = ["KINDS", "JobError", "JobForm", "Kind", "validate", "validate_create"]
 
@@ -117,7 +118,7 @@ class CreateForm(JobForm):
             raise ValidationError(
                 "give the new environment's absolute path, e.g. /home/me/app/.venv"
             )
-        if not is_inside_roots(path):
+        if not within_roots(path, scan_plan().roots, strictly=True):
             raise ValidationError(f"{path} is outside the scan roots (see Settings)")
         return path
 
@@ -431,7 +432,9 @@ def validate(kind: str, env: Environment, data: Mapping[str, Any]) -> dict[str, 
     """The parameters of a `kind` job on `env`, or JobError with the one-line refusal."""
     if env.gone_at is not None:
         raise JobError(f"{env.path} is gone from disk; rescan or recreate it elsewhere")
-    if not is_inside_roots(env.path):
+    # Deleting or recreating (moving aside) a root itself is refused by the operation too.
+    strictly = kind in {Job.Kind.DELETE, Job.Kind.RECREATE}
+    if not within_roots(env.path, scan_plan().roots, strictly=strictly):
         raise JobError(f"{env.path} is outside the scan roots")
     spec = KINDS.get(kind)
     if spec is None or spec.creates:
