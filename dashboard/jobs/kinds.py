@@ -12,11 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from django import forms
 from django.core.exceptions import ValidationError
-from packaging.version import InvalidVersion, Version
 
 from dashboard.jobs import operations
+from dashboard.jobs.forms import Flag, JobForm, Text
 from dashboard.jobs.models import Interpreter, Job
 from dashboard.models import DriftItem, Environment
 from dashboard.scanning import scan_plan
@@ -25,55 +24,13 @@ from envcore import ops
 from envcore.errors import EnvcoreError, InvalidSpecError, PathNotAllowedError
 from envcore.interpreters import trusted_base
 from envcore.requirements import within_roots
+from envcore.versions import parse_version
 
-__all__ = ["KINDS", "JobError", "JobForm", "Kind", "validate", "validate_create"]
+__all__ = ["KINDS", "JobError", "Kind", "validate", "validate_create"]
 
 
 class JobError(ValueError):
     """Input a job cannot accept; the message is shown to the user as is."""
-
-
-class _Text(forms.Field):
-    """A field taken as posted, for the Form's own clean methods to judge: no required or
-    null-character checks of Django's, so every refusal is the kind's own one line."""
-
-    def __init__(self, *, absent: str = "") -> None:
-        super().__init__(required=False)
-        self.absent = absent
-
-    def to_python(self, value: Any) -> str:
-        return self.absent if value is None else str(value)
-
-
-class _Flag(forms.Field):
-    """A checkbox or hidden input that is on only when posted as "1" (as the pages do)."""
-
-    def __init__(self) -> None:
-        super().__init__(required=False)
-
-    def to_python(self, value: Any) -> bool:
-        return isinstance(value, str) and value == "1"
-
-
-class JobForm(forms.Form):
-    """One kind's input. Once valid, `params()` is what the job stores and runs with."""
-
-    def __init__(self, data: Mapping[str, Any], env: Environment | None = None) -> None:
-        super().__init__(data)
-        self._env = env
-
-    @property
-    def env(self) -> Environment:
-        if self._env is None:
-            raise TypeError("this kind runs on an existing environment")
-        return self._env
-
-    def params(self) -> dict[str, Any]:
-        raise NotImplementedError
-
-    def first_error(self) -> str:
-        """The refusal shown to the user: the first check that failed, as today's pages say."""
-        return str(next(iter(self.errors.values()))[0])
 
 
 def _name(text: str) -> str:
@@ -102,11 +59,11 @@ def _requirements_inside_roots(env: Environment) -> None:
 class CreateForm(JobForm):
     """A new environment: a path inside the scan roots and a known interpreter."""
 
-    path = _Text()
-    interpreter = _Text()
-    prompt = _Text()
-    requirements = _Text()
-    system_site_packages = _Flag()
+    path = Text()
+    interpreter = Text()
+    prompt = Text()
+    requirements = Text()
+    system_site_packages = Flag()
 
     def clean_path(self) -> Path:
         raw = self.cleaned_data["path"].strip()
@@ -177,7 +134,7 @@ class CreateForm(JobForm):
 
 
 class InstallForm(JobForm):
-    specs = _Text()
+    specs = Text()
 
     def clean_specs(self) -> list[str]:
         lines = self.cleaned_data["specs"].replace(",", "\n").splitlines()
@@ -198,9 +155,9 @@ class UpgradeForm(JobForm):
     """One package to the latest allowed by the project's requirement, the latest, or an
     exact version (`version` wins over `target`)."""
 
-    name = _Text()
-    target = _Text()
-    version = _Text()
+    name = Text()
+    target = Text()
+    version = Text()
 
     def clean_name(self) -> str:
         return _name(self.cleaned_data["name"])
@@ -209,10 +166,10 @@ class UpgradeForm(JobForm):
         data = super().clean() or {}
         target = data["version"].strip() or data["target"].strip() or "allowed"
         if target not in {"allowed", "latest"}:
-            try:
-                target = str(Version(target))
-            except InvalidVersion as exc:
-                raise ValidationError(f"{target!r} is not a version number") from exc
+            version = parse_version(target)
+            if version is None:
+                raise ValidationError(f"{target!r} is not a version number")
+            target = str(version)
         data["target"] = target
         return data
 
@@ -252,14 +209,12 @@ class UpgradeAllForm(JobForm):
 
 
 def _newer(candidate: str, installed: str) -> bool:
-    try:
-        return Version(candidate) > Version(installed)
-    except InvalidVersion:
-        return False
+    new, old = parse_version(candidate), parse_version(installed)
+    return new is not None and old is not None and new > old
 
 
 class UninstallForm(JobForm):
-    name = _Text()
+    name = Text()
 
     def clean_name(self) -> str:
         return _name(self.cleaned_data["name"])
@@ -272,7 +227,7 @@ class UninstallForm(JobForm):
 
 
 class SyncForm(JobForm):
-    remove_untracked = _Flag()
+    remove_untracked = Flag()
 
     def clean(self) -> dict[str, Any]:
         _requirements_inside_roots(self.env)
@@ -289,9 +244,9 @@ class FreezeForm(JobForm):
     """A preview of the frozen requirements (a diff), or writing them once previewed:
     `expected` is the digest of the file the preview saw."""
 
-    mode = _Text(absent="plain")
-    write = _Flag()
-    expected = _Text()
+    mode = Text(absent="plain")
+    write = Flag()
+    expected = Text()
 
     def clean_mode(self) -> str:
         mode: str = self.cleaned_data["mode"]
@@ -326,7 +281,7 @@ class FreezeForm(JobForm):
 class RecreateForm(JobForm):
     """The chosen interpreter, or else the trusted one that is the environment's base."""
 
-    interpreter = _Text()
+    interpreter = Text()
 
     def clean(self) -> dict[str, Any]:
         _requirements_inside_roots(self.env)
@@ -371,7 +326,7 @@ def recreate_choices(env: Environment) -> dict[str, object]:
 
 
 class DeleteForm(JobForm):
-    force = _Flag()
+    force = Flag()
 
     def params(self) -> dict[str, Any]:
         return {"force": self.cleaned_data["force"], "what": self.env.name}
@@ -388,6 +343,9 @@ class Kind:
     run: operations.Run
     #: The kind makes a new environment (its own page), instead of running on one.
     creates: bool = False
+    #: The kind moves the environment's directory aside (the operation refuses a scan root
+    #: itself): the environment must lie strictly below a root.
+    moves_aside: bool = False
     #: A kind that destroys or replaces something posts to this confirmation first.
     confirm_template: str = ""
     #: What that confirmation shows besides the environment (choices, what is left out).
@@ -418,12 +376,14 @@ KINDS: dict[str, Kind] = {
         operations.recreate,
         confirm_template="jobs/_confirm_recreate.html",
         confirm_context=recreate_choices,
+        moves_aside=True,
     ),
     Job.Kind.DELETE: Kind(
         DeleteForm,
         operations.delete,
         confirm_template="jobs/_confirm_delete.html",
         danger=True,
+        moves_aside=True,
     ),
 }
 
@@ -432,11 +392,10 @@ def validate(kind: str, env: Environment, data: Mapping[str, Any]) -> dict[str, 
     """The parameters of a `kind` job on `env`, or JobError with the one-line refusal."""
     if env.gone_at is not None:
         raise JobError(f"{env.path} is gone from disk; rescan or recreate it elsewhere")
-    # Deleting or recreating (moving aside) a root itself is refused by the operation too.
-    strictly = kind in {Job.Kind.DELETE, Job.Kind.RECREATE}
+    spec = KINDS.get(kind)
+    strictly = spec is not None and spec.moves_aside
     if not within_roots(env.path, scan_plan().roots, strictly=strictly):
         raise JobError(f"{env.path} is outside the scan roots")
-    spec = KINDS.get(kind)
     if spec is None or spec.creates:
         raise JobError(f"unknown job kind {kind!r}")
     return _params(spec.form(data, env))

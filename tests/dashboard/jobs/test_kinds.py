@@ -152,3 +152,14 @@ def test_create_then_refuses_the_interpreter_and_the_prompt(env: Environment) ->
         "requirements": "",
         "what": "app/new with Python 3.11.7",
     }
+
+
+def test_a_scan_root_itself_takes_packages_but_is_never_moved_aside(
+    env: Environment, settings: SettingsWrapper
+) -> None:
+    settings.SCAN_ROOTS = [Path(env.path)]
+    assert validate("install", env, {"specs": "beta"})["specs"] == ["beta"]
+    for kind in ("delete", "recreate"):
+        with pytest.raises(JobError) as refused:
+            validate(kind, env, {})
+        assert str(refused.value) == f"{env.path} is outside the scan roots"

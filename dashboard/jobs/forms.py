@@ -1,0 +1,56 @@
+"""What every job kind's Form is made of: fields taken as posted, so that each refusal is
+the kind's own one line (see `kinds`), and the base Form that turns into job parameters."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django import forms
+
+from dashboard.models import Environment
+
+__all__ = ["Flag", "JobForm", "Text"]
+
+
+class Text(forms.Field):
+    """A field taken as posted, for the Form's own clean methods to judge: no required or
+    null-character checks of Django's, so every refusal is the kind's own one line."""
+
+    def __init__(self, *, absent: str = "") -> None:
+        super().__init__(required=False)
+        self.absent = absent
+
+    def to_python(self, value: Any) -> str:
+        return self.absent if value is None else str(value)
+
+
+class Flag(forms.Field):
+    """A checkbox or hidden input that is on only when posted as "1" (as the pages do)."""
+
+    def __init__(self) -> None:
+        super().__init__(required=False)
+
+    def to_python(self, value: Any) -> bool:
+        return isinstance(value, str) and value == "1"
+
+
+class JobForm(forms.Form):
+    """One kind's input. Once valid, `params()` is what the job stores and runs with."""
+
+    def __init__(self, data: Mapping[str, Any], env: Environment | None = None) -> None:
+        super().__init__(data)
+        self._env = env
+
+    @property
+    def env(self) -> Environment:
+        if self._env is None:
+            raise TypeError("this kind runs on an existing environment")
+        return self._env
+
+    def params(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def first_error(self) -> str:
+        """The refusal shown to the user: the first check that failed, as today's pages say."""
+        return str(next(iter(self.errors.values()))[0])
