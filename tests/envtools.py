@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
+import pickle
 import subprocess
 import sys
-from collections.abc import Iterable, Sequence
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import TypeVar, cast
+
+import pytest
 
 #: pip and uv must never reach a network or the machine's own pip configuration in tests.
 ISOLATED_ENV = {
@@ -96,3 +102,24 @@ def plant_lookalikes(root: Path) -> dict[str, Path]:
 def listing(root: Path) -> list[str]:
     """Every path under `root`, relative, sorted (environments' bin/ left out)."""
     return sorted(str(p.relative_to(root)) for p in root.rglob("*") if "bin" not in p.parts)
+
+
+T = TypeVar("T")
+
+
+def built_once(factory: pytest.TempPathFactory, name: str, build: Callable[[Path], T]) -> T:
+    """`build(directory)` once per test run: parallel workers share what the first of them
+    built (under a file lock) instead of each building its own. For session fixtures
+    whose environments the tests only read."""
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        return build(factory.mktemp(name))
+    shared = factory.getbasetemp().parent / f"built-{name}"  # the run's, beside gw0, gw1...
+    shared.mkdir(exist_ok=True)
+    with (shared / ".lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        result = shared / "result.pickle"
+        if result.exists():
+            return cast(T, pickle.loads(result.read_bytes()))  # noqa: S301 - our own file
+        value = build(Path(tempfile.mkdtemp(prefix=name, dir=shared)))
+        result.write_bytes(pickle.dumps(value))
+        return value

@@ -1,4 +1,4 @@
-"""Real environments shared by the envcore tests (built once per session, offline)."""
+"""Real environments shared by the envcore tests (built once per run, offline)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.envtools import install, make_venv, pip
+from tests.envtools import built_once, install, make_venv, pip
 from tests.wheelmaker import make_project, write_wheel
 
 
@@ -23,7 +23,10 @@ def _git(*args: str, cwd: Path) -> None:
 @pytest.fixture(scope="session")
 def populated_env(tmp_path_factory: pytest.TempPathFactory, wheelhouse: Path) -> Path:
     """A venv with index, editable (plain and git), direct-URL installs and broken deps."""
-    base = tmp_path_factory.mktemp("populated")
+    return built_once(tmp_path_factory, "populated", lambda base: _populate(base, wheelhouse))
+
+
+def _populate(base: Path, wheelhouse: Path) -> Path:
     env = make_venv(base / "env", ["alpha==1.0", "Delta_Pkg.Two"], wheelhouse=wheelhouse)
     # A conflict (beta 2.0 wants alpha>=2.0) and a missing dependency (gamma wants beta).
     pip("install", "--no-index", "--no-deps", "-f", str(wheelhouse), "beta==2.0", env=env)
@@ -43,5 +46,8 @@ def populated_env(tmp_path_factory: pytest.TempPathFactory, wheelhouse: Path) ->
 @pytest.fixture(scope="session")
 def env_with_pip(tmp_path_factory: pytest.TempPathFactory, wheelhouse: Path) -> Path:
     """A venv made the ordinary way (pip and setuptools inside) with a little installed."""
-    base = tmp_path_factory.mktemp("withpip")
-    return make_venv(base / "env", ["beta==1.0"], wheelhouse=wheelhouse, with_pip=True)
+    return built_once(
+        tmp_path_factory,
+        "withpip",
+        lambda base: make_venv(base / "env", ["beta==1.0"], wheelhouse=wheelhouse, with_pip=True),
+    )

@@ -1,6 +1,10 @@
 """`manage.py test`: lint, type-check and run the whole test suite, on SQLite and PostgreSQL.
 
 This is the README's test command and what `.ci/run` runs, so it must pass on a clean clone.
+pytest runs in parallel workers (pytest-xdist; see tests/conftest.py for how they share and
+split the work), and mypy runs beside the SQLite pass. The PostgreSQL pass runs the tests
+whose result can depend on the database: all of tests/dashboard and tests/e2e except the
+modules marked `any_database`.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from argparse import ArgumentParser
+from argparse import ArgumentParser, ArgumentTypeError
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +24,15 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 PG_HOST, PG_PORT = "127.0.0.1", 5432
+#: Most tests wait on child processes (pip, venv, serve, a browser): more workers than
+#: cores keeps the cores busy. Measured in benchmarks/README.md ("Test suite").
+WORKERS_PER_CORE = 2
+
+
+def _workers(value: str) -> int:
+    if not value.isdigit():
+        raise ArgumentTypeError("give a number of workers (0: no parallel workers)")
+    return int(value)
 
 
 def _answers(host: str, port: int) -> bool:
@@ -60,6 +73,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-postgres", action="store_true", help="skip the PostgreSQL pass (not in CI)"
         )
+        parser.add_argument(
+            "--workers",
+            type=_workers,
+            default=WORKERS_PER_CORE * (os.cpu_count() or 1),
+            help="parallel pytest workers (default: %(default)s, two per core; 0: none)",
+        )
 
     def _step(self, title: str, argv: list[str], env: dict[str, str] | None = None) -> bool:
         self.stdout.write(self.style.MIGRATE_HEADING(f"==> {title}"), ending="\n")
@@ -70,38 +89,65 @@ class Command(BaseCommand):
         python = sys.executable
         extra: list[str] = options["pytest_args"]
         failed: list[str] = []
-        if not options["no_lint"]:
-            for title, argv in (
-                ("ruff check", [python, "-m", "ruff", "check", "."]),
-                ("ruff format --check", [python, "-m", "ruff", "format", "--check", "."]),
-                ("mypy", [python, "-m", "mypy", "dashboard", "envcore", "tests", "benchmarks"]),
-            ):
-                if not self._step(title, argv):
-                    failed.append(title)
+        mypy: subprocess.Popen[bytes] | None = None
+        with tempfile.TemporaryFile() as mypy_output:
+            if not options["no_lint"]:
+                for title, argv in (
+                    ("ruff check", [python, "-m", "ruff", "check", "."]),
+                    ("ruff format --check", [python, "-m", "ruff", "format", "--check", "."]),
+                ):
+                    if not self._step(title, argv):
+                        failed.append(title)
+                # One core's worth of work beside the tests, which mostly wait on children.
+                mypy = subprocess.Popen(
+                    [python, "-m", "mypy", "dashboard", "envcore", "tests", "benchmarks"],
+                    cwd=settings.BASE_DIR,
+                    stdout=mypy_output,
+                    stderr=subprocess.STDOUT,
+                )
+            self._tests(python, extra, options, failed)
+            if mypy is not None:
+                self.stdout.write(self.style.MIGRATE_HEADING("==> mypy"), ending="\n")
+                self.stdout.flush()
+                returncode = mypy.wait()
+                mypy_output.seek(0)
+                self.stdout.write(mypy_output.read().decode(errors="replace"), ending="")
+                if returncode != 0:
+                    failed.append("mypy")
+        if failed:
+            raise CommandError("failed: " + ", ".join(failed))
+        self.stdout.write(self.style.SUCCESS("all checks passed"))
 
+    def _tests(
+        self, python: str, extra: list[str], options: dict[str, Any], failed: list[str]
+    ) -> None:
+        workers: int = options["workers"]
+        parallel = ["-n", str(workers), "--dist", "loadgroup"] if workers else []
         with tempfile.TemporaryDirectory(prefix="envdash-test-") as data_dir:
             env = {**os.environ, "ENVDASH_DATA_DIR": data_dir, "DATABASE_URL": ""}
-            pytest = [python, "-m", "pytest", *extra]
+            pytest = [python, "-m", "pytest", *parallel, *extra]
             if not self._step("pytest (SQLite)", pytest, env):
                 failed.append("pytest (SQLite)")
 
             in_ci = os.environ.get("CI", "").lower() == "true"
-            if not options["no_postgres"] or in_ci:
-                url = os.environ.get("ENVDASH_TEST_DATABASE_URL", "")
-                if not url and (_answers(PG_HOST, PG_PORT) or _start_postgres()):
-                    url = f"postgres://postgres@{PG_HOST}:{PG_PORT}/envdash"
-                if url:
-                    pg_env = {**env, "DATABASE_URL": url}
-                    # envcore never touches a database: its tests ran above already.
-                    pg = [python, "-m", "pytest", "tests/dashboard", "tests/e2e", *extra]
-                    if not self._step("pytest (PostgreSQL)", pg, pg_env):
-                        failed.append("pytest (PostgreSQL)")
-                else:
-                    self.stderr.write(
-                        "No PostgreSQL answers on 127.0.0.1:5432 and none could start."
-                    )
-                    failed.append("PostgreSQL unavailable")
-
-        if failed:
-            raise CommandError("failed: " + ", ".join(failed))
-        self.stdout.write(self.style.SUCCESS("all checks passed"))
+            if options["no_postgres"] and not in_ci:
+                return
+            url = os.environ.get("ENVDASH_TEST_DATABASE_URL", "")
+            if not url and (_answers(PG_HOST, PG_PORT) or _start_postgres()):
+                url = f"postgres://postgres@{PG_HOST}:{PG_PORT}/envdash"
+            if not url:
+                self.stderr.write("No PostgreSQL answers on 127.0.0.1:5432 and none could start.")
+                failed.append("PostgreSQL unavailable")
+                return
+            pg_env = {**env, "DATABASE_URL": url}
+            # envcore never touches a database, and the any_database modules (see
+            # tests/conftest.py) give the same result on any: both ran above already.
+            pg = [
+                *pytest,
+                "-m",
+                "not any_database",
+                "tests/dashboard",
+                "tests/e2e",
+            ]
+            if not self._step("pytest (PostgreSQL)", pg, pg_env):
+                failed.append("pytest (PostgreSQL)")
