@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from envcore.distributions import read_inventory
 from envcore.environment import inspect_environment
 from envcore.interpreters import base_interpreter
-from envcore.ops import IndexOptions, recreate
+from envcore.ops import Context, IndexOptions, recreate
 from tests.envtools import ISOLATED_ENV
 from tests.wheelmaker import write_wheel
 
@@ -63,7 +63,8 @@ def make_env(path: Path, names: list[str], wheelhouse: Path) -> Path:
 
 def timed_recreate(env: Path, base: Path, backend: str, index: IndexOptions) -> float:
     start = time.perf_counter()
-    recreate(env, base, installer=backend, index=index)  # chosen: no interpreter probing
+    # The interpreter is given: no interpreter probing.
+    recreate(env, base, context=Context(installer=backend, index=index))
     elapsed = time.perf_counter() - start
     count = len(read_inventory(inspect_environment(env)).distributions)
     assert count == DISTRIBUTIONS, f"{backend}: {count} distributions after recreate"

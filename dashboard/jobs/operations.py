@@ -65,6 +65,17 @@ class Context:
         )
 
     @property
+    def ops_context(self) -> ops.Context:
+        """These settings as envcore.ops takes them, moves recorded in this job's journal."""
+        return ops.Context(
+            installer=self.installer,
+            index=self.index,
+            roots=self.roots,
+            log=self.log,
+            journal=DatabaseJournal(self.job_id),
+        )
+
+    @property
     def requirements(self) -> Path | None:
         """The environment's requirements file, as the scan found it."""
         env = self.env
@@ -100,19 +111,14 @@ def create(params: dict[str, Any], ctx: Context) -> Outcome:
         system_site_packages=params["system_site_packages"],
         prompt=params["prompt"] or None,
         requirements=Path(params["requirements"]) if params["requirements"] else None,
-        installer=ctx.installer,
-        index=ctx.index,
-        roots=ctx.roots,
-        log=ctx.log,
+        context=ctx.ops_context,
     )
     return _changed(result)
 
 
 def install(params: dict[str, Any], ctx: Context) -> Outcome:
     """Install (or upgrade all to) the given specs."""
-    result = ops.install(
-        ctx.path, params["specs"], installer=ctx.installer, index=ctx.index, log=ctx.log
-    )
+    result = ops.install(ctx.path, params["specs"], context=ctx.ops_context)
     return _changed(result)
 
 
@@ -122,15 +128,13 @@ def upgrade(params: dict[str, Any], ctx: Context) -> Outcome:
         params["name"],
         params["target"],
         specifier=params.get("specifier") or None,
-        installer=ctx.installer,
-        index=ctx.index,
-        log=ctx.log,
+        context=ctx.ops_context,
     )
     return _changed(result)
 
 
 def uninstall(params: dict[str, Any], ctx: Context) -> Outcome:
-    return _changed(ops.uninstall(ctx.path, [params["name"]], installer=ctx.installer, log=ctx.log))
+    return _changed(ops.uninstall(ctx.path, [params["name"]], context=ctx.ops_context))
 
 
 def sync(params: dict[str, Any], ctx: Context) -> Outcome:
@@ -138,17 +142,14 @@ def sync(params: dict[str, Any], ctx: Context) -> Outcome:
         ctx.path,
         ctx.requirements,
         remove_untracked=params["remove_untracked"],
-        installer=ctx.installer,
-        index=ctx.index,
-        roots=ctx.roots,
-        log=ctx.log,
+        context=ctx.ops_context,
     )
     return _changed(result)
 
 
 def freeze(params: dict[str, Any], ctx: Context) -> Outcome:
     """A preview (the diff, and a digest of the file it saw), or the write it was for."""
-    plan = ops.plan_freeze(ctx.path, params["target"], params["mode"], roots=ctx.roots)
+    plan = ops.plan_freeze(ctx.path, params["target"], params["mode"], context=ctx.ops_context)
     digest = hashlib.sha256((plan.old_text or "").encode()).hexdigest()
     data = {
         "diff": plan.diff,
@@ -161,7 +162,7 @@ def freeze(params: dict[str, Any], ctx: Context) -> Outcome:
         return ("no change" if not plan.changed else "preview ready: review the diff"), data
     if params.get("expected") and params["expected"] != digest:
         raise EnvcoreError(f"{plan.path} changed since the preview; preview again")
-    backup = ops.write_freeze(plan, roots=ctx.roots)
+    backup = ops.write_freeze(plan, context=ctx.ops_context)
     data["backup"] = str(backup) if backup else ""
     return f"wrote {plan.path}" + (f" (backup {backup.name})" if backup else ""), data
 
@@ -171,11 +172,7 @@ def recreate(params: dict[str, Any], ctx: Context) -> Outcome:
         ctx.path,
         params.get("interpreter") or None,
         requirements=ctx.requirements,
-        installer=ctx.installer,
-        index=ctx.index,
-        roots=ctx.roots,
-        log=ctx.log,
-        journal=DatabaseJournal(ctx.job_id),
+        context=ctx.ops_context,
         # Only a job queued without a chosen interpreter needs the trusted list.
         trusted=None
         if params.get("interpreter")
@@ -185,7 +182,5 @@ def recreate(params: dict[str, Any], ctx: Context) -> Outcome:
 
 
 def delete(params: dict[str, Any], ctx: Context) -> Outcome:
-    deleted = ops.delete(
-        ctx.path, roots=ctx.roots, force=params["force"], journal=DatabaseJournal(ctx.job_id)
-    )
+    deleted = ops.delete(ctx.path, force=params["force"], context=ctx.ops_context)
     return f"deleted {deleted.path}", {}

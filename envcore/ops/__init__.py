@@ -1,20 +1,21 @@
 """The operations that change environments: create, install, upgrade, uninstall, sync,
 freeze, recreate, delete. Plain functions, usable without Django.
 
-Each takes its explicit inputs plus a `Log` (callbacks for lines, commands, start, and a
-cancel token) and returns a frozen result naming every command it ran. Failures raise an
-EnvcoreError subclass after the environment has been put back as it was.
+Each takes its explicit inputs plus a `Context` (installer, index, roots, `Log` callbacks
+with the cancel token, journal), built once by the caller, and returns a frozen result
+naming every command it ran. Failures raise an EnvcoreError subclass after the environment
+has been put back as it was.
 
-Where to look: `create`, `packages` (install / upgrade / uninstall), `sync`, `freeze`,
-`recreate`, `delete`, `recover` (after a crash); `installers` builds the pip / uv argv,
-`session` runs them, `safety` holds the path, link and lock checks, `journal` the record of
-directories moved aside.
+Where to look: `context` (what a caller passes), `create`, `packages` (install / upgrade /
+uninstall), `sync`, `freeze`, `recreate`, `delete`, `recover` (after a crash); `installers`
+builds the pip / uv argv, `session` runs them, `safety` holds the path, link and lock
+checks, `journal` the record of directories moved aside.
 """
 
 from __future__ import annotations
 
 from envcore.interpreters import Interpreter, list_interpreters
-from envcore.ops.context import DEFAULT_TIMEOUT, Log
+from envcore.ops.context import DEFAULT_TIMEOUT, Context, Log
 from envcore.ops.create import create
 from envcore.ops.delete import DeleteResult, delete
 from envcore.ops.freeze import FreezeMode, FreezePlan, plan_freeze, write_freeze
@@ -37,6 +38,7 @@ from envcore.ops.sync import sync
 __all__ = [
     "DEFAULT_TIMEOUT",
     "Backend",
+    "Context",
     "DeleteResult",
     "FreezeMode",
     "FreezePlan",

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from envcore.errors import EnvironmentBusyError, PathNotAllowedError
-from envcore.ops.journal import Journal
+from envcore.ops.context import Context
 from envcore.ops.safety import (
     ProcessUse,
     confirmed_environment,
@@ -28,22 +27,22 @@ class DeleteResult:
 def delete(
     env_path: Path | str,
     *,
-    roots: Sequence[Path | str],
+    context: Context,
     force: bool = False,
-    journal: Journal | None = None,
 ) -> DeleteResult:
-    """Delete an environment: a real directory inside `roots` that is an environment by its
-    own files, and that no process uses (unless `force`). Renamed away first (recorded in
-    `journal`, so recovery finishes the removal after a crash), then removed."""
+    """Delete an environment: a real directory inside the context's roots (required here:
+    without roots nothing is deleted) that is an environment by its own files, and that no
+    process uses (unless `force`). Renamed away first (recorded in the context's journal,
+    so recovery finishes the removal after a crash), then removed."""
     path = Path(env_path).absolute()
     if path.is_symlink():
         raise PathNotAllowedError(f"{path} is a symlink; refusing to delete through it")
-    inside_roots(path, roots)
+    inside_roots(path, context.roots or ())
     env = confirmed_environment(path)
     users = processes_using(env.path)
     if users and not force:
         listed = "; ".join(str(user) for user in users[:5])
         raise EnvironmentBusyError(f"{path} is in use by {len(users)} process(es): {listed}")
     with exclusive_lock(env.path):
-        trash = remove_tree(env.path, journal)
+        trash = remove_tree(env.path, context.journal)
     return DeleteResult(path, trash, users)

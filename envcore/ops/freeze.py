@@ -13,7 +13,6 @@ import errno
 import os
 import re
 import secrets
-import stat
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from typing import Literal
 from envcore._files import read_bytes
 from envcore.distributions import Inventory, read_inventory
 from envcore.errors import RequirementsError
+from envcore.ops.context import Context
 from envcore.ops.safety import NOFOLLOW, confirmed_environment, inside_roots, write_new_file
 from envcore.pipcompat import freeze, unsafe_reason
 from envcore.requirements import RequirementEntry, load_requirements
@@ -78,13 +78,14 @@ def plan_freeze(
     requirements_path: Path | str,
     mode: FreezeMode = "plain",
     *,
-    roots: Sequence[Path | str] | None = None,
+    context: Context | None = None,
 ) -> FreezePlan:
     """Preview freezing the environment into `requirements_path` (see `write_freeze`).
 
-    With `roots`, update mode reads no include outside them.
+    With the context's roots, update mode reads no include outside them.
     """
     env = confirmed_environment(Path(env_path).absolute())
+    roots = context.roots if context is not None else None
     return _plan(read_inventory(env), requirements_path, mode, roots=roots)
 
 
@@ -203,17 +204,6 @@ def _directory(path: Path, roots: Sequence[Path | str] | None) -> Iterator[int]:
         os.close(fd)
 
 
-def _refuse_link(path: Path, dir_fd: int) -> None:
-    try:
-        mode = os.stat(path.name, dir_fd=dir_fd, follow_symlinks=False).st_mode
-    except FileNotFoundError:
-        return
-    if stat.S_ISLNK(mode) or not stat.S_ISREG(mode):
-        raise RequirementsError(
-            f"{path} is not a regular file (a symbolic link?); envdash never writes through one"
-        )
-
-
 def _create_backup(path: Path, text: str, mode: int, dir_fd: int) -> Path:
     """Write `text` to a new `<name>.bak` (or a timestamped .bak when that name is taken by
     anything, a link included): created exclusively, never following a link."""
@@ -229,17 +219,20 @@ def _create_backup(path: Path, text: str, mode: int, dir_fd: int) -> Path:
     raise RequirementsError(f"cannot find a free backup name for {path}; remove old .bak files")
 
 
-def write_freeze(plan: FreezePlan, *, roots: Sequence[Path | str] | None = None) -> Path | None:
+def write_freeze(plan: FreezePlan, *, context: Context | None = None) -> Path | None:
     """Write a plan; returns the backup of the previous file (None when there was none).
 
     Refuses when the file changed since the plan was made, so a user never confirms one diff
     and gets another. Nothing is written through a symbolic link: the target must be a
     regular file (or absent), the backup is a new file, and the new text goes to a new
-    temporary file in the same directory that then replaces the target. With `roots`, the
-    directory's real path must lie inside them.
+    temporary file in the same directory that then replaces the target. With the context's
+    roots, the directory's real path must lie inside them.
     """
+    roots = context.roots if context is not None else None
     with _directory(plan.path, roots) as dir_fd:
-        _refuse_link(plan.path, dir_fd)
+        # Read without following a link and only a regular file (fstat of the opened file,
+        # so a swap after a check cannot slip through): a link, FIFO or directory put at
+        # the target since the preview is refused here, before anything is written.
         if _read(plan.path, dir_fd) != plan.old_text:
             raise RequirementsError(f"{plan.path} changed since the preview; preview it again")
         backup = None

@@ -42,23 +42,15 @@ class IndexOptions:
             no_index=config.no_index,
         )
 
-    def pip_args(self) -> list[str]:
+    def args(self, backend: Backend) -> list[str]:
+        """These settings as options of `backend` (uv never reads pip's configuration)."""
         args = ["--no-index"] if self.no_index else []
         if self.index_url:
             args.append(f"--index-url={self.index_url}")
         args += [f"--extra-index-url={url}" for url in self.extra_index_urls]
         args += [f"--find-links={link}" for link in self.find_links]
-        args += [f"--trusted-host={host}" for host in self.trusted_hosts]
-        return args
-
-    def uv_args(self) -> list[str]:
-        """The same settings in uv's words (uv never reads pip's configuration itself)."""
-        args = ["--no-index"] if self.no_index else []
-        if self.index_url:
-            args.append(f"--index-url={self.index_url}")
-        args += [f"--extra-index-url={url}" for url in self.extra_index_urls]
-        args += [f"--find-links={link}" for link in self.find_links]
-        args += [f"--allow-insecure-host={host}" for host in self.trusted_hosts]
+        trusted = "--trusted-host" if backend == "pip" else "--allow-insecure-host"
+        args += [f"{trusted}={host}" for host in self.trusted_hosts]
         return args
 
 
@@ -129,9 +121,9 @@ class Commands:
     def _index_args(self) -> list[str]:
         if self.backend == "pip":
             # pip reads the user's configuration itself; only an explicit override is passed.
-            return self.index.pip_args() if self.index is not None else []
+            return self.index.args("pip") if self.index is not None else []
         index = self.index if self.index is not None else user_pip_index(self.python.parent.parent)
-        return index.uv_args()
+        return index.args("uv")
 
     def install(
         self,

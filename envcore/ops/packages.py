@@ -15,13 +15,11 @@ from packaging.version import InvalidVersion, Version
 
 from envcore.distributions import read_inventory
 from envcore.errors import InvalidSpecError
-from envcore.ops.context import Log
-from envcore.ops.installers import IndexOptions, InstallerChoice, resolve_backend
+from envcore.ops.context import Context
 from envcore.ops.safety import checked_requirements, exclusive_lock
 from envcore.ops.session import (
     OperationResult,
     Session,
-    commands_for,
     project_name,
     snapshot,
     usable,
@@ -67,27 +65,24 @@ def install(
     *,
     requirements: Path | None = None,
     allow_urls: bool = False,
-    installer: InstallerChoice | str = "auto",
-    index: IndexOptions | None = None,
-    log: Log | None = None,
+    context: Context | None = None,
 ) -> OperationResult:
-    """Install user-typed specs (validated) and/or a requirements file into an environment."""
+    """Install user-typed specs (validated) and/or a requirements file into an environment.
+
+    With the context's roots, a requirements file outside them (or including one) is refused.
+    """
     parsed = [str(parse_user_spec(spec, allow_urls=allow_urls)) for spec in specs]
     if not parsed and requirements is None:
         raise InvalidSpecError("nothing to install: give package specs or a requirements file")
-    checked_requirements(requirements, None)
+    context = context or Context()
+    checked_requirements(requirements, context.roots)
     env = usable(env_path)
-    backend = resolve_backend(installer)
-    session = Session(log or Log(), work_dir(env.path, requirements))
+    session = Session(context, work_dir(env.path, requirements))
     before = snapshot(env)
     files = [Path(requirements)] if requirements is not None else []
     with exclusive_lock(env.path):
-        session.run(
-            commands_for(env, backend, index).install(parsed, requirement_files=files), "install"
-        )
-    return OperationResult(
-        "install", env.path, backend, tuple(session.commands), before, snapshot(env)
-    )
+        session.run(session.commands(env).install(parsed, requirement_files=files), "install")
+    return session.result("install", env.path, before, snapshot(env))
 
 
 def upgrade(
@@ -96,9 +91,7 @@ def upgrade(
     target: UpgradeTarget = "allowed",
     *,
     specifier: str | None = None,
-    installer: InstallerChoice | str = "auto",
-    index: IndexOptions | None = None,
-    log: Log | None = None,
+    context: Context | None = None,
 ) -> OperationResult:
     """Upgrade one distribution: to the newest `specifier` allows ("allowed", the project's
     requirement), to the newest there is ("latest"), or to an exact version."""
@@ -120,34 +113,26 @@ def upgrade(
     env = usable(env_path)
     if canonicalize_name(name) not in read_inventory(env).by_name:
         raise InvalidSpecError(f"{name} is not installed in {env.path}")
-    backend = resolve_backend(installer)
-    session = Session(log or Log(), work_dir(env.path))
+    session = Session(context or Context(), work_dir(env.path))
     before = snapshot(env)
     with exclusive_lock(env.path):
-        argv = commands_for(env, backend, index).install([spec], upgrade=[name])
-        session.run(argv, f"upgrading {name}")
-    return OperationResult(
-        "upgrade", env.path, backend, tuple(session.commands), before, snapshot(env)
-    )
+        session.run(session.commands(env).install([spec], upgrade=[name]), f"upgrading {name}")
+    return session.result("upgrade", env.path, before, snapshot(env))
 
 
 def uninstall(
     env_path: Path | str,
     names: Iterable[str],
     *,
-    installer: InstallerChoice | str = "auto",
-    log: Log | None = None,
+    context: Context | None = None,
 ) -> OperationResult:
     """Remove distributions by name (names only: no versions, options or paths)."""
     wanted = [project_name(name) for name in names]
     if not wanted:
         raise InvalidSpecError("nothing to uninstall: give at least one name")
     env = usable(env_path)
-    backend = resolve_backend(installer)
-    session = Session(log or Log(), work_dir(env.path))
+    session = Session(context or Context(), work_dir(env.path))
     before = snapshot(env)
     with exclusive_lock(env.path):
-        session.run(commands_for(env, backend, None).uninstall(wanted), "uninstall")
-    return OperationResult(
-        "uninstall", env.path, backend, tuple(session.commands), before, snapshot(env)
-    )
+        session.run(session.commands(env).uninstall(wanted), "uninstall")
+    return session.result("uninstall", env.path, before, snapshot(env))

@@ -16,14 +16,13 @@ from typing import Literal
 
 from envcore.errors import EnvcoreError, EnvironmentBusyError
 from envcore.ops.journal import Journal, JournalEntry
-from envcore.ops.recreate import _PINS_NAME
+from envcore.ops.recreate import restore_backup
 from envcore.ops.safety import (
     LOCK_NAME,
     confirmed_environment,
     exclusive_lock,
     ignore_vanished,
     lock_is_free,
-    remove_tree,
 )
 
 __all__ = ["RecoveryAction", "recover_interrupted"]
@@ -120,7 +119,7 @@ def _restore(entry: JournalEntry, journal: Journal) -> RecoveryAction:
         return RecoveryAction(backup, "left", f"not restored, both untouched: {exc}")
     if os.path.lexists(original):
         try:
-            confirmed_environment(original)
+            confirmed_environment(original)  # the half-built new environment
         except EnvcoreError as exc:
             return RecoveryAction(
                 backup,
@@ -128,8 +127,6 @@ def _restore(entry: JournalEntry, journal: Journal) -> RecoveryAction:
                 f"not restored over {original}, both untouched: {exc}; "
                 f"the old environment is kept at {backup}",
             )
-        remove_tree(original, journal)  # the half-built new environment
-    os.rename(backup, original)
-    (original / LOCK_NAME).unlink(missing_ok=True)
-    (original / _PINS_NAME).unlink(missing_ok=True)
+    restore_backup(entry, journal)
+    (original / LOCK_NAME).unlink(missing_ok=True)  # the crashed recreate's, moved with it
     return RecoveryAction(original, "restored", f"from {backup.name}")

@@ -4,29 +4,21 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from pathlib import Path
 
 from envcore.distributions import Inventory, read_inventory
 from envcore.environment import Environment, inspect_environment
 from envcore.errors import CommandFailedError, NotAnEnvironmentError
 from envcore.interpreters import Interpreter, base_interpreter, list_interpreters, trusted_base
-from envcore.ops.context import Log
-from envcore.ops.installers import (
-    IndexOptions,
-    InstallerChoice,
-    create_argv,
-    env_has_pip,
-    resolve_backend,
-)
-from envcore.ops.journal import Journal, JournalEntry, plan_move
+from envcore.ops.context import Context
+from envcore.ops.installers import create_argv, env_has_pip
+from envcore.ops.journal import Journal, JournalEntry
 from envcore.ops.safety import (
     checked_requirements,
     confirmed_environment,
     exclusive_lock,
-    forget,
     inside_roots,
-    job_of,
     move_aside,
     remove_tree,
     write_new_file,
@@ -34,7 +26,6 @@ from envcore.ops.safety import (
 from envcore.ops.session import (
     OperationResult,
     Session,
-    commands_for,
     interpreter_path,
     snapshot,
     work_dir,
@@ -42,7 +33,7 @@ from envcore.ops.session import (
 from envcore.pipcompat import check, skipped_note
 
 #: The pins a recreate installs from, kept inside the backup while it runs.
-_PINS_NAME = ".envdash-recreate-requirements.txt"
+PINS_NAME = ".envdash-recreate-requirements.txt"
 
 
 def _freeze_for_recreate(inventory: Inventory) -> tuple[str, tuple[str, ...]]:
@@ -107,12 +98,8 @@ def recreate(
     interpreter: Interpreter | Path | str | None = None,
     *,
     requirements: Path | None = None,
-    installer: InstallerChoice | str = "auto",
-    index: IndexOptions | None = None,
-    roots: Sequence[Path | str] | None = None,
-    log: Log | None = None,
-    journal: Journal | None = None,
     trusted: Iterable[Interpreter | Path | str] | None = None,
+    context: Context | None = None,
 ) -> OperationResult:
     """Rebuild an environment in place, with the same or another interpreter.
 
@@ -122,22 +109,24 @@ def recreate(
     `requirements` the environment's own pins are used (installed with --no-deps, an exact
     copy); editable installs are reinstalled editable from their directories.
 
-    The backup is recorded in `journal` before the rename, so `recover_interrupted` can put
-    it back after a crash. Without a journal a crash leaves the old environment beside the
-    path as `.NAME.envdash-backup-<time>-<nonce>`, untouched, for the user to rename back.
+    The backup is recorded in the context's journal before the rename, so
+    `recover_interrupted` can put it back after a crash. With the default `MemoryJournal` a
+    crash leaves the old environment beside the path as
+    `.NAME.envdash-backup-<time>-<nonce>`, untouched, for the user to rename back.
 
     Without `interpreter`, the environment's base is used only if it is one of the
     `trusted` interpreters (default: `list_interpreters()`): pyvenv.cfg's `home` is text
     on disk, and what it names is never run just because it names it.
     """
+    context = context or Context()
+    journal = context.journal
     path = Path(env_path).absolute()
-    if roots is not None:
-        inside_roots(path, roots)
+    if context.roots is not None:
+        inside_roots(path, context.roots)
     env = confirmed_environment(path)
-    checked_requirements(requirements, roots)
+    checked_requirements(requirements, context.roots)
     base = interpreter_path(interpreter) if interpreter is not None else _same_base(env, trusted)
-    backend = resolve_backend(installer)
-    session = Session(log or Log(), work_dir(path, requirements))
+    session = Session(context, work_dir(path, requirements))
     inventory = read_inventory(env)
     before = snapshot(env)
     before_problems = {str(problem) for problem in check(inventory)}
@@ -151,13 +140,12 @@ def recreate(
         prompt = None
     session.check_cancel()
     with exclusive_lock(path):
-        moved = plan_move("recreate", path, job_of(journal))
+        moved = move_aside("recreate", path, journal)
         backup = moved.moved
-        move_aside(moved, journal)
         try:
             session.run(
                 create_argv(
-                    backend,
+                    session.backend,
                     base,
                     path,
                     system_site_packages=env.include_system_site_packages,
@@ -166,12 +154,11 @@ def recreate(
                 ),
                 "creating the new environment",
             )
-            new_env = inspect_environment(path)
-            commands = commands_for(new_env, backend, index)
+            commands = session.commands(inspect_environment(path))
             if requirements is not None:
                 argv = commands.install(requirement_files=[Path(requirements).absolute()])
             else:
-                pins = backup / _PINS_NAME
+                pins = backup / PINS_NAME
                 pins.unlink(missing_ok=True)  # whatever was planted there, a link included
                 write_new_file(pins, freeze_text)
                 argv = commands.install(requirement_files=[pins], no_deps=True)
@@ -180,37 +167,33 @@ def recreate(
             _verify(path, session, before_problems)
             session.check_cancel()
         except BaseException:
-            _roll_back(moved, journal)
+            try:
+                restore_backup(moved, journal)
+            except OSError as exc:
+                raise CommandFailedError(
+                    f"cannot put the old environment back ({exc.strerror}): it is kept at "
+                    f"{backup}; rename it to {path.name} by hand"
+                ) from exc
+            journal.forget(moved)
             raise
         # Committed: renamed to trash while still locked, so a crash from here on makes
         # recovery finish the deletion instead of restoring the old environment.
-        old = plan_move("delete", backup, job_of(journal))
-        move_aside(old, journal)
-        forget(journal, moved)
+        old = move_aside("delete", backup, journal)
+        journal.forget(moved)
     shutil.rmtree(old.moved, ignore_errors=True)
     if not os.path.lexists(old.moved):  # else recovery tries again, and says so
-        forget(journal, old)
-    return OperationResult(
-        "recreate",
-        path,
-        backend,
-        tuple(session.commands),
-        before,
-        snapshot(inspect_environment(path)),
-        freeze_text=freeze_text,
-    )
+        journal.forget(old)
+    after = snapshot(inspect_environment(path))
+    return session.result("recreate", path, before, after, freeze_text=freeze_text)
 
 
-def _roll_back(moved: JournalEntry, journal: Journal | None) -> None:
+def restore_backup(moved: JournalEntry, journal: Journal) -> None:
+    """Put a recreate's backup (`moved.moved`) back at its path: whatever the recreate
+    built there is removed (through a trash name recorded in `journal`), the pins file it
+    wrote into the backup dropped, and the backup renamed back. Used when a recreate fails,
+    and by recovery after a crash (which checks first that both are environments)."""
     path, backup = moved.original, moved.moved
-    if path.exists() or path.is_symlink():
+    if os.path.lexists(path):
         remove_tree(path, journal)
-    (backup / _PINS_NAME).unlink(missing_ok=True)  # written there by this recreate
-    try:
-        os.rename(backup, path)
-    except OSError as exc:
-        raise CommandFailedError(
-            f"cannot put the old environment back ({exc.strerror}): it is kept at {backup}; "
-            f"rename it to {path.name} by hand"
-        ) from exc
-    forget(journal, moved)
+    (backup / PINS_NAME).unlink(missing_ok=True)
+    os.rename(backup, path)

@@ -1,5 +1,5 @@
-"""Filesystem safety for the operations: allowed paths, moving directories aside, locks,
-users.
+"""Filesystem safety for the operations: allowed paths, directories moved aside (recorded in
+a `Journal` first), locks, new files never written through a link, processes using an env.
 
 A recreate moves the old environment aside (recorded in a `Journal` first) and holds an
 exclusive `flock` on a file inside it for as long as it runs. The kernel drops that lock when
@@ -21,7 +21,7 @@ import psutil
 
 from envcore.environment import Environment, inspect_environment
 from envcore.errors import EnvironmentBusyError, NotAnEnvironmentError, PathNotAllowedError
-from envcore.ops.journal import Journal, JournalEntry, plan_move
+from envcore.ops.journal import Journal, JournalEntry, MoveKind, plan_move
 from envcore.requirements import load_requirements, within_roots
 
 LOCK_NAME = ".envdash-operation.lock"
@@ -118,38 +118,30 @@ def lock_is_free(directory: Path) -> bool:
     return True
 
 
-def move_aside(entry: JournalEntry, journal: Journal | None) -> None:
-    """Rename `entry.original` to `entry.moved`, recorded in `journal` first so a crash at
-    any point leaves a record of it (an entry whose rename never happened is harmless)."""
-    if journal is not None:
-        journal.record(entry)
+def move_aside(kind: MoveKind, original: Path, journal: Journal) -> JournalEntry:
+    """Rename `original` to a new nonce-named directory beside it (see `plan_move`),
+    recorded in `journal` first so a crash at any point leaves a record of it (an entry
+    whose rename never happened is harmless). Returns the entry, `moved` being the new name."""
+    entry = plan_move(kind, original, journal.job_id)
+    journal.record(entry)
     try:
         os.rename(entry.original, entry.moved)
     except BaseException:
-        forget(journal, entry)
-        raise
-
-
-def forget(journal: Journal | None, entry: JournalEntry) -> None:
-    if journal is not None:
         journal.forget(entry)
+        raise
+    return entry
 
 
-def job_of(journal: Journal | None) -> str | int | None:
-    return journal.job_id if journal is not None else None
-
-
-def remove_tree(path: Path, journal: Journal | None = None) -> Path:
+def remove_tree(path: Path, journal: Journal) -> Path:
     """Rename to a trash name first (the environment vanishes at once), then remove it.
 
     `shutil.rmtree` works from file descriptors on Linux, so a symlink swapped in under it
     cannot make it delete outside the tree. The trash is recorded in `journal`, so recovery
-    finishes the removal after a crash (without a journal the trash stays for the user).
+    finishes the removal after a crash (with a `MemoryJournal` the trash stays for the user).
     """
-    entry = plan_move("delete", path, job_of(journal))
-    move_aside(entry, journal)
+    entry = move_aside("delete", path, journal)
     shutil.rmtree(entry.moved, onerror=ignore_vanished)
-    forget(journal, entry)
+    journal.forget(entry)
     return entry.moved
 
 

@@ -19,8 +19,8 @@ from envcore.errors import (
     NotAnEnvironmentError,
 )
 from envcore.interpreters import Interpreter
-from envcore.ops.context import Log
-from envcore.ops.installers import Backend, Commands, IndexOptions, env_has_pip
+from envcore.ops.context import Context
+from envcore.ops.installers import Backend, Commands, env_has_pip, resolve_backend
 from envcore.ops.safety import confirmed_environment
 from envcore.runner import CommandResult, run
 
@@ -57,12 +57,40 @@ class OperationResult:
 
 
 class Session:
-    """Runs one operation's commands through the runner, recording them in order."""
+    """Runs one operation's commands through the runner with the context's installer, index
+    and log, recording them in order; `result` sums them up."""
 
-    def __init__(self, log: Log, cwd: Path | None = None) -> None:
-        self.log = log
+    def __init__(self, context: Context, cwd: Path | None = None) -> None:
+        self.log = context.log
+        self.index = context.index
+        self.backend = resolve_backend(context.installer)
         self.cwd = cwd
-        self.commands: list[CommandResult] = []
+        self.ran: list[CommandResult] = []
+
+    def commands(self, env: Environment) -> Commands:
+        """The argv builders for `env` with this session's backend and index."""
+        return Commands(self.backend, env.interpreter, env_has_pip(env.site_packages), self.index)
+
+    def result(
+        self,
+        operation: str,
+        environment: Path,
+        before: Snapshot,
+        after: Snapshot,
+        *,
+        drift: DriftReport | None = None,
+        freeze_text: str = "",
+    ) -> OperationResult:
+        return OperationResult(
+            operation,
+            environment,
+            self.backend,
+            tuple(self.ran),
+            before,
+            after,
+            drift=drift,
+            freeze_text=freeze_text,
+        )
 
     def check_cancel(self) -> None:
         if self.log.cancel is not None and self.log.cancel.cancelled:
@@ -83,7 +111,7 @@ class Session:
             )
         except OSError as exc:
             raise CommandFailedError(f"{what}: cannot run {argv[0]}: {exc.strerror}") from exc
-        self.commands.append(result)
+        self.ran.append(result)
         if result.cancelled:
             raise CancelledError(f"{what} was cancelled; its processes were stopped")
         if result.timed_out:
@@ -96,6 +124,7 @@ class Session:
 
 
 def project_name(name: str) -> str:
+    """`name` as given when it is a valid distribution name (no versions, options or paths)."""
     if not is_project_name(name):
         raise InvalidSpecError(f"{name!r} is not a valid distribution name")
     return name
@@ -104,10 +133,6 @@ def project_name(name: str) -> str:
 def snapshot(env: Environment) -> Snapshot:
     inventory = read_inventory(env)
     return tuple(sorted((d.canonical_name, d.display_version) for d in inventory.distributions))
-
-
-def commands_for(env: Environment, backend: Backend, index: IndexOptions | None) -> Commands:
-    return Commands(backend, env.interpreter, env_has_pip(env.site_packages), index)
 
 
 def usable(path: Path | str) -> Environment:

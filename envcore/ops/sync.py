@@ -9,13 +9,11 @@ from envcore.distributions import read_inventory
 from envcore.drift import DRIFT_STATUSES, DriftReport, drift_for_environment
 from envcore.environment import Environment
 from envcore.errors import RequirementsError
-from envcore.ops.context import Log
-from envcore.ops.installers import IndexOptions, InstallerChoice, resolve_backend
+from envcore.ops.context import Context
 from envcore.ops.safety import exclusive_lock
 from envcore.ops.session import (
     OperationResult,
     Session,
-    commands_for,
     project_name,
     snapshot,
     usable,
@@ -43,22 +41,20 @@ def sync(
     requirements: Path | None = None,
     *,
     remove_untracked: bool = False,
-    installer: InstallerChoice | str = "auto",
-    index: IndexOptions | None = None,
-    roots: Sequence[Path | str] | None = None,
-    log: Log | None = None,
+    context: Context | None = None,
 ) -> OperationResult:
     """Make the environment match its requirements (the project's own when None).
 
     Installs what is missing and fixes mismatched versions; with `remove_untracked`, also
     uninstalls distributions nothing asks for, and then whatever that leaves unneeded
     (pip-sync semantics; pip, setuptools and wheel are kept). Returns the new drift.
-    With `roots`, requirements that are (or include) a file outside them are refused
+    With the context's roots, requirements that are (or include) a file outside them are refused
     before pip runs, since pip would read that file: the drift reports it as a parse error.
     """
+    context = context or Context()
+    roots = context.roots
     env = usable(env_path)
-    backend = resolve_backend(installer)
-    session = Session(log or Log(), work_dir(env.path, requirements))
+    session = Session(context, work_dir(env.path, requirements))
     before = snapshot(env)
     report = _drift(env, requirements, roots)
     source = report.source
@@ -66,7 +62,7 @@ def sync(
         raise RequirementsError(f"nothing to sync {env.path} with")
     with exclusive_lock(env.path):
         if any(item.status in DRIFT_STATUSES for item in report.items):
-            commands = commands_for(env, backend, index)
+            commands = session.commands(env)
             if source.name == "pyproject.toml":
                 # pip cannot read pyproject.toml as requirements: pass its own entries.
                 specs = [
@@ -85,14 +81,6 @@ def sync(
             if not remove_untracked or not report.untracked:
                 break
             names = [project_name(name) for name in report.untracked]
-            session.run(commands_for(env, backend, None).uninstall(names), "removing untracked")
+            session.run(session.commands(env).uninstall(names), "removing untracked")
             report = _drift(env, requirements, roots)
-    return OperationResult(
-        "sync",
-        env.path,
-        backend,
-        tuple(session.commands),
-        before,
-        snapshot(env),
-        drift=report,
-    )
+    return session.result("sync", env.path, before, snapshot(env), drift=report)

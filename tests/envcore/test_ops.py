@@ -25,6 +25,7 @@ from envcore.errors import (
 )
 from envcore.interpreters import base_interpreter, check_user_interpreter, list_interpreters, probe
 from envcore.ops import (
+    Context,
     IndexOptions,
     JournalEntry,
     Log,
@@ -179,9 +180,7 @@ def test_create_install_upgrade_uninstall(
         BASE,
         prompt="demo",
         requirements=requirements,
-        installer=backend,
-        index=index,
-        log=log,
+        context=Context(installer=backend, index=index, log=log),
     )
     assert created.backend == backend and created.environment == env
     seeded = {"pip", "setuptools"} if backend == "pip" else set()  # venv seeds, uv does not
@@ -191,19 +190,21 @@ def test_create_install_upgrade_uninstall(
     assert ("uv" in Path(commands[0][0]).name) == (backend == "uv")
     assert any("alpha" in line for line in lines)
 
-    installed = install(env, ["beta==1.0"], installer=backend, index=index)
+    installed = install(env, ["beta==1.0"], context=Context(installer=backend, index=index))
     assert installed.changes == ("+ beta 1.0",)
     assert installed.commands[0].argv[-2:] == ("--", "beta==1.0")
 
-    allowed = upgrade(env, "alpha", "allowed", specifier="<2", installer=backend, index=index)
+    allowed = upgrade(
+        env, "alpha", "allowed", specifier="<2", context=Context(installer=backend, index=index)
+    )
     assert allowed.changes == ("~ alpha 1.0 -> 1.1",)
-    latest = upgrade(env, "alpha", "latest", installer=backend, index=index)
+    latest = upgrade(env, "alpha", "latest", context=Context(installer=backend, index=index))
     assert latest.changes == ("~ alpha 1.1 -> 2.0",)
-    exact = upgrade(env, "alpha", "1.0", installer=backend, index=index)
+    exact = upgrade(env, "alpha", "1.0", context=Context(installer=backend, index=index))
     assert exact.changes == ("~ alpha 2.0 -> 1.0",)
     assert _versions(env)["alpha"] == "1.0"
 
-    removed = uninstall(env, ["beta"], installer=backend)
+    removed = uninstall(env, ["beta"], context=Context(installer=backend))
     assert removed.changes == ("- beta 1.0",)
     assert "beta" not in _versions(env)
     assert not _leftovers(env) and not _leftovers(tmp_path)
@@ -214,8 +215,8 @@ def test_pip_backend_uses_the_environments_own_pip_when_it_has_one(
 ) -> None:
     with_pip = make_venv(tmp_path / "with", with_pip=True)
     without = make_venv(tmp_path / "without")
-    first = install(with_pip, ["alpha"], installer="pip", index=index)
-    second = install(without, ["alpha"], installer="pip", index=index)
+    first = install(with_pip, ["alpha"], context=Context(installer="pip", index=index))
+    second = install(without, ["alpha"], context=Context(installer="pip", index=index))
     assert first.commands[0].argv[:4] == (str(env_python(with_pip)), "-I", "-m", "pip")
     assert second.commands[0].argv[:6] == (
         sys.executable,
@@ -236,7 +237,7 @@ def test_relative_paths_in_a_requirements_file_are_read_from_its_directory(
     make_project(tmp_path / "work" / "proj", "rel-proj", "0.1", dependencies=["alpha"])
     requirements = tmp_path / "work" / "requirements.txt"
     requirements.write_text("-e ./proj\n")
-    install(env, requirements=requirements, installer=backend, index=index)
+    install(env, requirements=requirements, context=Context(installer=backend, index=index))
     rows = {row["name"]: row for row in pip_list_json(env)}
     assert rows["rel-proj"]["editable_project_location"] == str(tmp_path / "work" / "proj")
     assert rows["alpha"]["version"] == "2.0"
@@ -250,7 +251,11 @@ def test_a_failing_install_leaves_the_environment_exactly_as_it_was(
     before = _freeze(env)
     files_before = sorted(os.listdir(inspect_environment(env).site_packages[0]))
     with pytest.raises(CommandFailedError) as excinfo:
-        install(env, ["beta==2.0", "no-such-package-anywhere"], installer=backend, index=index)
+        install(
+            env,
+            ["beta==2.0", "no-such-package-anywhere"],
+            context=Context(installer=backend, index=index),
+        )
     assert "\n" not in str(excinfo.value)
     assert _freeze(env) == before
     assert sorted(os.listdir(inspect_environment(env).site_packages[0])) == files_before
@@ -302,7 +307,7 @@ def test_create_refuses_an_existing_path_and_paths_outside_roots(tmp_path: Path)
     with pytest.raises(PathNotAllowedError):
         create(tmp_path / "taken", BASE)
     with pytest.raises(PathNotAllowedError):
-        create(tmp_path / "new", BASE, roots=[tmp_path / "elsewhere"])
+        create(tmp_path / "new", BASE, context=Context(roots=[tmp_path / "elsewhere"]))
     assert sorted(os.listdir(tmp_path)) == ["taken"]
 
 
@@ -327,7 +332,7 @@ def test_list_interpreters_finds_the_trusted_base_of_our_environment() -> None:
 def test_delete_removes_an_environment_inside_the_roots(tmp_path: Path) -> None:
     env = make_venv(tmp_path / "root" / "proj" / ".venv")
     journal = _Recorded()
-    result = delete(env, roots=[tmp_path / "root"], journal=journal)
+    result = delete(env, context=Context(roots=[tmp_path / "root"], journal=journal))
     assert not env.exists() and not result.trash.exists()
     assert os.listdir(tmp_path / "root" / "proj") == []
     [trash] = journal.seen
@@ -357,7 +362,7 @@ def test_delete_refuses_what_is_not_an_environment_inside_the_roots(tmp_path: Pa
     ]
     for path, error in cases:
         with pytest.raises(error):
-            delete(path, roots=[root])
+            delete(path, context=Context(roots=[root]))
     assert (env / "pyvenv.cfg").is_file() and (outside / "pyvenv.cfg").is_file()
     assert (root / "plain" / "keep.txt").read_text() == "data"
     assert (root / "nohome" / "pyvenv.cfg").is_file()
@@ -370,9 +375,9 @@ def test_delete_refuses_while_a_process_runs_from_the_environment(tmp_path: Path
         users = processes_using(env)
         assert [user.pid for user in users] == [sleeper.pid]
         with pytest.raises(EnvironmentBusyError, match=str(sleeper.pid)):
-            delete(env, roots=[tmp_path])
+            delete(env, context=Context(roots=[tmp_path]))
         assert (env / "pyvenv.cfg").is_file()
-        forced = delete(env, roots=[tmp_path], force=True)
+        forced = delete(env, force=True, context=Context(roots=[tmp_path]))
         assert [user.pid for user in forced.forced_over] == [sleeper.pid]
         assert not env.exists()
     finally:
@@ -461,7 +466,7 @@ def test_recreate_rebuilds_the_same_set_with_editables_still_editable(
     marker = rich_env / "lib" / "stray-file"
     marker.write_text("only in the old tree")
     journal = _Recorded()
-    result = recreate(rich_env, installer=backend, index=index, journal=journal)
+    result = recreate(rich_env, context=Context(installer=backend, index=index, journal=journal))
     assert pip_list_json(rich_env) == before  # editable_project_location included
     assert not marker.exists()  # really a new tree
     assert [entry.kind for entry in journal.seen] == ["recreate", "delete"]
@@ -482,7 +487,9 @@ def test_a_recreate_whose_install_fails_keeps_the_old_environment(
     requirements = tmp_path / "bad.txt"
     requirements.write_text("alpha\nno-such-package-anywhere\n")
     with pytest.raises(CommandFailedError):
-        recreate(rich_env, requirements=requirements, installer=backend, index=index)
+        recreate(
+            rich_env, requirements=requirements, context=Context(installer=backend, index=index)
+        )
     assert _freeze(rich_env) == before
     assert (rich_env / "pyvenv.cfg").read_text() == cfg
     assert not _leftovers(rich_env.parent) and not _leftovers(rich_env)
@@ -502,7 +509,10 @@ def test_a_cancelled_recreate_puts_the_old_environment_back(
 
     with pytest.raises(CancelledError):
         recreate(
-            rich_env, installer="uv", index=index, log=Log(cancel=token, on_command=on_command)
+            rich_env,
+            context=Context(
+                installer="uv", index=index, log=Log(cancel=token, on_command=on_command)
+            ),
         )
     assert _freeze(rich_env) == before
     assert not _leftovers(rich_env.parent)
@@ -517,12 +527,16 @@ def test_recreate_never_runs_the_base_a_planted_pyvenv_cfg_names(
     env = make_venv(tmp_path / "root" / "env")
     _point_home(env, _planted_python(tmp_path / "root" / "tools", marker))
     with pytest.raises(NotAnEnvironmentError, match="not one of the trusted interpreters"):
-        recreate(env, installer=backend, index=index)
+        recreate(env, context=Context(installer=backend, index=index))
     assert not marker.exists()
     assert not _leftovers(env.parent)
     assert BASE is not None
     _point_home(env, BASE.parent)
-    recreate(env, installer=backend, index=index, trusted=[tmp_path / "tools" / "python3", BASE])
+    recreate(
+        env,
+        trusted=[tmp_path / "tools" / "python3", BASE],
+        context=Context(installer=backend, index=index),
+    )
     assert not inspect_environment(env).broken
 
 
@@ -538,7 +552,7 @@ def test_recreate_keeps_pip_and_setuptools_at_their_versions(
     assert "pip" in seeds
     bundled = Path(ensurepip.__file__).parent / "_bundled"
     index = IndexOptions(no_index=True, find_links=(str(wheelhouse), str(bundled)))
-    recreate(env, installer=backend, index=index)
+    recreate(env, context=Context(installer=backend, index=index))
     assert _versions(env) == seeds
     subprocess.run([str(env_python(env)), "-m", "pip", "--version"], check=True)
 
@@ -551,8 +565,8 @@ def test_recreate_with_another_interpreter_fixes_a_lost_base(
     cfg.write_text(cfg.read_text().replace("home = ", "home = /nonexistent"))
     assert inspect_environment(rich_env).broken
     with pytest.raises(NotAnEnvironmentError, match="choose another interpreter"):
-        recreate(rich_env, installer="uv", index=index)
-    recreate(rich_env, BASE, installer="uv", index=index)
+        recreate(rich_env, context=Context(installer="uv", index=index))
+    recreate(rich_env, BASE, context=Context(installer="uv", index=index))
     assert not inspect_environment(rich_env).broken
     assert _versions(rich_env)["alpha"] == "1.1"
 
@@ -560,7 +574,7 @@ def test_recreate_with_another_interpreter_fixes_a_lost_base(
 CRASH = """
 import json, os, signal, sys
 from pathlib import Path
-from envcore.ops import IndexOptions, Log, MemoryJournal, recreate
+from envcore.ops import Context, IndexOptions, Log, MemoryJournal, recreate
 
 journal = MemoryJournal() if sys.argv[3] == "journal" else None
 
@@ -571,8 +585,9 @@ def on_command(argv):
         sys.stdout.flush()
         os.kill(os.getpid(), signal.SIGKILL)
 
-recreate(Path(sys.argv[1]), installer="uv", index=IndexOptions(no_index=True,
-         find_links=(sys.argv[2],)), log=Log(on_command=on_command), journal=journal)
+index = IndexOptions(no_index=True, find_links=(sys.argv[2],))
+log = Log(on_command=on_command)
+recreate(Path(sys.argv[1]), context=Context(installer="uv", index=index, log=log, journal=journal))
 """
 
 
@@ -838,7 +853,10 @@ def test_folded_metadata_headers_never_reach_pip(
     assert any("invalid version in its metadata" in note for note in update.notes)
     logged: list[str] = []
     result = recreate(
-        env, installer=backend, index=index, log=Log(on_line=lambda _, text: logged.append(text))
+        env,
+        context=Context(
+            installer=backend, index=index, log=Log(on_line=lambda _, text: logged.append(text))
+        ),
     )
     assert "-e" not in result.freeze_text and result.freeze_text.startswith("alpha==1.1\n")
     assert "skipped evil: invalid version in its metadata" in logged
@@ -855,7 +873,7 @@ def test_write_freeze_never_follows_a_planted_backup_link(frozen_env: Path, tmp_
     target = root / "requirements.txt"
     target.write_text("alpha\n")
     (root / "requirements.txt.bak").symlink_to(outside / "victim")
-    backup = write_freeze(plan_freeze(frozen_env, target, "update"), roots=[root])
+    backup = write_freeze(plan_freeze(frozen_env, target, "update"), context=Context(roots=[root]))
     assert (outside / "victim").read_text() == "keep me\n"
     assert (root / "requirements.txt.bak").is_symlink()
     assert backup is not None and backup.parent == root and not backup.is_symlink()
@@ -864,7 +882,7 @@ def test_write_freeze_never_follows_a_planted_backup_link(frozen_env: Path, tmp_
     # A dangling link is not created through either.
     (root / "requirements.txt.bak").unlink()
     (root / "requirements.txt.bak").symlink_to(outside / "created")
-    write_freeze(plan_freeze(frozen_env, target, "plain"), roots=[root])
+    write_freeze(plan_freeze(frozen_env, target, "plain"), context=Context(roots=[root]))
     assert sorted(os.listdir(outside)) == ["victim"]
 
 
@@ -883,7 +901,7 @@ def test_write_freeze_refuses_a_linked_target_or_a_directory_leading_outside(
     (root / "linked").symlink_to(outside)
     plan = plan_freeze(frozen_env, root / "linked" / "new.txt")
     with pytest.raises(PathNotAllowedError):
-        write_freeze(plan, roots=[root])
+        write_freeze(plan, context=Context(roots=[root]))
     assert sorted(os.listdir(outside)) == ["requirements.txt"]
     assert (outside / "requirements.txt").read_text() == "keep me\n"
 
@@ -894,9 +912,33 @@ def test_recreate_never_writes_its_pins_through_a_planted_link(
     victim = tmp_path / "victim"
     victim.write_text("keep me\n")
     (rich_env / ".envdash-recreate-requirements.txt").symlink_to(victim)
-    recreate(rich_env, installer="uv", index=index)
+    recreate(rich_env, context=Context(installer="uv", index=index))
     assert victim.read_text() == "keep me\n"
     assert _versions(rich_env)["alpha"] == "1.1"
+
+
+def test_write_freeze_refuses_a_link_or_fifo_put_at_the_target_after_the_preview(
+    frozen_env: Path, tmp_path: Path
+) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "victim").write_text("alpha\n")  # the previewed text: only the link differs
+    root = tmp_path / "root"
+    root.mkdir()
+    target = root / "requirements.txt"
+    target.write_text("alpha\n")
+    plan = plan_freeze(frozen_env, target, "update")
+    target.unlink()
+    target.symlink_to(outside / "victim")
+    with pytest.raises(RequirementsError, match="symbolic link"):  # no roots to check
+        write_freeze(plan)
+    target.unlink()
+    os.mkfifo(target)
+    with pytest.raises(RequirementsError, match="not a regular file"):  # and no hang
+        write_freeze(plan)
+    assert (outside / "victim").read_text() == "alpha\n"
+    assert sorted(os.listdir(outside)) == ["victim"]
+    assert sorted(os.listdir(root)) == ["requirements.txt"]
 
 
 def test_write_freeze_refuses_a_file_changed_since_the_preview(
@@ -941,11 +983,13 @@ def test_sync_fixes_versions_then_removes_the_untracked_tree(
     env = make_venv(tmp_path / "env", ["alpha==1.0", "beta==1.0", "gamma"], wheelhouse=wheelhouse)
     requirements = tmp_path / "requirements.txt"
     requirements.write_text("alpha==2.0\n")
-    first = sync(env, requirements, installer=backend, index=index)
+    first = sync(env, requirements, context=Context(installer=backend, index=index))
     assert first.changes == ("~ alpha 1.0 -> 2.0",)
     assert first.drift is not None and first.drift.summary == "in-sync"
     assert first.drift.untracked == ("gamma",)
-    second = sync(env, requirements, remove_untracked=True, installer=backend, index=index)
+    second = sync(
+        env, requirements, remove_untracked=True, context=Context(installer=backend, index=index)
+    )
     assert second.changes == ("- beta 1.0", "- gamma 0.5")
     assert second.drift is not None and second.drift.untracked == ()
     assert _versions(env) == {"alpha": "2.0"}
@@ -958,14 +1002,16 @@ def test_sync_reads_a_pyproject_and_refuses_a_missing_source(
     env = make_venv(tmp_path / "envs" / "app", ["alpha==2.0"], wheelhouse=wheelhouse)
     pyproject = tmp_path / "pyproject.toml"
     pyproject.write_text('[project]\nname = "app"\nversion = "1"\ndependencies = ["alpha<2"]\n')
-    result = sync(env, pyproject, installer="uv", index=index)
+    result = sync(env, pyproject, context=Context(installer="uv", index=index))
     assert result.changes == ("~ alpha 2.0 -> 1.1",)
     assert result.commands[0].argv[-2:] == ("--", "alpha<2")
     with pytest.raises(RequirementsError):
-        sync(env, installer="uv", index=index)  # no project, no source given
+        sync(env, context=Context(installer="uv", index=index))  # no project, no source given
     # An in-project environment syncs with its project's own requirements by default.
     in_project = make_venv(tmp_path / ".venv", ["alpha==2.0"], wheelhouse=wheelhouse)
-    assert sync(in_project, installer="uv", index=index).changes == ("~ alpha 2.0 -> 1.1",)
+    assert sync(in_project, context=Context(installer="uv", index=index)).changes == (
+        "~ alpha 2.0 -> 1.1",
+    )
 
 
 # --- the user's pip configuration --------------------------------------------------------
@@ -996,7 +1042,7 @@ def test_both_backends_honour_the_users_pip_index_configuration(
     else:
         monkeypatch.setenv("PIP_INDEX_URL", simple_index)
     env = make_venv(tmp_path / "env")
-    result = install(env, ["alpha==1.1"], installer=backend)  # no explicit index given
+    result = install(env, ["alpha==1.1"], context=Context(installer=backend))  # no index given
     assert _versions(env) == {"alpha": "1.1"}
     argv = result.commands[0].argv
     if backend == "uv":  # uv never reads pip's configuration: envcore translated it
@@ -1021,11 +1067,24 @@ def test_pip_is_never_handed_requirements_that_include_a_file_outside_the_roots(
     log = Log(on_command=commands.append)
     with pytest.raises((PathNotAllowedError, RequirementsError), match="outside the scan roots"):
         if operation == "create":
-            create(root / "new", sys.executable, requirements=requirements, roots=[root], log=log)
+            create(
+                root / "new",
+                sys.executable,
+                requirements=requirements,
+                context=Context(roots=[root], log=log),
+            )
         elif operation == "sync":
-            sync(env, requirements, installer="uv", index=index, roots=[root], log=log)
+            sync(
+                env,
+                requirements,
+                context=Context(installer="uv", index=index, roots=[root], log=log),
+            )
         else:
-            recreate(env, requirements=requirements, installer="uv", roots=[root], log=log)
+            recreate(
+                env,
+                requirements=requirements,
+                context=Context(installer="uv", roots=[root], log=log),
+            )
     assert commands == []  # refused before pip (or anything else) ran
     assert not (root / "new").exists()
     assert (env / "pyvenv.cfg").is_file()
