@@ -576,18 +576,20 @@ import json, os, signal, sys
 from pathlib import Path
 from envcore.ops import Context, IndexOptions, Log, MemoryJournal, recreate
 
-journal = MemoryJournal() if sys.argv[3] == "journal" else None
+journal = MemoryJournal()
+carried = sys.argv[3] == "journal"  # else the default journal, lost with the process
 
 def on_command(argv):
     if "install" in argv:  # the new env exists, the old one is the backup: die right here
-        for entry in journal.entries() if journal else ():
+        for entry in journal.entries() if carried else ():
             print(json.dumps([entry.kind, str(entry.original), str(entry.moved), entry.nonce]))
         sys.stdout.flush()
         os.kill(os.getpid(), signal.SIGKILL)
 
 index = IndexOptions(no_index=True, find_links=(sys.argv[2],))
 log = Log(on_command=on_command)
-recreate(Path(sys.argv[1]), context=Context(installer="uv", index=index, log=log, journal=journal))
+given = {"journal": journal} if carried else {}
+recreate(Path(sys.argv[1]), context=Context(installer="uv", index=index, log=log, **given))
 """
 
 
@@ -624,7 +626,7 @@ def test_a_crash_mid_recreate_is_undone_by_recover_interrupted(
     assert journal.entries() == () and recover_interrupted(journal) == ()
 
 
-def test_without_a_journal_a_crash_leaves_the_backup_for_the_user(
+def test_with_the_default_journal_a_crash_leaves_the_backup_for_the_user(
     rich_env: Path, wheelhouse: Path
 ) -> None:
     before = _freeze(rich_env)
