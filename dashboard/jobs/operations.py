@@ -41,38 +41,26 @@ Outcome = tuple[str, dict[str, Any]]
 
 @dataclass(frozen=True)
 class Context:
-    """What every job runs with: the dashboard's installer, index and scan roots, and the
-    log its output streams to."""
+    """What every job runs with: its environment, and envcore's settings for this job (the
+    dashboard's installer, index and scan roots, the log its output streams to, the journal
+    of directories it moves aside)."""
 
-    job_id: int
     path: str
     env: Environment | None
-    installer: str
-    index: ops.IndexOptions | None
-    roots: list[Path]
-    log: ops.Log
+    ops_context: ops.Context
 
     @classmethod
     def of(cls, job: Job, log: ops.Log) -> Context:
         return cls(
-            job_id=job.pk,
             path=job.env_path,
             env=job.environment,
-            installer=str(settings.INSTALLER),
-            index=_index(job.env_path),
-            roots=list(scan_plan().roots),
-            log=log,
-        )
-
-    @property
-    def ops_context(self) -> ops.Context:
-        """These settings as envcore.ops takes them, moves recorded in this job's journal."""
-        return ops.Context(
-            installer=self.installer,
-            index=self.index,
-            roots=self.roots,
-            log=self.log,
-            journal=DatabaseJournal(self.job_id),
+            ops_context=ops.Context(
+                installer=str(settings.INSTALLER),
+                index=_index(job.env_path),
+                roots=list(scan_plan().roots),
+                log=log,
+                journal=DatabaseJournal(job.pk),
+            ),
         )
 
     @property
