@@ -17,19 +17,21 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
-from packaging.utils import NormalizedName, canonicalize_name
-
 from envcore._files import METADATA_LIMIT, read_bytes, read_text
 from envcore.environment import Environment
 from envcore.errors import MetadataError
 
 if TYPE_CHECKING:
     from packaging.requirements import Requirement
+    from packaging.utils import NormalizedName
     from packaging.version import Version
 
 # packaging's requirement, marker and specifier parsers (with envcore._pep508 and
 # envcore.versions) are imported by the functions that parse dependencies and versions:
 # listing environments (`python -m envcore scan`) never does, and they cost ~15 ms of start-up.
+# packaging.utils (canonicalize_name) is imported where a name is canonicalised: it loads
+# packaging.tags with logging, subprocess and sysconfig (~20 ms), and `scan` needs it only
+# when two distributions' names could be the same project (see `_name_bucket`).
 
 __all__ = [
     "DirectUrl",
@@ -221,7 +223,7 @@ class Distribution:
 
     @cached_property
     def canonical_name(self) -> NormalizedName:
-        return canonicalize_name(self.name)
+        return _canonical(self.name)
 
     @property
     def editable(self) -> bool:
@@ -327,7 +329,7 @@ def _egg_link_targets(site: Path, entries: list[str]) -> dict[NormalizedName, st
             first = read_text(site / name).splitlines()[0].strip()
         except (OSError, IndexError, UnicodeDecodeError):
             continue
-        targets[canonicalize_name(name[: -len(".egg-link")])] = first
+        targets[_canonical(name[: -len(".egg-link")])] = first
     return targets
 
 
@@ -356,7 +358,6 @@ def _read_distribution(
     if not names or not names[0] or not versions or not versions[0]:
         raise MetadataError(f"{os.path.basename(metadata_dir)}: metadata has no Name or no Version")
     name = names[0]
-    canonical = canonicalize_name(name)
     requires = tuple(headers.get("requires-dist", ()))
     if is_egg and not requires and os.path.isdir(metadata_dir):
         requires = _egg_requires(Path(metadata_dir, "requires.txt"))
@@ -365,7 +366,7 @@ def _read_distribution(
     if direct_url is not None:
         if direct_url.editable and direct_url.local_path is not None:
             editable_location = direct_url.local_path
-    elif canonical in egg_links:
+    elif egg_links and _canonical(name) in egg_links:
         editable_location = str(location)
     dist = Distribution(
         name=name,
@@ -377,8 +378,41 @@ def _read_distribution(
         direct_url=direct_url,
         editable_location=editable_location,
     )
-    dist.__dict__["canonical_name"] = canonical  # prime the cached property
     return dist
+
+
+def _canonical(name: str) -> NormalizedName:
+    from packaging.utils import canonicalize_name
+
+    return canonicalize_name(name)
+
+
+def _name_bucket(name: str) -> str:
+    """A coarser key than the canonical name, without packaging: the name lower-cased with
+    every `-`, `_` and `.` removed. Names that canonicalise alike share a bucket (the
+    canonical name only lower-cases and turns runs of those three into one `-`), so only
+    names sharing a bucket need `canonicalize_name` to tell whether they are one project."""
+    return name.lower().replace("-", "").replace("_", "").replace(".", "")
+
+
+class _Seen:
+    """The canonical names listed so far, asked about without canonicalising every name."""
+
+    def __init__(self) -> None:
+        self._buckets: dict[str, list[Distribution]] = {}
+
+    def __contains__(self, name: str) -> bool:
+        """Whether a listed distribution has this canonical name."""
+        listed = self._buckets.get(_name_bucket(name), ())
+        return any(dist.canonical_name == name for dist in listed)
+
+    def add_new(self, dist: Distribution) -> bool:
+        """List `dist` unless a distribution of the same project is listed; True if new."""
+        listed = self._buckets.setdefault(_name_bucket(dist.name), [])
+        if any(other.canonical_name == dist.canonical_name for other in listed):
+            return False
+        listed.append(dist)
+        return True
 
 
 def _egg_requires(path: Path) -> tuple[str, ...]:
@@ -421,7 +455,7 @@ def read_inventory(env: Environment) -> Inventory:
     locations = list(env.site_packages)
     if env.include_system_site_packages:
         locations += _base_site_packages(env)
-    seen: set[NormalizedName] = set()
+    seen = _Seen()
     distributions: list[Distribution] = []
     warnings: list[str] = []
     for site in locations:
@@ -433,10 +467,8 @@ def read_inventory(env: Environment) -> Inventory:
             except MetadataError as exc:
                 warnings.append(f"skipped {os.path.basename(metadata_dir)}: {exc}")
                 continue
-            if dist.canonical_name in seen:
-                continue
-            seen.add(dist.canonical_name)
-            distributions.append(dist)
+            if seen.add_new(dist):
+                distributions.append(dist)
         for name, target in egg_links.items():
             if name in seen:
                 continue
@@ -447,6 +479,6 @@ def read_inventory(env: Environment) -> Inventory:
                     warnings.append(f"skipped {os.path.basename(metadata_dir)}: {exc}")
                     continue
                 if dist.canonical_name == name:
-                    seen.add(name)
+                    seen.add_new(dist)
                     distributions.append(dist)
     return Inventory(env, tuple(distributions), tuple(warnings))

@@ -12,13 +12,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
-
-from packaging.tags import Tag, compatible_tags, cpython_tags
+from typing import TYPE_CHECKING, Literal
 
 from envcore._files import read_text
 from envcore.discover import pyenv_root, workon_home
 from envcore.errors import NotAnEnvironmentError
+
+if TYPE_CHECKING:
+    from packaging.tags import Tag
 
 __all__ = [
     "Environment",
@@ -155,8 +156,11 @@ def cpython_wheel_tags(version: tuple[int, int]) -> frozenset[Tag]:
     """The tags a CPython of that version installs on this machine, as pip computes them.
 
     A constant table, but ~10 ms to build: callers that can often decide without it ask
-    for it only when they must.
+    for it only when they must. packaging.tags is imported here: it brings logging,
+    subprocess and sysconfig, which listing environments (`scan`) does without.
     """
+    from packaging.tags import compatible_tags, cpython_tags
+
     return frozenset(cpython_tags(version)) | frozenset(compatible_tags(version))
 
 

@@ -31,6 +31,20 @@ def test_corrupt_metadata_is_a_per_package_warning(tmp_path: Path) -> None:
     assert all(w.startswith("skipped ") for w in inventory.warnings)
 
 
+def test_one_distribution_per_canonical_name(tmp_path: Path) -> None:
+    """Spellings of one project count once; `foobar` is another project (same letters)."""
+    site = posix_venv(tmp_path / "env")
+    dist_info(site, "Foo.Bar", "1.0")
+    dist_info(site, "foo__bar", "2.0")
+    dist_info(site, "FOO-bar", "3.0")
+    dist_info(site, "foobar", "4.0")
+    dist_info(site, "other", "5.0")
+    inventory = read_inventory(inspect_environment(tmp_path / "env"))
+    names = sorted(dist.canonical_name for dist in inventory.distributions)
+    assert names == ["foo-bar", "foobar", "other"]
+    assert not inventory.warnings
+
+
 _AWKWARD_METADATA = {
     "crlf": b"Metadata-Version: 2.1\r\nName: crlf-pkg\r\nVersion: 1.0\r\n"
     b"Requires-Dist: alpha>=1\r\nRequires-Dist: beta ; extra == 'x'\r\n\r\nName: not-me\r\n",
