@@ -3,7 +3,6 @@ become, and store it on the distribution rows for the pages to show."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from django.conf import settings
@@ -12,6 +11,7 @@ from django.utils import timezone
 from django_tasks import task
 from packaging.utils import canonicalize_name
 
+from dashboard.indexes import index_config
 from dashboard.models import Distribution, Environment
 from dashboard.queues import machine_queue
 from dashboard.scanning import scan_plan
@@ -20,18 +20,14 @@ from envcore.environment import inspect_environment
 from envcore.errors import EnvcoreError
 from envcore.index import IndexClient
 from envcore.outdated import outdated
-from envcore.pipconfig import read_pip_config
 from envcore.requirements import load_requirements
 
 __all__ = ["check_updates", "enqueue_update_check", "update_check"]
 
 
 def _client(env_path: Path) -> IndexClient:
-    config = read_pip_config(os.environ, site_prefix=env_path)
-    if settings.INDEX_URL:
-        config = config.with_overrides(index_url=str(settings.INDEX_URL))
     return IndexClient(
-        config,
+        index_config(env_path),
         cache_dir=Path(settings.DATA_DIR) / "index-cache",
         ttl=float(settings.INDEX_TTL),
         offline=bool(settings.INDEX_OFFLINE),

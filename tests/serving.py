@@ -22,6 +22,8 @@ class Serving:
     process: subprocess.Popen[str]
     #: Everything serve (and its workers) printed so far, stdout and stderr, line by line.
     output: list[str]
+    #: Fills `output`; it ends when serve and every worker have closed the pipe.
+    reader: threading.Thread
     base_url: str
     login_url: str
     port: int
@@ -63,7 +65,8 @@ def serving(
         start_new_session=True,
     )
     output: list[str] = []
-    threading.Thread(target=lambda: output.extend(process.stdout or ()), daemon=True).start()
+    reader = threading.Thread(target=lambda: output.extend(process.stdout or ()), daemon=True)
+    reader.start()
     try:
         deadline = time.monotonic() + timeout
         match = None
@@ -75,6 +78,7 @@ def serving(
         yield Serving(
             process=process,
             output=output,
+            reader=reader,
             base_url=match.group(1),
             login_url=match.group(0).removeprefix("envdash: open "),
             port=int(match.group(3)),

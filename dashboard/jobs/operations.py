@@ -5,7 +5,6 @@ as a one-line summary and the data its page shows. `kinds.KINDS` says which kind
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,13 +12,13 @@ from typing import Any
 
 from django.conf import settings
 
+from dashboard.indexes import envdash_overrides, index_config
 from dashboard.jobs.journal import DatabaseJournal
 from dashboard.jobs.models import Interpreter, Job
 from dashboard.models import Environment
 from dashboard.scanning import scan_plan
 from envcore import ops
 from envcore.errors import EnvcoreError
-from envcore.pipconfig import read_pip_config
 
 __all__ = [
     "Context",
@@ -74,16 +73,11 @@ Run = Callable[[dict[str, Any], Context], Outcome]
 
 
 def _index(env_path: str) -> ops.IndexOptions | None:
-    """pip's own index configuration with the ENVDASH_ index settings over it, as the update
-    checks see it; None when none is set, so the installers read the user's pip settings."""
-    if not (settings.INDEX_URL or settings.INDEX_FIND_LINKS or settings.INDEX_NO_INDEX):
+    """The indexes the update checks see for this environment; None when no ENVDASH_ index
+    setting is set, so the installers read the user's pip settings themselves."""
+    if not envdash_overrides():
         return None
-    config = read_pip_config(os.environ, site_prefix=Path(env_path)).with_overrides(
-        index_url=str(settings.INDEX_URL) or None,
-        find_links=list(settings.INDEX_FIND_LINKS) or None,
-        no_index=True if settings.INDEX_NO_INDEX else None,
-    )
-    return ops.IndexOptions.from_config(config)
+    return ops.IndexOptions.from_config(index_config(Path(env_path)))
 
 
 def _changed(result: ops.OperationResult) -> Outcome:

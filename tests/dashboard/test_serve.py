@@ -146,3 +146,29 @@ def test_start_up_prints_the_login_url_and_nothing_else(tmp_path: Path) -> None:
             database.close()
         assert done, "the worker did not scan:\n" + "".join(served.output)
         assert served.output == [f"envdash: open {served.login_url}\n"]
+
+
+def test_stopping_serve_ends_its_workers_without_a_crash(tmp_path: Path) -> None:
+    """`kill PID` of serve: it and its worker exit, and no interpreter dies on the way out
+    (a worker thread blocked reading serve's pipe must not break the worker's shutdown)."""
+    env = {**_environ(tmp_path, secrets.token_urlsafe(24)), "ENVDASH_JOB_CONCURRENCY": "1"}
+    argv = [sys.executable, "-m", "dashboard.cli", "serve", "--port", "0"]
+    with serving(argv, cwd=REPO, env=env) as served:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # the worker is up once it took the first scan
+            database = sqlite3.connect(tmp_path / "envdash.sqlite3", timeout=10)
+            scanned = database.execute("SELECT 1 FROM dashboard_scan WHERE state = 'done'")
+            done = scanned.fetchall()
+            database.close()
+            if done:
+                break
+            time.sleep(0.2)
+        assert done, "the worker did not scan:\n" + "".join(served.output)
+        served.process.terminate()  # serve alone, as `kill PID` does
+        assert served.process.wait(timeout=60) == 0
+        # The output pipe closes when the worker, its last writer, has exited too.
+        served.reader.join(timeout=60)
+        assert not served.reader.is_alive(), "a worker outlived serve"
+        output = "".join(served.output)
+        assert "Fatal Python error" not in output
+        assert "Traceback" not in output

@@ -95,3 +95,19 @@ def test_an_unreachable_index_says_unknown(project: Environment, settings: Setti
     assert alpha.update_status == "unknown" and alpha.update_reason
     page = log_in(Client()).get(f"/environments/{project.pk}/").content.decode()
     assert "0 upgradable" in page and ">unknown<" in page
+
+
+def test_the_check_sees_the_wheel_directories_jobs_install_from(
+    project: Environment, settings: SettingsWrapper, tmp_path: Path
+) -> None:
+    # ENVDASH_FIND_LINKS + ENVDASH_NO_INDEX: jobs install from that directory only, so the
+    # update check must offer what is there (3.0), not what the index URL would say.
+    wheels = tmp_path / "wheels"
+    write_wheel(wheels, "alpha", "3.0")
+    settings.INDEX_URL = "http://127.0.0.1:9/simple"
+    settings.INDEX_FIND_LINKS = (str(wheels),)
+    settings.INDEX_NO_INDEX = True
+    assert check_updates(project) == 1
+    alpha = Distribution.objects.get(environment=project, name="alpha")
+    assert (alpha.latest, alpha.update_status) == ("3.0", "upgradable")
+    assert alpha.choices == ["3.0"]

@@ -83,10 +83,15 @@ def _die_with_parent(worker: Worker) -> None:
         threading.Thread(target=serve_gone, name="serve-gone", daemon=True).start()
 
     def watch() -> None:
+        # os.read on the descriptor, not sys.stdin.buffer: a daemon thread blocked inside a
+        # buffered read holds its lock, and the interpreter's shutdown then dies on it
+        # ("Fatal Python error: _enter_buffered_busy") every time serve stops a worker.
         with contextlib.suppress(OSError):
-            while sys.stdin.buffer.read(4096):
+            while os.read(stdin_fd, 4096):
                 pass
         serve_gone()
+
+    stdin_fd = sys.stdin.fileno()
 
     if sys.platform == "linux":
         signal.signal(signal.SIGHUP, on_hangup)
