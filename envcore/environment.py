@@ -75,7 +75,7 @@ class Environment:
 
     @property
     def is_django(self) -> bool:
-        return self.project is not None and (self.project / "manage.py").is_file()
+        return self.project is not None and os.path.isfile(os.path.join(self.project, "manage.py"))
 
     @property
     def python_minor(self) -> str | None:
@@ -266,17 +266,15 @@ def _find_project(path: Path) -> Path | None:
 
 
 def _looks_like_project(directory: Path) -> bool:
-    if any((directory / marker).is_file() for marker in PROJECT_MARKERS):
+    base = os.fspath(directory)  # string paths, not pathlib: this runs for every environment
+    if any(os.path.isfile(os.path.join(base, marker)) for marker in PROJECT_MARKERS):
         return True
     try:
-        with os.scandir(directory) as entries:
-            return (
-                any(
-                    entry.name.startswith("requirements") and entry.name.endswith(".txt")
-                    for entry in entries
-                )
-                or (directory / "requirements").is_dir()
-            )
+        with os.scandir(base) as entries:
+            return any(
+                entry.name.startswith("requirements") and entry.name.endswith(".txt")
+                for entry in entries
+            ) or os.path.isdir(os.path.join(base, "requirements"))
     except OSError:
         return False
 
@@ -319,16 +317,17 @@ def inspect_environment(path: Path | str) -> Environment:
     if not path.is_dir():
         raise NotAnEnvironmentError(f"{path} is a file, not an environment directory")
     cfg_path = path / "pyvenv.cfg"
+    has_cfg = cfg_path.is_file()
     is_conda = (path / "conda-meta").is_dir()
-    if not cfg_path.is_file() and not is_conda:
+    if not has_cfg and not is_conda:
         raise NotAnEnvironmentError(
             f"{path} is not a Python environment (no pyvenv.cfg and no conda-meta/)"
         )
-    config = _read_pyvenv_cfg(cfg_path) if cfg_path.is_file() else {}
+    config = _read_pyvenv_cfg(cfg_path) if has_cfg else {}
     kind: EnvironmentKind
     creator: str | None
     creator_version: str | None
-    if is_conda and not cfg_path.is_file():
+    if is_conda and not has_cfg:
         kind, creator, creator_version = "conda", "conda", None
     elif "uv" in config:
         kind, creator, creator_version = "uv", "uv", config["uv"]
