@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -109,16 +111,21 @@ def private_file(path: Path) -> None:
 
 def secret_file(path: Path, nbytes: int) -> str:
     """The secret kept in `path`, or a new random one (`nbytes` of entropy) stored there with
-    mode 0600; when another process (web server, worker) makes it first, theirs."""
+    mode 0600; when another process (web server, worker) makes it first, theirs.
+
+    The new secret is written to a private file of our own first and then linked into place:
+    a link either makes `path` complete or fails because it exists, so no process ever reads
+    a file that is created but not written yet (an empty secret)."""
     try:
         return path.read_text(encoding="ascii").strip()
     except FileNotFoundError:
-        secret = secrets.token_urlsafe(nbytes)
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd, draft = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")  # mode 0600
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            return path.read_text(encoding="ascii").strip()
-        with os.fdopen(fd, "w", encoding="ascii") as handle:
-            handle.write(secret)
-        return secret
+            with os.fdopen(fd, "w", encoding="ascii") as handle:
+                handle.write(secrets.token_urlsafe(nbytes))
+            with contextlib.suppress(FileExistsError):
+                os.link(draft, path)
+        finally:
+            os.unlink(draft)
+        return path.read_text(encoding="ascii").strip()

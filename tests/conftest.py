@@ -4,7 +4,6 @@ how parallel workers (`pytest -n N`, see `manage.py test`) share and split the w
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, cast
@@ -16,10 +15,6 @@ from xdist.scheduler import LoadScopeScheduling  # type: ignore[import-untyped]
 from tests.envtools import built_once, isolate_environment
 from tests.trees import Tree, build_env_tree
 from tests.wheelmaker import write_wheel
-
-# pytest-django has loaded this process's settings already (see _own_data_dir), but the
-# parallel workers start later and read this; keep the developer's real one untouched.
-os.environ.setdefault("ENVDASH_DATA_DIR", tempfile.mkdtemp(prefix="envdash-tests-"))
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -35,7 +30,8 @@ def _isolated_installers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[N
 def _own_data_dir(tmp_path_factory: pytest.TempPathFactory, _isolated_installers: None) -> None:
     """A data directory (login token, index cache) of this test process's own, for it and
     the commands it starts: parallel workers must not race to create the same token file.
-    pytest-django loads the settings before this file runs, so DATA_DIR is set here too."""
+    pytest-django loads the settings before this file runs (in the run-wide directory of
+    tests/data_dir_plugin.py), so DATA_DIR is set here too."""
     data_dir = tmp_path_factory.mktemp("data")
     settings.DATA_DIR = data_dir
     os.environ["ENVDASH_DATA_DIR"] = str(data_dir)
