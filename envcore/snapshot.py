@@ -24,6 +24,7 @@ from packaging.utils import canonicalize_name
 
 from envcore._files import read_text
 from envcore._git import find_checkout, strip_credentials
+from envcore._pep508 import is_project_name
 from envcore._snapshot_schema import (
     SCHEMA_PATH,
     SCHEMA_VERSION,
@@ -66,7 +67,6 @@ Roots = Sequence[Path | str] | None
 _SCP_LIKE = re.compile(r"^(?:[\w.-]+@)?(?P<host>[\w.-]+):(?P<path>(?!//).+)$")
 _UNSAFE_NAME_CHARS = re.compile(r"[^A-Za-z0-9._+ -]")
 _UNSAFE_IDENTITY_CHARS = re.compile(r"[^A-Za-z0-9._~:/@+-]")
-_PACKAGE_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,198}[A-Za-z0-9])?$")
 _VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.+!_-]{0,127}$")
 _UNSAFE_VERSION_CHARS = re.compile(r"[^A-Za-z0-9.+!_-]")
 _MARKUP_CHARS = re.compile(r"[<>\"'&\x00-\x1f\x7f]")
@@ -215,6 +215,12 @@ class DriftLine:
     installed_version: str | None
 
 
+def _shareable_name(name: str) -> bool:
+    """A distribution name a snapshot carries: valid (PEP 508, as installers check it) and
+    within the schema's 200 characters."""
+    return len(name) <= 200 and is_project_name(name)
+
+
 def drift_section(
     summary: str,
     counts: Mapping[str, int],
@@ -239,13 +245,13 @@ def drift_section(
                 "status": item.status,
                 "required": _CONTROL_CHARS.sub(" ", unexpand(item.required))[:1000] or None,
                 "installed_version": item.installed_version
-                if item.installed_version and _VERSION.match(item.installed_version)
+                if item.installed_version and _VERSION.fullmatch(item.installed_version)
                 else None,
             }
             for item in items
-            if _PACKAGE_NAME.match(item.name) and item.name not in secret
+            if _shareable_name(item.name) and item.name not in secret
         ],
-        "untracked": [name for name in untracked if _PACKAGE_NAME.match(name)],
+        "untracked": [name for name in untracked if _shareable_name(name)],
     }
 
 
@@ -292,10 +298,10 @@ def environment_section(
         if canonical in seen:
             continue
         seen.add(canonical)
-        if not _PACKAGE_NAME.match(dist_name):
+        if not _shareable_name(dist_name):
             continue  # metadata no installer would accept; nothing to compare it with
         version = raw_version
-        if not _VERSION.match(version):
+        if not _VERSION.fullmatch(version):
             version = _UNSAFE_VERSION_CHARS.sub("-", version).strip(".+!_-")[:128] or "unknown"
         rows.append({"name": dist_name, "version": version, "source": source})
     return {

@@ -13,8 +13,10 @@ import pytest
 from envcore.errors import SnapshotError
 from envcore.snapshot import (
     SCHEMA_PATH,
+    DriftLine,
     build_snapshot,
     content_hash,
+    drift_section,
     normalise_remote,
     parse_snapshot,
     project_identity,
@@ -298,3 +300,19 @@ def test_published_schema_is_strict() -> None:
 def test_future_tolerance_is_a_day() -> None:
     data = _with("created_at", (NOW + timedelta(hours=23)).isoformat())
     assert validate_snapshot(data, now=NOW)["created_at"] == data["created_at"]
+
+
+def test_the_drift_section_carries_only_names_and_versions_an_installer_accepts() -> None:
+    # `$` in a pattern also matches before a final newline: "alpha\n" is no project name.
+    items = [
+        DriftLine("alpha", "mismatch", "==2.0", "1.0"),
+        DriftLine("beta\n", "missing", ">=1", None),
+        DriftLine("gamma", "mismatch", "==2.0", "1.0\n"),
+        DriftLine("d" * 201, "missing", ">=1", None),
+    ]
+    section = drift_section("drifted", {"mismatch": 2}, items, ["ok", "bad\n"], None)
+    assert [(item["name"], item["installed_version"]) for item in section["items"]] == [
+        ("alpha", "1.0"),
+        ("gamma", None),
+    ]
+    assert section["untracked"] == ["ok"]
