@@ -23,7 +23,7 @@ from dashboard.text import has_control_characters
 from envcore import ops
 from envcore.errors import EnvcoreError, InvalidSpecError, PathNotAllowedError
 from envcore.interpreters import trusted_base
-from envcore.requirements import within_roots
+from envcore.requirements import roots_refusal
 from envcore.versions import parse_version
 
 __all__ = ["KINDS", "JobError", "Kind", "validate", "validate_create"]
@@ -75,8 +75,9 @@ class CreateForm(JobForm):
             raise ValidationError(
                 "give the new environment's absolute path, e.g. /home/me/app/.venv"
             )
-        if not within_roots(path, scan_plan().roots, strictly=True):
-            raise ValidationError(f"{path} is outside the scan roots (see Settings)")
+        refusal = roots_refusal(path, scan_plan().roots, strictly=True)
+        if refusal:
+            raise ValidationError(f"{path} {refusal} (see Settings)")
         return path
 
     def clean_interpreter(self) -> Interpreter:
@@ -394,8 +395,9 @@ def validate(kind: str, env: Environment, data: Mapping[str, Any]) -> dict[str, 
         raise JobError(f"{env.path} is gone from disk; rescan or recreate it elsewhere")
     spec = KINDS.get(kind)
     strictly = spec is not None and spec.moves_aside
-    if not within_roots(env.path, scan_plan().roots, strictly=strictly):
-        raise JobError(f"{env.path} is outside the scan roots")
+    refusal = roots_refusal(env.path, scan_plan().roots, strictly=strictly)
+    if refusal:
+        raise JobError(f"{env.path} {refusal}")
     if spec is None or spec.creates:
         raise JobError(f"unknown job kind {kind!r}")
     return _params(spec.form(data, env))

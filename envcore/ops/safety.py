@@ -22,7 +22,7 @@ import psutil
 from envcore.environment import Environment, inspect_environment
 from envcore.errors import EnvironmentBusyError, NotAnEnvironmentError, PathNotAllowedError
 from envcore.ops.journal import Journal, JournalEntry, MoveKind, plan_move
-from envcore.requirements import load_requirements, within_roots
+from envcore.requirements import load_requirements, roots_refusal
 
 LOCK_NAME = ".envdash-operation.lock"
 #: Open flags that refuse a symbolic link as the last part of a path.
@@ -34,11 +34,11 @@ _LOCK_FLAGS = os.O_RDWR | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC
 
 def inside_roots(path: Path, roots: Sequence[Path | str]) -> Path:
     """The real path of `path` when it lies strictly inside one of `roots`; refuse otherwise."""
-    real = Path(os.path.realpath(path))
-    if within_roots(real, roots, strictly=True):
-        return real
+    refusal = roots_refusal(path, roots, strictly=True)
+    if refusal is None:
+        return Path(os.path.realpath(path))
     shown = ", ".join(str(root) for root in roots) or "(none configured)"
-    raise PathNotAllowedError(f"{path} is outside the configured scan roots ({shown})")
+    raise PathNotAllowedError(f"{path} {refusal} ({shown})")
 
 
 def requirements_inside_roots(requirements: Path, roots: Sequence[Path | str]) -> None:

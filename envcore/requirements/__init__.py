@@ -27,7 +27,7 @@ from envcore.requirements._entry import (
 )
 from envcore.requirements._file import parse_requirements_file
 from envcore.requirements._pyproject import parse_pyproject
-from envcore.requirements._roots import within_roots
+from envcore.requirements._roots import roots_refusal, within_roots
 from envcore.requirements._text import ENV_VAR
 from envcore.requirements.source import find_requirements_source
 
@@ -43,6 +43,7 @@ __all__ = [
     "parse_pyproject",
     "parse_requirements_file",
     "requirements_fingerprint",
+    "roots_refusal",
     "within_roots",
 ]
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from envcore.requirements._entry import ParsedRequirements, ParseIssue, RequirementsOptions
 
-__all__ = ["OUTSIDE", "admitted", "not_read", "resolve_roots", "within_roots"]
+__all__ = ["OUTSIDE", "admitted", "not_read", "resolve_roots", "roots_refusal", "within_roots"]
 
 #: What a file outside the roots becomes instead of its content.
 OUTSIDE = "not read, it is outside the scan roots"
@@ -45,6 +45,23 @@ def within_roots(
     which moves the old one aside next to it) must stay strictly below a root.
     """
     return admitted(os.path.realpath(path), resolve_roots(roots), strictly=strictly)
+
+
+def roots_refusal(
+    path: Path | str, roots: Sequence[Path | str] | None, *, strictly: bool = False
+) -> str | None:
+    """Why `path` may not be used (None: it may), as the words after the path: a root
+    itself is refused for what must stay strictly below one, everything else outside."""
+    real = os.path.realpath(path)
+    real_roots = resolve_roots(roots)
+    if admitted(real, real_roots, strictly=strictly):
+        return None
+    if real_roots is not None and real in real_roots:
+        return (
+            "is a scan root itself; envdash creates, moves and deletes environments "
+            "only below a scan root"
+        )
+    return "is outside the scan roots"
 
 
 def not_read(path: Path) -> ParsedRequirements:

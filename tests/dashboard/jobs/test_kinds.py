@@ -162,4 +162,13 @@ def test_a_scan_root_itself_takes_packages_but_is_never_moved_aside(
     for kind in ("delete", "recreate"):
         with pytest.raises(JobError) as refused:
             validate(kind, env, {})
-        assert str(refused.value) == f"{env.path} is outside the scan roots"
+        assert str(refused.value) == (
+            f"{env.path} is a scan root itself; envdash creates, moves and deletes "
+            "environments only below a scan root"
+        )
+    with pytest.raises(JobError) as refused:
+        validate_create({"path": env.path, "interpreter": "x"})
+    assert str(refused.value) == (
+        f"{env.path} is a scan root itself; envdash creates, moves and deletes "
+        "environments only below a scan root (see Settings)"
+    )
