@@ -144,7 +144,8 @@ class LoginRequiredMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if has_session(request) or _is_open(request):
+        # The URL match first: it is in memory, the session costs a query and a file read.
+        if _is_open(request) or has_session(request):
             return self.get_response(request)
         if (token := bearer_token(request)) and token_matches(token):
             return self.get_response(request)

@@ -13,7 +13,6 @@ from packaging.utils import canonicalize_name
 
 from dashboard.models import Distribution, DriftItem, Environment, EnvironmentStatus
 from dashboard.shells import quote_cmd, quote_csh, quote_fish, quote_posix, quote_powershell
-from envcore.requirements import is_project_name
 from envcore.versions import parse_version
 
 __all__ = [
@@ -24,7 +23,6 @@ __all__ = [
     "PackageUse",
     "activation_commands",
     "donut",
-    "is_package_name",
     "needs_attention",
     "package_rows",
     "package_usage",
@@ -314,8 +312,3 @@ def package_usage(name: str, below: str = "") -> list[PackageUse]:
         is_below = limit is not None and installed is not None and installed < limit
         uses.append(PackageUse(dist.environment, dist.version, is_below))
     return uses
-
-
-def is_package_name(text: str) -> bool:
-    """A valid distribution name (PEP 508's name rule)."""
-    return is_project_name(text)

@@ -248,14 +248,14 @@ def record_environment(
     now: datetime,
     existing: Environment | None,
     force: bool,
-    roots: Sequence[Path] | None = None,
+    roots: Sequence[Path],
 ) -> tuple[Environment, bool]:
     """Inspect one environment and store what was found; returns (row, changed).
 
-    `roots` (default: the scan plan's) bound where requirements files are read from.
+    `roots` (the scan plan's, read once by the caller) bound where requirements files are
+    read from.
     Raises NotAnEnvironmentError when the directory is no longer an environment.
     """
-    roots = scan_plan().roots if roots is None else roots
     facts = inspect_environment(path)
     project, source = _project_for(facts, roots)
     previous_files = list(existing.requirement_files) if existing is not None else []

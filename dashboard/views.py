@@ -31,7 +31,6 @@ from dashboard.queries import (
     PackageUse,
     activation_commands,
     donut,
-    is_package_name,
     needs_attention,
     package_rows,
     package_usage,
@@ -39,6 +38,7 @@ from dashboard.queries import (
 )
 from dashboard.scanning import scan_plan
 from dashboard.updates import enqueue_update_check
+from envcore.requirements import is_project_name
 from envcore.versions import is_version
 
 __all__ = [
@@ -173,7 +173,7 @@ def packages(request: HttpRequest) -> HttpResponse:
     uses: list[PackageUse] = []
     if below and not is_version(below):
         error = f"“{below}” is not a version (PEP 440), e.g. 2.32 or 1.0.post1"
-    elif name and not is_package_name(name):
+    elif name and not is_project_name(name):
         error = f"“{name}” is not a package name"
     elif name:
         uses = package_usage(name, below)

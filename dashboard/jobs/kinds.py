@@ -53,6 +53,14 @@ def _requirements_inside_roots(env: Environment) -> None:
         pass  # unreadable now: the job reports why when it runs
 
 
+def _listed_interpreter(chosen: str) -> Interpreter:
+    """The interpreter row the form's value names; only those listed may run."""
+    interpreter = Interpreter.objects.filter(pk=chosen).first() if chosen.isdigit() else None
+    if interpreter is None:
+        raise ValidationError("choose one of the interpreters found on this machine")
+    return interpreter
+
+
 # -- create: a new environment ------------------------------------------------------------
 
 
@@ -81,11 +89,7 @@ class CreateForm(JobForm):
         return path
 
     def clean_interpreter(self) -> Interpreter:
-        chosen = self.cleaned_data["interpreter"]
-        interpreter = Interpreter.objects.filter(pk=chosen).first() if chosen.isdigit() else None
-        if interpreter is None:
-            raise ValidationError("choose one of the interpreters found on this machine")
-        return interpreter
+        return _listed_interpreter(self.cleaned_data["interpreter"])
 
     def clean_prompt(self) -> str:
         prompt: str = self.cleaned_data["prompt"].strip()
@@ -289,10 +293,7 @@ class RecreateForm(JobForm):
         data = super().clean() or {}
         chosen = data["interpreter"]
         if chosen:
-            found = Interpreter.objects.filter(pk=chosen).first() if chosen.isdigit() else None
-            if found is None:
-                raise ValidationError("choose one of the interpreters found on this machine")
-            data["interpreter"] = found
+            data["interpreter"] = _listed_interpreter(chosen)
             return data
         listed = {row.path: row for row in Interpreter.objects.all()}
         same = trusted_base(self.env.base_interpreter, listed)

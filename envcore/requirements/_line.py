@@ -217,7 +217,6 @@ def interpret_line(text: str, base_dir: str) -> LineRequirement:
     simple = _simple(text, marker)
     if simple is not None:
         return simple
-    text = text.strip()
     url: str | None = None
     extras: tuple[str, ...] = ()
     if is_url(text):

@@ -249,7 +249,11 @@ def test_a_scan_that_finds_a_row_stored_meanwhile_updates_it(scanned: Tree) -> N
     env = row(scanned.drifted)
     stale_view_of_it: Environment | None = None
     stored, changed = record_environment(
-        env.path, now=timezone.now(), existing=stale_view_of_it, force=True
+        env.path,
+        now=timezone.now(),
+        existing=stale_view_of_it,
+        force=True,
+        roots=scan_plan().roots,
     )
     assert changed and stored.pk == env.pk
     assert Environment.objects.filter(path=env.path).count() == 1
