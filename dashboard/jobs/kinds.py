@@ -142,12 +142,10 @@ class InstallForm(JobForm):
     specs = Text()
 
     def clean_specs(self) -> list[str]:
-        lines = self.cleaned_data["specs"].replace(",", "\n").splitlines()
-        specs = [spec for spec in (line.strip() for line in lines) if spec]
-        if not specs:
-            raise ValidationError("give at least one package spec, e.g. requests>=2.32")
+        """PEP 508 requirements, one per line or separated by spaces (see
+        `envcore.ops.split_user_specs`): `requests>=2.32,<3` is one requirement."""
         try:
-            return [str(ops.parse_user_spec(spec)) for spec in specs[:50]]
+            return [str(spec) for spec in ops.parse_user_specs(self.cleaned_data["specs"])]
         except InvalidSpecError as exc:
             raise ValidationError(str(exc)) from exc
 

@@ -28,7 +28,15 @@ from envcore.ops.installers import (
     resolve_backend,
 )
 from envcore.ops.journal import Journal, JournalEntry, MemoryJournal
-from envcore.ops.packages import UpgradeTarget, install, parse_user_spec, uninstall, upgrade
+from envcore.ops.packages import (
+    UpgradeTarget,
+    install,
+    parse_user_spec,
+    parse_user_specs,
+    split_user_specs,
+    uninstall,
+    upgrade,
+)
 from envcore.ops.recover import RecoveryAction, recover_interrupted
 from envcore.ops.recreate import recreate
 from envcore.ops.safety import ProcessUse, inside_roots, processes_using, requirements_inside_roots
@@ -61,6 +69,7 @@ __all__ = [
     "list_interpreters",
     "parse_installer",
     "parse_user_spec",
+    "parse_user_specs",
     "plan_freeze",
     "processes_using",
     "project_name",
@@ -68,6 +77,7 @@ __all__ = [
     "recreate",
     "requirements_inside_roots",
     "resolve_backend",
+    "split_user_specs",
     "sync",
     "uninstall",
     "upgrade",

@@ -59,6 +59,92 @@ def parse_user_spec(text: str, *, allow_urls: bool = False) -> Requirement:
     return requirement
 
 
+#: Characters a version specifier clause starts with (`>=`, `==`, `~=`, `!=`, `<`, `===`).
+_OPERATOR = frozenset("<>=!~")
+
+
+def split_user_specs(text: str) -> list[str]:
+    """The requirements in an Install box: one per line, or several on a line separated by
+    spaces (or by commas, as the box once asked).
+
+    A gap of spaces and commas separates two requirements unless what follows continues
+    the one before: a specifier clause (`requests >= 2.32`, `requests>=2.32, <3`: a comma
+    inside a specifier is always followed by an operator, so a comma followed by a name
+    separates), extras, a parenthesised specifier, `@` and a URL. Inside brackets and
+    after `;` (a marker, which runs to the end of its line) nothing separates, and a `#`
+    after a space starts a comment, as in a requirements file.
+    """
+    specs: list[str] = []
+    for line in text.splitlines():
+        specs += _split_line(line)
+    return specs
+
+
+def _split_line(line: str) -> list[str]:
+    parts: list[str] = []
+    current = ""
+    depth = 0  # inside [extras] or (specifiers)
+    quote = ""  # inside a quoted marker value
+    marker = url = False
+    i = 0
+    while i < len(line):
+        ch = line[i]
+        if quote or marker:
+            if not quote and ch == "#" and line[i - 1].isspace():
+                break
+            quote = "" if ch == quote else (ch if not quote and ch in "'\"" else quote)
+            current += ch
+            i += 1
+            continue
+        if ch == "#" and (i == 0 or line[i - 1].isspace()):
+            break
+        if ch in "[(":
+            depth += 1
+        elif ch in "])":
+            depth = max(depth - 1, 0)
+        elif ch == ";" and depth == 0:
+            marker = True
+        elif ch == "@" and depth == 0:
+            url = True  # `name @ url`: the next word is the URL, whatever it holds
+        if depth or not (ch.isspace() or (ch == "," and not url)):
+            current += ch
+            i += 1
+            continue
+        # A gap of spaces and commas: does what follows continue `current`?
+        end = i
+        while end < len(line) and (line[end].isspace() or (line[end] == "," and not url)):
+            end += 1
+        gap, following = line[i:end], line[end : end + 1]
+        before = current.rstrip()[-1:]
+        if "," in gap:
+            joins = following in _OPERATOR
+        elif url:
+            joins = before == "@" or following == ";"
+        else:
+            joins = following in _OPERATOR or following in "[(;@" or before in _OPERATOR
+        if joins and current:
+            current += gap
+        else:
+            if current:
+                parts.append(current)
+            current, url = "", False
+        i = end
+    if current.strip():
+        parts.append(current)
+    return [part.strip() for part in parts if part.strip()]
+
+
+def parse_user_specs(text: str, *, limit: int = 50) -> list[Requirement]:
+    """Every requirement in an Install box (`split_user_specs`), each checked as
+    `parse_user_spec` does; the first bad one is refused in one line that names it."""
+    specs = split_user_specs(text)
+    if not specs:
+        raise InvalidSpecError("give at least one package spec, e.g. requests>=2.32")
+    if len(specs) > limit:
+        raise InvalidSpecError(f"{len(specs)} package specs: at most {limit} at a time")
+    return [parse_user_spec(spec) for spec in specs]
+
+
 def install(
     env_path: Path | str,
     specs: Iterable[str] = (),
