@@ -13,6 +13,7 @@ __all__ = [
     "NotAnEnvironmentError",
     "PathNotAllowedError",
     "PipConfigError",
+    "PlanOutdatedError",
     "RequirementsError",
     "SnapshotError",
 ]
@@ -64,3 +65,7 @@ class SnapshotError(EnvcoreError):
 
 class PipConfigError(EnvcoreError):
     """pip's configuration cannot be used: an unreadable config file or an invalid value."""
+
+
+class PlanOutdatedError(EnvcoreError):
+    """An environment changed after a plan for it was made; the plan must be made again."""

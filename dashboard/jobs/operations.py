@@ -123,7 +123,7 @@ def sync(params: dict[str, Any], ctx: Context) -> Outcome:
     result = ops.sync(
         ctx.path,
         ctx.requirements,
-        remove_untracked=params["remove_untracked"],
+        keep_untracked=not params["remove_untracked"],
         context=ctx.ops_context,
     )
     return _changed(result)

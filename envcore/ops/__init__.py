@@ -7,7 +7,8 @@ naming every command it ran. Failures raise an EnvcoreError subclass after the e
 has been put back as it was.
 
 Where to look: `context` (what a caller passes), `create`, `packages` (install / upgrade /
-uninstall), `sync`, `freeze`, `recreate`, `delete`, `recover` (after a crash); `installers`
+uninstall), `plan` (what an operation would change, and applying exactly that), `sync`
+(a sync plan applied), `freeze`, `recreate`, `delete`, `recover` (after a crash); `installers`
 builds the pip / uv argv, `session` runs them, `safety` holds the path, link and lock
 checks, `journal` the record of directories moved aside.
 """
@@ -37,6 +38,16 @@ from envcore.ops.packages import (
     uninstall,
     upgrade,
 )
+from envcore.ops.plan import (
+    Plan,
+    PlanAction,
+    PlannedChange,
+    apply_plan,
+    plan_install,
+    plan_sync,
+    plan_uninstall,
+    plan_upgrade,
+)
 from envcore.ops.recover import RecoveryAction, recover_interrupted
 from envcore.ops.recreate import recreate
 from envcore.ops.safety import ProcessUse, inside_roots, processes_using, requirements_inside_roots
@@ -58,9 +69,13 @@ __all__ = [
     "Log",
     "MemoryJournal",
     "OperationResult",
+    "Plan",
+    "PlanAction",
+    "PlannedChange",
     "ProcessUse",
     "RecoveryAction",
     "UpgradeTarget",
+    "apply_plan",
     "create",
     "delete",
     "find_uv",
@@ -71,6 +86,10 @@ __all__ = [
     "parse_user_spec",
     "parse_user_specs",
     "plan_freeze",
+    "plan_install",
+    "plan_sync",
+    "plan_uninstall",
+    "plan_upgrade",
     "processes_using",
     "project_name",
     "recover_interrupted",

@@ -155,6 +155,52 @@ class Commands:
             return [*self._pip(), "uninstall", "--yes", "--disable-pip-version-check", "--", *names]
         return [_uv(), "pip", "uninstall", "--python", str(self.python), "--", *names]
 
+    # --- dry runs and exact installs, for envcore.ops.plan ------------------------------
+    # Built from `install` so that they get the same index options as the real install.
+
+    def dry_run_install(
+        self,
+        specs: Sequence[str] = (),
+        *,
+        requirement_files: Sequence[Path] = (),
+        upgrade: Sequence[str] = (),
+        constraint_files: Sequence[Path] = (),
+        report: Path | None = None,
+    ) -> list[str]:
+        """`install --dry-run`: what the resolver would change, changing nothing. pip writes
+        its JSON installation report to `report` (a file, so the job log stays readable);
+        uv prints `+ name==version` / `- name==version` lines."""
+        argv = self.install(specs, requirement_files=requirement_files, upgrade=upgrade)
+        extra = ["--dry-run"]
+        extra += [f"--constraint={Path(path).absolute()}" for path in constraint_files]
+        if self.backend == "pip" and report is not None:
+            extra.append(f"--report={report}")
+        return _before_specs(argv, extra)
+
+    def compile_closure(
+        self, specs: Sequence[str] = (), *, requirement_files: Sequence[Path], constraints: Path
+    ) -> list[str]:
+        """`uv pip compile` for this environment's interpreter under `constraints`: the names
+        the requirements need, one `name==version` line each on stdout (uv only)."""
+        argv = [_uv(), "pip", "compile", "--python", str(self.python), "--no-header"]
+        argv += ["--no-annotate", "--quiet", *self._index_args(), f"--constraint={constraints}"]
+        argv += [f"--requirement={Path(path).absolute()}" for path in requirement_files]
+        if specs:
+            argv += ["--", *specs]
+        return argv
+
+    def install_exact(self, pins: Sequence[str], editables: Sequence[str] = ()) -> list[str]:
+        """Install exactly `pins` (`name==version`, `name @ url`) and `editables` (URLs),
+        without dependencies: a plan already lists every change the resolver wanted."""
+        argv = self.install(pins, no_deps=True)
+        return _before_specs(argv, [f"--editable={url}" for url in editables])
+
+
+def _before_specs(argv: list[str], options: Sequence[str]) -> list[str]:
+    """`argv` with `options` inserted before the `--` that starts the user's specs."""
+    at = argv.index("--") if "--" in argv else len(argv)
+    return [*argv[:at], *options, *argv[at:]]
+
 
 def create_argv(
     backend: Backend,

@@ -985,17 +985,17 @@ def test_sync_fixes_versions_then_removes_the_untracked_tree(
     env = make_venv(tmp_path / "env", ["alpha==1.0", "beta==1.0", "gamma"], wheelhouse=wheelhouse)
     requirements = tmp_path / "requirements.txt"
     requirements.write_text("alpha==2.0\n")
-    first = sync(env, requirements, context=Context(installer=backend, index=index))
+    first = sync(
+        env, requirements, keep_untracked=True, context=Context(installer=backend, index=index)
+    )
     assert first.changes == ("~ alpha 1.0 -> 2.0",)
     assert first.drift is not None and first.drift.summary == "in-sync"
     assert first.drift.untracked == ("gamma",)
-    second = sync(
-        env, requirements, remove_untracked=True, context=Context(installer=backend, index=index)
-    )
+    second = sync(env, requirements, context=Context(installer=backend, index=index))
     assert second.changes == ("- beta 1.0", "- gamma 0.5")
     assert second.drift is not None and second.drift.untracked == ()
     assert _versions(env) == {"alpha": "2.0"}
-    assert len(second.commands) == 2  # nothing to install, two rounds of removal
+    assert len(second.commands) == 2  # the dry run, then one removal of the whole tree
 
 
 def test_sync_reads_a_pyproject_and_refuses_a_missing_source(

@@ -1,0 +1,727 @@
+"""Plans: the exact changes an operation would make to an environment, worked out by the
+installer's own resolver in dry-run mode, and `apply_plan`, which makes exactly those.
+
+A plan is shown before anything changes (the dashboard's confirmation, `python -m envcore
+plan`), then applied; `sync` is a plan applied at once. Applying refuses when the
+environment changed since the plan was made, so what was confirmed is what happens.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Literal, cast
+
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    canonicalize_name,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+
+from envcore._install_source import match_unnamed
+from envcore.distributions import Inventory, parse_dependency, read_inventory
+from envcore.drift import DriftReport, drift_for_environment
+from envcore.environment import Environment
+from envcore.errors import (
+    CommandFailedError,
+    InvalidSpecError,
+    PlanOutdatedError,
+    RequirementsError,
+)
+from envcore.ops.context import Context
+from envcore.ops.installers import Backend, Commands
+from envcore.ops.packages import parse_user_spec
+from envcore.ops.safety import exclusive_lock
+from envcore.ops.session import (
+    OperationResult,
+    Session,
+    project_name,
+    snapshot,
+    usable,
+    work_dir,
+)
+from envcore.requirements import ParsedRequirements, find_requirements_source, load_requirements
+from envcore.versions import parse_version
+
+__all__ = [
+    "KEPT_TOOLS",
+    "Plan",
+    "PlanAction",
+    "PlannedChange",
+    "apply_plan",
+    "plan_install",
+    "plan_sync",
+    "plan_uninstall",
+    "plan_upgrade",
+]
+
+PlanAction = Literal["install", "upgrade", "downgrade", "remove"]
+_ACTIONS: tuple[PlanAction, ...] = ("install", "upgrade", "downgrade", "remove")
+#: The installers' own tools: never removed as untracked (as pip-sync), and left alone by
+#: "upgrade all" unless asked for.
+KEPT_TOOLS = frozenset({"pip", "setuptools", "wheel"})
+
+
+@dataclass(frozen=True)
+class PlannedChange:
+    """One change: `before` is the installed version (None for an install), `after` the
+    version to install (None for a removal, and for a direct URL uv names no version of).
+    `requirement` is exactly what apply installs (`name==1.2`, `name @ url`), with
+    `editable` for an editable install of that URL. An "upgrade" at the same version is a
+    reinstall from another source (a direct URL instead of an index release)."""
+
+    name: str
+    action: PlanAction
+    before: str | None
+    after: str | None
+    requirement: str | None
+    editable: bool = False
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "action": self.action,
+            "from": self.before,
+            "to": self.after,
+            "requirement": self.requirement,
+            "editable": self.editable,
+        }
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The changes one operation would make to one environment, and how they were found."""
+
+    environment: Path
+    installer: Backend
+    changes: tuple[PlannedChange, ...]
+    source: Path | None
+    dry_run_argv: tuple[str, ...]
+    #: What applying it is reported as: sync, install, upgrade or uninstall.
+    operation: str = "sync"
+
+    @property
+    def empty(self) -> bool:
+        return not self.changes
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "environment": str(self.environment),
+            "installer": self.installer,
+            "operation": self.operation,
+            "source": str(self.source) if self.source is not None else None,
+            "dry_run_argv": list(self.dry_run_argv),
+            "actions": [change.to_json() for change in self.changes],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, object]) -> Plan:
+        """The plan `to_json` gave, checked field by field: a stored plan is input like any
+        other, and what apply would hand the installer must be a plain requirement."""
+        try:
+            installer = data["installer"]
+            if installer not in ("pip", "uv"):
+                raise InvalidSpecError(f"a plan's installer is pip or uv, not {installer!r}")
+            source = data.get("source")
+            argv = data.get("dry_run_argv", [])
+            operation = data.get("operation", "sync")
+            actions = data["actions"]
+            if not isinstance(actions, list) or not isinstance(argv, list):
+                raise InvalidSpecError("a plan's actions and argv are lists")
+            return cls(
+                environment=Path(_text(data["environment"])),
+                installer=cast(Backend, installer),
+                changes=tuple(_change_from_json(item) for item in actions),
+                source=Path(_text(source)) if source is not None else None,
+                dry_run_argv=tuple(_text(arg) for arg in argv),
+                operation=_text(operation),
+            )
+        except KeyError as exc:
+            raise InvalidSpecError(f"not a plan: {exc.args[0]!r} is missing") from exc
+
+
+def _text(value: object) -> str:
+    if not isinstance(value, str):
+        raise InvalidSpecError(f"not a plan: {value!r} is not text")
+    return value
+
+
+def _optional_text(value: object) -> str | None:
+    return None if value is None else _text(value)
+
+
+def _change_from_json(item: object) -> PlannedChange:
+    if not isinstance(item, Mapping):
+        raise InvalidSpecError("not a plan: an action is not an object")
+    action = item["action"]
+    if action not in _ACTIONS:
+        raise InvalidSpecError(f"not a plan: unknown action {action!r}")
+    name = project_name(_text(item["name"]))
+    requirement = _optional_text(item.get("requirement"))
+    if (requirement is None) != (action == "remove"):
+        raise InvalidSpecError(f"not a plan: {name} has no requirement to install")
+    if requirement is not None:
+        parsed = parse_user_spec(requirement, allow_urls=True)
+        if canonicalize_name(parsed.name) != canonicalize_name(name):
+            raise InvalidSpecError(f"not a plan: {requirement!r} does not install {name}")
+    editable = item.get("editable", False)
+    if not isinstance(editable, bool):
+        raise InvalidSpecError("not a plan: editable is true or false")
+    return PlannedChange(
+        name=name,
+        action=cast(PlanAction, action),
+        before=_optional_text(item.get("from")),
+        after=_optional_text(item.get("to")),
+        requirement=requirement,
+        editable=editable,
+    )
+
+
+# --- what the installer's dry run says ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Resolved:
+    """One distribution the dry run would install. `requires` is its Requires-Dist from
+    pip's report; None when the installer does not say (uv)."""
+
+    name: str
+    version: str | None
+    requirement: str
+    editable: bool
+    requires: tuple[str, ...] | None
+    requested: bool = False
+    extras: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class _DryRun:
+    argv: tuple[str, ...]
+    installs: dict[str, _Resolved]  # by canonical name
+
+
+def _dry_run(
+    session: Session,
+    env: Environment,
+    specs: Sequence[str],
+    files: Sequence[Path],
+    *,
+    upgrade: Sequence[str] = (),
+    constraint_files: Sequence[Path] = (),
+) -> _DryRun:
+    commands = session.commands(env)
+    if session.backend == "pip":
+        with tempfile.TemporaryDirectory(prefix="envdash-plan-") as scratch:
+            report = Path(scratch) / "report.json"
+            argv = commands.dry_run_install(
+                specs,
+                requirement_files=files,
+                upgrade=upgrade,
+                constraint_files=constraint_files,
+                report=report,
+            )
+            session.run(argv, "planning (pip's dry run)")
+            try:
+                data = json.loads(report.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                raise CommandFailedError(f"pip's dry run left no readable report: {exc}") from exc
+        return _DryRun(tuple(argv), _from_pip_report(data))
+    argv = commands.dry_run_install(
+        specs, requirement_files=files, upgrade=upgrade, constraint_files=constraint_files
+    )
+    result = session.run(argv, "planning (uv's dry run)")
+    return _DryRun(tuple(argv), _from_uv_lines(result.output.splitlines()))
+
+
+def _from_pip_report(data: object) -> dict[str, _Resolved]:
+    """pip's installation report (https://pip.pypa.io/en/stable/reference/installation-report/):
+    `install` lists only what would be installed; installed versions that satisfy stay."""
+    items = data.get("install") if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        raise CommandFailedError("pip's dry-run report has no install list")
+    resolved: dict[str, _Resolved] = {}
+    for item in items:
+        metadata = item.get("metadata", {})
+        name, version = str(metadata["name"]), str(metadata["version"])
+        info = item.get("download_info", {})
+        editable = bool(info.get("dir_info", {}).get("editable", False))
+        if item.get("is_direct"):
+            url = str(info["url"])
+            vcs = info.get("vcs_info")
+            if vcs is not None:
+                url = f"{vcs['vcs']}+{url}@{vcs['commit_id']}"
+            if info.get("subdirectory"):
+                url += f"#subdirectory={info['subdirectory']}"
+            requirement = f"{name} @ {url}"
+        else:
+            requirement = f"{name}=={version}"
+        resolved[canonicalize_name(name)] = _Resolved(
+            name,
+            version,
+            requirement,
+            editable,
+            tuple(str(text) for text in metadata.get("requires_dist") or ()),
+            requested=bool(item.get("requested")),
+            extras=tuple(str(extra) for extra in item.get("requested_extras") or ()),
+        )
+    return resolved
+
+
+#: uv's dry-run lines: ` + name==1.0`, ` - name==1.0`, ` + name @ file:///...`.
+_UV_LINE = re.compile(r"^ ([+~-]) ([A-Za-z0-9][A-Za-z0-9._-]*)(?:==(\S+)| @ (\S+))\s*$")
+
+
+def _from_uv_lines(lines: Iterable[str]) -> dict[str, _Resolved]:
+    resolved: dict[str, _Resolved] = {}
+    for line in lines:
+        match = _UV_LINE.match(line)
+        if match is None or match.group(1) == "-":
+            continue
+        name, version, url = match.group(2), match.group(3), match.group(4)
+        if url is not None:
+            requirement, version = f"{name} @ {url}", _version_in_url(url)
+        else:
+            requirement = f"{name}=={version}"
+        resolved[canonicalize_name(name)] = _Resolved(name, version, requirement, False, None)
+    return resolved
+
+
+def _version_in_url(url: str) -> str | None:
+    """The version a wheel's or sdist's file name carries (uv prints none for a URL)."""
+    filename = url.rsplit("/", 1)[-1].split("#", 1)[0]
+    try:
+        if filename.endswith(".whl"):
+            return str(parse_wheel_filename(filename)[1])
+        return str(parse_sdist_filename(filename)[1])
+    except (InvalidWheelFilename, InvalidSdistFilename):
+        return None
+
+
+# --- from the dry run to the changes ------------------------------------------------------
+
+
+def _action(before: str | None, after: str | None) -> PlanAction:
+    if before is None:
+        return "install"
+    old, new = parse_version(before), parse_version(after) if after else None
+    if old is not None and new is not None and new < old:
+        return "downgrade"
+    return "upgrade"
+
+
+def _changes(
+    inventory: Inventory, installs: Mapping[str, _Resolved], removals: Iterable[str]
+) -> tuple[PlannedChange, ...]:
+    changes: list[PlannedChange] = []
+    for key, item in installs.items():
+        dist = inventory.by_name.get(key)
+        before = dist.display_version if dist is not None else None
+        changes.append(
+            PlannedChange(
+                item.name,
+                _action(before, item.version),
+                before,
+                item.version,
+                item.requirement,
+                item.editable,
+            )
+        )
+    for key in removals:
+        dist = inventory.by_name[key]
+        changes.append(PlannedChange(dist.name, "remove", dist.display_version, None, None))
+    return tuple(sorted(changes, key=lambda change: canonicalize_name(change.name)))
+
+
+# --- what the requirements need after the change (for untracked removals) ------------------
+
+
+def _closure(
+    env: Environment,
+    inventory: Inventory,
+    installs: Mapping[str, _Resolved],
+    roots: Iterable[tuple[str, tuple[str, ...]]],
+) -> tuple[set[str], bool]:
+    """The canonical names the roots need once `installs` are in, walking Requires-Dist
+    (the report's for what is installed anew, the installed metadata for what stays), and
+    whether some of them had no metadata to walk (uv's new installs)."""
+    marker_env = env.marker_environment()
+    done: dict[str, set[str]] = {}
+    unknown = False
+    pending = [(canonicalize_name(name), extras) for name, extras in roots]
+    while pending:
+        name, extras = pending.pop()
+        wanted = {canonicalize_name(extra) for extra in extras}
+        seen = done.get(name)
+        if seen is not None and wanted <= seen:
+            continue
+        done.setdefault(name, set()).update(wanted)
+        item, dist = installs.get(name), inventory.by_name.get(name)
+        requires: tuple[str, ...] | None = ()
+        if item is not None:
+            requires = item.requires
+        elif dist is not None:
+            requires = dist.requires
+        if requires is None:
+            unknown = True
+            continue
+        for text in requires:
+            requirement = parse_dependency(text)
+            if requirement is None:
+                continue
+            if requirement.marker is not None and not any(
+                requirement.marker.evaluate({**marker_env, "extra": extra})
+                for extra in ("", *sorted(wanted))
+            ):
+                continue
+            pending.append((canonicalize_name(requirement.name), tuple(requirement.extras)))
+    return set(done), unknown
+
+
+def _compiled_closure(
+    session: Session,
+    env: Environment,
+    inventory: Inventory,
+    installs: Mapping[str, _Resolved],
+    target: _Target,
+) -> set[str]:
+    """What the requirements need, by `uv pip compile` with every distribution pinned to the
+    version it will have after the change.
+
+    uv's dry run names what it would install but not what those need, so whether a new
+    install depends on an installed distribution is unknown. Resolving the requirements
+    again with the after-change versions as constraints answers it with uv's own resolver
+    and the same index options: the resolution can only pick those versions, so the names
+    it lists are the requirements' closure in the environment as it will be. It runs only
+    when a removal depends on it.
+    """
+    pins = {key: f"{dist.name}=={dist.version}" for key, dist in inventory.by_name.items()}
+    for key, item in installs.items():
+        if item.version is not None and item.requirement.endswith(f"=={item.version}"):
+            pins[key] = item.requirement
+        else:
+            pins.pop(key, None)  # a direct URL: its own requirement decides
+    with tempfile.TemporaryDirectory(prefix="envdash-plan-") as scratch:
+        constraints = Path(scratch) / "after.txt"
+        constraints.write_text("".join(f"{pin}\n" for pin in pins.values()), encoding="utf-8")
+        argv = session.commands(env).compile_closure(
+            target.specs, requirement_files=target.files, constraints=constraints
+        )
+        result = session.run(argv, "planning removals (uv pip compile)")
+    names: set[str] = set()
+    for line in result.stdout.splitlines():
+        match = re.match(r"^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:==|@|\[|;|$)", line.strip())
+        if match is not None:
+            names.add(canonicalize_name(match.group(1)))
+    return names | set(installs)
+
+
+# --- the requirements --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Target:
+    """What the dry run is given (specs and/or requirement files) and the roots of the
+    closure: the names the requirements ask for, with their extras."""
+
+    specs: tuple[str, ...]
+    files: tuple[Path, ...]
+    roots: tuple[tuple[str, tuple[str, ...]], ...]
+    project: str | None = None
+
+
+def _requirements(
+    env: Environment, requirements: Path | None, roots: Sequence[Path | str] | None
+) -> tuple[Path, ParsedRequirements]:
+    source = requirements
+    if source is None and env.project is not None:
+        source = find_requirements_source(env.project, roots)
+    if source is None:
+        where = f"in {env.project}" if env.project else "(the environment has no project dir)"
+        raise RequirementsError(
+            f"nothing to sync {env.path} with: no requirements file or pyproject.toml found {where}"
+        )
+    if not Path(source).is_file():
+        raise RequirementsError(f"requirements file {source} does not exist")
+    parsed = load_requirements(source, base_dir=env.project, roots=roots)
+    if parsed.errors:
+        raise RequirementsError(f"cannot sync: {parsed.errors[0]}")
+    return Path(source), parsed
+
+
+def _sync_target(
+    env: Environment, inventory: Inventory, source: Path, parsed: ParsedRequirements
+) -> _Target:
+    marker_env = env.marker_environment()
+    entries = [
+        entry
+        for entry in parsed.requirements
+        if entry.marker is None or entry.applies_to(marker_env)
+    ]
+    roots: list[tuple[str, tuple[str, ...]]] = []
+    for entry in entries:
+        if entry.name is not None:
+            roots.append((entry.name, entry.extras))
+        else:
+            dist = match_unnamed(entry, inventory)
+            if dist is not None:
+                roots.append((dist.canonical_name, entry.extras))
+    if parsed.project_name is not None and parsed.project_name in inventory.by_name:
+        roots.append((parsed.project_name, ()))
+    if source.name == "pyproject.toml":
+        # pip cannot read pyproject.toml as requirements: its own entries are passed.
+        specs = tuple(str(entry.requirement) for entry in entries if entry.requirement is not None)
+        return _Target(specs, (), tuple(roots), parsed.project_name)
+    return _Target((), (source,), tuple(roots), parsed.project_name)
+
+
+def _untracked(
+    session: Session,
+    env: Environment,
+    inventory: Inventory,
+    dry: _DryRun,
+    target: _Target,
+) -> list[str]:
+    """Installed distributions the requirements will not need after the change."""
+    roots = [*target.roots]
+    roots += [(key, item.extras) for key, item in dry.installs.items() if item.requested]
+    needed, unknown = _closure(env, inventory, dry.installs, roots)
+    kept = needed | KEPT_TOOLS | set(dry.installs)
+    if target.project is not None:
+        kept.add(target.project)
+    candidates = [key for key in inventory.by_name if key not in kept]
+    if candidates and unknown:
+        needed = _compiled_closure(session, env, inventory, dry.installs, target)
+        candidates = [key for key in candidates if key not in needed]
+    return sorted(candidates)
+
+
+def _plan_sync(
+    session: Session,
+    env: Environment,
+    requirements: Path | None,
+    *,
+    keep_untracked: bool,
+    roots: Sequence[Path | str] | None,
+) -> Plan:
+    source, parsed = _requirements(env, requirements, roots)
+    inventory = read_inventory(env)
+    target = _sync_target(env, inventory, source, parsed)
+    dry = _dry_run(session, env, target.specs, target.files)
+    removals = [] if keep_untracked else _untracked(session, env, inventory, dry, target)
+    return Plan(
+        environment=env.path,
+        installer=session.backend,
+        changes=_changes(inventory, dry.installs, removals),
+        source=source,
+        dry_run_argv=dry.argv,
+    )
+
+
+def plan_sync(
+    env_path: Path | str,
+    requirements: Path | None = None,
+    *,
+    keep_untracked: bool = False,
+    context: Context | None = None,
+) -> Plan:
+    """What `sync` would change: the requirements (the project's own when None, with any
+    constraints they include) resolved by the installer's dry run, keeping installed versions
+    that satisfy them, as the installer does; then, unless `keep_untracked`, the removal of
+    every distribution the requirements no longer need (pip-sync; pip, setuptools and wheel
+    stay). With the context's roots, requirements outside them are refused before any run.
+    """
+    context = context or Context()
+    env = usable(env_path)
+    session = Session(context, work_dir(env.path, requirements))
+    return _plan_sync(
+        session, env, requirements, keep_untracked=keep_untracked, roots=context.roots
+    )
+
+
+# --- applying ------------------------------------------------------------------------------
+
+
+def _check_current(plan: Plan, installed: Mapping[str, str]) -> None:
+    for change in plan.changes:
+        now = installed.get(canonicalize_name(change.name))
+        if now != change.before:
+            was = change.before or "not installed"
+            raise PlanOutdatedError(
+                f"{plan.environment} changed since the plan: {change.name} is now "
+                f"{now or 'not installed'}, the plan expected {was}; make the plan again"
+            )
+
+
+def _apply(
+    session: Session, env: Environment, plan: Plan, roots: Sequence[Path | str] | None
+) -> OperationResult:
+    """Apply `plan` (the caller holds the environment's lock)."""
+    before = snapshot(env)
+    _check_current(plan, dict(before))
+    commands: Commands = session.commands(env)
+    installs = [change for change in plan.changes if change.requirement is not None]
+    pins = [change.requirement for change in installs if not change.editable]
+    editables = [
+        change.requirement.split(" @ ", 1)[1]
+        for change in installs
+        if change.editable and change.requirement is not None
+    ]
+    if installs:
+        # --no-deps: the plan already holds every change the resolver wanted; resolving
+        # again could bring in something nobody confirmed (a release published since).
+        argv = commands.install_exact([pin for pin in pins if pin is not None], editables)
+        session.run(argv, f"installing {len(installs)} planned package(s)")
+    removals = [change.name for change in plan.changes if change.action == "remove"]
+    if removals:
+        session.run(commands.uninstall(removals), f"removing {len(removals)} package(s)")
+    drift: DriftReport | None = None
+    if plan.source is not None and plan.operation == "sync":
+        drift = drift_for_environment(env, read_inventory(env), plan.source, roots=roots)
+    return session.result(plan.operation, env.path, before, snapshot(env), drift=drift)
+
+
+def apply_plan(plan: Plan, *, context: Context | None = None) -> OperationResult:
+    """Make exactly the plan's changes, with the installer that made it: its pins installed
+    without dependencies, its removals uninstalled. Refuses with PlanOutdatedError when an
+    installed version differs from the plan's `before` (the environment changed since)."""
+    context = replace(context or Context(), installer=plan.installer)
+    env = usable(plan.environment)
+    session = Session(context, work_dir(env.path, plan.source))
+    with exclusive_lock(env.path):
+        return _apply(session, env, plan, context.roots)
+
+
+def _simple_plan(
+    session: Session,
+    env: Environment,
+    dry: _DryRun,
+    operation: str,
+    source: Path | None = None,
+) -> Plan:
+    return Plan(
+        environment=env.path,
+        installer=session.backend,
+        changes=_changes(read_inventory(env), dry.installs, ()),
+        source=source,
+        dry_run_argv=dry.argv,
+        operation=operation,
+    )
+
+
+def plan_install(
+    env_path: Path | str,
+    specs: Iterable[str],
+    *,
+    allow_urls: bool = False,
+    context: Context | None = None,
+) -> Plan:
+    """What installing user-typed `specs` would change (a row's "install the required
+    version", "install missing"): the spec's version, and whatever the resolver needs for
+    it; installed versions that satisfy stay, as with `install`. Nothing is removed."""
+    parsed = [str(parse_user_spec(spec, allow_urls=allow_urls)) for spec in specs]
+    if not parsed:
+        raise InvalidSpecError("nothing to install: give at least one package spec")
+    env = usable(env_path)
+    session = Session(context or Context(), work_dir(env.path))
+    return _simple_plan(session, env, _dry_run(session, env, parsed, ()), "install")
+
+
+def plan_uninstall(
+    env_path: Path | str, names: Iterable[str], *, context: Context | None = None
+) -> Plan:
+    """Removing `names` (names only), each of which must be installed. No dry run: an
+    uninstall removes exactly what it names and resolves nothing."""
+    wanted = [project_name(name) for name in names]
+    if not wanted:
+        raise InvalidSpecError("nothing to uninstall: give at least one name")
+    env = usable(env_path)
+    inventory = read_inventory(env)
+    keys = [canonicalize_name(name) for name in wanted]
+    for name, key in zip(wanted, keys, strict=True):
+        if key not in inventory.by_name:
+            raise InvalidSpecError(f"{name} is not installed in {env.path}")
+    backend = Session(context or Context()).backend
+    return Plan(
+        environment=env.path,
+        installer=backend,
+        changes=_changes(inventory, {}, sorted(set(keys))),
+        source=None,
+        dry_run_argv=(),
+        operation="uninstall",
+    )
+
+
+def plan_upgrade(
+    env_path: Path | str,
+    requirements: Path | None = None,
+    *,
+    names: Iterable[str] | None = None,
+    include_tools: bool = False,
+    context: Context | None = None,
+) -> Plan:
+    """What "upgrade all" (or, with `names`, upgrading those) would change: every project
+    the requirements (the project's own when None) name, to the newest version they allow,
+    plus whatever the resolver needs for them; dependencies move only if they must.
+
+    pip, setuptools and wheel are held at their installed versions (as constraints, so the
+    resolver itself keeps them) unless `include_tools`: the environment's installer is no
+    requirement of the project. Without a requirements source, `names` are upgraded to
+    their newest release. With pip, `names` are passed as specs (pip has no per-package
+    --upgrade), with the constraint files the requirements include.
+    """
+    context = context or Context()
+    env = usable(env_path)
+    session = Session(context, work_dir(env.path, requirements))
+    inventory = read_inventory(env)
+    wanted = None if names is None else {canonicalize_name(project_name(n)) for n in names}
+    try:
+        source, parsed = _requirements(env, requirements, context.roots)
+    except RequirementsError:
+        if requirements is not None or not wanted:
+            raise
+        source, parsed = None, None
+    held = set() if include_tools else {key for key in KEPT_TOOLS if key in inventory.by_name}
+    specs: list[str] = []
+    files: list[Path] = []
+    constraint_files: list[Path] = []
+    if parsed is not None and source is not None:
+        target = _sync_target(env, inventory, source, parsed)
+        named = [canonicalize_name(name) for name, _extras in target.roots]
+        upgrade = [key for key in named if key not in held and (wanted is None or key in wanted)]
+        if wanted is not None:
+            upgrade += sorted(wanted - set(named))
+        entries = {entry.name: entry for entry in parsed.requirements if entry.name}
+        if session.backend == "pip" and wanted is not None:
+            for key in upgrade:
+                entry = entries.get(key)
+                requirement = entry.requirement if entry is not None else None
+                specs.append(str(requirement) if requirement is not None else key)
+            constraint_files = sorted({entry.path for entry in parsed.constraints})
+        else:
+            specs, files = list(target.specs), list(target.files)
+    else:
+        for key in sorted(wanted or ()):
+            if key not in inventory.by_name:
+                raise InvalidSpecError(f"{key} is not installed in {env.path}")
+        upgrade = sorted(key for key in wanted or () if key not in held)
+        specs = list(upgrade)
+    if not upgrade:
+        raise InvalidSpecError("nothing to upgrade: the requirements name no package to upgrade")
+    with tempfile.TemporaryDirectory(prefix="envdash-plan-") as scratch:
+        if held:
+            pins = Path(scratch) / "tools.txt"
+            pins.write_text(
+                "".join(f"{key}=={inventory.by_name[key].version}\n" for key in sorted(held)),
+                encoding="utf-8",
+            )
+            constraint_files.append(pins)
+        dry = _dry_run(
+            session, env, specs, files, upgrade=upgrade, constraint_files=constraint_files
+        )
+    return _simple_plan(session, env, dry, "upgrade", source)
