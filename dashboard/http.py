@@ -1,4 +1,5 @@
-"""The request the views receive: Django's, plus `request.htmx` (django-htmx's middleware)."""
+"""The request the views receive: Django's, plus `request.htmx` (django-htmx's middleware)
+and `request.revision` (dashboard.live's middleware, on page views)."""
 
 from __future__ import annotations
 
@@ -10,3 +11,4 @@ __all__ = ["HtmxHttpRequest"]
 
 class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
+    revision: int

@@ -17,6 +17,7 @@ __all__ = [
     "Environment",
     "EnvironmentStatus",
     "Project",
+    "Revision",
     "Scan",
     "ScanRoot",
     "Worker",
@@ -252,3 +253,16 @@ class Worker(models.Model):
 
     def __str__(self) -> str:
         return f"worker {self.pid} on {self.machine}"
+
+
+class Revision(models.Model):
+    """One row: a counter raised by every change a page shows (see dashboard.live).
+
+    Open pages poll it every few seconds; reading one row by its primary key is the
+    cheapest question a database answers, so an idle dashboard costs next to nothing.
+    """
+
+    value = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"revision {self.value}"

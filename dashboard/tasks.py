@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.db.models import Q
 from django.utils import timezone
 from django_tasks import TaskResultStatus, task
 from django_tasks_db.models import DBTaskResult
 
+from dashboard.live import bump
 from dashboard.models import Scan
 from dashboard.queues import machine_queue
 from dashboard.scanning import scan_environment, scan_tree
@@ -33,6 +33,7 @@ def scan(path: str = "", force: bool = False) -> dict[str, object]:
 
 def enqueue_scan(*, path: str = "", force: bool = False) -> None:
     scan.using(queue_name=machine_queue()).enqueue(path=path, force=force)
+    bump()  # open pages show "Scanning…"
 
 
 #: A scan that has been RUNNING this long belongs to a worker that died.
@@ -40,13 +41,16 @@ SCAN_DEADLINE = timedelta(minutes=30)
 
 
 def scan_pending() -> bool:
-    """True while a scan task is queued or running (one query, for the status poll)."""
+    """True while a scan is queued (its task waits) or running (its Scan row says so).
+
+    Running is read from the Scan row, not the task: the task ends a moment after the
+    row is stored, and the page re-fetched for that row must not still say "Scanning…".
+    """
     recent = timezone.now() - SCAN_DEADLINE
-    return DBTaskResult.objects.filter(
-        Q(status=TaskResultStatus.READY)
-        | Q(status=TaskResultStatus.RUNNING, started_at__gte=recent),
-        task_path=scan.module_path,
+    queued = DBTaskResult.objects.filter(
+        status=TaskResultStatus.READY, task_path=scan.module_path
     ).exists()
+    return queued or Scan.objects.filter(state=Scan.State.RUNNING, started_at__gte=recent).exists()
 
 
 def fail_abandoned_scans() -> int:

@@ -12,6 +12,7 @@ from django_tasks import task
 from packaging.utils import canonicalize_name
 
 from dashboard.indexes import index_config
+from dashboard.live import bump
 from dashboard.models import Distribution, Environment
 from dashboard.queues import machine_queue
 from dashboard.scanning import scan_plan
@@ -65,6 +66,7 @@ def check_updates(env: Environment) -> int:
         Environment.objects.filter(pk=env.pk).update(
             upgradable=len(report.upgradable), updates_checked_at=timezone.now()
         )
+        bump()
     return len(report.upgradable)
 
 

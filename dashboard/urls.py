@@ -25,7 +25,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("packages/", views.packages, name="packages"),
     path("projects/", views.projects, name="projects"),
     path("rescan/", views.rescan, name="rescan"),
-    path("scan-status/", views.scan_status, name="scan-status"),
+    path("live/", views.live, name="live"),
     path("settings/", views.settings_page, name="settings"),
     path("", include("dashboard.jobs.urls")),
     path("", include("dashboard.team.urls")),

@@ -25,6 +25,7 @@ from dashboard.http import HtmxHttpRequest
 from dashboard.jobs.interpreters import add_user_interpreter
 from dashboard.jobs.kinds import JobError
 from dashboard.jobs.models import Interpreter
+from dashboard.live import revision
 from dashboard.models import Activity, Environment, Project, Scan, ScanRoot
 from dashboard.queries import (
     EnvironmentFilter,
@@ -45,6 +46,7 @@ __all__ = [
     "check_updates",
     "environment_detail",
     "environments",
+    "live",
     "login",
     "logout",
     "overview",
@@ -52,7 +54,6 @@ __all__ = [
     "projects",
     "rescan",
     "rescan_environment",
-    "scan_status",
     "settings_page",
 ]
 
@@ -100,6 +101,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         "attention": needs_attention(),
         "activity": list(Activity.objects.select_related("environment")[:12]),
         "last_scan": _last_scan(),
+        "scanning": tasks.scan_pending(),
     }
     return render(request, "dashboard/overview.html", context)
 
@@ -200,7 +202,8 @@ def rescan(request: HtmxHttpRequest) -> HttpResponse:
     force = request.POST.get("force") == "1"
     tasks.enqueue_scan(force=force)
     if request.htmx:
-        return render(request, "dashboard/_scan_status.html", {"scan": None, "queued": True})
+        context = {"scan": _last_scan(), "scanning": True}
+        return render(request, "dashboard/_scan_status.html", context)
     messages.success(request, "Rescan queued; the pages update when it finishes.")
     back = request.POST.get("back", "")
     # Only a path on this site: `back=https://evil.example/` made this an open redirect.
@@ -225,24 +228,21 @@ def rescan_environment(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 def check_updates(request: HttpRequest, pk: int) -> HttpResponse:
     env = get_object_or_404(Environment, pk=pk, gone_at__isnull=True)
     enqueue_update_check(env)
-    messages.success(request, "Checking the package indexes; reload in a moment.")
+    messages.success(request, "Checking the package indexes; this page updates when done.")
     return redirect("environment", pk=env.pk)
 
 
 @require_GET
-def scan_status(request: HttpRequest) -> HttpResponse:
-    """Polled by the rescan button; tells the page to refresh once the scan it waits on ends."""
-    scan = _last_scan()
-    running = tasks.scan_pending()
-    after = request.GET.get("after", "")
-    if not running and after.isdigit() and scan is not None and scan.pk > int(after):
-        return HttpResponseClientRefresh()
-    return render(
-        request,
-        "dashboard/_scan_status.html",
-        {"scan": scan, "queued": running, "after": after},
-        status=200,
-    )
+def live(request: HttpRequest) -> HttpResponse:
+    """Polled by every live page (base.html, `?since=<revision>`): 204 while nothing
+    changed, else the poll with the new revision and the event that re-fetches the page's
+    live regions (see dashboard.live)."""
+    now = revision()
+    if request.GET.get("since") == str(now):
+        return HttpResponse(status=204)
+    response = render(request, "dashboard/_live.html", {"revision": now})
+    response["HX-Trigger"] = "envdash:changed"
+    return response
 
 
 @require_http_methods(["GET", "POST"])

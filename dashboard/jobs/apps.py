@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.apps import AppConfig
+from django.db.models.signals import post_save
 
 from dashboard.signals import moved_aside, scan_finished
 
@@ -16,6 +17,11 @@ class JobsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from dashboard.jobs.models import Job
+        from dashboard.live import bump_on_save
+
+        # Created, claimed, cancelled before its start (a job's end is an update: run.py).
+        post_save.connect(bump_on_save, sender=Job, dispatch_uid="live-job")
         scan_finished.connect(_refresh_interpreters, dispatch_uid="jobs-refresh-interpreters")
         moved_aside.connect(_recreate_backups, dispatch_uid="jobs-recreate-backups")
 

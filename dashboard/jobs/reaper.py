@@ -15,6 +15,7 @@ from dashboard.jobs.journal import recover_moved_directories
 from dashboard.jobs.models import Job
 from dashboard.jobs.queue import schedule_next
 from dashboard.jobs.run import interrupted_summary
+from dashboard.live import bump
 from dashboard.scanning import scan_environment
 from envcore.runner import end_process_tree, replaced_since
 
@@ -59,6 +60,8 @@ def reap_interrupted(
         if leader is not None:
             end_process_tree(leader)
         reaped.append(job)
+    if reaped:
+        bump()
     if reaped or recover:
         recover_moved_directories(now_fn)
     for env_path in {job.env_path for job in reaped}:

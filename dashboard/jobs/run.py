@@ -13,13 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, transaction
 from django.utils import timezone
 
 from dashboard.jobs.kinds import KINDS
 from dashboard.jobs.models import Job
 from dashboard.jobs.operations import Context
 from dashboard.jobs.stream import LogStream
+from dashboard.live import bump
 from dashboard.models import Activity, Environment
 from dashboard.scanning import scan_environment
 from dashboard.updates import check_updates
@@ -100,14 +101,16 @@ def _run(job: Job, cancel: CancelToken) -> str:
             logger.exception("job %s crashed", job_id)
             summary = f"internal error: {type(exc).__name__}: {exc}"
         stream.line("info", f"{state}: {summary}")
-    Job.objects.filter(pk=job_id).update(
-        state=state,
-        summary=summary[:1024],
-        result=data,
-        finished_at=timezone.now(),
-        pgid=None,
-        leader_started=None,
-    )
+    with transaction.atomic():
+        Job.objects.filter(pk=job_id).update(
+            state=state,
+            summary=summary[:1024],
+            result=data,
+            finished_at=timezone.now(),
+            pgid=None,
+            leader_started=None,
+        )
+        bump()
     return state
 
 

@@ -18,3 +18,135 @@ document.addEventListener("submit", (event) => {
   const message = event.target.dataset.confirm;
   if (message && !window.confirm(message)) event.preventDefault();
 });
+
+// Live pages (see dashboard/live.py). base.html's #live polls the revision; when it moved,
+// htmx fires "envdash:changed" and the page's [data-live] regions (each with an id) are
+// fetched again, all from one request for this page's own URL, and each region whose HTML
+// changed is swapped by htmx. What the user is doing survives: a region holding the
+// focused field waits until the focus leaves it; typed values, focus and scroll offsets
+// inside a swapped region are put back.
+const liveRegions = () => [...document.querySelectorAll("[data-live][id]")];
+// The server's HTML of a region as last swapped in, to skip swaps that change nothing;
+// CSRF tokens are masked anew on every render, so they are left out of the comparison.
+const servedHtml = new WeakMap();
+const comparable = (html) => html.replace(/name="csrfmiddlewaretoken" value="[^"]*"/g, "");
+const editing = (region) => {
+  const active = document.activeElement;
+  return active && region.contains(active) && active.matches("input, select, textarea");
+};
+
+// A path of child positions from `root` to `node`, to find "the same place" after a swap.
+function pathOf(root, node) {
+  const path = [];
+  for (let at = node; at && at !== root; at = at.parentElement) {
+    path.unshift([...at.parentElement.children].indexOf(at));
+  }
+  return path;
+}
+function follow(root, path) {
+  let at = root;
+  for (const index of path) at = at && at.children[index];
+  return at;
+}
+const controlKey = (control, index) =>
+  [control.form ? control.form.id || control.form.getAttribute("action") : "", control.name, control.type, index].join("|");
+function userValues(region) {
+  const values = new Map();
+  const seen = new Map();
+  for (const control of region.querySelectorAll("input, select, textarea")) {
+    const base = `${control.name}|${control.type}`;
+    const index = seen.get(base) || 0;
+    seen.set(base, index + 1);
+    if (control.type === "checkbox" || control.type === "radio") {
+      if (control.checked !== control.defaultChecked) values.set(controlKey(control, index), control.checked);
+    } else if (control.tagName === "SELECT") {
+      if ([...control.options].some((option) => option.selected !== option.defaultSelected)) {
+        values.set(controlKey(control, index), control.value);
+      }
+    } else if (control.type !== "hidden" && control.value !== control.defaultValue) {
+      values.set(controlKey(control, index), control.value);
+    }
+  }
+  return values;
+}
+function restoreValues(region, values) {
+  if (!values.size) return;
+  const seen = new Map();
+  for (const control of region.querySelectorAll("input, select, textarea")) {
+    const base = `${control.name}|${control.type}`;
+    const index = seen.get(base) || 0;
+    seen.set(base, index + 1);
+    const key = controlKey(control, index);
+    if (!values.has(key)) continue;
+    if (control.type === "checkbox" || control.type === "radio") control.checked = values.get(key);
+    else control.value = values.get(key);
+  }
+}
+
+function swapRegion(region, html) {
+  const id = region.id;
+  const active = document.activeElement;
+  const focusPath = active && region.contains(active) && !active.id ? pathOf(region, active) : null;
+  const scrolled = [region, ...region.querySelectorAll("*")]
+    .filter((node) => node.scrollTop || node.scrollLeft)
+    .map((node) => [pathOf(region, node), node.scrollTop, node.scrollLeft]);
+  const values = userValues(region);
+  htmx.swap(region, html, { swapStyle: "outerHTML" });
+  const fresh = document.getElementById(id);
+  if (!fresh) return;
+  servedHtml.set(fresh, comparable(html));
+  restoreValues(fresh, values);
+  for (const [path, top, left] of scrolled) {
+    const node = follow(fresh, path);
+    if (node) { node.scrollTop = top; node.scrollLeft = left; }
+  }
+  if (focusPath && !fresh.contains(document.activeElement)) {
+    const node = follow(fresh, focusPath);
+    if (node && node.tagName === active.tagName) node.focus({ preventScroll: true });
+  }
+}
+
+let liveFetching = null;
+let liveAgain = false;
+async function refreshLive() {
+  if (liveFetching) { liveAgain = true; return; }
+  liveFetching = fetch(window.location.href, { headers: { "X-Envdash-Live": "1" } });
+  try {
+    const response = await liveFetching;
+    if (response.redirected && new URL(response.url).pathname === "/login/") {
+      window.location.reload(); // the session ended: let the login page take over
+      return;
+    }
+    if (!response.ok) return;
+    const page = new DOMParser().parseFromString(await response.text(), "text/html");
+    for (const region of liveRegions()) {
+      const next = page.getElementById(region.id);
+      if (!next) continue;
+      const html = next.outerHTML;
+      if (servedHtml.get(region) === comparable(html)) continue;
+      if (editing(region)) {
+        // Never pull a field from under the user: try again once they leave the region.
+        region.addEventListener("focusout", () => setTimeout(refreshLive), { once: true });
+        continue;
+      }
+      swapRegion(region, html);
+    }
+  } catch {
+    // Offline for a moment (the server restarting): the next change tries again.
+  } finally {
+    liveFetching = null;
+    if (liveAgain) { liveAgain = false; refreshLive(); }
+  }
+}
+// Remember what the server sent, before htmx processes the page (this script is deferred).
+for (const region of liveRegions()) servedHtml.set(region, comparable(region.outerHTML));
+if (!liveRegions().length) document.getElementById("live")?.remove(); // nothing to update
+document.body.addEventListener("envdash:changed", refreshLive);
+// A hidden tab does not poll; it asks once as soon as it is shown again.
+document.body.addEventListener("htmx:beforeRequest", (event) => {
+  if (event.target.id === "live" && document.hidden) event.preventDefault();
+});
+document.addEventListener("visibilitychange", () => {
+  const poll = document.getElementById("live");
+  if (!document.hidden && poll) htmx.trigger(poll, "envdash:poll");
+});

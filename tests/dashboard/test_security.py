@@ -18,7 +18,7 @@ from dashboard.auth import SESSION_KEY, login_token, name_cookies_for_port, sess
 from tests.dashboard.conftest import log_in, row
 from tests.trees import HOSTILE_SUMMARY, Tree
 
-PAGES = ["/", "/environments/", "/projects/", "/settings/", "/team/", "/scan-status/"]
+PAGES = ["/", "/environments/", "/projects/", "/settings/", "/team/", "/live/"]
 
 
 @pytest.mark.django_db

@@ -12,6 +12,7 @@ from django_tasks_db.models import DBTaskResult
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from dashboard.jobs.models import Job
+from dashboard.live import revision
 from dashboard.models import Distribution, Environment
 from dashboard.scanning import scan_tree
 from dashboard.updates import check_updates
@@ -47,7 +48,9 @@ def project(tmp_path: Path, settings: SettingsWrapper, index_url: str) -> Enviro
 
 
 def test_update_check_stores_latest_allowed_and_jump(project: Environment) -> None:
+    before = revision()
     assert check_updates(project) == 1
+    assert revision() == before + 1  # open pages show the new versions by themselves
     alpha = Distribution.objects.get(environment=project, name="alpha")
     assert (alpha.latest, alpha.latest_allowed, alpha.jump) == ("2.0", "1.1", "major")
     assert alpha.choices == ["2.0", "1.1", "1.0"]

@@ -34,9 +34,18 @@ def test_install_watch_the_log_then_freeze(page: Page, job_server: Server) -> No
     page.get_by_role("link", name="shop/.venv").click()
     expect(page.locator("h1 .badge")).to_have_text("Drifted")  # beta is missing
 
+    env_url = page.url
     page.locator("#job-install").get_by_label("Install packages").fill("beta==1.0")
     page.locator("#job-install").get_by_role("button", name="Install").click()
     expect(page).to_have_url(re.compile(r"/jobs/\d+/$"))
+    # The environment's page, open in another tab while the job runs, with a half-typed
+    # install in its box: the page updates itself, never under the user's cursor.
+    env_tab = page.context.new_page()
+    env_tab.goto(env_url)
+    expect(env_tab.locator("h1 .badge")).to_have_text("Drifted")
+    box = env_tab.locator("#job-install").get_by_label("Install packages")
+    box.fill("rich")
+
     log = page.locator("#job-log")
     # Lines arrive while the job runs: the command first, then pip's own output.
     expect(log).to_contain_text("$ ", timeout=20_000)
@@ -48,10 +57,16 @@ def test_install_watch_the_log_then_freeze(page: Page, job_server: Server) -> No
     page.get_by_role("link", name="shop/.venv").click()
     expect(page.locator("h1 .badge")).to_have_text("In sync")  # re-inspected after the job
 
+    env_tab.wait_for_timeout(2_500)  # a poll saw the change: the focused box holds it back
+    expect(env_tab.locator("h1 .badge")).to_have_text("Drifted")
+    box.blur()
+    expect(env_tab.locator("h1 .badge")).to_have_text("In sync", timeout=10_000)
+    expect(box).to_have_value("rich")  # what the user typed survives the update
+    env_tab.close()
+
     page.locator("#job-freeze").get_by_label("Freeze mode").select_option("update")
     page.locator("#job-freeze").get_by_role("button", name="Freeze…").click()
     expect(page.locator("#job-state .badge")).to_have_text("Succeeded", timeout=60_000)
-    page.reload()  # the diff is part of the finished page
     expect(page.locator("#main")).to_contain_text("No change", ignore_case=True)
     screenshot(page, "job-freeze")
 

@@ -19,6 +19,7 @@ from dashboard.jobs.interpreters import refresh_interpreters
 from dashboard.jobs.models import Interpreter, Job, JobLine
 from dashboard.jobs.queue import RETRY_SECONDS
 from dashboard.jobs.reaper import reap_interrupted
+from dashboard.live import revision
 from dashboard.models import Activity, Environment
 from dashboard.scanning import scan_tree
 from tests.dashboard.conftest import log_in
@@ -36,11 +37,15 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def test_install_runs_real_pip_streams_its_log_and_refreshes_the_env(project: Environment) -> None:
     client = log_in(Client())
+    before = revision()
     response = client.post(f"/environments/{project.pk}/jobs/install/", {"specs": "beta==1.0"})
     job = Job.objects.get()
     assert response["Location"] == f"/jobs/{job.pk}/"
     assert job.state == "queued"
+    assert revision() == before + 1  # open pages show the queued job
     work()
+    # Claimed, ended, its environment's rescan started and finished: pages follow each.
+    assert revision() >= before + 5
     job.refresh_from_db()
     assert job.state == "succeeded", job.summary
     assert "+ beta 1.0" in job.summary
