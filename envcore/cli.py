@@ -24,6 +24,8 @@ COMMANDS = {
     "reqs": "parse a requirements file exactly as pip does",
     "drift": "compare an environment with its requirements",
     "outdated": "what could be upgraded, and how far the requirements allow",
+    "plan": "what sync would change (the installer's own dry run)",
+    "sync": "make an environment match its requirements, as plan shows",
 }
 
 #: What `python -m envcore COMMAND --help` adds under its usage line, where there is more to say.
@@ -45,6 +47,17 @@ DESCRIPTIONS = {
         "Asks the indexes pip would use (pip's config files and PIP_* variables) through a "
         "cache. Without -r, the requirements come from the environment's project. Exit "
         "status 0, or 2 on a usage or input error."
+    ),
+    "plan": (
+        "Runs pip's or uv's own resolver in dry-run mode with your pip configuration, keeping "
+        "installed versions that satisfy; what the requirements no longer need is planned for "
+        "removal (pip, setuptools and wheel never). Exit status: 0 nothing to change, 1 "
+        "changes planned, 2 error."
+    ),
+    "sync": (
+        "Plans as `plan` does, then installs exactly the planned versions and removes the "
+        "planned removals. Exit status: 0 done, 2 error (the environment is left as the "
+        "installer left it)."
     ),
 }
 

@@ -177,17 +177,12 @@ class Commands:
             extra.append(f"--report={report}")
         return _before_specs(argv, extra)
 
-    def compile_closure(
-        self, specs: Sequence[str] = (), *, requirement_files: Sequence[Path], constraints: Path
-    ) -> list[str]:
+    def compile_closure(self, requirement_files: Sequence[Path], constraints: Path) -> list[str]:
         """`uv pip compile` for this environment's interpreter under `constraints`: the names
         the requirements need, one `name==version` line each on stdout (uv only)."""
         argv = [_uv(), "pip", "compile", "--python", str(self.python), "--no-header"]
         argv += ["--no-annotate", "--quiet", *self._index_args(), f"--constraint={constraints}"]
-        argv += [f"--requirement={Path(path).absolute()}" for path in requirement_files]
-        if specs:
-            argv += ["--", *specs]
-        return argv
+        return [*argv, "--", *(str(Path(path).absolute()) for path in requirement_files)]
 
     def install_exact(self, pins: Sequence[str], editables: Sequence[str] = ()) -> list[str]:
         """Install exactly `pins` (`name==version`, `name @ url`) and `editables` (URLs),

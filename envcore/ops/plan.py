@@ -409,9 +409,12 @@ def _compiled_closure(
     with tempfile.TemporaryDirectory(prefix="envdash-plan-") as scratch:
         constraints = Path(scratch) / "after.txt"
         constraints.write_text("".join(f"{pin}\n" for pin in pins.values()), encoding="utf-8")
-        argv = session.commands(env).compile_closure(
-            target.specs, requirement_files=target.files, constraints=constraints
-        )
+        files = list(target.files)
+        if target.specs:  # compile reads files only: a pyproject's entries, one a line
+            specs = Path(scratch) / "requirements.txt"
+            specs.write_text("".join(f"{spec}\n" for spec in target.specs), encoding="utf-8")
+            files.append(specs)
+        argv = session.commands(env).compile_closure(files, constraints)
         result = session.run(argv, "planning removals (uv pip compile)")
     names: set[str] = set()
     for line in result.stdout.splitlines():
@@ -703,8 +706,9 @@ def plan_upgrade(
                 requirement = entry.requirement if entry is not None else None
                 specs.append(str(requirement) if requirement is not None else key)
             constraint_files = sorted({entry.path for entry in parsed.constraints})
-        else:
-            specs, files = list(target.specs), list(target.files)
+        else:  # the requirements as sync gives them, and the names they do not name
+            specs = [*target.specs, *sorted((wanted or set()) - set(named))]
+            files = list(target.files)
     else:
         for key in sorted(wanted or ()):
             if key not in inventory.by_name:

@@ -86,8 +86,16 @@ def _handler(state: IndexState) -> type[BaseHTTPRequestHandler]:
         def log_message(self, format: str, *args: object) -> None:
             return
 
+        head = False
+
+        def do_HEAD(self) -> None:
+            """uv asks for a wheel's size (to read its metadata by range) before the file."""
+            self.head = True
+            self.do_GET()
+
         def do_GET(self) -> None:
-            state.requests[self.path] += 1
+            if not self.head:
+                state.requests[self.path] += 1
             if state.fail_with is not None:
                 self.send_error(state.fail_with)
                 return
@@ -128,6 +136,8 @@ def _handler(state: IndexState) -> type[BaseHTTPRequestHandler]:
             if state.cache_control:
                 self.send_header("Cache-Control", state.cache_control)
             self.end_headers()
+            if self.head:
+                return
             if not slowly:
                 self.wfile.write(body)
                 return

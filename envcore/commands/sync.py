@@ -1,0 +1,37 @@
+"""`sync ENV`: make the environment match its requirements, exactly as `plan` shows."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from envcore.commands._common import print_table
+from envcore.commands.plan import add_sync_arguments
+from envcore.ops.context import Context, Log
+from envcore.ops.sync import sync
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    add_sync_arguments(parser)
+    parser.add_argument("-q", "--quiet", action="store_true", help="do not echo pip/uv output")
+    parser.set_defaults(func=run)
+
+
+def _echo(stream: str, text: str) -> None:
+    print(text, file=sys.stderr)
+
+
+def run(args: argparse.Namespace) -> int:
+    log = Log() if args.quiet else Log(on_line=_echo)
+    result = sync(
+        args.env,
+        args.requirements,
+        keep_untracked=args.keep_untracked,
+        context=Context(installer=args.installer, log=log),
+    )
+    rows = [line.split(" ", 1) for line in result.changes]
+    if rows:
+        print_table(["", "Change"], rows)
+    summary = result.drift.summary if result.drift is not None else "done"
+    print(f"{len(rows)} change(s) made with {result.backend}; now {summary}")
+    return 0

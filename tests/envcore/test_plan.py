@@ -1,0 +1,278 @@
+"""Plans against real venvs, real pip and real uv and a local HTTP index: what a plan says
+is what sync then does, as pip itself lists the environment before and after."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import cast
+
+import pytest
+
+from envcore.errors import InvalidSpecError, PlanOutdatedError
+from envcore.ops import (
+    Context,
+    IndexOptions,
+    Plan,
+    PlannedChange,
+    apply_plan,
+    find_uv,
+    plan_install,
+    plan_sync,
+    plan_uninstall,
+    plan_upgrade,
+    sync,
+)
+from tests.envcore.indexserver import IndexState, serve_index
+from tests.envtools import pip, pip_list_json
+from tests.wheelmaker import write_wheel
+
+BACKENDS = ["pip", "uv"]
+
+#: name -> [(version, requires)] on the test index.
+PUBLISHED: dict[str, list[tuple[str, tuple[str, ...]]]] = {
+    "alpha": [("1.0", ()), ("1.1", ()), ("2.0", ())],
+    "beta": [("1.0", ("alpha>=1.0",)), ("2.0", ("alpha>=2.0",))],
+    "delta": [("1.0", ()), ("2.0", ())],
+    "epsilon": [("1.0", ("zeta",))],
+    "zeta": [("1.0", ()), ("2.0", ())],
+    "kappa": [("1.0", ("lam",))],
+    "lam": [("1.0", ())],
+    "stray": [("1.0", ("stray-dep",))],
+    "stray-dep": [("1.0", ())],
+    "setuptools": [("1.0", ()), ("2.0", ())],
+    "wheel": [("1.0", ()), ("2.0", ())],
+}
+
+#: mismatch (alpha), satisfied and kept (beta), downgrade (delta), missing with a dependency
+#: the resolver pulls in (epsilon -> zeta), missing with a dependency already installed
+#: (kappa -> lam, which must not be removed), untracked with its own dependency (stray).
+REQUIREMENTS = "alpha==2.0\nbeta>=1.0\ndelta==1.0\nepsilon\nkappa\n"
+INSTALLED = ["alpha==1.0", "beta==1.0", "delta==2.0", "lam==1.0", "stray==1.0", "setuptools==1.0"]
+EXPECTED = [
+    ("alpha", "upgrade", "1.0", "2.0"),
+    ("delta", "downgrade", "2.0", "1.0"),
+    ("epsilon", "install", None, "1.0"),
+    ("kappa", "install", None, "1.0"),
+    ("stray", "remove", "1.0", None),
+    ("stray-dep", "remove", "1.0", None),
+    ("zeta", "install", None, "2.0"),
+]
+
+
+@pytest.fixture(scope="module")
+def index_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    files = tmp_path_factory.mktemp("plan-index")
+    state = IndexState()
+    for name, releases in PUBLISHED.items():
+        for version, requires in releases:
+            state.publish(write_wheel(files, name, version, requires=requires))
+    with serve_index(state) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def index(index_url: str) -> IndexOptions:
+    return IndexOptions(index_url=index_url)
+
+
+def make_env(path: Path, index_url: str, packages: list[str]) -> Path:
+    """A venv without pip (`uv venv`, fast), filled from the test index by the suite's pip."""
+    subprocess.run(
+        [str(find_uv()), "venv", "--quiet", "--no-project", "--python", sys.executable, str(path)],
+        check=True,
+        timeout=120,
+    )
+    if packages:
+        pip("install", "--quiet", "--no-deps", f"--index-url={index_url}", *packages, env=path)
+    return path
+
+
+def listed(env: Path) -> dict[str, str]:
+    return {row["name"]: row["version"] for row in pip_list_json(env)}
+
+
+def observed(
+    before: dict[str, str], after: dict[str, str]
+) -> list[tuple[str, str | None, str | None]]:
+    """What changed between two `pip list` results: (name, from, to)."""
+    names = sorted(before.keys() | after.keys())
+    return [(n, before.get(n), after.get(n)) for n in names if before.get(n) != after.get(n)]
+
+
+def summary(plan: Plan) -> list[tuple[str, str, str | None, str | None]]:
+    return [(c.name, c.action, c.before, c.after) for c in plan.changes]
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_plan_is_exactly_what_sync_does(
+    backend: str, tmp_path: Path, index_url: str, index: IndexOptions
+) -> None:
+    env = make_env(tmp_path / "env", index_url, [*INSTALLED, "stray-dep==1.0"])
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text(REQUIREMENTS)
+    context = Context(installer=backend, index=index)
+    kept = plan_sync(env, requirements, keep_untracked=True, context=context)
+    assert summary(kept) == [row for row in EXPECTED if row[1] != "remove"]
+    plan = plan_sync(env, requirements, context=context)
+    assert summary(plan) == EXPECTED
+    assert plan.installer == backend and plan.source == requirements
+    assert "--dry-run" in plan.dry_run_argv
+    before = listed(env)
+    result = sync(env, requirements, context=context)
+    after = listed(env)
+    assert observed(before, after) == [(c.name, c.before, c.after) for c in plan.changes]
+    assert after["setuptools"] == "1.0"  # never removed, though nothing needs it
+    assert result.drift is not None and result.drift.summary == "in-sync"
+    assert plan_sync(env, requirements, context=context).empty
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_apply_refuses_a_plan_the_environment_no_longer_matches(
+    backend: str, tmp_path: Path, index_url: str, index: IndexOptions
+) -> None:
+    env = make_env(tmp_path / "env", index_url, ["alpha==1.0"])
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("alpha==2.0\n")
+    context = Context(installer=backend, index=index)
+    plan = plan_sync(env, requirements, context=context)
+    assert summary(plan) == [("alpha", "upgrade", "1.0", "2.0")]
+    pip("install", "--quiet", f"--index-url={index_url}", "alpha==1.1", env=env)
+    with pytest.raises(PlanOutdatedError, match=r"alpha is now 1\.1, the plan expected 1\.0"):
+        apply_plan(Plan.from_json(json.loads(json.dumps(plan.to_json()))), context=context)
+    assert listed(env) == {"alpha": "1.1"}
+    fresh = plan_sync(env, requirements, context=context)
+    apply_plan(fresh, context=context)
+    assert listed(env) == {"alpha": "2.0"}
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_upgrade_all_upgrades_what_the_requirements_name_and_leaves_the_tools(
+    backend: str, tmp_path: Path, index_url: str, index: IndexOptions
+) -> None:
+    env = make_env(
+        tmp_path / "env", index_url, ["alpha==1.0", "zeta==1.0", "setuptools==1.0", "wheel==1.0"]
+    )
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("alpha<2\nsetuptools\nwheel\n")
+    context = Context(installer=backend, index=index)
+    plan = plan_upgrade(env, requirements, context=context)
+    assert summary(plan) == [("alpha", "upgrade", "1.0", "1.1")]  # zeta: not a requirement
+    with_tools = plan_upgrade(env, requirements, include_tools=True, context=context)
+    assert summary(with_tools) == [
+        ("alpha", "upgrade", "1.0", "1.1"),
+        ("setuptools", "upgrade", "1.0", "2.0"),
+        ("wheel", "upgrade", "1.0", "2.0"),
+    ]
+    one = plan_upgrade(env, requirements, names=["zeta"], context=context)
+    assert summary(one) == [("zeta", "upgrade", "1.0", "2.0")]
+    apply_plan(plan, context=context)
+    assert listed(env) == {"alpha": "1.1", "setuptools": "1.0", "wheel": "1.0", "zeta": "1.0"}
+
+
+def test_per_row_install_and_uninstall_plans(
+    tmp_path: Path, index_url: str, index: IndexOptions
+) -> None:
+    env = make_env(tmp_path / "env", index_url, ["alpha==2.0", "lam==1.0"])
+    context = Context(installer="uv", index=index)
+    install = plan_install(env, ["alpha==1.1", "beta==1.0"], context=context)
+    assert summary(install) == [
+        ("alpha", "downgrade", "2.0", "1.1"),
+        ("beta", "install", None, "1.0"),
+    ]
+    remove = plan_uninstall(env, ["lam"], context=context)
+    assert summary(remove) == [("lam", "remove", "1.0", None)]
+    with pytest.raises(InvalidSpecError, match="not installed"):
+        plan_uninstall(env, ["zeta"], context=context)
+    apply_plan(install, context=context)
+    apply_plan(remove, context=context)
+    assert listed(env) == {"alpha": "1.1", "beta": "1.0"}
+
+
+def test_a_stored_plan_is_checked_before_anything_is_handed_to_the_installer() -> None:
+    plan = Plan(
+        environment=Path("/envs/app"),
+        installer="uv",
+        changes=(PlannedChange("alpha", "upgrade", "1.0", "2.0", "alpha==2.0"),),
+        source=None,
+        dry_run_argv=("uv", "pip", "install", "--dry-run"),
+    )
+    data = plan.to_json()
+    assert data["actions"] == [
+        {
+            "name": "alpha",
+            "action": "upgrade",
+            "from": "1.0",
+            "to": "2.0",
+            "requirement": "alpha==2.0",
+            "editable": False,
+        }
+    ]
+    assert Plan.from_json(json.loads(json.dumps(data))) == plan
+    action = cast(list[dict[str, object]], data["actions"])[0]
+    for requirement in ("--index-url=http://evil.example/simple", "beta==2.0", "-e ."):
+        actions = [{**action, "requirement": requirement}]
+        with pytest.raises(InvalidSpecError):
+            Plan.from_json({**data, "actions": actions})
+    with pytest.raises(InvalidSpecError):
+        Plan.from_json({**data, "installer": "conda"})
+
+
+# --- the command line, as whole processes -----------------------------------------------
+
+
+def envcore(*args: str, index_url: str) -> subprocess.CompletedProcess[str]:
+    environ = {**os.environ, "PIP_INDEX_URL": index_url}
+    return subprocess.run(
+        [sys.executable, "-m", "envcore", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=environ,
+    )
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_plan_then_sync_on_the_command_line(backend: str, tmp_path: Path, index_url: str) -> None:
+    env = make_env(tmp_path / "env", index_url, ["alpha==1.0", "stray==1.0"])
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("alpha==2.0\nepsilon\n")
+    common = [str(env), "-r", str(requirements), "--installer", backend]
+    planned = envcore("plan", *common, "--json", index_url=index_url)
+    assert planned.returncode == 1, planned.stderr
+    data = json.loads(planned.stdout)
+    assert data["installer"] == backend
+    assert [{k: a[k] for k in ("name", "action", "from", "to")} for a in data["actions"]] == [
+        {"name": "alpha", "action": "upgrade", "from": "1.0", "to": "2.0"},
+        {"name": "epsilon", "action": "install", "from": None, "to": "1.0"},
+        {"name": "stray", "action": "remove", "from": "1.0", "to": None},
+        {"name": "zeta", "action": "install", "from": None, "to": "2.0"},
+    ]
+    text = envcore("plan", *common, "--keep-untracked", index_url=index_url)
+    assert text.returncode == 1
+    assert text.stdout.splitlines()[0].split() == ["Package", "Action", "From", "To"]
+    assert "stray" not in text.stdout and "3 change(s) planned" in text.stdout
+    synced = envcore("sync", *common, index_url=index_url)
+    assert synced.returncode == 0, synced.stderr
+    assert listed(env) == {"alpha": "2.0", "epsilon": "1.0", "zeta": "2.0"}
+    assert envcore("drift", str(env), "-r", str(requirements), index_url=index_url).returncode == 0
+    again = envcore("plan", *common, "--json", index_url=index_url)
+    assert (again.returncode, json.loads(again.stdout)["actions"]) == (0, [])
+
+
+def test_plan_errors_exit_2_with_one_line(tmp_path: Path, index_url: str) -> None:
+    missing = envcore("plan", str(tmp_path / "nowhere"), index_url=index_url)
+    assert missing.returncode == 2
+    assert len(missing.stderr.strip().splitlines()) == 1
+    assert missing.stderr.startswith("envcore: error: ")
+    env = make_env(tmp_path / "env", index_url, [])
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("no-such-project==1.0\n")
+    unresolvable = envcore("sync", str(env), "-r", str(requirements), "-q", index_url=index_url)
+    assert unresolvable.returncode == 2
+    assert len(unresolvable.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in unresolvable.stderr
