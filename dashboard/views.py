@@ -22,7 +22,7 @@ from django_htmx.http import HttpResponseClientRefresh
 from dashboard import tasks
 from dashboard.auth import end_all_sessions, open_session, token_matches
 from dashboard.http import HtmxHttpRequest
-from dashboard.jobs.interpreters import add_user_interpreter
+from dashboard.jobs.interpreters import add_user_interpreter, listed_interpreters
 from dashboard.jobs.kinds import JobError
 from dashboard.jobs.models import Interpreter
 from dashboard.live import revision
@@ -299,7 +299,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
     plan = scan_plan()
     context = {
         "roots": list(ScanRoot.objects.all()),
-        "interpreters": list(Interpreter.objects.order_by("-version", "path")),
+        "interpreters": listed_interpreters(),
         "plan": plan,
         "error": error,
         "interpreter_error": interpreter_error,

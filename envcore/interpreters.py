@@ -13,25 +13,39 @@ from __future__ import annotations
 import json
 import os
 import re
+import tomllib
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol, TypeVar
 
+from packaging.version import Version
+
+from envcore._files import read_text
 from envcore.discover import pyenv_root
 from envcore.environment import Environment
 from envcore.errors import InvalidSpecError
 from envcore.runner import minimal_environment, run
+from envcore.versions import parse_specifier, parse_version, satisfies
 
 __all__ = [
+    "END_OF_LIFE",
     "Interpreter",
     "InterpreterSource",
     "base_interpreter",
     "check_user_interpreter",
+    "default_interpreter",
+    "end_of_life",
+    "is_end_of_life",
     "list_interpreters",
+    "nearest_interpreter",
+    "newest_first",
     "probe",
+    "project_requires_python",
     "trusted_base",
+    "version_key",
 ]
 
 InterpreterSource = Literal["PATH", "pyenv", "uv", "conda", "user"]
@@ -227,5 +241,125 @@ def list_interpreters(
     with ThreadPoolExecutor(max_workers=8) as pool:
         probed = pool.map(lambda item: probe(*item), unique.values())
         interpreters = [interpreter for interpreter in probed if interpreter is not None]
-    interpreters.sort(key=lambda i: (i.version_tuple, i.implementation), reverse=True)
-    return tuple(interpreters)
+    return tuple(newest_first(interpreters))
+
+
+# -- choosing one: version order, end of life, requires-python, nearest -----------------
+
+#: The month each Python version's support ends, from the Python devguide's "Status of
+#: Python versions" (https://devguide.python.org/versions/). Versions before the first
+#: are past their end; versions after the last are not yet scheduled to end.
+END_OF_LIFE: Mapping[tuple[int, int], date] = {
+    (3, 8): date(2024, 10, 1),
+    (3, 9): date(2025, 10, 1),
+    (3, 10): date(2026, 10, 1),
+    (3, 11): date(2027, 10, 1),
+    (3, 12): date(2028, 10, 1),
+    (3, 13): date(2029, 10, 1),
+    (3, 14): date(2030, 10, 1),
+}
+
+
+class Versioned(Protocol):
+    """Anything listing an interpreter: this module's `Interpreter`, the dashboard's row."""
+
+    @property
+    def version(self) -> str: ...
+
+    @property
+    def implementation(self) -> str: ...
+
+    @property
+    def path(self) -> object: ...
+
+
+V = TypeVar("V", bound=Versioned)
+
+#: Where a version that is not PEP 440 sorts: before every real one.
+_NO_VERSION = Version("0")
+
+
+def version_key(version: str) -> Version:
+    """What interpreters are ordered by: the version as a version (3.13 after 3.9), not
+    as text; one that does not parse sorts first."""
+    return parse_version(version.strip()) or _NO_VERSION
+
+
+def newest_first(interpreters: Iterable[V]) -> list[V]:
+    """Newest version first; on a tie CPython before other implementations, then by path."""
+    ordered = sorted(interpreters, key=lambda item: str(item.path))
+    ordered.sort(key=lambda item: item.implementation != "CPython")
+    ordered.sort(key=lambda item: version_key(item.version), reverse=True)
+    return ordered
+
+
+def end_of_life(version: str) -> date | None:
+    """The month (its first day) `version`'s support ends; None when not scheduled."""
+    parsed = parse_version(version.strip())
+    if parsed is None:
+        return None
+    minor = (parsed.major, parsed.minor)
+    if minor in END_OF_LIFE:
+        return END_OF_LIFE[minor]
+    if minor < min(END_OF_LIFE):
+        return date.min  # 3.7, 2.7 and older: long over
+    return None
+
+
+def is_end_of_life(version: str, today: date) -> bool:
+    """Whether `version` no longer gets fixes on `today` (from the first of its month)."""
+    ends = end_of_life(version)
+    return ends is not None and today >= ends
+
+
+def project_requires_python(project: Path) -> str | None:
+    """The `requires-python` of `project`'s pyproject.toml, or None when there is none (or
+    the file cannot be read as TOML: then nothing is known about what it allows)."""
+    try:
+        data = tomllib.loads(read_text(project / "pyproject.toml", encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return None
+    table = data.get("project")
+    value = table.get("requires-python") if isinstance(table, dict) else None
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def default_interpreter(
+    interpreters: Iterable[V], *, requires_python: str | None = None, today: date
+) -> V | None:
+    """What a new environment gets when the user does not choose: the newest interpreter
+    that `requires_python` allows (an unreadable one allows all), preferring one that is
+    not end of life on `today` and a final release over a pre-release. None when
+    `requires_python` allows none of them."""
+    specifier = parse_specifier(requires_python) if requires_python else None
+    allowed = [
+        item
+        for item in newest_first(interpreters)
+        if specifier is None or satisfies(specifier, item.version)
+    ]
+
+    def preference(item: V) -> tuple[bool, bool]:
+        return is_end_of_life(item.version, today), version_key(item.version).is_prerelease
+
+    return min(allowed, key=preference, default=None)  # min is stable: the newest first
+
+
+def nearest_interpreter(interpreters: Iterable[V], version: str) -> V | None:
+    """The interpreter nearest to `version` (an environment's own, for a recreate): the
+    same major.minor (its newest patch release), else the nearest newer minor, else the
+    nearest older one. With no usable `version`, the newest."""
+    ordered = newest_first(interpreters)
+    wanted = parse_version(version.strip()) if version else None
+    if wanted is None:
+        return ordered[0] if ordered else None
+    target = (wanted.major, wanted.minor)
+
+    def distance(item: V) -> tuple[int, int]:
+        found = version_key(item.version)
+        minor = (found.major, found.minor)
+        if minor == target:
+            return (0, 0)
+        steps = abs((found.major - target[0]) * 100 + found.minor - target[1])
+        return (1, steps) if minor > target else (2, steps)
+
+    return min(ordered, key=distance, default=None)

@@ -10,7 +10,11 @@ from django import forms
 
 from dashboard.models import Environment
 
-__all__ = ["Flag", "JobForm", "Text"]
+__all__ = ["Flag", "JobError", "JobForm", "Text"]
+
+
+class JobError(ValueError):
+    """Input a job cannot accept; the message is shown to the user as is."""
 
 
 class Text(forms.Field):

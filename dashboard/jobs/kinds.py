@@ -15,22 +15,23 @@ from typing import Any
 from django.core.exceptions import ValidationError
 
 from dashboard.jobs import operations
-from dashboard.jobs.forms import Flag, JobForm, Text
+from dashboard.jobs.forms import Flag, JobError, JobForm, Text
+from dashboard.jobs.interpreters import (
+    NewDefault,
+    listed_interpreters,
+    new_environment_default,
+    recreate_default,
+)
 from dashboard.jobs.models import Interpreter, Job
 from dashboard.models import DriftItem, Environment
 from dashboard.scanning import scan_plan
 from dashboard.text import has_control_characters
 from envcore import ops
 from envcore.errors import EnvcoreError, InvalidSpecError, PathNotAllowedError
-from envcore.interpreters import trusted_base
 from envcore.requirements import roots_refusal
 from envcore.versions import parse_version
 
 __all__ = ["KINDS", "JobError", "Kind", "validate", "validate_create"]
-
-
-class JobError(ValueError):
-    """Input a job cannot accept; the message is shown to the user as is."""
 
 
 def _name(text: str) -> str:
@@ -53,6 +54,11 @@ def _requirements_inside_roots(env: Environment) -> None:
         pass  # unreadable now: the job reports why when it runs
 
 
+NO_INTERPRETERS = (
+    "no interpreters known yet: the worker finds them after a scan (or add one in Settings)"
+)
+
+
 def _listed_interpreter(chosen: str) -> Interpreter:
     """The interpreter row the form's value names; only those listed may run."""
     interpreter = Interpreter.objects.filter(pk=chosen).first() if chosen.isdigit() else None
@@ -65,12 +71,13 @@ def _listed_interpreter(chosen: str) -> Interpreter:
 
 
 class CreateForm(JobForm):
-    """A new environment: a path inside the scan roots and a known interpreter."""
+    """A new environment: a path inside the scan roots and a known interpreter, or (left
+    empty) the newest supported one the project allows (`new_environment_default`)."""
 
     path = Text()
+    requirements = Text()  # before the interpreter: the default depends on the project
     interpreter = Text()
     prompt = Text()
-    requirements = Text()
     system_site_packages = Flag()
 
     def clean_path(self) -> Path:
@@ -89,7 +96,32 @@ class CreateForm(JobForm):
         return path
 
     def clean_interpreter(self) -> Interpreter:
-        return _listed_interpreter(self.cleaned_data["interpreter"])
+        chosen: str = self.cleaned_data["interpreter"]
+        if chosen:
+            return _listed_interpreter(chosen)
+        default = self._default = self.default()
+        if default.interpreter is None:
+            raise ValidationError(
+                f"{default.reason}: choose one, or add one in Settings"
+                if Interpreter.objects.exists()
+                else NO_INTERPRETERS
+            )
+        return default.interpreter
+
+    _default: NewDefault | None = None
+
+    def default(self) -> NewDefault:
+        """The interpreter an empty choice stands for, given the path and requirements as
+        far as they are valid (once cleaned, what the cleaning found)."""
+        if self._default is not None:
+            return self._default
+        path = self.cleaned_data.get("path")
+        requirements = self.cleaned_data.get("requirements")
+        return new_environment_default(
+            path if isinstance(path, Path) else None,
+            Path(requirements) if requirements else None,
+            scan_plan().roots,
+        )
 
     def clean_prompt(self) -> str:
         prompt: str = self.cleaned_data["prompt"].strip()
@@ -282,7 +314,9 @@ class FreezeForm(JobForm):
 
 
 class RecreateForm(JobForm):
-    """The chosen interpreter, or else the trusted one that is the environment's base."""
+    """The chosen interpreter, or else what the confirmation preselects: the trusted one
+    that is the environment's base, or the installed one nearest to its Python version
+    (`recreate_default`), never a base that is gone."""
 
     interpreter = Text()
 
@@ -293,15 +327,10 @@ class RecreateForm(JobForm):
         if chosen:
             data["interpreter"] = _listed_interpreter(chosen)
             return data
-        listed = {row.path: row for row in Interpreter.objects.all()}
-        same = trusted_base(self.env.base_interpreter, listed)
-        if same is None:
-            base = self.env.base_interpreter or "unknown"
-            raise ValidationError(
-                f"the interpreter this environment was made with ({base}) is not one of the "
-                "interpreters found on this machine: choose one, or add it in Settings"
-            )
-        data["interpreter"] = listed[str(same)]
+        default = recreate_default(self.env, listed_interpreters()).interpreter
+        if default is None:
+            raise ValidationError(NO_INTERPRETERS)
+        data["interpreter"] = default
         return data
 
     def params(self) -> dict[str, Any]:
@@ -314,9 +343,11 @@ def recreate_choices(env: Environment) -> dict[str, object]:
     """The interpreters to choose from, and (when the env's own freeze is reinstalled) what
     comes from a location on disk or a URL and what is left out because its metadata could
     reach pip as an option, for the user to see before confirming."""
-    interpreters = list(Interpreter.objects.order_by("-version", "path"))
-    same = trusted_base(env.base_interpreter, [row.path for row in interpreters])
-    choices: dict[str, object] = {"interpreters": interpreters, "same_is_trusted": same is not None}
+    interpreters = listed_interpreters()
+    choices: dict[str, object] = {
+        "interpreters": interpreters,
+        "preselected": recreate_default(env, interpreters),
+    }
     if not env.requirements_source:
         choices["from_sources"] = list(
             env.distributions.exclude(source_url="").filter(unsafe_reason="").order_by("name")

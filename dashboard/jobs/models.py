@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
+from envcore.interpreters import is_end_of_life
 from envcore.runner import ProcessIdentity
 
 __all__ = ["Interpreter", "Job", "JobLine", "RecoveryRecord"]
@@ -116,10 +117,17 @@ class Interpreter(models.Model):
     found_at = models.DateTimeField()
 
     class Meta:
+        # Only a fallback: lists sort by version in Python (`listed_interpreters`), since
+        # the version is text here and "3.9" > "3.13" as text.
         ordering = ("-found_at", "path")
 
     def __str__(self) -> str:
         return f"{self.implementation} {self.version} ({self.path})"
+
+    @property
+    def past_end_of_life(self) -> bool:
+        """No longer supported by the Python core team (`envcore.interpreters.END_OF_LIFE`)."""
+        return is_end_of_life(self.version, timezone.localdate())
 
 
 class RecoveryRecord(models.Model):

@@ -12,8 +12,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseStopPolling
 
 from dashboard.http import HtmxHttpRequest
+from dashboard.jobs.interpreters import listed_interpreters
 from dashboard.jobs.kinds import KINDS, CreateForm, JobError
-from dashboard.jobs.models import Interpreter, Job
+from dashboard.jobs.models import Job
 from dashboard.jobs.queue import cancel as cancel_job
 from dashboard.jobs.queue import enqueue, enqueue_create, requeue
 from dashboard.models import Environment
@@ -40,8 +41,12 @@ def start(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def create(request: HttpRequest) -> HttpResponse:
-    """The new-environment form; the interpreters come from the worker's last probe."""
+def create(request: HtmxHttpRequest) -> HttpResponse:
+    """The new-environment form; the interpreters come from the worker's last probe.
+
+    A GET may carry `path` and `requirements` (typed so far, or from a link): the
+    interpreter field then says which one an empty choice stands for. htmx asks for that
+    field alone (its partial) whenever the path or requirements change."""
     error = ""
     if request.method == "POST":
         try:
@@ -50,12 +55,17 @@ def create(request: HttpRequest) -> HttpResponse:
             error = str(exc)
         else:
             return redirect("job", pk=job.pk)
+    form = CreateForm(request.POST if request.method == "POST" else request.GET)
+    form.is_valid()  # cleans what it can: the default depends on the path and requirements
     context = {
-        "interpreters": list(Interpreter.objects.order_by("-version", "path")),
+        "interpreters": listed_interpreters(),
+        "default": form.default(),
         "roots": scan_plan().roots,
-        "form": CreateForm(request.POST),  # what was typed, shown again with the refusal
+        "form": form,  # what was typed, shown again with the refusal
         "error": error,
     }
+    if request.htmx and request.method == "GET":
+        return render(request, "jobs/create.html#interpreter-field", context)
     return render(request, "jobs/create.html", context, status=400 if error else 200)
 
 

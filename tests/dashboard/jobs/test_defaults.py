@@ -6,6 +6,7 @@ Create links to the new environment. No pip runs here: environments are database
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from django.utils import timezone
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from dashboard.jobs.kinds import JobError, validate
+from dashboard.jobs.models import Interpreter, Job
 from dashboard.models import Environment
 from tests.dashboard.conftest import log_in
 
@@ -50,3 +52,97 @@ def test_install_names_the_bad_requirement_in_one_line(env: Environment) -> None
         f"/environments/{env.pk}/jobs/install/", {"specs": "rich --index-url=x"}, follow=True
     ).content.decode()
     assert "&#x27;--index-url=x&#x27; looks like an option" in page
+
+
+# -- interpreters: by version, and the defaults ---------------------------------------------
+
+
+def _interpreters(*versions: str) -> dict[str, Interpreter]:
+    return {
+        version: Interpreter.objects.create(
+            path=f"/opt/python{version}/bin/python3",
+            version=version,
+            implementation="CPython",
+            source="PATH",
+            found_at=timezone.now(),
+        )
+        for version in versions
+    }
+
+
+def _selected(page: str) -> list[str]:
+    return re.findall(r'<option value="(\d*)" selected>', page)
+
+
+def test_interpreters_are_listed_by_version_everywhere(env: Environment) -> None:
+    _interpreters("3.9.18", "3.13.1", "3.10.14")
+    client = log_in(Client())
+    pages = [
+        client.get("/environments/new/").content.decode(),
+        client.get("/settings/").content.decode(),
+        client.post(f"/environments/{env.pk}/jobs/recreate/").content.decode(),
+    ]
+    for page in pages:
+        where = [page.index(f"/opt/python{v}/") for v in ("3.13.1", "3.10.14", "3.9.18")]
+        assert where == sorted(where)
+
+
+def test_a_new_environment_defaults_to_the_newest_supported_python(
+    env: Environment, tmp_path: Path
+) -> None:
+    rows = _interpreters("3.9.18", "3.13.1", "3.10.14", "3.12.8")
+    client = log_in(Client())
+    page = client.get("/environments/new/").content.decode()
+    assert "Automatic: CPython 3.13.1 — /opt/python3.13.1/bin/python3</option>" in page
+    assert "3.9.18 (end of life)" in page
+    target = str(tmp_path / "fresh" / ".venv")
+    client.post("/environments/new/", {"path": target, "interpreter": ""})
+    assert Job.objects.get().params["interpreter"] == rows["3.13.1"].path
+
+
+def test_the_default_follows_the_projects_requires_python(env: Environment, tmp_path: Path) -> None:
+    rows = _interpreters("3.9.18", "3.13.1", "3.10.14", "3.12.8")
+    project = tmp_path / "app"
+    project.mkdir(exist_ok=True)
+    (project / "pyproject.toml").write_text('[project]\nname = "app"\nrequires-python = "<3.13"\n')
+    target = str(project / "new-env")
+    client = log_in(Client())
+    field = client.get(
+        "/environments/new/", {"path": target, "requirements": ""}, headers={"HX-Request": "true"}
+    ).content.decode()
+    assert field.strip().startswith('<div id="interpreter-field">') and "<form" not in field
+    assert "Automatic: CPython 3.12.8" in field
+    assert (
+        "Automatic is the newest installed Python not past its end of life that "
+        f"requires-python &#x27;&lt;3.13&#x27; (in {project}/pyproject.toml) allows." in field
+    )
+    (project / "pyproject.toml").write_text('[project]\nrequires-python = ">=3.14"\n')
+    refused = client.post("/environments/new/", {"path": target, "interpreter": ""})
+    assert refused.status_code == 400
+    assert (
+        f"requires-python &#x27;&gt;=3.14&#x27; (in {project}/pyproject.toml) allows none of "
+        "the interpreters found on this machine: choose one, or add one in Settings"
+    ) in refused.content.decode()
+    chosen = client.post(
+        "/environments/new/", {"path": target, "interpreter": str(rows["3.9.18"].pk)}
+    )
+    assert chosen.status_code == 302  # a choice of the user's own is taken as it is
+    assert Job.objects.get().params["interpreter"] == rows["3.9.18"].path
+
+
+def test_a_recreate_preselects_the_nearest_installed_python_not_the_gone_one(
+    env: Environment,
+) -> None:
+    env.base_interpreter = "/gone/bin/python3.9"
+    env.save()
+    rows = _interpreters("3.13.1", "3.10.14", "3.12.8")
+    client = log_in(Client())
+    confirm = client.post(f"/environments/{env.pk}/jobs/recreate/").content.decode()
+    assert _selected(confirm) == [str(rows["3.10.14"].pk)]
+    assert "is not one found on this machine; preselected: the nearest" in confirm
+    assert "the same as now" not in confirm
+    client.post(f"/environments/{env.pk}/jobs/recreate/", {"confirmed": "1"})
+    assert Job.objects.get().params["interpreter"] == rows["3.10.14"].path
+    rows.update(_interpreters("3.9.2"))
+    confirm = client.post(f"/environments/{env.pk}/jobs/recreate/").content.decode()
+    assert _selected(confirm) == [str(rows["3.9.2"].pk)]  # the same minor first

@@ -62,15 +62,16 @@ def test_a_planted_interpreter_is_never_run_nor_offered(planted: tuple[Environme
     confirm = client.post(f"/environments/{env.pk}/jobs/recreate/").content.decode()
     assert "tools/python" not in create
     assert not marker.exists()
-    assert "not one of the interpreters found on this machine" in confirm
-    refused = client.post(
-        f"/environments/{env.pk}/jobs/recreate/", {"confirmed": "1"}, follow=True
-    ).content.decode()
-    assert "is not one of the interpreters found on this machine" in refused
+    assert "is not one found on this machine; preselected: the nearest" in confirm
+    client.post(f"/environments/{env.pk}/jobs/recreate/", {"confirmed": "1"})
     work()
-    assert not Job.objects.filter(state="succeeded").exists()
+    job = Job.objects.get()
+    # Rebuilt with the trusted interpreter nearest to its version, never the planted one.
+    assert job.state == "succeeded", job.summary
+    assert Interpreter.objects.filter(path=job.params["interpreter"]).exists()
+    assert not job.params["interpreter"].startswith(str(marker.parent))
     assert not marker.exists()
-    assert (Path(env.path) / "pyvenv.cfg").is_file()  # left as it was
+    assert (Path(env.path) / "pyvenv.cfg").is_file()
 
 
 def test_recreate_without_a_choice_uses_the_trusted_base(

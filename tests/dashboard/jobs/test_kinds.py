@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 from pytest_django.fixtures import Settings as SettingsWrapper
 
-from dashboard.jobs.kinds import KINDS, JobError, validate, validate_create
+from dashboard.jobs.kinds import KINDS, NO_INTERPRETERS, JobError, validate, validate_create
 from dashboard.jobs.models import Interpreter, Job
 from dashboard.models import Environment
 
@@ -73,13 +73,10 @@ def test_each_kind_refuses_in_one_line(
     assert str(refused.value) == refusal
 
 
-def test_a_recreate_without_a_choice_needs_a_known_base(env: Environment) -> None:
+def test_a_recreate_without_a_choice_needs_a_known_interpreter(env: Environment) -> None:
     with pytest.raises(JobError) as refused:
         validate("recreate", env, {})
-    assert str(refused.value) == (
-        "the interpreter this environment was made with (unknown) is not one of the "
-        "interpreters found on this machine: choose one, or add it in Settings"
-    )
+    assert str(refused.value) == NO_INTERPRETERS
 
 
 def test_a_gone_environment_refuses_every_kind_first(env: Environment) -> None:
@@ -132,7 +129,7 @@ def test_create_then_refuses_the_interpreter_and_the_prompt(env: Environment) ->
     for interpreter in ("", "x", "999"):
         with pytest.raises(JobError) as refused:
             validate_create({"path": path, "interpreter": interpreter, "prompt": "\n"})
-        assert str(refused.value) == CHOOSE
+        assert str(refused.value) == (NO_INTERPRETERS if interpreter == "" else CHOOSE)
     listed = Interpreter.objects.create(
         path="/usr/bin/python3",
         version="3.11.7",
