@@ -1,10 +1,12 @@
-"""The index settings pip would use (index-url, extra-index-url, find-links, ...), read as pip does.
+"""The settings `pip install` would use (index-url, extra-index-url, find-links, constraint,
+pre, only-binary, ...), read as pip does, so uv can be told them and update checks ask the
+indexes pip would ask.
 
 pip merges its configuration files (global, user, site, then PIP_CONFIG_FILE) and the
 PIP_* environment variables, then applies them by section: every `[global]` value first,
 then every `[<command>]` value, then the environment, the last one winning. A list option
 (extra-index-url, find-links, trusted-host) is whitespace-split and *replaces* the earlier
-value rather than adding to it. We reproduce that so envdash asks the indexes pip would ask.
+value rather than adding to it. We reproduce that, pip's quirks included.
 """
 
 from __future__ import annotations
@@ -13,13 +15,22 @@ import configparser
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+from packaging.utils import canonicalize_name
 
 from envcore._files import read_text
 from envcore.errors import PipConfigError
 
-__all__ = ["PYPI_SIMPLE_URL", "IndexConfig", "pip_config_files", "read_pip_config"]
+__all__ = [
+    "PYPI_SIMPLE_URL",
+    "IndexConfig",
+    "InstallConfig",
+    "pip_config_files",
+    "read_install_config",
+    "read_pip_config",
+]
 
 #: pip's default index.
 PYPI_SIMPLE_URL = "https://pypi.org/simple"
@@ -29,16 +40,50 @@ _BASENAME = "pip.ini" if _WINDOWS else "pip.conf"
 _TRUE = frozenset({"y", "yes", "t", "true", "on", "1"})
 _FALSE = frozenset({"n", "no", "f", "false", "off", "0"})
 
-#: Config key (pip's long option name, aliases included) -> our field.
-_KEYS = {
-    "index-url": "index_url",
-    "pypi-url": "index_url",
-    "extra-index-url": "extra_index_urls",
-    "find-links": "find_links",
-    "trusted-host": "trusted_hosts",
-    "no-index": "no_index",
+#: Every long name (aliases too) of a `pip install` option that bears on what gets installed
+#: -> (its main name, how pip's parser takes a configured value). "store_false" keeps pip's
+#: quirk: the value is stored as written, so `no-build-isolation = no` *disables* isolation.
+#: Options left out (verbosity, cache, timeouts, retries...) change how pip talks, not what
+#: it installs.
+_OPTIONS: dict[str, tuple[str, str]] = {
+    "index-url": ("index-url", "store"),
+    "pypi-url": ("index-url", "store"),
+    "extra-index-url": ("extra-index-url", "append"),
+    "find-links": ("find-links", "append"),
+    "trusted-host": ("trusted-host", "append"),
+    "no-index": ("no-index", "store_true"),
+    "constraint": ("constraint", "append"),
+    "build-constraint": ("build-constraint", "append"),
+    "requirement": ("requirement", "append"),
+    "editable": ("editable", "append"),
+    "no-deps": ("no-deps", "store_true"),
+    "no-dependencies": ("no-deps", "store_true"),
+    "only-deps": ("only-deps", "store_true"),
+    "only-dependencies": ("only-deps", "store_true"),
+    "pre": ("pre", "store_true"),
+    "no-binary": ("no-binary", "format"),
+    "only-binary": ("only-binary", "format"),
+    "prefer-binary": ("prefer-binary", "store_true"),
+    "require-hashes": ("require-hashes", "store_true"),
+    "no-build-isolation": ("no-build-isolation", "store_false"),
+    "cert": ("cert", "store"),
+    "client-cert": ("client-cert", "store"),
+    "proxy": ("proxy", "store"),
+    "keyring-provider": ("keyring-provider", "store"),
+    "upgrade": ("upgrade", "store_true"),
+    "upgrade-strategy": ("upgrade-strategy", "store"),
+    "force-reinstall": ("force-reinstall", "store_true"),
+    "ignore-installed": ("ignore-installed", "store_true"),
+    "ignore-requires-python": ("ignore-requires-python", "store_true"),
+    "uploaded-prior-to": ("uploaded-prior-to", "store"),
+    "all-releases": ("all-releases", "store"),
+    "only-final": ("only-final", "store"),
+    "config-settings": ("config-settings", "store"),
+    "target": ("target", "store"),
+    "prefix": ("prefix", "store"),
+    "root": ("root", "store"),
+    "user": ("user", "store_true"),
 }
-_LIST_FIELDS = frozenset({"extra_index_urls", "find_links", "trusted_hosts"})
 
 
 @dataclass(frozen=True)
@@ -86,6 +131,56 @@ class IndexConfig:
         if not changes:
             return self
         return replace(self, **changes, sources=(*self.sources, "overrides"))  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class InstallConfig:
+    """What `pip install` takes from the configuration that bears on what it installs: the
+    indexes (`index`), the options uv has a same-meaning flag for, and the names of the
+    others that are set (`others`), for an installer that cannot honour them to refuse.
+
+    `origins` maps each option that is set (by pip's main option name) to the file section
+    or variable that set it last, for messages a user can act on.
+    """
+
+    index: IndexConfig = field(default_factory=IndexConfig)
+    constraints: tuple[str, ...] = ()
+    build_constraints: tuple[str, ...] = ()
+    pre: bool = False
+    #: pip's format control once every no-binary/only-binary value was applied in order.
+    no_binary: frozenset[str] = frozenset()
+    only_binary: frozenset[str] = frozenset()
+    no_deps: bool = False
+    require_hashes: bool = False
+    build_isolation: bool = True
+    cert: str | None = None
+    keyring_provider: str | None = None
+    upgrade_strategy: str | None = None
+    others: tuple[str, ...] = ()
+    origins: tuple[tuple[str, str], ...] = ()
+
+    def origin(self, name: str) -> str:
+        """Where option `name` was set (a file and section, or a PIP_ variable)."""
+        return dict(self.origins).get(name, "")
+
+
+def _format_control(value: str, target: set[str], other: set[str]) -> None:
+    """pip's FormatControl.handle_mutual_excludes: `:all:` clears both sets, `:none:` the
+    target, a name moves from the other set to the target."""
+    new = value.split(",")
+    while ":all:" in new:
+        other.clear()
+        target.clear()
+        target.add(":all:")
+        del new[: new.index(":all:") + 1]
+        if ":none:" not in new:
+            return
+    for name in new:
+        if name == ":none:":
+            target.clear()
+            continue
+        other.discard(canonicalize_name(name))
+        target.add(canonicalize_name(name))
 
 
 def _home(environ: Mapping[str, str]) -> Path:
@@ -153,13 +248,13 @@ def _read_file(path: Path) -> dict[str, dict[str, str]]:
     return {section: dict(parser.items(section)) for section in parser.sections()}
 
 
-def _boolean(value: str, origin: str) -> bool:
+def _boolean(value: str, name: str, origin: str) -> bool:
     lowered = value.lower()
     if lowered in _TRUE:
         return True
     if lowered in _FALSE:
         return False
-    raise PipConfigError(f"{origin}: no-index must be yes/no, true/false or 1/0, not {value!r}")
+    raise PipConfigError(f"{origin}: {name} must be yes/no, true/false or 1/0, not {value!r}")
 
 
 def read_pip_config(
@@ -169,23 +264,18 @@ def read_pip_config(
     site_prefix: Path | str | None = None,
     command: str = "install",
 ) -> IndexConfig:
-    """The index settings `pip <command>` would use with this environment.
+    """The index settings `pip <command>` would use with this environment (see
+    `read_install_config`)."""
+    return read_install_config(
+        environ, config_files=config_files, site_prefix=site_prefix, command=command
+    ).index
 
-    `config_files` replaces pip's global/user/site discovery (lowest precedence first);
-    PIP_CONFIG_FILE from `environ` is still read after them, and PIP_CONFIG_FILE=os.devnull
-    disables every file, as in pip. Raises PipConfigError for an unreadable file or a
-    no-index value that is not a boolean.
-    """
-    env_file = environ.get("PIP_CONFIG_FILE")
-    files: list[Path] = []
-    if env_file != os.devnull:
-        if config_files is None:
-            files = pip_config_files(environ, site_prefix=site_prefix)
-        else:
-            files = list(config_files)
-        if env_file:
-            files.append(Path(env_file))
-    # Per section, later files override earlier ones; then sections apply in pip's order.
+
+def _configured_items(
+    environ: Mapping[str, str], files: Sequence[Path], command: str
+) -> list[tuple[str, str, str]]:
+    """(normalized key, value, origin) in the order pip applies them: `[global]`, then
+    `[command]`, then PIP_* variables; per section a later file overrides an earlier one."""
     by_section: dict[str, dict[str, tuple[str, str]]] = {"global": {}, command: {}}
     for path in files:
         for section, section_items in _read_file(path).items():
@@ -196,19 +286,104 @@ def read_pip_config(
     for name, value in environ.items():
         if name.startswith("PIP_"):
             env_items[_normalize(name[4:])] = (value, name)
-    values: dict[str, object] = {}
-    sources: list[str] = []
-    for items in (by_section["global"], by_section[command], env_items):
-        for key, (value, origin) in items.items():
-            field_name = _KEYS.get(key)
-            if field_name is None or not value:  # pip drops empty values too
-                continue
-            if field_name in _LIST_FIELDS:
-                values[field_name] = tuple(value.split())
-            elif field_name == "no_index":
-                values[field_name] = _boolean(value, origin)
-            else:
-                values[field_name] = value.strip()
-            if origin not in sources:
-                sources.append(origin)
-    return IndexConfig(**values, sources=tuple(sources))  # type: ignore[arg-type]
+    return [
+        (key, value, origin)
+        for items in (by_section["global"], by_section[command], env_items)
+        for key, (value, origin) in items.items()
+        if value  # pip drops empty values too
+    ]
+
+
+def read_install_config(
+    environ: Mapping[str, str] = os.environ,
+    *,
+    config_files: Sequence[Path] | None = None,
+    site_prefix: Path | str | None = None,
+    command: str = "install",
+) -> InstallConfig:
+    """The settings `pip <command>` would take from its configuration in this environment.
+
+    `config_files` replaces pip's global/user/site discovery (lowest precedence first);
+    PIP_CONFIG_FILE from `environ` is still read after them, and PIP_CONFIG_FILE=os.devnull
+    disables every file, as in pip. Raises PipConfigError for an unreadable file or a
+    yes/no option whose value is not a boolean (pip refuses to run then too).
+    """
+    env_file = environ.get("PIP_CONFIG_FILE")
+    files: list[Path] = []
+    if env_file != os.devnull:
+        if config_files is None:
+            files = pip_config_files(environ, site_prefix=site_prefix)
+        else:
+            files = list(config_files)
+        if env_file:
+            files.append(Path(env_file))
+    values: dict[str, str | bool | tuple[str, ...]] = {}
+    origins: dict[str, str] = {}
+    no_binary: set[str] = set()
+    only_binary: set[str] = set()
+    for key, value, origin in _configured_items(environ, files, command):
+        if key not in _OPTIONS:
+            continue
+        name, action = _OPTIONS[key]
+        if action in ("store_true", "store_false"):
+            values[name] = _boolean(value, key, origin)
+        elif action == "append":
+            values[name] = tuple(value.split())
+        elif action == "format":
+            target, other = (
+                (no_binary, only_binary) if name == "no-binary" else (only_binary, no_binary)
+            )
+            _format_control(value.strip(), target, other)
+        else:
+            values[name] = value.strip()
+        origins.pop(name, None)  # keep the order in which pip applied them
+        origins[name] = origin
+    return _install_config(values, no_binary, only_binary, origins)
+
+
+def _install_config(
+    values: Mapping[str, str | bool | tuple[str, ...]],
+    no_binary: set[str],
+    only_binary: set[str],
+    origins: dict[str, str],
+) -> InstallConfig:
+    def text(name: str) -> str | None:
+        value = values.get(name)
+        return value if isinstance(value, str) else None
+
+    def strings(name: str) -> tuple[str, ...]:
+        value = values.get(name)
+        return value if isinstance(value, tuple) else ()
+
+    index_names = ("index-url", "extra-index-url", "find-links", "trusted-host", "no-index")
+    index = IndexConfig(
+        index_url=text("index-url") or PYPI_SIMPLE_URL,
+        extra_index_urls=strings("extra-index-url"),
+        find_links=strings("find-links"),
+        trusted_hosts=strings("trusted-host"),
+        no_index=values.get("no-index") is True,
+        sources=tuple(dict.fromkeys(origins[name] for name in origins if name in index_names)),
+    )
+    typed = {
+        *index_names,
+        *("constraint", "build-constraint", "pre", "no-binary", "only-binary", "no-deps"),
+        *("require-hashes", "no-build-isolation", "cert", "keyring-provider", "upgrade-strategy"),
+    }
+    # A flag set to false, or an empty list, is pip's default: nothing to honour.
+    others = tuple(name for name in origins if name not in typed and values.get(name))
+    return InstallConfig(
+        index=index,
+        constraints=strings("constraint"),
+        build_constraints=strings("build-constraint"),
+        pre=values.get("pre") is True,
+        no_binary=frozenset(no_binary),
+        only_binary=frozenset(only_binary),
+        no_deps=values.get("no-deps") is True,
+        require_hashes=values.get("require-hashes") is True,
+        build_isolation=values.get("no-build-isolation") is not False,
+        cert=text("cert"),
+        keyring_provider=text("keyring-provider"),
+        upgrade_strategy=text("upgrade-strategy"),
+        others=others,
+        origins=tuple(origins.items()),
+    )

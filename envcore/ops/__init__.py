@@ -22,11 +22,12 @@ from envcore.ops.delete import DeleteResult, delete
 from envcore.ops.freeze import FreezeMode, FreezePlan, plan_freeze, write_freeze
 from envcore.ops.installers import (
     Backend,
+    BackendChoice,
     IndexOptions,
     InstallerChoice,
+    choose_backend,
     find_uv,
     parse_installer,
-    resolve_backend,
 )
 from envcore.ops.journal import Journal, JournalEntry, MemoryJournal
 from envcore.ops.packages import (
@@ -57,6 +58,7 @@ from envcore.ops.sync import sync
 __all__ = [
     "DEFAULT_TIMEOUT",
     "Backend",
+    "BackendChoice",
     "Context",
     "DeleteResult",
     "FreezeMode",
@@ -76,6 +78,7 @@ __all__ = [
     "RecoveryAction",
     "UpgradeTarget",
     "apply_plan",
+    "choose_backend",
     "create",
     "delete",
     "find_uv",
@@ -95,7 +98,6 @@ __all__ = [
     "recover_interrupted",
     "recreate",
     "requirements_inside_roots",
-    "resolve_backend",
     "split_user_specs",
     "sync",
     "uninstall",

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from envcore.ops.installers import IndexOptions, InstallerChoice
+from envcore.ops.installers import BackendChoice, IndexOptions, InstallerChoice
 from envcore.ops.journal import Journal, MemoryJournal
 from envcore.runner import CancelToken
 
@@ -20,12 +20,14 @@ class Log:
     """Where an operation reports as it goes; every field is optional.
 
     on_line(stream, text) for each output line, on_command(argv) before each command,
-    on_start(pgid) once each command has started (so a reaper can end it after a crash).
+    on_start(pgid) once each command has started (so a reaper can end it after a crash),
+    on_installer(choice) once the installer is chosen, before any command (which one, why).
     """
 
     on_line: Callable[[str, str], None] | None = None
     on_command: Callable[[tuple[str, ...]], None] | None = None
     on_start: Callable[[int], None] | None = None
+    on_installer: Callable[[BackendChoice], None] | None = None
     cancel: CancelToken | None = None
     timeout: float | None = DEFAULT_TIMEOUT
 

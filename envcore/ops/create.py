@@ -39,7 +39,7 @@ def create(
     if target.exists() or target.is_symlink():
         raise PathNotAllowedError(f"{target} already exists; choose a new directory")
     checked_requirements(requirements, context.roots)
-    session = Session(context, work_dir(target, requirements))
+    session = Session(context, work_dir(target, requirements), prefix=target)
     base = interpreter_path(interpreter)
     argv = create_argv(
         session.backend, base, target, system_site_packages=system_site_packages, prompt=prompt

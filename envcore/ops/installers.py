@@ -2,6 +2,11 @@
 
 Only argv is built here (running is the runner's job). User-given specs always come after
 `--`, so neither tool can read one as an option; pip and uv both accept that.
+
+envdash installs with the user's pip configuration. pip reads it itself; uv never does, so
+`uv_options` translates it (pip.conf files and PIP_* variables, as `envcore.pipconfig` reads
+them) into uv flags of the same meaning, and `choose_backend` falls back to pip, saying
+why, when a setting has no uv equivalent.
 """
 
 from __future__ import annotations
@@ -9,13 +14,13 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
 from envcore.errors import CommandFailedError, InvalidSpecError
-from envcore.pipconfig import PYPI_SIMPLE_URL, IndexConfig, read_pip_config
+from envcore.pipconfig import PYPI_SIMPLE_URL, IndexConfig, InstallConfig, read_install_config
 
 InstallerChoice = Literal["auto", "pip", "uv"]
 Backend = Literal["pip", "uv"]
@@ -43,7 +48,7 @@ class IndexOptions:
         )
 
     def args(self, backend: Backend) -> list[str]:
-        """These settings as options of `backend` (uv never reads pip's configuration)."""
+        """These settings as options of `backend`."""
         args = ["--no-index"] if self.no_index else []
         if self.index_url:
             args.append(f"--index-url={self.index_url}")
@@ -54,15 +59,149 @@ class IndexOptions:
         return args
 
 
-def user_pip_index(site_prefix: Path, environ: Mapping[str, str] | None = None) -> IndexOptions:
-    """The index settings pip would use for the environment at `site_prefix` (its config
-    files, PIP_* variables and the environment's own pip.conf), for uv to be told."""
-    config = read_pip_config(os.environ if environ is None else environ, site_prefix=site_prefix)
-    options = IndexOptions.from_config(config)
-    if options.index_url == PYPI_SIMPLE_URL:
-        # pip's default, not a choice: leave uv free to use its own (UV_INDEX_URL...).
-        options = replace(options, index_url=None)
-    return options
+#: uv's own variables that change what it installs (indexes, constraints, pre-releases,
+#: resolution, upload dates, build rules, its config file). They are removed from uv's
+#: environment: envdash's promise is the user's *pip* configuration, translated into flags,
+#: so uv must reach the result pip would, not one a stray UV_ variable picks.
+UV_SETTING_VARIABLES = (
+    "UV_CONFIG_FILE",
+    "UV_INDEX",
+    "UV_DEFAULT_INDEX",
+    "UV_INDEX_URL",
+    "UV_EXTRA_INDEX_URL",
+    "UV_FIND_LINKS",
+    "UV_NO_INDEX",
+    "UV_INDEX_STRATEGY",
+    "UV_KEYRING_PROVIDER",
+    "UV_INSECURE_HOST",
+    "UV_CONSTRAINT",
+    "UV_BUILD_CONSTRAINT",
+    "UV_OVERRIDE",
+    "UV_EXCLUDE",
+    "UV_PRERELEASE",
+    "UV_RESOLUTION",
+    "UV_FORK_STRATEGY",
+    "UV_EXCLUDE_NEWER",
+    "UV_NO_BINARY",
+    "UV_NO_BINARY_PACKAGE",
+    "UV_ONLY_BINARY",
+    "UV_NO_BUILD",
+    "UV_NO_BUILD_PACKAGE",
+    "UV_NO_BUILD_ISOLATION",
+    "UV_REQUIRE_HASHES",
+    "UV_NO_VERIFY_HASHES",
+    "UV_TORCH_BACKEND",
+    "UV_NO_SOURCES",
+    "UV_OFFLINE",
+)
+
+#: pip settings uv has no same-meaning flag for: set, they make `auto` run pip instead.
+#: no-binary: what pip builds from source and which wheels it still accepts (those it built
+#: and cached, the build dependencies of its isolated builds) is pip's own behaviour; uv's
+#: --no-binary is not documented to match it, and building from source is where the two
+#: tools differ most. The others have no uv flag at all (prefer-binary, upgrade-strategy
+#: eager, keyring-provider import, proxy, client-cert, ...), or change where pip installs.
+_UNTRANSLATABLE_KEYRING = frozenset({"import"})
+
+
+def uv_options(config: InstallConfig, index: IndexOptions | None = None) -> list[str]:
+    """uv flags meaning what `config` means to pip (its indexes replaced by `index` when
+    given): the indexes, pip's best match across all of them, constraints, pre-releases,
+    only-binary, no-deps, require-hashes, build isolation and the CA bundle.
+
+    Call `uv_refusal` first: settings uv cannot honour are left out here.
+    """
+    if index is None:
+        index = IndexOptions.from_config(config.index)
+        if index.index_url == PYPI_SIMPLE_URL:
+            index = replace(index, index_url=None)  # pip's default is uv's default too
+    args = index.args("uv")
+    if index.extra_index_urls and not index.no_index:
+        # pip takes the best version any index offers; uv's default takes the first index
+        # that has the project at all, which is how an extra index holding only old
+        # releases made uv refuse what pip installs (issue 13).
+        args.append("--index-strategy=unsafe-best-match")
+    args += [f"--constraints={path}" for path in config.constraints]
+    args += [f"--build-constraints={path}" for path in config.build_constraints]
+    if config.pre:
+        args.append("--prerelease=allow")
+    args += [f"--only-binary={name}" for name in sorted(config.only_binary)]
+    if config.no_deps:
+        args.append("--no-deps")
+    if config.require_hashes:
+        args.append("--require-hashes")
+    if not config.build_isolation:
+        args.append("--no-build-isolation")
+    if config.cert:
+        args.append(f"--cert={config.cert}")
+    if config.keyring_provider in {"subprocess", "disabled"}:
+        args.append(f"--keyring-provider={config.keyring_provider}")
+    return args
+
+
+def uv_refusal(config: InstallConfig) -> str:
+    """Why uv cannot install as pip would with `config` (one line), or "" when it can."""
+    refused: list[str] = []
+    if config.no_binary:
+        refused.append("no-binary")
+    if config.upgrade_strategy == "eager":
+        refused.append("upgrade-strategy")
+    if config.keyring_provider in _UNTRANSLATABLE_KEYRING:
+        refused.append("keyring-provider")
+    refused += config.others
+    if not refused:
+        return ""
+    name = min(refused, key=[key for key, _ in config.origins].index)  # the first pip applied
+    origin = config.origin(name)
+    return f"uv cannot honour pip's `{name}` setting" + (f" (from {origin})" if origin else "")
+
+
+@dataclass(frozen=True)
+class BackendChoice:
+    """The installer an operation runs with, and why (the job log's first line).
+
+    `uv_args` are the translated pip settings every `uv pip install` gets.
+    """
+
+    backend: Backend
+    reason: str = ""
+    uv_args: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        """`installer: pip — uv cannot honour pip's `no-binary` setting`."""
+        return f"installer: {self.backend}" + (f" — {self.reason}" if self.reason else "")
+
+
+def choose_backend(
+    choice: InstallerChoice | str,
+    *,
+    prefix: Path | None = None,
+    index: IndexOptions | None = None,
+    config: InstallConfig | None = None,
+) -> BackendChoice:
+    """The backend for `choice` in the environment at `prefix` (its own pip.conf counts),
+    with `config` as the user's pip configuration (default: read it now, as pip would).
+
+    auto: uv when it is found and can honour the user's pip configuration, else pip with
+    the reason. An explicit uv runs uv even then, and the reason says what it leaves out.
+    Raises PipConfigError when the configuration cannot be read (pip would refuse too).
+    """
+    chosen = parse_installer(choice)
+    if chosen == "pip":
+        return BackendChoice("pip", "chosen")
+    if find_uv() is None:
+        if chosen == "uv":
+            raise CommandFailedError("the uv installer was chosen but no uv binary was found")
+        return BackendChoice("pip", "no uv binary was found")
+    if config is None:
+        config = read_install_config(os.environ, site_prefix=prefix)
+    refusal = uv_refusal(config)
+    args = tuple(uv_options(config, index))
+    if refusal and chosen == "auto":
+        return BackendChoice("pip", refusal)
+    if refusal:
+        return BackendChoice("uv", f"chosen; {refusal}, so it is not applied", args)
+    return BackendChoice("uv", "chosen" if chosen == "uv" else "", args)
 
 
 def find_uv() -> Path | None:
@@ -83,15 +222,6 @@ def parse_installer(value: str | None) -> InstallerChoice:
     raise InvalidSpecError(f"installer must be one of auto, pip, uv (got {value!r})")
 
 
-def resolve_backend(choice: InstallerChoice | str) -> Backend:
-    choice = parse_installer(choice)
-    if choice == "auto":
-        return "uv" if find_uv() is not None else "pip"
-    if choice == "uv" and find_uv() is None:
-        raise CommandFailedError("the uv installer was chosen but no uv binary was found")
-    return choice
-
-
 def _uv() -> str:
     uv = find_uv()
     if uv is None:
@@ -103,14 +233,27 @@ def env_has_pip(site_packages: Sequence[Path]) -> bool:
     return any((site / "pip" / "__main__.py").is_file() for site in site_packages)
 
 
+#: Every uv command starts with this. uv would otherwise read uv.toml and pyproject.toml's
+#: [tool.uv] from the working directory up (a project's, i.e. a cloned repository's: the disk
+#: is hostile, and such a file can name another index or `exclude-newer`), and the user's
+#: and the system's uv.toml. envdash's promise is the user's pip configuration: uv gets it
+#: as flags (`uv_options`) and nothing else, so uv reaches the result pip would.
+UV_NO_CONFIG = "--no-config"
+
+
 @dataclass(frozen=True)
 class Commands:
-    """argv builders for one backend and one target environment."""
+    """argv builders for one backend and one target environment.
+
+    `uv_args`: the user's pip settings as uv flags (`BackendChoice.uv_args`); None reads
+    them now from the configuration that applies to the environment of `python`.
+    """
 
     backend: Backend
     python: Path
     own_pip: bool
     index: IndexOptions | None
+    uv_args: tuple[str, ...] | None = None
 
     def _pip(self) -> list[str]:
         # -I: never import from the current directory or the user's site while pip runs.
@@ -122,8 +265,10 @@ class Commands:
         if self.backend == "pip":
             # pip reads the user's configuration itself; only an explicit override is passed.
             return self.index.args("pip") if self.index is not None else []
-        index = self.index if self.index is not None else user_pip_index(self.python.parent.parent)
-        return index.args("uv")
+        if self.uv_args is not None:
+            return list(self.uv_args)
+        prefix = self.python.parent.parent
+        return uv_options(read_install_config(os.environ, site_prefix=prefix), self.index)
 
     def install(
         self,
@@ -139,7 +284,7 @@ class Commands:
             if upgrade:
                 argv.append("--upgrade")
         else:
-            argv = [_uv(), "pip", "install", "--python", str(self.python)]
+            argv = [_uv(), "pip", "install", UV_NO_CONFIG, "--python", str(self.python)]
             argv += [f"--upgrade-package={name}" for name in upgrade]
         argv += self._index_args()
         if no_deps:
@@ -153,7 +298,7 @@ class Commands:
     def uninstall(self, names: Sequence[str]) -> list[str]:
         if self.backend == "pip":
             return [*self._pip(), "uninstall", "--yes", "--disable-pip-version-check", "--", *names]
-        return [_uv(), "pip", "uninstall", "--python", str(self.python), "--", *names]
+        return [_uv(), "pip", "uninstall", UV_NO_CONFIG, "--python", str(self.python), "--", *names]
 
     # --- dry runs and exact installs, for envcore.ops.plan ------------------------------
     # Built from `install` so that they get the same index options as the real install.
@@ -180,8 +325,10 @@ class Commands:
     def compile_closure(self, requirement_files: Sequence[Path], constraints: Path) -> list[str]:
         """`uv pip compile` for this environment's interpreter under `constraints`: the names
         the requirements need, one `name==version` line each on stdout (uv only)."""
-        argv = [_uv(), "pip", "compile", "--python", str(self.python), "--no-header"]
-        argv += ["--no-annotate", "--quiet", *self._index_args(), f"--constraint={constraints}"]
+        argv = [_uv(), "pip", "compile", UV_NO_CONFIG, "--python", str(self.python)]
+        # compile only resolves (it has no --require-hashes): the install that follows checks.
+        options = [arg for arg in self._index_args() if arg != "--require-hashes"]
+        argv += ["--no-header", "--no-annotate", "--quiet", *options, f"--constraint={constraints}"]
         return [*argv, "--", *(str(Path(path).absolute()) for path in requirement_files)]
 
     def install_exact(self, pins: Sequence[str], editables: Sequence[str] = ()) -> list[str]:
@@ -213,7 +360,7 @@ def create_argv(
         if not with_pip:
             argv.append("--without-pip")
     else:
-        argv = [_uv(), "venv", "--no-project", "--no-python-downloads"]
+        argv = [_uv(), "venv", UV_NO_CONFIG, "--no-project", "--no-python-downloads"]
         argv += ["--python", str(interpreter)]
     if system_site_packages:
         argv.append("--system-site-packages")

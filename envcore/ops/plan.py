@@ -541,7 +541,7 @@ def plan_sync(
     """
     context = context or Context()
     env = usable(env_path)
-    session = Session(context, work_dir(env.path, requirements))
+    session = Session(context, work_dir(env.path, requirements), prefix=env.path)
     return _plan_sync(
         session, env, requirements, keep_untracked=keep_untracked, roots=context.roots
     )
@@ -595,7 +595,7 @@ def apply_plan(plan: Plan, *, context: Context | None = None) -> OperationResult
     installed version differs from the plan's `before` (the environment changed since)."""
     context = replace(context or Context(), installer=plan.installer)
     env = usable(plan.environment)
-    session = Session(context, work_dir(env.path, plan.source))
+    session = Session(context, work_dir(env.path, plan.source), prefix=env.path)
     with exclusive_lock(env.path):
         return _apply(session, env, plan, context.roots)
 
@@ -631,7 +631,7 @@ def plan_install(
     if not parsed:
         raise InvalidSpecError("nothing to install: give at least one package spec")
     env = usable(env_path)
-    session = Session(context or Context(), work_dir(env.path))
+    session = Session(context or Context(), work_dir(env.path), prefix=env.path)
     return _simple_plan(session, env, _dry_run(session, env, parsed, ()), "install")
 
 
@@ -649,7 +649,7 @@ def plan_uninstall(
     for name, key in zip(wanted, keys, strict=True):
         if key not in inventory.by_name:
             raise InvalidSpecError(f"{name} is not installed in {env.path}")
-    backend = Session(context or Context()).backend
+    backend = Session(context or Context(), prefix=env.path).backend
     return Plan(
         environment=env.path,
         installer=backend,
@@ -680,7 +680,7 @@ def plan_upgrade(
     """
     context = context or Context()
     env = usable(env_path)
-    session = Session(context, work_dir(env.path, requirements))
+    session = Session(context, work_dir(env.path, requirements), prefix=env.path)
     inventory = read_inventory(env)
     wanted = None if names is None else {canonicalize_name(project_name(n)) for n in names}
     try:

@@ -126,7 +126,7 @@ def recreate(
     env = confirmed_environment(path)
     checked_requirements(requirements, context.roots)
     base = interpreter_path(interpreter) if interpreter is not None else _same_base(env, trusted)
-    session = Session(context, work_dir(path, requirements))
+    session = Session(context, work_dir(path, requirements), prefix=path)
     inventory = read_inventory(env)
     before = snapshot(env)
     before_problems = {str(problem) for problem in check(inventory)}

@@ -20,7 +20,13 @@ from envcore.errors import (
 )
 from envcore.interpreters import Interpreter
 from envcore.ops.context import Context
-from envcore.ops.installers import Backend, Commands, env_has_pip, resolve_backend
+from envcore.ops.installers import (
+    UV_SETTING_VARIABLES,
+    Backend,
+    Commands,
+    choose_backend,
+    env_has_pip,
+)
 from envcore.ops.safety import confirmed_environment
 from envcore.runner import CommandResult, run
 
@@ -58,18 +64,35 @@ class OperationResult:
 
 class Session:
     """Runs one operation's commands through the runner with the context's installer, index
-    and log, recording them in order; `result` sums them up."""
+    and log, recording them in order; `result` sums them up.
 
-    def __init__(self, context: Context, cwd: Path | None = None) -> None:
+    The installer is chosen once, for the environment at `prefix` (whose own pip.conf
+    counts), and reported through `log.on_installer` before anything runs. A uv command
+    runs without uv's own UV_ settings (`UV_SETTING_VARIABLES`): it gets the user's pip
+    configuration as flags instead.
+    """
+
+    def __init__(
+        self, context: Context, cwd: Path | None = None, *, prefix: Path | None = None
+    ) -> None:
         self.log = context.log
         self.index = context.index
-        self.backend = resolve_backend(context.installer)
+        self.choice = choose_backend(context.installer, prefix=prefix, index=context.index)
+        self.backend: Backend = self.choice.backend
         self.cwd = cwd
         self.ran: list[CommandResult] = []
+        if self.log.on_installer is not None:
+            self.log.on_installer(self.choice)
 
     def commands(self, env: Environment) -> Commands:
         """The argv builders for `env` with this session's backend and index."""
-        return Commands(self.backend, env.interpreter, env_has_pip(env.site_packages), self.index)
+        return Commands(
+            self.backend,
+            env.interpreter,
+            env_has_pip(env.site_packages),
+            self.index,
+            self.choice.uv_args if self.backend == "uv" else None,
+        )
 
     def result(
         self,
@@ -104,6 +127,7 @@ class Session:
             result = run(
                 argv,
                 cwd=self.cwd,
+                env_overrides=dict.fromkeys(UV_SETTING_VARIABLES) if self.backend == "uv" else None,
                 timeout=self.log.timeout,
                 on_line=self.log.on_line,
                 cancel=self.log.cancel,

@@ -28,7 +28,7 @@ def sync(
     """
     context = context or Context()
     env = usable(env_path)
-    session = Session(context, work_dir(env.path, requirements))
+    session = Session(context, work_dir(env.path, requirements), prefix=env.path)
     with exclusive_lock(env.path):
         plan = _plan_sync(
             session, env, requirements, keep_untracked=keep_untracked, roots=context.roots

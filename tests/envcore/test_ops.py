@@ -30,6 +30,7 @@ from envcore.ops import (
     JournalEntry,
     Log,
     MemoryJournal,
+    choose_backend,
     create,
     delete,
     install,
@@ -39,7 +40,6 @@ from envcore.ops import (
     processes_using,
     recover_interrupted,
     recreate,
-    resolve_backend,
     sync,
     uninstall,
     upgrade,
@@ -157,8 +157,8 @@ def test_installer_choice_is_parsed_strictly() -> None:
     assert parse_installer(" UV ") == "uv" and parse_installer("") == "auto"
     with pytest.raises(InvalidSpecError):
         parse_installer("conda")
-    assert resolve_backend("auto") == "uv"  # the project venv ships uv next to python
-    assert resolve_backend("pip") == "pip"
+    assert choose_backend("auto").backend == "uv"  # the project venv ships uv next to python
+    assert choose_backend("pip").backend == "pip"
 
 
 # --- create, install, upgrade, uninstall ----------------------------------------------
