@@ -9,12 +9,14 @@ environment changed since the plan was made, so what was confirmed is what happe
 from __future__ import annotations
 
 import json
+import os
 import re
 import tempfile
+import urllib.parse
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal, cast
+from typing import Any, Literal, cast
 
 from packaging.utils import (
     InvalidSdistFilename,
@@ -245,32 +247,36 @@ def _from_pip_report(data: object) -> dict[str, _Resolved]:
     items = data.get("install") if isinstance(data, dict) else None
     if not isinstance(items, list):
         raise CommandFailedError("pip's dry-run report has no install list")
-    resolved: dict[str, _Resolved] = {}
-    for item in items:
-        metadata = item.get("metadata", {})
-        name, version = str(metadata["name"]), str(metadata["version"])
-        info = item.get("download_info", {})
-        editable = bool(info.get("dir_info", {}).get("editable", False))
-        if item.get("is_direct"):
-            url = str(info["url"])
-            vcs = info.get("vcs_info")
-            if vcs is not None:
-                url = f"{vcs['vcs']}+{url}@{vcs['commit_id']}"
-            if info.get("subdirectory"):
-                url += f"#subdirectory={info['subdirectory']}"
-            requirement = f"{name} @ {url}"
-        else:
-            requirement = f"{name}=={version}"
-        resolved[canonicalize_name(name)] = _Resolved(
-            name,
-            version,
-            requirement,
-            editable,
-            tuple(str(text) for text in metadata.get("requires_dist") or ()),
-            requested=bool(item.get("requested")),
-            extras=tuple(str(extra) for extra in item.get("requested_extras") or ()),
-        )
-    return resolved
+    try:
+        return dict(_pip_report_item(item) for item in items)
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise CommandFailedError(f"pip's dry-run report is not as documented: {exc!r}") from exc
+
+
+def _pip_report_item(item: dict[str, Any]) -> tuple[str, _Resolved]:
+    metadata = item.get("metadata", {})
+    name, version = str(metadata["name"]), str(metadata["version"])
+    info = item.get("download_info", {})
+    editable = bool(info.get("dir_info", {}).get("editable", False))
+    if item.get("is_direct"):
+        url = str(info["url"])
+        vcs = info.get("vcs_info")
+        if vcs is not None:
+            url = f"{vcs['vcs']}+{url}@{vcs['commit_id']}"
+        if info.get("subdirectory"):
+            url += f"#subdirectory={info['subdirectory']}"
+        requirement = f"{name} @ {url}"
+    else:
+        requirement = f"{name}=={version}"
+    return canonicalize_name(name), _Resolved(
+        name,
+        version,
+        requirement,
+        editable,
+        tuple(str(text) for text in metadata.get("requires_dist") or ()),
+        requested=bool(item.get("requested")),
+        extras=tuple(str(extra) for extra in item.get("requested_extras") or ()),
+    )
 
 
 #: uv's dry-run lines: ` + name==1.0`, ` - name==1.0`, ` + name @ file:///...`.
@@ -436,6 +442,17 @@ class _Target:
     files: tuple[Path, ...]
     roots: tuple[tuple[str, tuple[str, ...]], ...]
     project: str | None = None
+    #: The URLs the requirements install editable, for uv's dry run, which does not say.
+    editables: frozenset[str] = frozenset()
+
+    def marked(self, installs: Mapping[str, _Resolved]) -> dict[str, _Resolved]:
+        """`installs` with the ones from an editable requirement's URL marked editable."""
+        return {
+            key: replace(item, editable=True)
+            if _url_key(item.requirement.partition(" @ ")[2]) in self.editables
+            else item
+            for key, item in installs.items()
+        }
 
 
 def _requirements(
@@ -476,11 +493,23 @@ def _sync_target(
                 roots.append((dist.canonical_name, entry.extras))
     if parsed.project_name is not None and parsed.project_name in inventory.by_name:
         roots.append((parsed.project_name, ()))
+    editables = frozenset(
+        _url_key(entry.url) for entry in entries if entry.editable and entry.url is not None
+    )
     if source.name == "pyproject.toml":
         # pip cannot read pyproject.toml as requirements: its own entries are passed.
         specs = tuple(str(entry.requirement) for entry in entries if entry.requirement is not None)
-        return _Target(specs, (), tuple(roots), parsed.project_name)
-    return _Target((), (source,), tuple(roots), parsed.project_name)
+        return _Target(specs, (), tuple(roots), parsed.project_name, editables)
+    return _Target((), (source,), tuple(roots), parsed.project_name, editables)
+
+
+def _url_key(url: str) -> str:
+    """A URL compared as a location: a local path as the `file://` URL of its normal form,
+    anything else as written."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme != "file":
+        return url
+    return Path(os.path.normpath(urllib.parse.unquote(parts.path))).as_uri()
 
 
 def _untracked(
@@ -504,6 +533,29 @@ def _untracked(
     return sorted(candidates)
 
 
+def _without_editable_reinstalls(
+    inventory: Inventory, installs: Mapping[str, _Resolved]
+) -> dict[str, _Resolved]:
+    """`installs` less the editable installs already in place (same version, same project
+    directory). pip reinstalls every editable requirement on every install; planning that
+    would make a project with `-e .` never in sync, while the reinstall changes nothing
+    (the code is the directory; new dependencies are planned on their own)."""
+    kept: dict[str, _Resolved] = {}
+    for key, item in installs.items():
+        dist = inventory.by_name.get(key)
+        if (
+            item.editable
+            and dist is not None
+            and dist.editable_location is not None
+            and item.version == dist.display_version
+            and _url_key(item.requirement.partition(" @ ")[2])
+            == Path(os.path.normpath(dist.editable_location)).as_uri()
+        ):
+            continue
+        kept[key] = item
+    return kept
+
+
 def _plan_sync(
     session: Session,
     env: Environment,
@@ -516,6 +568,8 @@ def _plan_sync(
     inventory = read_inventory(env)
     target = _sync_target(env, inventory, source, parsed)
     dry = _dry_run(session, env, target.specs, target.files)
+    installs = _without_editable_reinstalls(inventory, target.marked(dry.installs))
+    dry = replace(dry, installs=installs)
     removals = [] if keep_untracked else _untracked(session, env, inventory, dry, target)
     return Plan(
         environment=env.path,

@@ -29,7 +29,7 @@ from envcore.ops import (
 )
 from tests.envcore.indexserver import IndexState, serve_index
 from tests.envtools import pip, pip_list_json
-from tests.wheelmaker import write_wheel
+from tests.wheelmaker import make_project, write_wheel
 
 BACKENDS = ["pip", "uv"]
 
@@ -276,3 +276,24 @@ def test_plan_errors_exit_2_with_one_line(tmp_path: Path, index_url: str) -> Non
     assert unresolvable.returncode == 2
     assert len(unresolvable.stderr.strip().splitlines()) == 1
     assert "Traceback" not in unresolvable.stderr
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_an_editable_requirement_is_planned_and_installed_editable(
+    backend: str, tmp_path: Path, index_url: str, index: IndexOptions
+) -> None:
+    project = make_project(tmp_path / "proj", "app-lib", "0.3", dependencies=["lam"])
+    env = make_env(tmp_path / "env", index_url, [])
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("-e ./proj\n")
+    context = Context(installer=backend, index=index)
+    plan = plan_sync(env, requirements, context=context)
+    changes = {change.name: change for change in plan.changes}
+    assert sorted(changes) == ["app-lib", "lam"]
+    assert changes["app-lib"].editable and changes["app-lib"].action == "install"
+    assert changes["app-lib"].requirement == f"app-lib @ {project.as_uri()}"
+    apply_plan(plan, context=context)
+    rows = {row["name"]: row for row in pip_list_json(env)}
+    assert rows["app-lib"].get("editable_project_location") == str(project)
+    assert rows["lam"]["version"] == "1.0"
+    assert plan_sync(env, requirements, context=context).empty
