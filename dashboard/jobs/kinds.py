@@ -277,29 +277,43 @@ class SyncForm(JobForm):
 
 class FreezeForm(JobForm):
     """A preview of the frozen requirements (a diff), or writing them once previewed:
-    `expected` is the digest of the file the preview saw."""
+    `expected` is the digest of the file the preview saw, `previewed` the file it was for.
+
+    Modes: `plain` writes what `pip freeze` prints to a new lock file beside the
+    requirements (`ops.default_freeze_target`); `replace` writes it over the requirements
+    file itself, only when the user picks that; `update` changes in place only the lines
+    the environment no longer satisfies."""
 
     mode = Text(absent="plain")
     write = Flag()
     expected = Text()
+    previewed = Text()
 
     def clean_mode(self) -> str:
         mode: str = self.cleaned_data["mode"]
-        if mode not in {"plain", "update"}:
-            raise ValidationError("freeze mode is plain or update")
+        if mode not in {"plain", "replace", "update"}:
+            raise ValidationError("freeze mode is plain, replace or update")
         return mode
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if "mode" not in data:
             return data
-        target = self.env.requirements_source if data["mode"] == "update" else ""
-        if data["mode"] == "update" and (not target or not target.endswith(".txt")):
-            raise ValidationError("update mode needs a requirements .txt file to update")
-        if not target:
+        source = self.env.requirements_source
+        if data["mode"] in {"update", "replace"}:
+            if not source or not source.endswith(".txt"):
+                raise ValidationError(
+                    f"{data['mode']} mode needs a requirements .txt file to {data['mode']}"
+                )
+            target = source
+        else:
             env = self.env
             project = Path(env.project.path) if env.project else Path(env.path).parent
-            target = str(project / "requirements.txt")
+            target = str(ops.default_freeze_target(Path(source) if source else None, project))
+        if data["write"] and data["previewed"] and data["previewed"] != target:
+            raise ValidationError(
+                f"the freeze now goes to {target}, not {data['previewed']}; preview it again"
+            )
         data["target"] = target
         return data
 

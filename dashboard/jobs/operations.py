@@ -131,13 +131,16 @@ def sync(params: dict[str, Any], ctx: Context) -> Outcome:
 
 def freeze(params: dict[str, Any], ctx: Context) -> Outcome:
     """A preview (the diff, and a digest of the file it saw), or the write it was for."""
-    plan = ops.plan_freeze(ctx.path, params["target"], params["mode"], context=ctx.ops_context)
+    # "replace" is a plain freeze the user chose to write over the requirements file.
+    mode: ops.FreezeMode = "update" if params["mode"] == "update" else "plain"
+    plan = ops.plan_freeze(ctx.path, params["target"], mode, context=ctx.ops_context)
     digest = hashlib.sha256((plan.old_text or "").encode()).hexdigest()
     data = {
         "diff": plan.diff,
         "target": str(plan.path),
         "expected": digest,
         "changed": plan.changed,
+        "existed": plan.old_text is not None,
         "notes": list(plan.notes),
     }
     if not params["write"]:

@@ -19,7 +19,13 @@ from envcore.interpreters import Interpreter, list_interpreters
 from envcore.ops.context import DEFAULT_TIMEOUT, Context, Log
 from envcore.ops.create import create
 from envcore.ops.delete import DeleteResult, delete
-from envcore.ops.freeze import FreezeMode, FreezePlan, plan_freeze, write_freeze
+from envcore.ops.freeze import (
+    FreezeMode,
+    FreezePlan,
+    default_freeze_target,
+    plan_freeze,
+    write_freeze,
+)
 from envcore.ops.installers import (
     Backend,
     BackendChoice,
@@ -80,6 +86,7 @@ __all__ = [
     "apply_plan",
     "choose_backend",
     "create",
+    "default_freeze_target",
     "delete",
     "find_uv",
     "inside_roots",

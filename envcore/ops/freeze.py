@@ -1,7 +1,10 @@
 """Freeze an environment into a requirements file: plan (with a diff) first, then write.
 
-Writing is atomic (temporary file in the same directory + os.replace) and the previous file
-is kept as `<name>.bak` (or a timestamped .bak when that exists already); no step follows a
+Plain freeze writes what `pip freeze` prints, by default to a new lock file beside the
+requirements (`default_freeze_target`), never over them unless asked; update mode changes
+only the lines of the requirements file the environment no longer satisfies. Writing is
+atomic (temporary file in the same directory + os.replace) and the previous file is kept
+as `<name>.bak` (or a timestamped .bak when that exists already); no step follows a
 symbolic link, since anything under the scan roots may be planted.
 """
 
@@ -26,6 +29,9 @@ from envcore.ops.context import Context
 from envcore.ops.safety import NOFOLLOW, confirmed_environment, inside_roots, write_new_file
 from envcore.pipcompat import freeze, unsafe_reason
 from envcore.requirements import RequirementEntry, load_requirements
+from envcore.versions import satisfies
+
+__all__ = ["FreezeMode", "FreezePlan", "default_freeze_target", "plan_freeze", "write_freeze"]
 
 FreezeMode = Literal["plain", "update"]
 
@@ -97,8 +103,8 @@ def _plan(
     roots: Sequence[Path | str] | None = None,
 ) -> FreezePlan:
     """The new text for `path`: plain = `pip freeze` output; update = the existing file with
-    only the pins of lines naming installed distributions changed (its includes are read
-    only inside `roots`, when given)."""
+    only the lines the installed distributions no longer satisfy changed (its includes are
+    read only inside `roots`, when given)."""
     target = Path(path).absolute()
     old_text = _read(target)
     notes: tuple[str, ...] = ()
@@ -140,11 +146,14 @@ def _pinned_line(line: str, version: str) -> str | None:
 def _updated_text(
     target: Path, old_text: str, inventory: Inventory, roots: Sequence[Path | str] | None
 ) -> tuple[str, tuple[str, ...]]:
-    """Change only the pins of this file's own lines naming installed distributions.
+    """Change only this file's own lines that the environment no longer satisfies, each to
+    the installed version (`==version`).
 
-    Comments, blank lines, order, options, includes and lines of included files stay as
+    A range the installed version satisfies (`packaging>=24`) stays a range: freezing in
+    place records what changed, it does not tighten what the project asks for. Comments,
+    blank lines, order, options, markers, includes and lines of included files stay as
     they are. Lines continued with a backslash, hashed lines, editables and URLs are left
-    alone (a note says why when a pin would have changed).
+    alone, as are lines naming what is not installed (a note says why).
     """
     parsed = load_requirements(target, roots=roots)
     lines = old_text.splitlines(keepends=True)
@@ -154,12 +163,16 @@ def _updated_text(
     for entry in parsed.entries:
         if os.path.realpath(entry.path) != real_target or entry.name is None:
             continue
+        if entry.constraint or not entry.applies_to(marker_env):
+            continue
         dist = inventory.by_name.get(entry.name)
-        if dist is None or entry.constraint or not entry.applies_to(marker_env):
+        if dist is None:
+            name = entry.raw_name or entry.name
+            notes.append(f"{entry.source}: {name} is not installed; left as it is")
             continue
         version = dist.display_version
-        if _already_pinned(entry, version):
-            continue
+        if satisfies(entry.specifier_set, version):
+            continue  # still satisfied: the line stays as written
         reason = unsafe_reason(dist) or _cannot_pin(entry, lines)
         if reason:
             notes.append(f"{entry.source}: {reason}; left as it is")
@@ -172,8 +185,21 @@ def _updated_text(
     return "".join(lines), tuple(notes)
 
 
-def _already_pinned(entry: RequirementEntry, version: str) -> bool:
-    return entry.is_pinned and entry.specifier_set.contains(version, prereleases=True)
+def default_freeze_target(requirements: Path | None, project: Path) -> Path:
+    """Where a plain freeze goes unless the user picks the requirements file itself: a
+    lock file beside the requirements, named after them (`requirements.txt` ->
+    `requirements.lock.txt`, `requirements/dev.txt` -> `requirements/dev.lock.txt`,
+    `pyproject.toml` -> `requirements.lock.txt`), as uv, Poetry, Pipenv and rye call a file
+    with every version pinned, ending in `.txt` so `pip install -r` and editors take it.
+    With no requirements file, `requirements.txt` in the project (what `pip freeze >
+    requirements.txt` makes) unless that name is taken."""
+    if requirements is None:
+        plain = project / "requirements.txt"
+        return plain if not os.path.lexists(plain) else project / "requirements.lock.txt"
+    stem = "requirements" if requirements.name == "pyproject.toml" else requirements.stem
+    stem = stem.removesuffix(".lock")  # the requirements are a lock file: -frozen beside
+    target = requirements.with_name(f"{stem}.lock.txt")
+    return target if target != requirements else requirements.with_name(f"{stem}-frozen.txt")
 
 
 def _cannot_pin(entry: RequirementEntry, lines: list[str]) -> str:

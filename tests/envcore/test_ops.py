@@ -788,7 +788,7 @@ def test_plain_freeze_writes_what_pip_freeze_prints(frozen_env: Path, tmp_path: 
     assert oct(target.stat().st_mode & 0o777) == "0o644"
 
 
-def test_update_freeze_changes_only_pins_and_keeps_a_backup(
+def test_update_freeze_changes_only_unsatisfied_lines_and_keeps_a_backup(
     frozen_env: Path, tmp_path: Path
 ) -> None:
     target = tmp_path / "requirements.txt"
@@ -796,19 +796,29 @@ def test_update_freeze_changes_only_pins_and_keeps_a_backup(
     target.chmod(0o600)
     (tmp_path / "base.txt").write_text("alpha==0.1\n")
     plan = plan_freeze(frozen_env, target, "update")
-    expected = REQUIREMENTS.replace("alpha>=1.0  # the core", "alpha==1.1  # the core").replace(
-        "Beta [extra] == 0.9 ;", "Beta [extra]==1.0 ;"
-    )
+    # alpha 1.1 still satisfies `alpha>=1.0` (a range stays a range), gamma its hashed
+    # `>=0.1`, Delta_Pkg.Two 3.0 its pin; beta 1.0 no longer satisfies `== 0.9`: only that
+    # line changes, keeping its extras, marker and everything around it.
+    expected = REQUIREMENTS.replace("Beta [extra] == 0.9 ;", "Beta [extra]==1.0 ;")
     assert plan.new_text == expected
-    assert "\n-alpha>=1.0  # the core\n" in plan.diff
-    assert "\n+alpha==1.1  # the core\n" in plan.diff
-    assert len(plan.notes) == 1 and "hashes" in plan.notes[0]
+    assert [line for line in plan.diff.splitlines() if line[:1] in "+-"] == [
+        "--- requirements.txt (current)",
+        "+++ requirements.txt (new)",
+        '-Beta [extra] == 0.9 ; python_version >= "3"',
+        '+Beta [extra]==1.0 ; python_version >= "3"',
+    ]
+    assert plan.notes == (f"{target}:7: not-installed is not installed; left as it is",)
     backup = write_freeze(plan)
     assert backup == tmp_path / "requirements.txt.bak"
     assert backup.read_text() == REQUIREMENTS
     assert target.read_text() == expected
     assert target.stat().st_mode & 0o777 == 0o600
     assert (tmp_path / "base.txt").read_text() == "alpha==0.1\n"
+    # Once the environment drifts from a hashed pin, the line cannot change: a note says so.
+    target.write_text("gamma==0.0.1 --hash=sha256:" + "0" * 64 + "\n")
+    hashed = plan_freeze(frozen_env, target, "update")
+    assert not hashed.changed and "hashes would no longer match" in hashed.notes[0]
+    target.write_text(expected)
     # A second write keeps the first backup and adds a timestamped one.
     again = plan_freeze(frozen_env, target, "plain")
     second = write_freeze(again)
@@ -849,9 +859,9 @@ def test_folded_metadata_headers_never_reach_pip(
     assert "skipped evil: invalid version in its metadata" in plan.notes
     assert any(note.startswith("skipped 'evil2") for note in plan.notes)
     write_freeze(plan)
-    target.write_text("evil\nalpha\n")
+    target.write_text("evil==0.5\nalpha\nalpha==1.0\n")
     update = plan_freeze(env, target, "update")
-    assert update.new_text == "evil\nalpha==1.1\n"
+    assert update.new_text == "evil==0.5\nalpha\nalpha==1.1\n"
     assert any("invalid version in its metadata" in note for note in update.notes)
     logged: list[str] = []
     result = recreate(
@@ -873,13 +883,13 @@ def test_write_freeze_never_follows_a_planted_backup_link(frozen_env: Path, tmp_
     root = tmp_path / "root"
     root.mkdir()
     target = root / "requirements.txt"
-    target.write_text("alpha\n")
+    target.write_text("alpha==1.0\n")
     (root / "requirements.txt.bak").symlink_to(outside / "victim")
     backup = write_freeze(plan_freeze(frozen_env, target, "update"), context=Context(roots=[root]))
     assert (outside / "victim").read_text() == "keep me\n"
     assert (root / "requirements.txt.bak").is_symlink()
     assert backup is not None and backup.parent == root and not backup.is_symlink()
-    assert backup.name != "requirements.txt.bak" and backup.read_text() == "alpha\n"
+    assert backup.name != "requirements.txt.bak" and backup.read_text() == "alpha==1.0\n"
     assert target.read_text() == "alpha==1.1\n"
     # A dangling link is not created through either.
     (root / "requirements.txt.bak").unlink()
@@ -947,7 +957,7 @@ def test_write_freeze_refuses_a_file_changed_since_the_preview(
     frozen_env: Path, tmp_path: Path
 ) -> None:
     target = tmp_path / "requirements.txt"
-    target.write_text("alpha\n")
+    target.write_text("alpha<1.1\n")
     plan = plan_freeze(frozen_env, target, "update")
     assert plan.new_text == "alpha==1.1\n"
     target.write_text("alpha\nbeta\n")

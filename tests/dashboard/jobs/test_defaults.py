@@ -18,6 +18,7 @@ from dashboard.jobs.kinds import JobError, validate
 from dashboard.jobs.models import Interpreter, Job
 from dashboard.models import Environment
 from tests.dashboard.conftest import log_in
+from tests.dashboard.jobs.conftest import work
 
 pytestmark = pytest.mark.django_db
 
@@ -146,3 +147,48 @@ def test_a_recreate_preselects_the_nearest_installed_python_not_the_gone_one(
     rows.update(_interpreters("3.9.2"))
     confirm = client.post(f"/environments/{env.pk}/jobs/recreate/").content.decode()
     assert _selected(confirm) == [str(rows["3.9.2"].pk)]  # the same minor first
+
+
+# -- freeze: a new lock file by default, in place changes only what is unsatisfied -------
+
+
+def test_freeze_targets_a_lock_file_unless_the_requirements_are_chosen(
+    env: Environment, tmp_path: Path
+) -> None:
+    requirements = tmp_path / "app" / "requirements.txt"
+    env.requirements_source = str(requirements)
+    env.save()
+    assert validate("freeze", env, {})["target"] == str(
+        requirements.with_name("requirements.lock.txt")
+    )
+    assert validate("freeze", env, {"mode": "replace"})["target"] == str(requirements)
+    assert validate("freeze", env, {"mode": "update"})["target"] == str(requirements)
+    with pytest.raises(JobError) as refused:
+        validate("freeze", env, {"write": "1", "previewed": str(requirements)})
+    assert str(refused.value) == (
+        f"the freeze now goes to {requirements.with_name('requirements.lock.txt')}, "
+        f"not {requirements}; preview it again"
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_plain_freeze_writes_a_new_lock_file_and_leaves_the_requirements(
+    project: Environment,
+) -> None:
+    requirements = Path(project.requirements_source)
+    client = log_in(Client())
+    client.post(f"/environments/{project.pk}/jobs/freeze/", {"mode": "plain"})
+    work()
+    preview = Job.objects.get()
+    assert preview.state == "succeeded", preview.summary
+    lock = requirements.with_name("requirements.lock.txt")
+    assert preview.result["target"] == str(lock) and "+alpha==1.0" in preview.result["diff"]
+    page = client.get(f"/jobs/{preview.pk}/").content.decode()
+    assert f"Write {lock}</button>" in page and "a new file" in page
+    client.post(
+        f"/environments/{project.pk}/jobs/freeze/",
+        {"write": "1", "expected": preview.result["expected"], "previewed": str(lock)},
+    )
+    work()
+    assert lock.read_text().splitlines()[-1] == "alpha==1.0"
+    assert requirements.read_text() == "# pinned\nalpha==1.1\n"  # never touched

@@ -53,7 +53,7 @@ def test_every_kind_has_one_entry_and_only_create_makes_an_environment() -> None
         ("uninstall", {"name": "-r"}, "'-r' is not a valid distribution name"),
         ("upgrade-all", {}, "nothing to upgrade within the requirements (check for updates first)"),
         ("sync", {}, "this environment has no requirements file to sync with"),
-        ("freeze", {"mode": ""}, "freeze mode is plain or update"),
+        ("freeze", {"mode": ""}, "freeze mode is plain, replace or update"),
         ("freeze", {"mode": "update"}, "update mode needs a requirements .txt file to update"),
         (
             "recreate",
