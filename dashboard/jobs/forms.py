@@ -10,7 +10,7 @@ from django import forms
 
 from dashboard.models import Environment
 
-__all__ = ["Flag", "JobError", "JobForm", "Text"]
+__all__ = ["Flag", "JobError", "JobForm", "RetryForm", "Text"]
 
 
 class JobError(ValueError):
@@ -58,3 +58,14 @@ class JobForm(forms.Form):
     def first_error(self) -> str:
         """The refusal shown to the user: the first check that failed, as today's pages say."""
         return str(next(iter(self.errors.values()))[0])
+
+
+class RetryForm(forms.Form):
+    """What a Retry may change: nothing, or the installer to pip ("Retry with pip", offered
+    when a job that ran with uv failed). Any other value is refused, not passed on."""
+
+    installer = forms.ChoiceField(
+        choices=[("", "the same installer"), ("pip", "pip")],
+        required=False,
+        error_messages={"invalid_choice": "a job can only be retried as it was, or with pip"},
+    )

@@ -59,6 +59,10 @@ class Job(models.Model):
     worker = models.CharField(max_length=128, blank=True)
     #: One line: why it failed, or what it changed.
     summary = models.CharField(max_length=1024, blank=True)
+    #: The installer that ran ("pip" or "uv"; empty until one was chosen, or for a job that
+    #: runs none) and why that one (`envcore.ops.BackendChoice.reason`), for the job's page.
+    installer = models.CharField(max_length=8, blank=True, default="")
+    installer_reason = models.CharField(max_length=1024, blank=True, default="")
     result = models.JSONField(default=dict)
 
     class Meta:
@@ -84,6 +88,11 @@ class Job(models.Model):
     def title(self) -> str:
         detail = self.params.get("what", "")
         return f"{self.get_kind_display()} {detail}".strip()
+
+    @property
+    def retry_with_pip(self) -> bool:
+        """A failed job that ran with uv may be run again with pip (its page offers it)."""
+        return self.state == self.State.FAILED and self.installer == "uv"
 
 
 class JobLine(models.Model):

@@ -21,6 +21,7 @@ from envcore import ops
 from envcore.errors import EnvcoreError
 
 __all__ = [
+    "RETRY_INSTALLER",
     "Context",
     "Outcome",
     "Run",
@@ -28,6 +29,7 @@ __all__ = [
     "delete",
     "freeze",
     "install",
+    "installer_for",
     "recreate",
     "sync",
     "uninstall",
@@ -54,7 +56,7 @@ class Context:
             path=job.env_path,
             env=job.environment,
             ops_context=ops.Context(
-                installer=str(settings.INSTALLER),
+                installer=installer_for(job),
                 index=_index(job.env_path),
                 roots=list(scan_plan().roots),
                 log=log,
@@ -70,6 +72,17 @@ class Context:
 
 
 Run = Callable[[dict[str, Any], Context], Outcome]
+
+#: The one installer a job's parameters may name: Retry with pip puts it there (never a
+#: Form, so nothing posted can choose an installer, let alone pass pip an option).
+RETRY_INSTALLER = "pip"
+
+
+def installer_for(job: Job) -> str:
+    """pip for a job queued by Retry with pip, else the dashboard's ENVDASH_INSTALLER."""
+    if job.params.get("installer") == RETRY_INSTALLER:
+        return RETRY_INSTALLER
+    return str(settings.INSTALLER)
 
 
 def _index(env_path: str) -> ops.IndexOptions | None:

@@ -22,6 +22,7 @@ from django_tasks import task
 
 from dashboard.jobs.kinds import validate, validate_create
 from dashboard.jobs.models import Job
+from dashboard.jobs.operations import RETRY_INSTALLER
 from dashboard.jobs.run import after_run, run_claimed
 from dashboard.models import Environment
 from dashboard.queues import machine_queue
@@ -68,14 +69,16 @@ def enqueue(kind: str, env: Environment, data: Mapping[str, Any]) -> Job:
     return job
 
 
-def requeue(job: Job) -> Job:
-    """A new job with the same kind and parameters (the Retry button)."""
+def requeue(job: Job, *, with_pip: bool = False) -> Job:
+    """A new job with the same kind and parameters (the Retry button); `with_pip` forces
+    the pip installer (Retry with pip, after uv failed)."""
+    params = {**job.params, "installer": RETRY_INSTALLER} if with_pip else job.params
     again = Job.objects.create(
         kind=job.kind,
         environment=job.environment,
         env_path=job.env_path,
         machine=str(settings.MACHINE_NAME),
-        params=job.params,
+        params=params,
     )
     transaction.on_commit(lambda: _schedule(again.pk))
     return again

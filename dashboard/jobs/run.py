@@ -85,6 +85,7 @@ def _run(job: Job, cancel: CancelToken) -> str:
             on_line=stream.line,
             on_command=stream.command,
             on_start=stream.started,
+            on_installer=stream.installer,
             cancel=cancel,
             timeout=float(settings.JOB_TIMEOUT),
         )

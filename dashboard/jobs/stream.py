@@ -7,6 +7,7 @@ page reads them with a cursor (the lines' `seq`).
 
 from __future__ import annotations
 
+import shlex
 import threading
 from datetime import datetime
 
@@ -14,6 +15,7 @@ from django.db import connection
 from django.utils import timezone
 
 from dashboard.jobs.models import Job, JobLine
+from envcore.ops import BackendChoice
 from envcore.runner import CancelToken, ProcessIdentity
 
 __all__ = ["FLUSH_SECONDS", "LogStream"]
@@ -45,7 +47,15 @@ class LogStream:
         self.wake.set()
 
     def command(self, argv: tuple[str, ...]) -> None:
-        self.line("cmd", "$ " + " ".join(argv))
+        # Quoted as a shell would need it: the exact argv can be read back from the line.
+        self.line("cmd", "$ " + shlex.join(argv))
+
+    def installer(self, choice: BackendChoice) -> None:
+        """Say in the log which installer runs and why, and keep both for the job's page."""
+        self.line("info", choice.describe())
+        Job.objects.filter(pk=self.job_id).update(
+            installer=choice.backend, installer_reason=choice.reason[:1024]
+        )
 
     def started(self, pid: int) -> None:
         """Record the command's group leader by pid and start time, for a reaper."""

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseStopPolling
 
 from dashboard.http import HtmxHttpRequest
+from dashboard.jobs.forms import RetryForm
 from dashboard.jobs.interpreters import listed_interpreters
 from dashboard.jobs.kinds import KINDS, CreateForm, JobError
 from dashboard.jobs.models import Job
@@ -88,6 +89,11 @@ def job_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     context = {
         "job": job,
         "lines": lines,
+        # Every command the job ran, in order, as the log recorded it (shell-quoted argv).
+        "commands": [
+            text.removeprefix("$ ")
+            for text in job.lines.filter(stream="cmd").values_list("text", flat=True)
+        ],
         "after": lines[-1].seq if lines else 0,
         "result_template": KINDS[job.kind].result_template,
     }
@@ -104,12 +110,21 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def retry(request: HttpRequest, pk: int) -> HttpResponse:
-    """Run a finished job again with the same (already validated) parameters."""
+    """Run a finished job again with the same (already validated) parameters; "Retry with
+    pip" (installer=pip) only for a failed job that ran with uv."""
     job = get_object_or_404(Job, pk=pk)
+    form = RetryForm(request.POST)
     if not job.finished:
         messages.error(request, "The job is still running.")
         return redirect("job", pk=pk)
-    again = requeue(job)
+    if not form.is_valid():
+        messages.error(request, str(form.errors["installer"][0]))
+        return redirect("job", pk=pk)
+    with_pip = form.cleaned_data["installer"] == "pip"
+    if with_pip and not job.retry_with_pip:
+        messages.error(request, "Retry with pip is for a job that failed with uv.")
+        return redirect("job", pk=pk)
+    again = requeue(job, with_pip=with_pip)
     return redirect("job", pk=again.pk)
 
 

@@ -53,7 +53,8 @@ def test_install_runs_real_pip_streams_its_log_and_refreshes_the_env(project: En
     assert [seq for seq, _, _ in lines] == list(range(1, len(lines) + 1))
     times = list(JobLine.objects.filter(job=job).order_by("seq").values_list("at", flat=True))
     assert times == sorted(times)
-    assert lines[0][1] == "cmd" and "pip" in lines[0][2] and "--" in lines[0][2].split()
+    assert lines[0][1:] == ("info", "installer: pip — chosen")
+    assert lines[1][1] == "cmd" and "pip" in lines[1][2] and "--" in lines[1][2].split()
     assert installed(project)["beta"] == "1.0"
     project.refresh_from_db()
     assert project.distributions.filter(name="beta").exists()  # re-inspected after the job
