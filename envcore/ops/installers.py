@@ -70,7 +70,6 @@ UV_SETTING_VARIABLES = (
     "UV_INDEX_URL",
     "UV_EXTRA_INDEX_URL",
     "UV_FIND_LINKS",
-    "UV_NO_INDEX",
     "UV_INDEX_STRATEGY",
     "UV_KEYRING_PROVIDER",
     "UV_INSECURE_HOST",
@@ -84,24 +83,18 @@ UV_SETTING_VARIABLES = (
     "UV_EXCLUDE_NEWER",
     "UV_NO_BINARY",
     "UV_NO_BINARY_PACKAGE",
-    "UV_ONLY_BINARY",
     "UV_NO_BUILD",
     "UV_NO_BUILD_PACKAGE",
     "UV_NO_BUILD_ISOLATION",
     "UV_REQUIRE_HASHES",
     "UV_NO_VERIFY_HASHES",
+    "UV_REQUIRE_BUILD_HASHES",
+    "UV_SKIP_WHEEL_FILENAME_CHECK",
     "UV_TORCH_BACKEND",
     "UV_NO_SOURCES",
+    "UV_NO_SOURCES_PACKAGE",
     "UV_OFFLINE",
 )
-
-#: pip settings uv has no same-meaning flag for: set, they make `auto` run pip instead.
-#: no-binary: what pip builds from source and which wheels it still accepts (those it built
-#: and cached, the build dependencies of its isolated builds) is pip's own behaviour; uv's
-#: --no-binary is not documented to match it, and building from source is where the two
-#: tools differ most. The others have no uv flag at all (prefer-binary, upgrade-strategy
-#: eager, keyring-provider import, proxy, client-cert, ...), or change where pip installs.
-_UNTRANSLATABLE_KEYRING = frozenset({"import"})
 
 
 def uv_options(config: InstallConfig, index: IndexOptions | None = None) -> list[str]:
@@ -140,13 +133,22 @@ def uv_options(config: InstallConfig, index: IndexOptions | None = None) -> list
 
 
 def uv_refusal(config: InstallConfig) -> str:
-    """Why uv cannot install as pip would with `config` (one line), or "" when it can."""
+    """Why uv cannot install as pip would with `config` (one line naming the setting pip
+    applied first, and where it was set), or "" when it can.
+
+    no-binary: which wheels pip still accepts (those it built and cached before) and how it
+    builds the build dependencies of its isolated builds is pip's own behaviour; uv's
+    --no-binary is not documented to match it, and building from source is where the two
+    tools differ most. `config.others` (prefer-binary, upgrade, force-reinstall, proxy,
+    client-cert, uploaded-prior-to, target...) have no uv flag, or none of the same meaning;
+    neither have upgrade-strategy eager and keyring-provider import.
+    """
     refused: list[str] = []
     if config.no_binary:
         refused.append("no-binary")
     if config.upgrade_strategy == "eager":
         refused.append("upgrade-strategy")
-    if config.keyring_provider in _UNTRANSLATABLE_KEYRING:
+    if config.keyring_provider == "import":
         refused.append("keyring-provider")
     refused += config.others
     if not refused:
