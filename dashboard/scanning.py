@@ -261,7 +261,12 @@ def record_environment(
     previous_files = list(existing.requirement_files) if existing is not None else []
     if existing is not None and not force and existing.gone_at is None:
         same_source = existing.requirements_source == (str(source) if source else "")
-        if same_source and existing.signature == _signature(facts, previous_files, roots):
+        same_name = existing.name == facts.name[:512]  # names follow envcore's rule
+        if (
+            same_source
+            and same_name
+            and existing.signature == _signature(facts, previous_files, roots)
+        ):
             return existing, False
     inventory = read_inventory(facts)
     report, files, read_errors = _drift(facts, inventory, source, roots)

@@ -64,8 +64,10 @@ class Environment:
 
     @property
     def name(self) -> str:
-        """A short display name: the directory, or `project/.venv` for in-project envs."""
-        if self.path.name in PROJECT_ENV_NAMES and self.project == self.path.parent:
+        """A short display name: the directory, or `app/.venv` for a generic name (`.venv`,
+        `venv`, `env`...), which says nothing alone: the directory holding it, as PyCharm
+        names such an interpreter after its project and VS Code shows its folder."""
+        if self.path.name in PROJECT_ENV_NAMES and self.path.parent.name:
             return f"{self.path.parent.name}/{self.path.name}"
         return self.path.name
 

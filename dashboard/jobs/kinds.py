@@ -404,7 +404,9 @@ class Kind:
 
 
 KINDS: dict[str, Kind] = {
-    Job.Kind.CREATE: Kind(CreateForm, operations.create, creates=True),
+    Job.Kind.CREATE: Kind(
+        CreateForm, operations.create, creates=True, result_template="jobs/_create_result.html"
+    ),
     Job.Kind.INSTALL: Kind(InstallForm, operations.install),
     Job.Kind.UPGRADE: Kind(UpgradeForm, operations.upgrade),
     Job.Kind.UPGRADE_ALL: Kind(UpgradeAllForm, operations.install),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils import timezone
 
+from dashboard.models import Environment
 from envcore.interpreters import is_end_of_life
 from envcore.runner import ProcessIdentity
 
@@ -83,6 +84,16 @@ class Job(models.Model):
         if self.pgid is None or self.leader_started is None:
             return None
         return ProcessIdentity(self.pgid, self.leader_started)
+
+    @property
+    def new_environment(self) -> Environment | None:
+        """A create job's environment once the rescan after it recorded it (found by path
+        until `after_run` links it), for its page to link to; None for other kinds."""
+        if self.kind != self.Kind.CREATE:
+            return None
+        if self.environment is not None:
+            return self.environment
+        return Environment.objects.filter(path=self.env_path, gone_at__isnull=True).first()
 
     @property
     def title(self) -> str:

@@ -130,6 +130,8 @@ def after_run(job: Job, state: str) -> None:
     close_old_connections()
     scan_environment(job.env_path)
     refreshed = Environment.objects.filter(path=job.env_path, gone_at__isnull=True).first()
+    if refreshed is not None and job.environment_id is None:  # a create: link what it made
+        Job.objects.filter(pk=job.pk, environment__isnull=True).update(environment=refreshed)
     if refreshed is not None and refreshed.updates_checked_at is not None and not _Current.cause:
         # The rescan replaced the package rows; the cache makes this re-check cheap.
         try:

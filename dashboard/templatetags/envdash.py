@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django import template
+from django.utils import timezone
+from django.utils.timesince import timesince
 
 from dashboard.text import mark_invisible
 
@@ -17,3 +21,14 @@ def visible(value: object) -> str:
     The markers contain nothing HTML-special, so escaped (safe) input stays safe.
     """
     return mark_invisible(str(value))
+
+
+@register.filter
+def ago(value: datetime | None) -> str:
+    """How long ago: "just now" under a minute (Django's `timesince` says "0 minutes"),
+    else "3 minutes ago"; a moment a little ahead (another clock) is "just now" too."""
+    if value is None:
+        return ""
+    if timezone.now() - value < timedelta(minutes=1):
+        return "just now"
+    return f"{timesince(value)} ago"

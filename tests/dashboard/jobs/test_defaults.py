@@ -7,6 +7,8 @@ Create links to the new environment. No pip runs here: environments are database
 from __future__ import annotations
 
 import re
+import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,7 @@ from pytest_django.fixtures import Settings as SettingsWrapper
 from dashboard.jobs.kinds import JobError, validate
 from dashboard.jobs.models import Interpreter, Job
 from dashboard.models import Environment
+from dashboard.templatetags.envdash import ago
 from tests.dashboard.conftest import log_in
 from tests.dashboard.jobs.conftest import work
 
@@ -192,3 +195,43 @@ def test_plain_freeze_writes_a_new_lock_file_and_leaves_the_requirements(
     work()
     assert lock.read_text().splitlines()[-1] == "alpha==1.0"
     assert requirements.read_text() == "# pinned\nalpha==1.1\n"  # never touched
+
+
+# -- after Create: the job page links to the new environment; "just now" ---------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_create_job_page_links_to_the_new_environment(
+    project: Environment, tmp_path: Path
+) -> None:
+    (listed,) = _interpreters(".".join(map(str, sys.version_info[:3]))).values()
+    Interpreter.objects.filter(pk=listed.pk).update(path=sys.executable)
+    requirements = tmp_path / "app" / "requirements.txt"
+    target = tmp_path / "fresh" / ".venv"
+    client = log_in(Client())
+    client.post(
+        "/environments/new/",
+        {"path": str(target), "interpreter": "", "requirements": str(requirements)},
+    )
+    job = Job.objects.get()
+    queued = client.get(f"/jobs/{job.pk}/").content.decode()
+    assert f"requirements from <code>{requirements}</code>" in queued
+    work()
+    job.refresh_from_db()
+    assert job.state == "succeeded", job.summary
+    created = Environment.objects.get(path=str(target))
+    assert job.environment == created and created.name == "fresh/.venv"
+    page = client.get(f"/jobs/{job.pk}/").content.decode()
+    assert f'New environment: <a href="/environments/{created.pk}/">fresh/.venv</a>' in page
+    assert f"requirements from <code>{requirements}</code>" in page
+
+
+def test_times_under_a_minute_read_just_now(env: Environment) -> None:
+    now = timezone.now()
+    assert ago(now) == "just now"
+    assert ago(now - timedelta(seconds=59)) == "just now"
+    assert ago(now + timedelta(seconds=5)) == "just now"  # another machine's clock
+    assert ago(now - timedelta(minutes=3, seconds=5)) == "3\xa0minutes ago"
+    assert ago(None) == ""
+    page = log_in(Client()).get("/environments/").content.decode()
+    assert "just now" in page and "0\xa0minutes" not in page
