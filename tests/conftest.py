@@ -84,6 +84,7 @@ WHOLE_MODULES = {
     "tests/dashboard/test_serve.py",
     "tests/e2e/test_dashboard.py",
     "tests/e2e/test_jobs.py",
+    "tests/e2e/test_pages.py",
 }
 
 

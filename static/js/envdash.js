@@ -150,3 +150,14 @@ document.addEventListener("visibilitychange", () => {
   const poll = document.getElementById("live");
   if (!document.hidden && poll) htmx.trigger(poll, "envdash:poll");
 });
+
+// A job's log follows its newest line, like a terminal or a CI log, unless the user
+// scrolled up to read: then it stays where they are until they scroll back to the end.
+for (const log of document.querySelectorAll("pre.log")) {
+  const atEnd = () => log.scrollHeight - log.scrollTop - log.clientHeight < 4;
+  let following = true;
+  log.addEventListener("scroll", () => { following = atEnd(); }, { passive: true });
+  const toEnd = () => { if (following) log.scrollTop = log.scrollHeight; };
+  new MutationObserver(toEnd).observe(log, { childList: true });
+  toEnd();
+}
