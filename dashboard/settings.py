@@ -83,6 +83,7 @@ MIDDLEWARE = [
     "dashboard.auth.LoginRequiredMiddleware",
     "dashboard.live.RevisionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "dashboard.errors.NotAllowedPageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",

@@ -14,6 +14,9 @@ def static_file(request: HttpRequest, path: str) -> HttpResponseBase:
     return serve(request, path, insecure=True)
 
 
+#: 404 is Django's own handler with templates/404.html; 405 is dashboard.errors' middleware.
+handler500 = "dashboard.errors.server_error"
+
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", views.overview, name="overview"),
     path("login/", views.login, name="login"),
