@@ -352,13 +352,13 @@ def _closure(
     inventory: Inventory,
     installs: Mapping[str, _Resolved],
     roots: Iterable[tuple[str, tuple[str, ...]]],
-) -> tuple[set[str], bool]:
+) -> tuple[set[str], dict[str, set[str]]]:
     """The canonical names the roots need once `installs` are in, walking Requires-Dist
     (the report's for what is installed anew, the installed metadata for what stays), and
-    whether some of them had no metadata to walk (uv's new installs)."""
+    those reached that had no metadata to walk (uv's new installs), with their extras."""
     marker_env = env.marker_environment()
     done: dict[str, set[str]] = {}
-    unknown = False
+    unknown: dict[str, set[str]] = {}
     pending = [(canonicalize_name(name), extras) for name, extras in roots]
     while pending:
         name, extras = pending.pop()
@@ -374,7 +374,7 @@ def _closure(
         elif dist is not None:
             requires = dist.requires
         if requires is None:
-            unknown = True
+            unknown.setdefault(name, set()).update(wanted)
             continue
         for text in requires:
             requirement = parse_dependency(text)
@@ -394,17 +394,18 @@ def _compiled_closure(
     env: Environment,
     inventory: Inventory,
     installs: Mapping[str, _Resolved],
-    target: _Target,
+    unknown: Mapping[str, set[str]],
 ) -> set[str]:
-    """What the requirements need, by `uv pip compile` with every distribution pinned to the
-    version it will have after the change.
+    """What the `unknown` new installs need, by `uv pip compile` of just them (with their
+    extras) and every other distribution pinned to the version it will have after the change.
 
     uv's dry run names what it would install but not what those need, so whether a new
-    install depends on an installed distribution is unknown. Resolving the requirements
+    install depends on an installed distribution is unknown. Resolving the new installs
     again with the after-change versions as constraints answers it with uv's own resolver
     and the same index options: the resolution can only pick those versions, so the names
-    it lists are the requirements' closure in the environment as it will be. It runs only
-    when a removal depends on it.
+    it lists are their closure in the environment as it will be. Only the new installs are
+    resolved (the rest of the walk has the installed metadata), and only when a removal
+    depends on the answer, so that this costs a fraction of the dry run.
     """
     pins = {key: f"{dist.name}=={dist.version}" for key, dist in inventory.by_name.items()}
     for key, item in installs.items():
@@ -412,22 +413,29 @@ def _compiled_closure(
             pins[key] = item.requirement
         else:
             pins.pop(key, None)  # a direct URL: its own requirement decides
+    lines = [_with_extras(installs[key].requirement, extras) for key, extras in unknown.items()]
     with tempfile.TemporaryDirectory(prefix="envdash-plan-") as scratch:
         constraints = Path(scratch) / "after.txt"
         constraints.write_text("".join(f"{pin}\n" for pin in pins.values()), encoding="utf-8")
-        files = list(target.files)
-        if target.specs:  # compile reads files only: a pyproject's entries, one a line
-            specs = Path(scratch) / "requirements.txt"
-            specs.write_text("".join(f"{spec}\n" for spec in target.specs), encoding="utf-8")
-            files.append(specs)
-        argv = session.commands(env).compile_closure(files, constraints)
-        result = session.run(argv, "planning removals (uv pip compile)")
+        requirements = Path(scratch) / "new.txt"
+        requirements.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+        argv = session.commands(env).compile_closure([requirements], constraints)
+        result = session.run(argv, "planning removals (uv pip compile of the new installs)")
     names: set[str] = set()
     for line in result.stdout.splitlines():
         match = re.match(r"^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:==|@|\[|;|$)", line.strip())
         if match is not None:
             names.add(canonicalize_name(match.group(1)))
-    return names | set(installs)
+    return names
+
+
+def _with_extras(requirement: str, extras: set[str]) -> str:
+    """`name==1.0` / `name @ url` asking for `extras`: `name[a,b]==1.0`."""
+    if not extras:
+        return requirement
+    joiner = " @ " if " @ " in requirement else "=="
+    name, _, rest = requirement.partition(joiner)
+    return f"{name}[{','.join(sorted(extras))}]{joiner}{rest}"
 
 
 # --- the requirements --------------------------------------------------------------------
@@ -528,7 +536,7 @@ def _untracked(
         kept.add(target.project)
     candidates = [key for key in inventory.by_name if key not in kept]
     if candidates and unknown:
-        needed = _compiled_closure(session, env, inventory, dry.installs, target)
+        needed = _compiled_closure(session, env, inventory, dry.installs, unknown)
         candidates = [key for key in candidates if key not in needed]
     return sorted(candidates)
 
