@@ -100,6 +100,8 @@ ANY_DATABASE = {
     # the browser's side (login, filter, htmx polling, CSP): every query these pages and
     # the rescan make runs on PostgreSQL in tests/dashboard (views, scanning, commands)
     "tests/e2e/test_dashboard.py",
+    # every page's accessibility and layout in the browser, the job log's scrolling
+    "tests/e2e/test_pages.py",
 }
 
 

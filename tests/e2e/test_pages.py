@@ -1,4 +1,5 @@
-"""Pages in the browser: the job log that follows its newest line."""
+"""Every page in the browser: accessibility (axe-core, light and dark), a 390 px wide
+screen, the error pages, and the job log that follows its newest line."""
 
 from __future__ import annotations
 
@@ -6,9 +7,11 @@ import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Literal
 
 import pytest
-from playwright.sync_api import Page, expect
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.conftest import Server, start_server, wait_for_scan
 from tests.envtools import make_venv
@@ -16,6 +19,8 @@ from tests.wheelmaker import write_wheel
 
 #: Enough packages for a job log taller than its box.
 FILLERS = [f"filler{number:02d}" for number in range(1, 41)]
+TABS = ("packages", "drift", "problems", "freeze", "activate")
+AXE = Axe()
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +55,78 @@ def _install(page: Page, specs: str) -> str:
     expect(page).to_have_url(re.compile(r"/jobs/\d+/$"))
     expect(page.locator("#job-state .badge")).to_have_text("Succeeded", timeout=90_000)
     return page.url
+
+
+@pytest.fixture(scope="module")
+def pages(site: Server, browser: Browser) -> dict[str, str]:
+    """Every page a user reaches, by name: each tab, a job, the confirmations, the errors."""
+    context = browser.new_context()
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    env = _open_environment(page, site)
+    job = _install(page, "filler01")
+    named = {
+        "overview": site.url("/"),
+        "environments": site.url("/environments/"),
+        **{
+            f"environment {tab}": f"{env}?tab={tab}"
+            for tab in ("packages", "drift", "problems", "freeze", "activate")
+        },
+        "projects": site.url("/projects/"),
+        "packages": site.url("/packages/?name=alpha&below=2"),
+        "jobs": site.url("/jobs/"),
+        "job": job,
+        "new environment": site.url("/environments/new/"),
+        "settings": site.url("/settings/"),
+        "team": site.url("/team/"),
+        "team settings": site.url("/team/settings/"),
+        "404": site.url("/no/such/page/"),
+        "405": site.url("/rescan/"),
+    }
+    context.close()
+    return named
+
+
+def _confirmations(page: Page, env: str) -> Iterator[str]:
+    """Open each confirmation page (a POST's answer) in turn; yield its name."""
+    for kind in ("recreate", "delete"):
+        page.goto(env)
+        page.locator(f"#job-{kind}").get_by_role("button").click()
+        expect(page.get_by_role("button", name=f"Yes, {kind} it")).to_be_visible()
+        yield f"confirm {kind}"
+
+
+def _violations(page: Page) -> list[str]:
+    """axe-core's findings on the page as it is, one line each: every rule, every impact."""
+    found = AXE.run(page).response["violations"]
+    return [
+        f"{item['id']} ({item['impact']}): {item['help']} at "
+        + ", ".join(str(node["target"]) for node in item["nodes"][:3])
+        for item in found
+    ]
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_every_page_passes_axe(
+    page: Page, site: Server, pages: dict[str, str], scheme: Literal["light", "dark"]
+) -> None:
+    """Every axe rule at every impact: the pages pass them all today, so any new finding,
+    minor included, is a regression to look at rather than a number to watch."""
+    page.emulate_media(color_scheme=scheme)
+    page.goto(site.login_url)
+    failures = []
+    for name, url in pages.items():
+        page.goto(url)
+        failures += [f"{name}: {line}" for line in _violations(page)]
+    failures += [
+        f"{name}: {line}"
+        for name in _confirmations(page, pages["environment packages"].split("?")[0])
+        for line in _violations(page)
+    ]
+    page.context.clear_cookies()
+    page.goto(site.url("/login/"))
+    failures += [f"login: {line}" for line in _violations(page)]
+    assert not failures, "\n".join(failures)
 
 
 def test_the_job_log_follows_its_newest_line_and_polling_adds_no_blank_line(
