@@ -250,13 +250,32 @@ class PackageRow:
     update_status: str = ""
     update_reason: str = ""
     choices: tuple[str, ...] = ()
+    #: False for a requirement that is missing: listed so it can be installed from here.
+    installed: bool = True
 
 
 def package_rows(env: Environment, q: str = "") -> list[PackageRow]:
-    """Installed packages joined with their drift verdicts (two queries)."""
+    """Missing requirements first, then the installed packages joined with their drift
+    verdicts (two queries)."""
     verdicts = {item.name.lower(): item for item in env.drift_items.all()}
-    rows: list[PackageRow] = []
     needle = q.strip().lower()
+    rows = [
+        PackageRow(
+            name=item.name,
+            display_name=item.name,
+            version="",
+            summary="",
+            required=item.required,
+            status=item.status,
+            detail=item.detail,
+            source="",
+            editable=False,
+            required_by=[],
+            installed=False,
+        )
+        for item in verdicts.values()
+        if item.status == "missing" and (not needle or needle in item.name.lower())
+    ]
     for dist in env.distributions.all():
         if needle and needle not in dist.name and needle not in dist.summary.lower():
             continue

@@ -25,6 +25,7 @@ from dashboard.http import HtmxHttpRequest
 from dashboard.jobs.interpreters import add_user_interpreter, listed_interpreters
 from dashboard.jobs.kinds import JobError
 from dashboard.jobs.models import Interpreter
+from dashboard.jobs.plans import followed_job
 from dashboard.live import revision
 from dashboard.models import Activity, Environment, Project, Scan, ScanRoot
 from dashboard.queries import (
@@ -145,7 +146,12 @@ def environment_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         tab = "packages"
     q = request.GET.get("q", "")[:100]
     context = {
+        # The job this page follows (`?job=`, after Apply): main is live, so its end and
+        # the rescan after it show here by themselves.
+        **followed_job(env, request.GET.get("job", "")),
         "env": env,
+        # A broken environment's own Python cannot run: no package action can work on it.
+        "actionable": env.gone_at is None and env.health != "broken",
         "tab": tab,
         "tabs": DETAIL_TABS,
         "q": q,

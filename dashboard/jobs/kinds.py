@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.utils import canonicalize_name
 
 from dashboard.jobs import operations
 from dashboard.jobs.forms import Flag, JobError, JobForm, Text
@@ -31,7 +33,7 @@ from envcore.errors import EnvcoreError, InvalidSpecError, PathNotAllowedError
 from envcore.requirements import roots_refusal
 from envcore.versions import parse_version
 
-__all__ = ["KINDS", "JobError", "Kind", "validate", "validate_create"]
+__all__ = ["KINDS", "PLAN_PURPOSES", "JobError", "Kind", "validate", "validate_create"]
 
 
 def _name(text: str) -> str:
@@ -377,6 +379,124 @@ class DeleteForm(JobForm):
         return {"force": self.cleaned_data["force"], "what": self.env.name}
 
 
+# -- plan first, then apply: fix drift, per-row install / remove, upgrade all -------------
+
+#: What a plan is for, and how its pages name it.
+PLAN_PURPOSES: dict[str, str] = {
+    "sync": "Fix drift",
+    "install": "Install",
+    "remove": "Remove",
+    "upgrade": "Upgrade all",
+}
+#: Drift statuses a per-row Install fixes: the requirement's own specifier is installed.
+_INSTALLABLE = frozenset({"missing", "mismatch"})
+
+
+class PlanForm(JobForm):
+    """What to plan. Only a purpose and a package name come from the form: the versions are
+    the requirement's (from the last scan) or whatever the installer's dry run picks."""
+
+    purpose = Text()
+    name = Text()
+    remove_untracked = Flag()
+    include_tools = Flag()
+
+    def clean_purpose(self) -> str:
+        purpose: str = self.cleaned_data["purpose"]
+        if purpose not in PLAN_PURPOSES:
+            raise ValidationError("plan for fix drift, install, remove or upgrade all")
+        return purpose
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        purpose = data.get("purpose")
+        if purpose in {"sync", "upgrade"}:
+            _requirements_inside_roots(self.env)
+            if not self.env.requirements_source:
+                lacking = "to sync with" if purpose == "sync" else "naming what to upgrade"
+                raise ValidationError(f"this environment has no requirements file {lacking}")
+        elif purpose == "install":
+            data["name"] = _name(data["name"])
+            data["spec"] = self._required_spec(data["name"])
+        elif purpose == "remove":
+            name = _name(data["name"])
+            if not self.env.distributions.filter(name=canonicalize_name(name)).exists():
+                raise ValidationError(f"{name} is not installed here (any more); rescan")
+            data["name"] = name
+        return data
+
+    def _required_spec(self, name: str) -> str:
+        """`name` plus its requirement's specifier, as the last scan read it."""
+        items = self.env.drift_items.filter(status__in=_INSTALLABLE)
+        wanted = canonicalize_name(name)
+        item = next((i for i in items if canonicalize_name(i.name) == wanted), None)
+        if item is None:
+            raise ValidationError(f"no requirement of {name} is missing or mismatched; rescan")
+        try:
+            specifier = SpecifierSet(item.required)
+        except InvalidSpecifier as exc:
+            # A URL or editable requirement: only the whole sync knows how to install it.
+            raise ValidationError(
+                f"{name} is required as {item.required}: use Fix drift to install it"
+            ) from exc
+        return f"{name}{specifier}"
+
+    def params(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        purpose = data["purpose"]
+        params: dict[str, Any] = {
+            "purpose": purpose,
+            "remove_untracked": data["remove_untracked"],
+            "include_tools": data["include_tools"],
+        }
+        source = Path(self.env.requirements_source).name
+        if purpose == "sync":
+            what = f"fix drift with {source}"
+            if data["remove_untracked"]:
+                what += ", removing untracked"
+        elif purpose == "install":
+            params["name"], params["specs"] = data["name"], [data["spec"]]
+            what = f"install {data['spec']}"
+        elif purpose == "remove":
+            params["name"], params["names"] = data["name"], [data["name"]]
+            what = f"remove {data['name']}"
+        else:
+            what = f"upgrade all within {source}"
+            if data["include_tools"]:
+                what += " and pip, setuptools, wheel"
+        return {**params, "what": what}
+
+
+class ApplyForm(JobForm):
+    """Apply a finished plan of this environment: exactly its pins and removals."""
+
+    plan = Text()
+
+    def clean_plan(self) -> Job:
+        raw: str = self.cleaned_data["plan"]
+        job = (
+            Job.objects.filter(
+                pk=int(raw), kind=Job.Kind.PLAN, environment=self.env, state=Job.State.SUCCEEDED
+            ).first()
+            if raw.isdigit()
+            else None
+        )
+        if job is None or not isinstance(job.result.get("plan"), dict):
+            raise ValidationError("that plan is not one of this environment's; plan again")
+        if not job.result["plan"].get("actions"):
+            raise ValidationError("that plan changes nothing")
+        return job
+
+    def params(self) -> dict[str, Any]:
+        planned: Job = self.cleaned_data["plan"]
+        actions = planned.result["plan"]["actions"]
+        return {
+            "plan": planned.result["plan"],
+            "plan_job": planned.pk,
+            "what": f"{planned.params.get('what', 'plan')} ({len(actions)} change(s))",
+        }
+
+
 # -- the registry -------------------------------------------------------------------------
 
 
@@ -432,6 +552,8 @@ KINDS: dict[str, Kind] = {
         danger=True,
         moves_aside=True,
     ),
+    Job.Kind.PLAN: Kind(PlanForm, operations.plan, reads_only=lambda params: True),
+    Job.Kind.APPLY: Kind(ApplyForm, operations.apply),
 }
 
 

@@ -23,6 +23,10 @@ class Job(models.Model):
         FREEZE = "freeze", "Freeze"
         RECREATE = "recreate", "Recreate"
         DELETE = "delete", "Delete"
+        #: Works out what a change would do (a dry run) for the user to confirm.
+        PLAN = "plan", "Plan"
+        #: Applies exactly a confirmed plan.
+        APPLY = "apply", "Apply"
 
     class State(models.TextChoices):
         QUEUED = "queued", "Queued"

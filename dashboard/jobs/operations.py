@@ -25,11 +25,13 @@ __all__ = [
     "Context",
     "Outcome",
     "Run",
+    "apply",
     "create",
     "delete",
     "freeze",
     "install",
     "installer_for",
+    "plan",
     "recreate",
     "sync",
     "uninstall",
@@ -182,3 +184,38 @@ def recreate(params: dict[str, Any], ctx: Context) -> Outcome:
 def delete(params: dict[str, Any], ctx: Context) -> Outcome:
     deleted = ops.delete(ctx.path, force=params["force"], context=ctx.ops_context)
     return f"deleted {deleted.path}", {}
+
+
+def plan(params: dict[str, Any], ctx: Context) -> Outcome:
+    """Work out what the change would do (the installer's dry run), changing nothing; the
+    plan is stored as the job's result for the user to confirm."""
+    purpose, context = params["purpose"], ctx.ops_context
+    if purpose == "sync":
+        planned = ops.plan_sync(
+            ctx.path,
+            ctx.requirements,
+            keep_untracked=not params["remove_untracked"],
+            context=context,
+        )
+    elif purpose == "install":
+        planned = ops.plan_install(ctx.path, params["specs"], context=context)
+    elif purpose == "remove":
+        planned = ops.plan_uninstall(ctx.path, params["names"], context=context)
+    elif purpose == "upgrade":
+        planned = ops.plan_upgrade(
+            ctx.path, ctx.requirements, include_tools=params["include_tools"], context=context
+        )
+    else:
+        raise EnvcoreError(f"unknown plan purpose {purpose!r}")
+    count = len(planned.changes)
+    summary = f"{count} change(s) planned" if count else "nothing to change"
+    return summary, {"plan": planned.to_json()}
+
+
+def apply(params: dict[str, Any], ctx: Context) -> Outcome:
+    """Apply exactly the confirmed plan; envcore refuses it (PlanOutdatedError, one line)
+    when the environment changed since it was made."""
+    planned = ops.Plan.from_json(params["plan"])
+    if Path(planned.environment) != Path(ctx.path):
+        raise EnvcoreError(f"that plan is for {planned.environment}, not {ctx.path}")
+    return _changed(ops.apply_plan(planned, context=ctx.ops_context))
