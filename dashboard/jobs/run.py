@@ -125,11 +125,15 @@ def _dispatch(job: Job, log: ops.Log) -> tuple[str, dict[str, Any]]:
 
 
 def after_run(job: Job, state: str) -> None:
-    """Rescan the job's environment, re-check its updates if they were checked, and say
-    how the job ended on the overview."""
+    """Rescan the job's environment (unless the job only read it: a plan, a preview),
+    re-check its updates if they were checked, and say how the job ended on the overview."""
     close_old_connections()
-    scan_environment(job.env_path)
-    refreshed = Environment.objects.filter(path=job.env_path, gone_at__isnull=True).first()
+    spec = KINDS.get(job.kind)
+    changed = spec is None or not spec.reads_only(job.params)
+    refreshed: Environment | None = None
+    if changed:
+        scan_environment(job.env_path)
+        refreshed = Environment.objects.filter(path=job.env_path, gone_at__isnull=True).first()
     if refreshed is not None and job.environment_id is None:  # a create: link what it made
         Job.objects.filter(pk=job.pk, environment__isnull=True).update(environment=refreshed)
     if refreshed is not None and refreshed.updates_checked_at is not None and not _Current.cause:

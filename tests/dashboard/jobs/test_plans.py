@@ -13,8 +13,9 @@ from django.test import Client
 from dashboard.jobs.models import Job
 from dashboard.models import Environment
 from dashboard.scanning import scan_environment
-from tests.dashboard.conftest import log_in
+from tests.dashboard.conftest import log_in, row
 from tests.dashboard.jobs.conftest import installed, work
+from tests.trees import Tree
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -33,6 +34,11 @@ def _confirm(client: Client, env: Environment, plan: Job) -> Job:
     applied = Job.objects.filter(kind="apply").latest("pk")
     assert response["Location"] == f"/environments/{env.pk}/?job={applied.pk}"
     return applied
+
+
+def _actions_panel(page: str) -> str:
+    start = page.index('id="env-actions"')
+    return page[start : page.index("</section>", start)]
 
 
 def _requirements(env: Environment, text: str) -> None:
@@ -194,3 +200,36 @@ def test_every_post_needs_the_csrf_token(project: Environment) -> None:
     assert client.post(f"/environments/{project.pk}/plan/", {"purpose": "sync"}).status_code == 403
     assert client.get(f"/environments/{project.pk}/plan/").status_code == 405
     assert not Job.objects.exists()
+
+
+def test_upgrade_all_plans_within_the_requirements_and_leaves_the_tools(
+    project: Environment,
+) -> None:
+    _requirements(project, "alpha<2\n")
+    client = log_in(Client())
+    page = client.get(f"/environments/{project.pk}/").content.decode()
+    form = re.search(r'<form id="upgrade-all"(.*?)</form>', page, re.S)
+    assert form is not None and 'name="include_tools" value="1"' in form.group(1)
+    plan = _plan(client, project, purpose="upgrade")
+    assert plan.params["include_tools"] is False
+    work()
+    plan.refresh_from_db()
+    assert plan.state == "succeeded", plan.summary
+    changes = [(a["name"].lower(), a["from"], a["to"]) for a in plan.result["plan"]["actions"]]
+    assert changes == [("alpha", "1.0", "1.1")]  # not 2.0, and not pip
+    asked = _plan(client, project, purpose="upgrade", include_tools="1")
+    assert asked.params["include_tools"] is True
+    assert "pip, setuptools, wheel" in asked.params["what"]
+
+
+def test_a_broken_environment_offers_recreate_and_no_package_action(scanned: Tree) -> None:
+    client = log_in(Client())
+    broken = client.get(f"/environments/{row(scanned.broken).pk}/").content.decode()
+    actions = _actions_panel(broken)
+    assert re.findall(r'<button type="submit" class="primary">([^<]*)<', actions) == ["Recreate…"]
+    assert 'id="job-install"' not in broken and 'id="fix-drift"' not in broken
+    assert "/plan/" not in broken  # no row buttons either
+    drifted = client.get(f"/environments/{row(scanned.drifted).pk}/").content.decode()
+    actions = _actions_panel(drifted)
+    primary = re.findall(r'<button type="submit" class="primary">([^<]*)<', actions)
+    assert primary == ["Fix drift"]  # one primary action
