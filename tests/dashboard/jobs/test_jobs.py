@@ -312,7 +312,9 @@ def test_each_package_row_has_upgrade_and_remove_buttons(project: Environment) -
     page = client.get(f"/environments/{project.pk}/").content.decode()
     row = page[page.index('data-package="alpha"') :].split("</tr>")[0]
     assert f"/environments/{project.pk}/jobs/upgrade/" in row
-    assert f"/environments/{project.pk}/jobs/uninstall/" in row
+    # Remove (and Install of the required version) show their plan first: see test_plans.
+    assert f'action="/environments/{project.pk}/plan/"' in row
+    assert 'name="purpose" value="remove"' in row and 'name="purpose" value="install"' in row
     client.post(f"/environments/{project.pk}/jobs/upgrade/", {"name": "alpha", "target": "allowed"})
     work()
     job = Job.objects.get()
