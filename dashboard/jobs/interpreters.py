@@ -29,6 +29,7 @@ from envcore.interpreters import (
     trusted_base,
 )
 from envcore.requirements import roots_refusal
+from envcore.versions import parse_specifier
 
 __all__ = [
     "NewDefault",
@@ -81,7 +82,7 @@ def new_environment_default(
         if roots_refusal(project / "pyproject.toml", roots):
             continue  # after links: a planted pyproject.toml link is not read
         requires = project_requires_python(project)
-        if requires:
+        if requires and parse_specifier(requires) is not None:  # else it tells nothing
             picked = default_interpreter(interpreters, requires_python=requires, today=today)
             return NewDefault(picked, requires, project / "pyproject.toml")
     return NewDefault(default_interpreter(interpreters, today=today))

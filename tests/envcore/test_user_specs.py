@@ -4,7 +4,7 @@ inside a specifier belongs to it (`requests>=2.32,<3`), and a bad one is refused
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from packaging.requirements import Requirement
 
@@ -108,6 +108,11 @@ def box(draw: st.DrawFn) -> tuple[str, list[Requirement]]:
     return "\n".join(lines), wanted
 
 
+#: Generating the boxes is slow on a busy machine; the checks themselves are quick.
+PATIENT = settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@PATIENT
 @given(box())
 def test_the_box_yields_what_was_typed_whatever_the_spacing(
     case: tuple[str, list[Requirement]],
@@ -116,6 +121,7 @@ def test_the_box_yields_what_was_typed_whatever_the_spacing(
     assert [str(spec) for spec in parse_user_specs(text)] == [str(spec) for spec in wanted]
 
 
+@PATIENT
 @given(st.text(max_size=60))
 def test_any_text_is_split_or_refused_in_one_line(text: str) -> None:
     try:

@@ -120,6 +120,9 @@ def test_the_default_follows_the_projects_requires_python(env: Environment, tmp_
         "Automatic is the newest installed Python not past its end of life that "
         f"requires-python &#x27;&lt;3.13&#x27; (in {project}/pyproject.toml) allows." in field
     )
+    (project / "pyproject.toml").write_text('[project]\nrequires-python = "python 3"\n')
+    unreadable = client.get("/environments/new/", {"path": target}).content.decode()
+    assert "Automatic: CPython 3.13.1" in unreadable and "requires-python" not in unreadable
     (project / "pyproject.toml").write_text('[project]\nrequires-python = ">=3.14"\n')
     refused = client.post("/environments/new/", {"path": target, "interpreter": ""})
     assert refused.status_code == 400
