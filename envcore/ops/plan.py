@@ -463,9 +463,12 @@ class _Target:
         }
 
 
-def _requirements(
+def requirements_for(
     env: Environment, requirements: Path | None, roots: Sequence[Path | str] | None
 ) -> tuple[Path, ParsedRequirements]:
+    """The requirements a sync or upgrade of `env` is about (the project's own when None),
+    read; RequirementsError when there are none, or they are invalid or lead outside the
+    roots."""
     source = requirements
     if source is None and env.project is not None:
         source = find_requirements_source(env.project, roots)
@@ -567,12 +570,13 @@ def _without_editable_reinstalls(
 def _plan_sync(
     session: Session,
     env: Environment,
-    requirements: Path | None,
+    source: Path,
+    parsed: ParsedRequirements,
     *,
     keep_untracked: bool,
-    roots: Sequence[Path | str] | None,
 ) -> Plan:
-    source, parsed = _requirements(env, requirements, roots)
+    """The sync plan for requirements already read (and refused if they lead outside the
+    roots) before the session was opened: nothing is started or reported for them."""
     inventory = read_inventory(env)
     target = _sync_target(env, inventory, source, parsed)
     dry = _dry_run(session, env, target.specs, target.files)
@@ -603,10 +607,9 @@ def plan_sync(
     """
     context = context or Context()
     env = usable(env_path)
+    source, parsed = requirements_for(env, requirements, context.roots)
     session = Session(context, work_dir(env.path, requirements), prefix=env.path)
-    return _plan_sync(
-        session, env, requirements, keep_untracked=keep_untracked, roots=context.roots
-    )
+    return _plan_sync(session, env, source, parsed, keep_untracked=keep_untracked)
 
 
 # --- applying ------------------------------------------------------------------------------
@@ -737,21 +740,24 @@ def plan_upgrade(
     pip, setuptools and wheel are held at their installed versions (as constraints, so the
     resolver itself keeps them) unless `include_tools`: the environment's installer is no
     requirement of the project. Without a requirements source, `names` are upgraded to
-    their newest release. With pip, `names` are passed as specs (pip has no per-package
-    --upgrade), with the constraint files the requirements include.
+    their newest release; a tool in `names` is upgraded like any other name. With pip,
+    `names` are passed as specs (pip has no per-package --upgrade), with the constraint
+    files the requirements include.
     """
     context = context or Context()
     env = usable(env_path)
-    session = Session(context, work_dir(env.path, requirements), prefix=env.path)
     inventory = read_inventory(env)
     wanted = None if names is None else {canonicalize_name(project_name(n)) for n in names}
     try:
-        source, parsed = _requirements(env, requirements, context.roots)
+        source, parsed = requirements_for(env, requirements, context.roots)
     except RequirementsError:
         if requirements is not None or not wanted:
             raise
         source, parsed = None, None
+    session = Session(context, work_dir(env.path, requirements), prefix=env.path)
     held = set() if include_tools else {key for key in KEPT_TOOLS if key in inventory.by_name}
+    held -= wanted or set()  # a tool named on purpose is upgraded
+    target: _Target | None = None
     specs: list[str] = []
     files: list[Path] = []
     constraint_files: list[Path] = []
@@ -790,4 +796,7 @@ def plan_upgrade(
         dry = _dry_run(
             session, env, specs, files, upgrade=upgrade, constraint_files=constraint_files
         )
+    if target is not None:
+        installs = _without_editable_reinstalls(inventory, target.marked(dry.installs))
+        dry = replace(dry, installs=installs)
     return _simple_plan(session, env, dry, "upgrade", source)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from envcore.ops.context import Context
-from envcore.ops.plan import _apply, _plan_sync
+from envcore.ops.plan import _apply, _plan_sync, requirements_for
 from envcore.ops.safety import exclusive_lock
 from envcore.ops.session import OperationResult, Session, usable, work_dir
 
@@ -28,9 +28,8 @@ def sync(
     """
     context = context or Context()
     env = usable(env_path)
+    source, parsed = requirements_for(env, requirements, context.roots)
     session = Session(context, work_dir(env.path, requirements), prefix=env.path)
     with exclusive_lock(env.path):
-        plan = _plan_sync(
-            session, env, requirements, keep_untracked=keep_untracked, roots=context.roots
-        )
+        plan = _plan_sync(session, env, source, parsed, keep_untracked=keep_untracked)
         return _apply(session, env, plan, context.roots)

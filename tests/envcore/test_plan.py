@@ -170,6 +170,8 @@ def test_upgrade_all_upgrades_what_the_requirements_name_and_leaves_the_tools(
     ]
     one = plan_upgrade(env, requirements, names=["zeta"], context=context)
     assert summary(one) == [("zeta", "upgrade", "1.0", "2.0")]
+    named = plan_upgrade(env, requirements, names=["setuptools"], context=context)
+    assert summary(named) == [("setuptools", "upgrade", "1.0", "2.0")]  # asked for by name
     apply_plan(plan, context=context)
     assert listed(env) == {"alpha": "1.1", "setuptools": "1.0", "wheel": "1.0", "zeta": "1.0"}
 
