@@ -238,3 +238,10 @@ def test_times_under_a_minute_read_just_now(env: Environment) -> None:
     assert ago(None) == ""
     page = log_in(Client()).get("/environments/").content.decode()
     assert "just now" in page and "0\xa0minutes" not in page
+
+
+def test_the_install_box_takes_several_lines(env: Environment) -> None:
+    """A text input would drop the newlines of a pasted list (HTML strips them from an
+    input's value); the box is a textarea, so one requirement per line arrives as typed."""
+    page = log_in(Client()).get(f"/environments/{env.pk}/").content.decode()
+    assert re.search(r'<textarea name="specs"[^>]*>', page)
