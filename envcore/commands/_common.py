@@ -30,6 +30,29 @@ def add_report_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
+def add_sync_arguments(parser: argparse.ArgumentParser) -> None:
+    """ENV, -r FILE, --installer and --keep-untracked: what `plan` and `sync` both take."""
+    parser.add_argument("env", metavar="ENV", type=Path, help="path of the environment")
+    parser.add_argument(
+        "-r",
+        "--requirements",
+        metavar="FILE",
+        type=Path,
+        help="requirements file or pyproject.toml (default: the project's own)",
+    )
+    parser.add_argument(
+        "--installer",
+        choices=("auto", "pip", "uv"),
+        default="auto",
+        help="whose resolver plans and installs (default: uv when found, else pip)",
+    )
+    parser.add_argument(
+        "--keep-untracked",
+        action="store_true",
+        help="do not remove what the requirements do not need",
+    )
+
+
 def open_inventory(path: Path) -> Inventory:
     """Inspect + read; per-package metadata problems go to stderr as warnings."""
     from envcore.distributions import read_inventory  # `reqs` does without both

@@ -3,34 +3,10 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from envcore.commands._common import print_json, print_table
+from envcore.commands._common import add_sync_arguments, print_json, print_table
 from envcore.ops.context import Context
 from envcore.ops.plan import Plan, plan_sync
-
-
-def add_sync_arguments(parser: argparse.ArgumentParser) -> None:
-    """ENV, -r FILE, --installer and --keep-untracked: what `plan` and `sync` both take."""
-    parser.add_argument("env", metavar="ENV", type=Path, help="path of the environment")
-    parser.add_argument(
-        "-r",
-        "--requirements",
-        metavar="FILE",
-        type=Path,
-        help="requirements file or pyproject.toml (default: the project's own)",
-    )
-    parser.add_argument(
-        "--installer",
-        choices=("auto", "pip", "uv"),
-        default="auto",
-        help="whose resolver plans and installs (default: uv when found, else pip)",
-    )
-    parser.add_argument(
-        "--keep-untracked",
-        action="store_true",
-        help="do not remove what the requirements do not need",
-    )
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

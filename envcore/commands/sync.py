@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from envcore.commands._common import print_table
-from envcore.commands.plan import add_sync_arguments
+from envcore.commands._common import add_sync_arguments, print_table
 from envcore.ops.context import Context, Log
 from envcore.ops.sync import sync
 

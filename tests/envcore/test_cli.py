@@ -145,3 +145,15 @@ def test_drift_against_a_requirements_file_loads_no_toml_url_opener_or_index(
     assert "envcore.drift" in modules
     unwanted = ("tomllib", "urllib.request", "email", "hashlib", "envcore.index")
     assert {name: loaded(modules, name) for name in unwanted} == {name: [] for name in unwanted}
+
+
+@pytest.mark.parametrize("command", ["plan", "sync"])
+def test_plan_and_sync_load_their_own_module_and_no_index_client(command: str) -> None:
+    modules = imported_modules(command, "--help")
+    assert loaded(modules, "envcore.commands") == [
+        "envcore.commands",
+        "envcore.commands._common",
+        f"envcore.commands.{command}",
+    ]
+    unwanted = ("envcore.index", "urllib.request", "jsonschema")
+    assert {name: loaded(modules, name) for name in unwanted} == {name: [] for name in unwanted}
