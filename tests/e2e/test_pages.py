@@ -1,5 +1,5 @@
 """Every page in the browser: accessibility (axe-core, light and dark), a 390 px wide
-screen, the error pages, and the job log that follows its newest line."""
+screen, and the job log that follows its newest line."""
 
 from __future__ import annotations
 
@@ -154,3 +154,28 @@ def test_the_job_log_follows_its_newest_line_and_polling_adds_no_blank_line(
     log.evaluate(more)
     page.wait_for_timeout(100)
     assert log.evaluate(to_end) < 4
+
+
+def test_no_page_scrolls_sideways_on_a_390px_screen(
+    browser: Browser, site: Server, pages: dict[str, str]
+) -> None:
+    """A phone-sized screen: wide tables scroll inside their own box, never the page."""
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    page.goto(site.login_url)
+    width = "document.documentElement.scrollWidth"
+    too_wide = []
+    for name, url in pages.items():
+        page.goto(url)
+        if (measured := page.evaluate(width)) > 390:
+            too_wide.append(f"{name}: {measured}px")
+    for name in _confirmations(page, pages["environment packages"].split("?")[0]):
+        if (measured := page.evaluate(width)) > 390:
+            too_wide.append(f"{name}: {measured}px")
+    page.context.clear_cookies()
+    page.goto(site.url("/login/"))
+    if (measured := page.evaluate(width)) > 390:
+        too_wide.append(f"login: {measured}px")
+    context.close()
+    assert not too_wide, "\n".join(too_wide)
