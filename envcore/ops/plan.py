@@ -219,6 +219,7 @@ def _dry_run(
 ) -> _DryRun:
     commands = session.commands(env)
     if session.backend == "pip":
+        commands = _with_dry_run_pip(commands, env)
         with tempfile.TemporaryDirectory(prefix="envdash-plan-") as scratch:
             report = Path(scratch) / "report.json"
             argv = commands.dry_run_install(
@@ -239,6 +240,21 @@ def _dry_run(
     )
     result = session.run(argv, "planning (uv's dry run)")
     return _DryRun(tuple(argv), _from_uv_lines(result.output.splitlines()))
+
+
+#: The first pip with `install --dry-run` and `--report` (22.2).
+_DRY_RUN_PIP = (22, 2)
+
+
+def _with_dry_run_pip(commands: Commands, env: Environment) -> Commands:
+    """`commands`, with the dashboard's own pip (`--python ENV`) for the dry run when the
+    environment's pip is too old to have one: environments made by older Pythons keep the
+    pip they were born with. Applying needs nothing new (`install --no-deps` of pins)."""
+    pip = read_inventory(env).by_name.get("pip") if commands.own_pip else None
+    version = parse_version(pip.version) if pip is not None else None
+    if version is not None and version.release[:2] < _DRY_RUN_PIP:
+        return replace(commands, own_pip=False)
+    return commands
 
 
 def _from_pip_report(data: object) -> dict[str, _Resolved]:

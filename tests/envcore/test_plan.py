@@ -299,3 +299,21 @@ def test_an_editable_requirement_is_planned_and_installed_editable(
     assert rows["app-lib"].get("editable_project_location") == str(project)
     assert rows["lam"]["version"] == "1.0"
     assert plan_sync(env, requirements, context=context).empty
+
+
+def test_an_environments_pip_too_old_for_a_dry_run_is_not_asked_for_one(
+    tmp_path: Path, index_url: str, index: IndexOptions
+) -> None:
+    env = make_env(tmp_path / "env", index_url, ["alpha==1.0"])
+    old_pip = write_wheel(
+        tmp_path,
+        "pip",
+        "21.3",
+        files={"pip/__init__.py": b"", "pip/__main__.py": b"raise SystemExit('no --dry-run')\n"},
+    )
+    pip("install", "--quiet", "--no-deps", str(old_pip), env=env)
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("alpha==2.0\n")
+    plan = plan_sync(env, requirements, context=Context(installer="pip", index=index))
+    assert summary(plan) == [("alpha", "upgrade", "1.0", "2.0")]  # pip 21.3 is kept
+    assert plan.dry_run_argv[:2] == (sys.executable, "-I")
