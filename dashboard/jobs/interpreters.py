@@ -7,6 +7,7 @@ for the one path a user names in Settings.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +41,12 @@ __all__ = [
     "recreate_default",
     "refresh_interpreters",
 ]
+
+
+def _present(interpreters: Sequence[Interpreter]) -> list[Interpreter]:
+    """Those whose file is still there: one removed since the worker's last probe must not
+    be preselected (a recreate with it would only fail). A stat each, never a run."""
+    return [row for row in interpreters if os.access(row.path, os.X_OK)]
 
 
 def listed_interpreters() -> list[Interpreter]:
@@ -76,7 +83,7 @@ def new_environment_default(
     `envcore.interpreters.default_interpreter`). The project is the new environment's
     directory (`app` for `app/.venv`), else the requirements file's; its pyproject.toml is
     read only inside the scan roots."""
-    interpreters = listed_interpreters()
+    interpreters = _present(listed_interpreters())
     today = timezone.localdate()
     for project in [p.parent for p in (path, requirements) if p is not None]:
         if roots_refusal(project / "pyproject.toml", roots):
@@ -103,7 +110,7 @@ def recreate_default(env: Environment, interpreters: Sequence[Interpreter]) -> R
     same = trusted_base(env.base_interpreter, [row.path for row in interpreters])
     if same is not None:
         return RecreateDefault(next(r for r in interpreters if r.path == str(same)), True)
-    return RecreateDefault(nearest_interpreter(interpreters, env.python_version), False)
+    return RecreateDefault(nearest_interpreter(_present(interpreters), env.python_version), False)
 
 
 def refresh_interpreters() -> int:

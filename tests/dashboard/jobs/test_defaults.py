@@ -61,25 +61,30 @@ def test_install_names_the_bad_requirement_in_one_line(env: Environment) -> None
 # -- interpreters: by version, and the defaults ---------------------------------------------
 
 
-def _interpreters(*versions: str) -> dict[str, Interpreter]:
-    return {
-        version: Interpreter.objects.create(
-            path=f"/opt/python{version}/bin/python3",
+def _interpreters(root: Path, *versions: str) -> dict[str, Interpreter]:
+    """Interpreter rows for files that exist (stubs: never run here)."""
+    rows = {}
+    for version in versions:
+        stub = root / "opt" / f"python{version}" / "bin" / "python3"
+        stub.parent.mkdir(parents=True, exist_ok=True)
+        stub.write_text("#!/bin/sh\nexit 1\n")
+        stub.chmod(0o755)
+        rows[version] = Interpreter.objects.create(
+            path=str(stub),
             version=version,
             implementation="CPython",
             source="PATH",
             found_at=timezone.now(),
         )
-        for version in versions
-    }
+    return rows
 
 
 def _selected(page: str) -> list[str]:
     return re.findall(r'<option value="(\d*)" selected>', page)
 
 
-def test_interpreters_are_listed_by_version_everywhere(env: Environment) -> None:
-    _interpreters("3.9.18", "3.13.1", "3.10.14")
+def test_interpreters_are_listed_by_version_everywhere(env: Environment, tmp_path: Path) -> None:
+    _interpreters(tmp_path, "3.9.18", "3.13.1", "3.10.14")
     client = log_in(Client())
     pages = [
         client.get("/environments/new/").content.decode(),
@@ -94,10 +99,10 @@ def test_interpreters_are_listed_by_version_everywhere(env: Environment) -> None
 def test_a_new_environment_defaults_to_the_newest_supported_python(
     env: Environment, tmp_path: Path
 ) -> None:
-    rows = _interpreters("3.9.18", "3.13.1", "3.10.14", "3.12.8")
+    rows = _interpreters(tmp_path, "3.9.18", "3.13.1", "3.10.14", "3.12.8")
     client = log_in(Client())
     page = client.get("/environments/new/").content.decode()
-    assert "Automatic: CPython 3.13.1 — /opt/python3.13.1/bin/python3</option>" in page
+    assert f"Automatic: CPython 3.13.1 — {rows['3.13.1'].path}</option>" in page
     assert "3.9.18 (end of life)" in page
     target = str(tmp_path / "fresh" / ".venv")
     client.post("/environments/new/", {"path": target, "interpreter": ""})
@@ -105,7 +110,7 @@ def test_a_new_environment_defaults_to_the_newest_supported_python(
 
 
 def test_the_default_follows_the_projects_requires_python(env: Environment, tmp_path: Path) -> None:
-    rows = _interpreters("3.9.18", "3.13.1", "3.10.14", "3.12.8")
+    rows = _interpreters(tmp_path, "3.9.18", "3.13.1", "3.10.14", "3.12.8")
     project = tmp_path / "app"
     project.mkdir(exist_ok=True)
     (project / "pyproject.toml").write_text('[project]\nname = "app"\nrequires-python = "<3.13"\n')
@@ -138,11 +143,11 @@ def test_the_default_follows_the_projects_requires_python(env: Environment, tmp_
 
 
 def test_a_recreate_preselects_the_nearest_installed_python_not_the_gone_one(
-    env: Environment,
+    env: Environment, tmp_path: Path
 ) -> None:
     env.base_interpreter = "/gone/bin/python3.9"
     env.save()
-    rows = _interpreters("3.13.1", "3.10.14", "3.12.8")
+    rows = _interpreters(tmp_path, "3.13.1", "3.10.14", "3.12.8")
     client = log_in(Client())
     confirm = client.post(f"/environments/{env.pk}/jobs/recreate/").content.decode()
     assert _selected(confirm) == [str(rows["3.10.14"].pk)]
@@ -150,9 +155,12 @@ def test_a_recreate_preselects_the_nearest_installed_python_not_the_gone_one(
     assert "the same as now" not in confirm
     client.post(f"/environments/{env.pk}/jobs/recreate/", {"confirmed": "1"})
     assert Job.objects.get().params["interpreter"] == rows["3.10.14"].path
-    rows.update(_interpreters("3.9.2"))
+    rows.update(_interpreters(tmp_path, "3.9.2"))
     confirm = client.post(f"/environments/{env.pk}/jobs/recreate/").content.decode()
     assert _selected(confirm) == [str(rows["3.9.2"].pk)]  # the same minor first
+    Path(rows["3.9.2"].path).unlink()  # removed since the worker's last probe
+    confirm = client.post(f"/environments/{env.pk}/jobs/recreate/").content.decode()
+    assert _selected(confirm) == [str(rows["3.10.14"].pk)]
 
 
 # -- freeze: a new lock file by default, in place changes only what is unsatisfied -------
@@ -207,7 +215,7 @@ def test_plain_freeze_writes_a_new_lock_file_and_leaves_the_requirements(
 def test_the_create_job_page_links_to_the_new_environment(
     project: Environment, tmp_path: Path
 ) -> None:
-    (listed,) = _interpreters(".".join(map(str, sys.version_info[:3]))).values()
+    (listed,) = _interpreters(tmp_path, ".".join(map(str, sys.version_info[:3]))).values()
     Interpreter.objects.filter(pk=listed.pk).update(path=sys.executable)
     requirements = tmp_path / "app" / "requirements.txt"
     target = tmp_path / "fresh" / ".venv"
