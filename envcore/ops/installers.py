@@ -336,8 +336,10 @@ class Commands:
     def install_exact(self, pins: Sequence[str], editables: Sequence[str] = ()) -> list[str]:
         """Install exactly `pins` (`name==version`, `name @ url`) and `editables` (URLs),
         without dependencies: a plan already lists every change the resolver wanted."""
-        argv = self.install(pins, no_deps=True)
-        return _before_specs(argv, [f"--editable={url}" for url in editables])
+        argv = self.install(pins)
+        # Once: the user's configuration may already say it, and uv refuses a repeated flag.
+        options = [] if "--no-deps" in argv else ["--no-deps"]
+        return _before_specs(argv, [*options, *(f"--editable={url}" for url in editables)])
 
 
 def _before_specs(argv: list[str], options: Sequence[str]) -> list[str]:

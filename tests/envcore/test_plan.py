@@ -317,3 +317,16 @@ def test_an_environments_pip_too_old_for_a_dry_run_is_not_asked_for_one(
     plan = plan_sync(env, requirements, context=Context(installer="pip", index=index))
     assert summary(plan) == [("alpha", "upgrade", "1.0", "2.0")]  # pip 21.3 is kept
     assert plan.dry_run_argv[:2] == (sys.executable, "-I")
+
+
+def test_a_plan_applies_when_the_users_pip_configuration_already_says_no_deps(
+    tmp_path: Path, index_url: str, index: IndexOptions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PIP_NO_DEPS", "1")  # uv is told --no-deps too, and refuses it twice
+    env = make_env(tmp_path / "env", index_url, [])
+    context = Context(installer="uv", index=index)
+    plan = plan_install(env, ["beta==1.0"], context=context)
+    assert summary(plan) == [("beta", "install", None, "1.0")]  # the configuration holds
+    result = apply_plan(plan, context=context)
+    assert result.commands[-1].argv.count("--no-deps") == 1
+    assert listed(env) == {"beta": "1.0"}
