@@ -172,3 +172,25 @@ def test_stopping_serve_ends_its_workers_without_a_crash(tmp_path: Path) -> None
         output = "".join(served.output)
         assert "Fatal Python error" not in output
         assert "Traceback" not in output
+
+
+def test_a_port_in_use_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    """Another program listening on the port: serve says so in one line and exits 1."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        argv = [sys.executable, "-m", "dashboard.cli", "serve", "--port", str(port), "--no-worker"]
+        env = _environ(tmp_path, secrets.token_urlsafe(24))
+        done = subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert f"cannot listen on 127.0.0.1:{port}" in lines[0]
+    assert "--port" in lines[0]
+    assert done.stdout == ""
+    # Nothing was queued for a worker that never started.
+    database = sqlite3.connect(tmp_path / "envdash.sqlite3", timeout=10)
+    assert database.execute("SELECT COUNT(*) FROM dashboard_scan").fetchone() == (0,)
+    database.close()

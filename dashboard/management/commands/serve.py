@@ -68,15 +68,23 @@ class Command(BaseCommand):
         call_command("migrate", interactive=False, verbosity=0)
         # Sessions live in the database; expired ones would otherwise pile up forever.
         call_command("clearsessions", verbosity=0)
+        try:
+            # Bound before the first scan is queued: a port in use ends here, with nothing
+            # left waiting for a worker that never starts.
+            server = create_server(
+                application,
+                host=host,
+                port=options["port"],
+                threads=options["threads"],
+                max_request_body_size=max_request_body_bytes(),
+            )
+        except OSError as exc:
+            raise CommandError(
+                f"cannot listen on {host}:{options['port']}: {exc.strerror or exc}; "
+                "another program (or another envdash) uses it, pass --port to pick another"
+            ) from exc
         if not options["no_scan"]:
             enqueue_scan()
-        server = create_server(
-            application,
-            host=host,
-            port=options["port"],
-            threads=options["threads"],
-            max_request_body_size=max_request_body_bytes(),
-        )
         workers = Supervisor(
             [sys.executable, "-m", "dashboard.cli", "worker", "--supervised"],
             0 if options["no_worker"] else int(settings.JOB_CONCURRENCY),
