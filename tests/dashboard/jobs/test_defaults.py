@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import sys
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -94,6 +94,8 @@ def test_interpreters_are_listed_by_version_everywhere(env: Environment, tmp_pat
     for page in pages:
         where = [page.index(f"/opt/python{v}/") for v in ("3.13.1", "3.10.14", "3.9.18")]
         assert where == sorted(where)
+        assert "3.9.18 (end of life)" in page
+        assert ("3.13.1 (end of life)" in page) == (date.today() >= date(2029, 10, 1))
 
 
 def test_a_new_environment_defaults_to_the_newest_supported_python(
