@@ -650,16 +650,16 @@ def _apply(
     _check_current(plan, dict(before))
     commands: Commands = session.commands(env)
     installs = [change for change in plan.changes if change.requirement is not None]
-    pins = [change.requirement for change in installs if not change.editable]
+    pins = [c.requirement for c in installs if c.requirement is not None and not c.editable]
     editables = [
-        change.requirement.split(" @ ", 1)[1]
-        for change in installs
-        if change.editable and change.requirement is not None
+        c.requirement.split(" @ ", 1)[1]
+        for c in installs
+        if c.requirement is not None and c.editable
     ]
     if installs:
         # --no-deps: the plan already holds every change the resolver wanted; resolving
         # again could bring in something nobody confirmed (a release published since).
-        argv = commands.install_exact([pin for pin in pins if pin is not None], editables)
+        argv = commands.install_exact(pins, editables)
         session.run(argv, f"installing {len(installs)} planned package(s)")
     removals = [change.name for change in plan.changes if change.action == "remove"]
     if removals:
