@@ -98,7 +98,10 @@ def test_a_requirements_file_including_a_file_outside_the_roots_never_reaches_pi
     job = Job.objects.get()
     assert job.state == "failed" and "outside the scan roots" in job.summary, job.summary
     assert "\n" not in job.summary and "root:*" not in job.summary
-    assert [line.stream for line in job.lines.all()] == ["info"]  # the outcome; no command
+    # At most which installer it would have used, then the outcome: no command ran.
+    texts = [line.text for line in job.lines.all()]
+    assert not job.lines.filter(stream="cmd").exists() and texts[-1].startswith("failed: ")
+    assert all(text.startswith("installer: ") for text in texts[:-1]), texts
     page = client.get(f"/jobs/{job.pk}/").content.decode()
     assert "root:*" not in page
     assert read_inventory(inspect_environment(env)).by_name["alpha"].display_version == "1.0"

@@ -111,3 +111,22 @@ def test_a_job_that_runs_no_installer_says_so(project: Environment) -> None:
     )
     page = log_in(Client()).get(f"/jobs/{job.pk}/").content.decode()
     assert "No installer ran for this job." in page and _commands(page) == []
+
+
+def test_auto_runs_pip_when_uv_cannot_honour_a_setting_and_the_log_says_why(
+    project: Environment, settings: SettingsWrapper, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.INSTALLER = "auto"
+    monkeypatch.setenv("PIP_PREFER_BINARY", "yes")
+    client = log_in(Client())
+    client.post(f"/environments/{project.pk}/jobs/install/", {"specs": "beta==1.0"})
+    work()
+    job = Job.objects.get()
+    assert job.state == "succeeded", job.summary
+    why = "uv cannot honour pip's `prefer-binary` setting (from PIP_PREFER_BINARY)"
+    assert (job.installer, job.installer_reason) == ("pip", why)
+    assert job.lines.values_list("stream", "text")[0] == ("info", f"installer: pip — {why}")
+    page = client.get(f"/jobs/{job.pk}/").content.decode()
+    assert "Installer: <strong>pip</strong> — uv cannot honour pip&#x27;s `prefer-binary`" in page
+    [argv] = _commands(page)
+    assert argv[1:5] == ["-I", "-m", "pip", "install"]
