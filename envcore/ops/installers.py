@@ -288,8 +288,9 @@ class Commands:
         else:
             argv = [_uv(), "pip", "install", UV_NO_CONFIG, "--python", str(self.python)]
             argv += [f"--upgrade-package={name}" for name in upgrade]
-        argv += self._index_args()
-        if no_deps:
+        options = self._index_args()
+        argv += options
+        if no_deps and "--no-deps" not in options:  # uv refuses a repeated flag
             argv.append("--no-deps")
         for path in requirement_files:
             argv.append(f"--requirement={Path(path).absolute()}")

@@ -210,3 +210,13 @@ def test_every_uv_command_ignores_uv_configuration_files(tmp_path: Path) -> None
     # pip reads its own configuration: only an explicit override is passed to it.
     pip = Commands("pip", python, own_pip=True, index=None, uv_args=("--no-deps",))
     assert "--no-deps" not in pip.install(["alpha"])
+
+
+def test_no_deps_asked_for_and_configured_is_passed_once(tmp_path: Path) -> None:
+    """uv refuses a repeated --no-deps: a recreate's copy (no_deps=True) in a configuration
+    that already says no-deps gets it once."""
+    python = tmp_path / "env" / "bin" / "python"
+    commands = Commands("uv", python, own_pip=False, index=None, uv_args=("--no-deps",))
+    assert commands.install(["alpha==1.0"], no_deps=True).count("--no-deps") == 1
+    plain = Commands("uv", python, own_pip=False, index=None, uv_args=())
+    assert plain.install(["alpha==1.0"], no_deps=True).count("--no-deps") == 1
