@@ -511,8 +511,11 @@ class Kind:
     #: The kind moves the environment's directory aside (the operation refuses a scan root
     #: itself): the environment must lie strictly below a root.
     moves_aside: bool = False
-    #: A kind that destroys or replaces something posts to this confirmation first.
+    #: A kind that destroys or replaces something posts to this confirmation first: a
+    #: page, so it holds without JavaScript and for a plain POST.
     confirm_template: str = ""
+    #: Whether this POST's parameters need that confirmation (sync only when it removes).
+    confirms: Callable[[Mapping[str, Any]], bool] = field(default=lambda data: True)
     #: What that confirmation shows besides the environment (choices, what is left out).
     confirm_context: Callable[[Environment], dict[str, object]] = field(default=lambda env: {})
     #: Its confirmation button is red: what it removes cannot be brought back.
@@ -530,8 +533,19 @@ KINDS: dict[str, Kind] = {
     Job.Kind.INSTALL: Kind(InstallForm, operations.install),
     Job.Kind.UPGRADE: Kind(UpgradeForm, operations.upgrade),
     Job.Kind.UPGRADE_ALL: Kind(UpgradeAllForm, operations.install),
-    Job.Kind.UNINSTALL: Kind(UninstallForm, operations.uninstall),
-    Job.Kind.SYNC: Kind(SyncForm, operations.sync),
+    Job.Kind.UNINSTALL: Kind(
+        UninstallForm,
+        operations.uninstall,
+        confirm_template="jobs/_confirm_uninstall.html",
+        danger=True,
+    ),
+    Job.Kind.SYNC: Kind(
+        SyncForm,
+        operations.sync,
+        confirm_template="jobs/_confirm_sync.html",
+        confirms=lambda data: data.get("remove_untracked") == "1",
+        danger=True,
+    ),
     Job.Kind.FREEZE: Kind(
         FreezeForm,
         operations.freeze,

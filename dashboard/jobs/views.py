@@ -28,9 +28,17 @@ __all__ = ["cancel", "create", "job_detail", "jobs", "retry", "start"]
 def start(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     env = get_object_or_404(Environment, pk=pk)
     spec = KINDS.get(kind)
-    if spec and spec.confirm_template and request.POST.get("confirmed") != "1":
+    confirming = spec and spec.confirm_template and spec.confirms(request.POST)
+    if spec and confirming and request.POST.get("confirmed") != "1":
         label = Job.Kind(kind).label
-        context = {"env": env, "kind": kind, "label": label, "spec": spec}
+        # What the first POST said (the package, the flags) goes along with the answer.
+        carried = [
+            (name, value)
+            for name, values in request.POST.lists()
+            if name not in {"csrfmiddlewaretoken", "confirmed"}
+            for value in values
+        ]
+        context = {"env": env, "kind": kind, "label": label, "spec": spec, "carried": carried}
         context.update(spec.confirm_context(env))
         return render(request, "jobs/confirm.html", context)
     try:

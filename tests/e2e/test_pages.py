@@ -179,3 +179,45 @@ def test_no_page_scrolls_sideways_on_a_390px_screen(
         too_wide.append(f"login: {measured}px")
     context.close()
     assert not too_wide, "\n".join(too_wide)
+
+
+def test_without_javascript_every_destructive_action_asks_first(
+    browser: Browser, site: Server, pages: dict[str, str]
+) -> None:
+    """No JavaScript, so no confirm() dialog and no polling: each destructive button leads
+    to a page that says what will go, and nothing goes until its own button is pressed."""
+    context = browser.new_context(java_script_enabled=False)
+    context.set_default_timeout(15_000)
+    slow = 60_000  # a plan or a preview is a job: its page reloads itself until it is done
+    page = context.new_page()
+    page.goto(site.login_url)
+    env = pages["environment packages"].split("?")[0]
+    for kind in ("delete", "recreate"):
+        page.goto(env)
+        page.locator(f"#job-{kind}").get_by_role("button").click()
+        expect(page.locator("h1")).to_contain_text(f"{kind.capitalize()} shop/.venv?")
+        expect(page.get_by_role("button", name=f"Yes, {kind} it")).to_be_visible()
+        page.get_by_role("link", name="Cancel").click()
+        expect(page).to_have_url(env)
+    # Fix drift that also removes the untracked packages: a plan to read, then Apply.
+    page.goto(env)
+    fix = page.locator("#fix-drift")
+    fix.get_by_role("checkbox").check()
+    fix.get_by_role("button", name="Fix drift").click()
+    expect(page.locator("#plan .plan-remove").first).to_be_visible(timeout=slow)
+    expect(page.get_by_role("button", name=re.compile(r"^Apply \d+ changes?$"))).to_be_visible()
+    # A package row's Remove: the same.
+    page.goto(f"{env}?tab=packages")
+    page.locator('tr[data-package="filler01"]').get_by_role("button", name="Remove").click()
+    removal = page.locator('#plan tr.plan-remove[data-package="filler01"]')
+    expect(removal).to_be_visible(timeout=slow)
+    expect(page.get_by_role("button", name="Apply 1 change")).to_be_visible()
+    # Freeze: the preview (a job page that reloads itself) shows the diff before Write.
+    page.goto(env)
+    page.locator("#job-freeze").get_by_role("button", name="Freeze…").click()
+    expect(page.locator("#job-state .badge")).to_have_text("Succeeded", timeout=slow)
+    expect(page.get_by_role("button", name=re.compile(r"^Write "))).to_be_visible()
+    # Nothing was removed on the way: the untracked package is still installed.
+    page.goto(f"{env}?tab=packages")
+    expect(page.locator('tr[data-package="filler01"]')).to_be_visible()
+    context.close()

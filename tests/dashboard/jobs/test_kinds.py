@@ -36,6 +36,8 @@ def test_every_kind_has_one_entry_and_only_create_makes_an_environment() -> None
     assert {kind for kind, spec in KINDS.items() if spec.confirm_template} == {
         "recreate",
         "delete",
+        "uninstall",
+        "sync",  # when it removes what the requirements do not name
     }
 
 
