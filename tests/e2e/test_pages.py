@@ -65,6 +65,10 @@ def pages(site: Server, browser: Browser) -> dict[str, str]:
     page = context.new_page()
     env = _open_environment(page, site)
     job = _install(page, "filler01")
+    page.goto(env)
+    page.locator("#fix-drift").get_by_role("button", name="Fix drift").click()
+    expect(page.locator("#apply-plan")).to_be_visible(timeout=60_000)
+    plan = page.url
     named = {
         "overview": site.url("/"),
         "environments": site.url("/environments/"),
@@ -76,6 +80,7 @@ def pages(site: Server, browser: Browser) -> dict[str, str]:
         "packages": site.url("/packages/?name=alpha&below=2"),
         "jobs": site.url("/jobs/"),
         "job": job,
+        "plan": plan,
         "new environment": site.url("/environments/new/"),
         "settings": site.url("/settings/"),
         "team": site.url("/team/"),
