@@ -17,7 +17,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from django_htmx.http import HttpResponseClientRefresh
+from django_htmx.http import HttpResponseClientRefresh, trigger_client_event
 
 from dashboard import tasks
 from dashboard.auth import end_all_sessions, open_session, token_matches
@@ -145,10 +145,18 @@ def environment_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if tab not in DETAIL_TABS:
         tab = "packages"
     q = request.GET.get("q", "")[:100]
+    # The job this page follows (`?job=`, after Apply): its banner polls until the job
+    # ended and the rescan is stored, then the live regions (main) show the new state.
+    followed = followed_job(env, request.GET.get("job", ""))
+    if request.htmx and request.htmx.target == "env-job" and followed:
+        if not followed["settled"]:
+            return HttpResponse(status=204)  # nothing new: the banner polls again
+        return trigger_client_event(
+            render(request, "dashboard/environment.html#env-job", {"env": env, **followed}),
+            "envdash:changed",
+        )
     context = {
-        # The job this page follows (`?job=`, after Apply): main is live, so its end and
-        # the rescan after it show here by themselves.
-        **followed_job(env, request.GET.get("job", "")),
+        **followed,
         "env": env,
         # A broken environment's own Python cannot run: no package action can work on it.
         "actionable": env.gone_at is None and env.health != "broken",

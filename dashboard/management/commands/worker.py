@@ -104,8 +104,10 @@ class Command(BaseCommand):
     help = "Run envdash's background worker (scans and jobs for this machine)."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
+        # An idle worker's poll is one indexed query; a job waits half of it on average
+        # before it is claimed, and Fix drift is two jobs (plan, then apply) the user waits on.
         parser.add_argument(
-            "--interval", type=float, default=0.5, help="Seconds between polls when idle."
+            "--interval", type=float, default=0.1, help="Seconds between polls when idle."
         )
         parser.add_argument(
             "--batch", action="store_true", help="Exit once the queues are empty (for scripts)."

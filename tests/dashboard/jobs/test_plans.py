@@ -3,6 +3,7 @@ with real pip from an offline wheelhouse, run by the real worker."""
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 from pathlib import Path
@@ -54,7 +55,7 @@ def test_fix_drift_shows_the_plan_then_applies_exactly_it(project: Environment) 
     plan = _plan(client, project, purpose="sync")
     waiting = client.get(f"/environments/{plan.environment_id}/plans/{plan.pk}/").content.decode()
     assert "Working out what would change" in waiting
-    assert 'hx-trigger="every 500ms"' in waiting and 'http-equiv="refresh"' in waiting
+    assert 'hx-trigger="every 250ms"' in waiting and 'http-equiv="refresh"' in waiting
     assert installed(project)["alpha"] == "1.0"  # the request ran nothing
 
     work()
@@ -76,13 +77,20 @@ def test_fix_drift_shows_the_plan_then_applies_exactly_it(project: Environment) 
     assert 'id="env-job"' in following and "working…" in following
     assert 'http-equiv="refresh"' in following  # without JavaScript: refreshes until done
     assert '<main id="main" data-live>' in following  # with it: the live regions follow
+    assert 'hx-trigger="every 300ms"' in following  # ... asked by the banner's own poll
+    poll = {"HX-Request": "true", "HX-Target": "env-job"}
+    following_url = f"/environments/{project.pk}/?job={applied.pk}"
+    assert client.get(following_url, headers=poll).status_code == 204  # not yet: nothing to swap
     work()
     applied.refresh_from_db()
     assert applied.state == "succeeded", applied.summary
     assert installed(project)["alpha"] == "1.1"
     project.refresh_from_db()
     assert project.status == "in-sync"
-    done = client.get(f"/environments/{project.pk}/?job={applied.pk}").content.decode()
+    settled = client.get(following_url, headers=poll)
+    assert json.loads(settled["HX-Trigger"]) == {"envdash:changed": {}}  # live regions refresh
+    assert "Done" in settled.content.decode() and "hx-trigger" not in settled.content.decode()
+    done = client.get(following_url).content.decode()
     assert "badge--in-sync" in done and "Done" in done
     assert 'http-equiv="refresh"' not in done
     assert 'id="fix-drift"' not in done
