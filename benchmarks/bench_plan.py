@@ -73,11 +73,15 @@ def build(directory: Path, state: IndexState, index_url: str) -> tuple[Path, Pat
 
 
 def benchmark_environment(index_url: str) -> dict[str, str]:
-    """No user configuration, no network: the local index is pip's (and so uv's) only one."""
+    """No user configuration, no network: the local index is pip's (and so uv's) only one.
+
+    Bytecode caches are allowed (PYTHONDONTWRITEBYTECODE dropped), as an installed program
+    has them: otherwise every envcore run compiles envcore again while pip's are cached."""
     environ = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("PIP_", "UV_")) and key not in {"VIRTUAL_ENV", "PYTHONPATH"}
+        if not key.startswith(("PIP_", "UV_"))
+        and key not in {"VIRTUAL_ENV", "PYTHONPATH", "PYTHONDONTWRITEBYTECODE"}
     }
     cache = Path(tempfile.gettempdir()) / "envdash-bench-plan-uv-cache"
     return {**environ, **ISOLATED_ENV, "PIP_INDEX_URL": index_url, "UV_CACHE_DIR": str(cache)}

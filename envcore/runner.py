@@ -17,9 +17,10 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Literal
+from typing import IO, TYPE_CHECKING, Literal
 
-import psutil
+if TYPE_CHECKING:  # imported where a process is looked at: a run that ends by itself
+    import psutil  # never needs it, and `python -m envcore plan` starts without it
 
 __all__ = [
     "CancelToken",
@@ -211,6 +212,8 @@ class ProcessIdentity:
     @classmethod
     def of(cls, pid: int) -> ProcessIdentity | None:
         """The identity of the running (or not yet reaped) process `pid`; None when gone."""
+        import psutil
+
         try:
             return cls(pid, psutil.Process(pid).create_time())
         except psutil.Error:
@@ -220,6 +223,8 @@ class ProcessIdentity:
 def replaced_since(pid: int, moment: float) -> bool:
     """True when the process that had `pid` at `moment` is gone: no process has the pid,
     it is a zombie nobody reaped yet, or the pid now names a process started after it."""
+    import psutil
+
     try:
         process = psutil.Process(pid)
         if process.status() == psutil.STATUS_ZOMBIE:
@@ -232,6 +237,8 @@ def replaced_since(pid: int, moment: float) -> bool:
 
 
 def _group_members(pgid: int, born_after: float) -> list[psutil.Process]:
+    import psutil
+
     members = []
     for process in psutil.process_iter():
         try:
@@ -248,6 +255,8 @@ def _group_members(pgid: int, born_after: float) -> list[psutil.Process]:
 
 def _tree(pgid: int, born_after: float) -> list[psutil.Process]:
     """The group's live members and all their descendants, even those that left the group."""
+    import psutil
+
     found = {process.pid: process for process in _group_members(pgid, born_after)}
     for member in list(found.values()):
         with contextlib.suppress(psutil.Error):
@@ -257,6 +266,8 @@ def _tree(pgid: int, born_after: float) -> list[psutil.Process]:
 
 
 def _still_running(process: psutil.Process) -> bool:
+    import psutil
+
     try:
         return process.status() != psutil.STATUS_ZOMBIE
     except psutil.Error:
@@ -281,6 +292,8 @@ def _signal_group(pgid: int, signum: int) -> None:
 
 def _terminate(pgid: int, tree: list[psutil.Process], grace: float) -> list[psutil.Process]:
     """SIGTERM the group and the tree, SIGKILL what is left after `grace`; returns survivors."""
+    import psutil
+
     _signal_group(pgid, signal.SIGTERM)
     for process in tree:
         with contextlib.suppress(psutil.Error):
@@ -308,6 +321,8 @@ def end_process_tree(leader: ProcessIdentity, *, grace: float = _TERM_GRACE) -> 
     touched. Once the leader has exited, only group members started after it count. Our
     own group is refused, so a stale record can never make a reaper kill itself.
     """
+    import psutil
+
     if leader.pid <= 1 or leader.pid in {os.getpid(), os.getpgrp()}:
         return 0
     try:

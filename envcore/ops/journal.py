@@ -10,7 +10,7 @@ nonce that is also part of the new name, before the rename, and forgets it once 
 
 from __future__ import annotations
 
-import secrets
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -86,7 +86,7 @@ def plan_move(kind: MoveKind, original: Path, job_id: str | int | None = None) -
     """A new entry for moving `original` aside: `.NAME.envdash-backup-<time>-<nonce>` (or
     `-trash-`) beside it. The time is for people reading the directory; the nonce (random,
     recorded before the rename) is what recovery checks."""
-    nonce = secrets.token_hex(8)
+    nonce = os.urandom(8).hex()  # secrets.token_hex, without loading hmac and hashlib
     stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime())
     moved = original.with_name(f".{original.name}.envdash-{_LABELS[kind]}-{stamp}-{nonce}")
     return JournalEntry(kind, original, moved, nonce, job_id)

@@ -163,7 +163,7 @@ def install(
     context = context or Context()
     checked_requirements(requirements, context.roots)
     env = usable(env_path)
-    session = Session(context, work_dir(env.path, requirements), prefix=env.path)
+    session = Session(context, work_dir(env, requirements), prefix=env.path)
     before = snapshot(env)
     files = [Path(requirements)] if requirements is not None else []
     with exclusive_lock(env.path):
@@ -199,7 +199,7 @@ def upgrade(
     env = usable(env_path)
     if canonicalize_name(name) not in read_inventory(env).by_name:
         raise InvalidSpecError(f"{name} is not installed in {env.path}")
-    session = Session(context or Context(), work_dir(env.path), prefix=env.path)
+    session = Session(context or Context(), work_dir(env), prefix=env.path)
     before = snapshot(env)
     with exclusive_lock(env.path):
         session.run(session.commands(env).install([spec], upgrade=[name]), f"upgrading {name}")
@@ -217,7 +217,7 @@ def uninstall(
     if not wanted:
         raise InvalidSpecError("nothing to uninstall: give at least one name")
     env = usable(env_path)
-    session = Session(context or Context(), work_dir(env.path), prefix=env.path)
+    session = Session(context or Context(), work_dir(env), prefix=env.path)
     before = snapshot(env)
     with exclusive_lock(env.path):
         session.run(session.commands(env).uninstall(wanted), "uninstall")

@@ -17,8 +17,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import psutil
-
 from envcore.environment import Environment, inspect_environment
 from envcore.errors import EnvironmentBusyError, NotAnEnvironmentError, PathNotAllowedError
 from envcore.ops.journal import Journal, JournalEntry, MoveKind, plan_move
@@ -176,6 +174,8 @@ def _inside(candidate: str | None, real_root: str) -> bool:
 
 def processes_using(env_path: Path | str) -> tuple[ProcessUse, ...]:
     """Processes (that we may see) running from the environment or keeping files open in it."""
+    import psutil  # only deleting asks: plans and installs start without loading it
+
     real_root = os.path.realpath(env_path)
     plain_root = os.path.normpath(os.path.abspath(env_path))
     found: list[ProcessUse] = []

@@ -7,6 +7,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from envcore._pep508 import is_project_name
 from envcore.distributions import read_inventory
@@ -18,7 +19,6 @@ from envcore.errors import (
     InvalidSpecError,
     NotAnEnvironmentError,
 )
-from envcore.interpreters import Interpreter
 from envcore.ops.context import Context
 from envcore.ops.installers import (
     UV_SETTING_VARIABLES,
@@ -29,6 +29,9 @@ from envcore.ops.installers import (
 )
 from envcore.ops.safety import confirmed_environment
 from envcore.runner import CommandResult, run
+
+if TYPE_CHECKING:  # the interpreter list (and its probing) is create's, not every operation's
+    from envcore.interpreters import Interpreter
 
 Snapshot = tuple[tuple[str, str], ...]
 
@@ -166,15 +169,20 @@ def usable(path: Path | str) -> Environment:
     return env
 
 
-def work_dir(env_path: Path, requirements: Path | None = None) -> Path:
+def work_dir(env: Environment | Path, requirements: Path | None = None) -> Path:
     """Where commands run. pip reads relative paths in requirements files (`-e .`) against
     its working directory and uv reads project configuration from it: use the project of
     the environment (as drift does), else the requirements file's directory, else the
-    environment's parent, never wherever the worker happened to start."""
-    try:
-        project = inspect_environment(env_path).project if env_path.exists() else None
-    except NotAnEnvironmentError:
-        project = None
+    environment's parent, never wherever the worker happened to start. An environment
+    already inspected (`usable`) is not inspected again; a path (create, recreate) is."""
+    if isinstance(env, Environment):
+        env_path, project = env.path, env.project
+    else:
+        env_path = env
+        try:
+            project = inspect_environment(env_path).project if env_path.exists() else None
+        except NotAnEnvironmentError:
+            project = None
     if project is not None:
         return project
     if requirements is not None:
@@ -186,7 +194,7 @@ def work_dir(env_path: Path, requirements: Path | None = None) -> Path:
 
 
 def interpreter_path(interpreter: Interpreter | Path | str) -> Path:
-    path = interpreter.path if isinstance(interpreter, Interpreter) else Path(interpreter)
+    path = Path(interpreter) if isinstance(interpreter, Path | str) else interpreter.path
     if not (path.is_file() and os.access(path, os.X_OK)):
         raise NotAnEnvironmentError(f"interpreter {path} does not exist or is not executable")
     return path.absolute()

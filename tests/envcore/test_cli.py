@@ -157,3 +157,24 @@ def test_plan_and_sync_load_their_own_module_and_no_index_client(command: str) -
     ]
     unwanted = ("envcore.index", "urllib.request", "jsonschema")
     assert {name: loaded(modules, name) for name in unwanted} == {name: [] for name in unwanted}
+
+
+def test_plan_does_not_load_what_only_other_operations_need() -> None:
+    """psutil (ending process trees, finding users of an environment), the interpreter list
+    and create/recreate/delete cost start-up time a plan never uses (issue 13's overhead)."""
+    modules = imported_modules("plan", "--help")
+    assert "envcore.ops.plan" in modules
+    unwanted = ("psutil", "envcore.interpreters", "envcore.ops.create", "envcore.ops.recreate")
+    assert {name: loaded(modules, name) for name in unwanted} == {name: [] for name in unwanted}
+
+
+def test_envcore_ops_names_stay_the_functions_whatever_is_imported_first() -> None:
+    code = (
+        "import envcore.ops.sync, envcore.ops.create, envcore.ops.delete, envcore.ops.recreate\n"
+        "import envcore.ops as ops\n"
+        "print(sorted(n for n in ops.__all__ if type(getattr(ops, n)).__name__ == 'module'))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert result.stdout.strip() == "[]"
