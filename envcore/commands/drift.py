@@ -7,6 +7,7 @@ import sys
 
 from envcore.commands._common import (
     add_report_arguments,
+    counted,
     open_inventory,
     print_json,
     print_table,
@@ -35,7 +36,7 @@ def _summary_line(report: DriftReport) -> str:
     )
     line = report.summary + (f" ({counts})" if counts else "")
     if report.problems:
-        line += f"; {len(report.problems)} dependency problem(s)"
+        line += f"; {counted(len(report.problems), 'dependency problem')}"
     return line
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from envcore.commands._common import (
     add_report_arguments,
+    counted,
     print_json,
     print_table,
 )
@@ -68,5 +69,5 @@ def run(args: argparse.Namespace) -> int:
     else:
         print("everything is up to date")
     if unknown and not args.all:
-        print(f"{len(unknown)} package(s) unknown: {unknown[0].reason}")
+        print(f"{counted(len(unknown), 'package')} unknown: {unknown[0].reason}")
     return 0

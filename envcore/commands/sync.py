@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
-from envcore.commands._common import add_sync_arguments, print_table
+from envcore.commands._common import add_sync_arguments, counted, echo_line, print_table
 from envcore.ops.context import Context, Log
 from envcore.ops.sync import sync
 
@@ -16,12 +15,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(func=run)
 
 
-def _echo(stream: str, text: str) -> None:
-    print(text, file=sys.stderr)
-
-
 def run(args: argparse.Namespace) -> int:
-    log = Log() if args.quiet else Log(on_line=_echo)
+    log = Log() if args.quiet else Log(on_line=echo_line)
     result = sync(
         args.env,
         args.requirements,
@@ -32,5 +27,5 @@ def run(args: argparse.Namespace) -> int:
     if rows:
         print_table(["", "Change"], rows)
     summary = result.drift.summary if result.drift is not None else "done"
-    print(f"{len(rows)} change(s) made with {result.backend}; now {summary}")
+    print(f"{counted(len(rows), 'change')} made with {result.backend}; now {summary}")
     return 0

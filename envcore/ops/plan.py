@@ -624,7 +624,7 @@ def plan_sync(
     context = context or Context()
     env = usable(env_path)
     source, parsed = requirements_for(env, requirements, context.roots)
-    session = Session(context, work_dir(env.path, requirements), prefix=env.path)
+    session = Session(context, work_dir(env, requirements), prefix=env.path)
     return _plan_sync(session, env, source, parsed, keep_untracked=keep_untracked)
 
 
@@ -660,10 +660,16 @@ def _apply(
         # --no-deps: the plan already holds every change the resolver wanted; resolving
         # again could bring in something nobody confirmed (a release published since).
         argv = commands.install_exact(pins, editables)
-        session.run(argv, f"installing {len(installs)} planned package(s)")
+        session.run(
+            argv,
+            f"installing {len(installs)} planned {'package' if len(installs) == 1 else 'packages'}",
+        )
     removals = [change.name for change in plan.changes if change.action == "remove"]
     if removals:
-        session.run(commands.uninstall(removals), f"removing {len(removals)} package(s)")
+        session.run(
+            commands.uninstall(removals),
+            f"removing {len(removals)} {'package' if len(removals) == 1 else 'packages'}",
+        )
     drift: DriftReport | None = None
     if plan.source is not None and plan.operation == "sync":
         drift = drift_for_environment(env, read_inventory(env), plan.source, roots=roots)
@@ -676,7 +682,7 @@ def apply_plan(plan: Plan, *, context: Context | None = None) -> OperationResult
     installed version differs from the plan's `before` (the environment changed since)."""
     context = replace(context or Context(), installer=plan.installer)
     env = usable(plan.environment)
-    session = Session(context, work_dir(env.path, plan.source), prefix=env.path)
+    session = Session(context, work_dir(env, plan.source), prefix=env.path)
     with exclusive_lock(env.path):
         return _apply(session, env, plan, context.roots)
 
@@ -712,7 +718,7 @@ def plan_install(
     if not parsed:
         raise InvalidSpecError("nothing to install: give at least one package spec")
     env = usable(env_path)
-    session = Session(context or Context(), work_dir(env.path), prefix=env.path)
+    session = Session(context or Context(), work_dir(env), prefix=env.path)
     return _simple_plan(session, env, _dry_run(session, env, parsed, ()), "install")
 
 
@@ -770,7 +776,7 @@ def plan_upgrade(
         if requirements is not None or not wanted:
             raise
         source, parsed = None, None
-    session = Session(context, work_dir(env.path, requirements), prefix=env.path)
+    session = Session(context, work_dir(env, requirements), prefix=env.path)
     held = set() if include_tools else {key for key in KEPT_TOOLS if key in inventory.by_name}
     held -= wanted or set()  # a tool named on purpose is upgraded
     target: _Target | None = None

@@ -246,6 +246,7 @@ def test_plan_then_sync_on_the_command_line(backend: str, tmp_path: Path, index_
     common = [str(env), "-r", str(requirements), "--installer", backend]
     planned = envcore("plan", *common, "--json", index_url=index_url)
     assert planned.returncode == 1, planned.stderr
+    assert planned.stderr == ""  # only the plan: the installer's output needs -v
     data = json.loads(planned.stdout)
     assert data["installer"] == backend
     assert [{k: a[k] for k in ("name", "action", "from", "to")} for a in data["actions"]] == [
@@ -257,13 +258,23 @@ def test_plan_then_sync_on_the_command_line(backend: str, tmp_path: Path, index_
     text = envcore("plan", *common, "--keep-untracked", index_url=index_url)
     assert text.returncode == 1
     assert text.stdout.splitlines()[0].split() == ["Package", "Action", "From", "To"]
-    assert "stray" not in text.stdout and "3 change(s) planned" in text.stdout
+    assert "stray" not in text.stdout and "3 changes planned" in text.stdout
+    assert text.stderr == ""
+    verbose = envcore("plan", *common, "--keep-untracked", "-v", index_url=index_url)
+    assert (verbose.returncode, verbose.stdout) == (1, text.stdout)
+    assert "Would install" in verbose.stderr  # the dry run's own words, pip's or uv's
     synced = envcore("sync", *common, index_url=index_url)
     assert synced.returncode == 0, synced.stderr
+    assert "4 changes made with" in synced.stdout
+    assert synced.stderr  # sync echoes the installer as pip does (unless -q)
     assert listed(env) == {"alpha": "2.0", "epsilon": "1.0", "zeta": "2.0"}
     assert envcore("drift", str(env), "-r", str(requirements), index_url=index_url).returncode == 0
     again = envcore("plan", *common, "--json", index_url=index_url)
     assert (again.returncode, json.loads(again.stdout)["actions"]) == (0, [])
+    requirements.write_text("alpha==1.0\nepsilon\nzeta\n")
+    one = envcore("plan", *common, index_url=index_url)
+    assert (one.returncode, one.stderr) == (1, "")
+    assert one.stdout.splitlines()[-1] == f"1 change planned ({backend} dry run)"
 
 
 def test_plan_errors_exit_2_with_one_line(tmp_path: Path, index_url: str) -> None:
@@ -278,6 +289,10 @@ def test_plan_errors_exit_2_with_one_line(tmp_path: Path, index_url: str) -> Non
     assert unresolvable.returncode == 2
     assert len(unresolvable.stderr.strip().splitlines()) == 1
     assert "Traceback" not in unresolvable.stderr
+    unplannable = envcore("plan", str(env), "-r", str(requirements), index_url=index_url)
+    assert unplannable.returncode == 2
+    assert len(unplannable.stderr.strip().splitlines()) == 1  # the installer's reason, in it:
+    assert "dry run) failed" in unplannable.stderr and "no-such-project" in unplannable.stderr
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
