@@ -16,7 +16,7 @@ import urllib.parse
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from packaging.utils import (
     InvalidSdistFilename,
@@ -28,7 +28,6 @@ from packaging.utils import (
 
 from envcore._install_source import match_unnamed
 from envcore.distributions import Inventory, parse_dependency, read_inventory
-from envcore.drift import DriftReport, drift_for_environment
 from envcore.environment import Environment
 from envcore.errors import (
     CommandFailedError,
@@ -50,6 +49,9 @@ from envcore.ops.session import (
 )
 from envcore.requirements import ParsedRequirements, find_requirements_source, load_requirements
 from envcore.versions import parse_version
+
+if TYPE_CHECKING:  # drift is read after applying; a plan alone never compares
+    from envcore.drift import DriftReport
 
 __all__ = [
     "KEPT_TOOLS",
@@ -672,6 +674,8 @@ def _apply(
         )
     drift: DriftReport | None = None
     if plan.source is not None and plan.operation == "sync":
+        from envcore.drift import drift_for_environment
+
         drift = drift_for_environment(env, read_inventory(env), plan.source, roots=roots)
     return session.result(plan.operation, env.path, before, snapshot(env), drift=drift)
 

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 
 from envcore._pep508 import is_project_name
 from envcore.distributions import read_inventory
-from envcore.drift import DriftReport
 from envcore.environment import Environment, inspect_environment
 from envcore.errors import (
     CancelledError,
@@ -30,7 +29,8 @@ from envcore.ops.installers import (
 from envcore.ops.safety import confirmed_environment
 from envcore.runner import CommandResult, run
 
-if TYPE_CHECKING:  # the interpreter list (and its probing) is create's, not every operation's
+if TYPE_CHECKING:  # the interpreter list is create's, drift is read after a change: not a plan's
+    from envcore.drift import DriftReport
     from envcore.interpreters import Interpreter
 
 Snapshot = tuple[tuple[str, str], ...]

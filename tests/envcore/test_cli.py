@@ -160,11 +160,11 @@ def test_plan_and_sync_load_their_own_module_and_no_index_client(command: str) -
 
 
 def test_plan_does_not_load_what_only_other_operations_need() -> None:
-    """psutil (ending process trees, finding users of an environment), the interpreter list
-    and create/recreate/delete cost start-up time a plan never uses (issue 13's overhead)."""
+    """psutil (ending process trees, finding users of an environment), the interpreter list,
+    create and the drift comparison cost start-up time a plan never uses (issue 13)."""
     modules = imported_modules("plan", "--help")
     assert "envcore.ops.plan" in modules
-    unwanted = ("psutil", "envcore.interpreters", "envcore.ops.create", "envcore.ops.recreate")
+    unwanted = ("psutil", "envcore.interpreters", "envcore.ops.create", "envcore.drift")
     assert {name: loaded(modules, name) for name in unwanted} == {name: [] for name in unwanted}
 
 
