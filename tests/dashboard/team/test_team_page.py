@@ -221,4 +221,5 @@ def test_the_team_page_query_count_does_not_grow_with_data(team_client: Client) 
                 assert team_client.get(url).status_code == 200
             counts.append(len(context.captured_queries))
     assert counts[:2] == counts[2:], counts
-    assert max(counts) <= 10
+    # 10 for the page itself, plus the live revision every page view reads once.
+    assert max(counts) <= 11
