@@ -27,7 +27,7 @@ from dashboard.jobs.interpreters import (
 from dashboard.jobs.models import Interpreter, Job
 from dashboard.models import DriftItem, Environment
 from dashboard.scanning import scan_plan
-from dashboard.text import has_control_characters
+from dashboard.text import counted, has_control_characters
 from envcore import ops
 from envcore.errors import EnvcoreError, InvalidSpecError, PathNotAllowedError
 from envcore.requirements import roots_refusal
@@ -493,7 +493,7 @@ class ApplyForm(JobForm):
         return {
             "plan": planned.result["plan"],
             "plan_job": planned.pk,
-            "what": f"{planned.params.get('what', 'plan')} ({len(actions)} change(s))",
+            "what": f"{planned.params.get('what', 'plan')} ({counted(len(actions), 'change')})",
         }
 
 

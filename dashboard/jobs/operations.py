@@ -17,6 +17,7 @@ from dashboard.jobs.journal import DatabaseJournal
 from dashboard.jobs.models import Interpreter, Job
 from dashboard.models import Environment
 from dashboard.scanning import scan_plan
+from dashboard.text import counted
 from envcore import ops
 from envcore.errors import EnvcoreError
 
@@ -178,7 +179,10 @@ def recreate(params: dict[str, Any], ctx: Context) -> Outcome:
         if params.get("interpreter")
         else list(Interpreter.objects.values_list("path", flat=True)),
     )
-    return _changed(result)
+    # The same versions again is the point of a recreate, not "nothing changed".
+    summary, extra = _changed(result)
+    rebuilt = f"recreated with {counted(len(result.after), 'package')} reinstalled"
+    return (f"{rebuilt}; {summary}" if extra["changes"] else rebuilt), extra
 
 
 def delete(params: dict[str, Any], ctx: Context) -> Outcome:
@@ -208,7 +212,7 @@ def plan(params: dict[str, Any], ctx: Context) -> Outcome:
     else:
         raise EnvcoreError(f"unknown plan purpose {purpose!r}")
     count = len(planned.changes)
-    summary = f"{count} change(s) planned" if count else "nothing to change"
+    summary = f"{counted(count, 'change')} planned" if count else "nothing to change"
     return summary, {"plan": planned.to_json()}
 
 

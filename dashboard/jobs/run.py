@@ -142,9 +142,12 @@ def after_run(job: Job, state: str) -> None:
             check_updates(refreshed)
         except (EnvcoreError, OSError) as exc:
             logger.warning("update check after job %s failed: %s", job.pk, exc)
+    environment = refreshed or Environment.objects.filter(path=job.env_path).first()
+    # The page's name for it (`app/.venv`), not the directory's bare `.venv`.
+    name = environment.name if environment is not None else Path(job.env_path).name
     Activity.objects.create(
         at=timezone.now(),
         kind="job",
-        message=f"{job.title} on {Path(job.env_path).name}: {state}"[:1024],
-        environment=Environment.objects.filter(path=job.env_path).first(),
+        message=f"{job.title} on {name}: {state}"[:1024],
+        environment=environment,
     )

@@ -58,7 +58,9 @@ def test_install_runs_real_pip_streams_its_log_and_refreshes_the_env(project: En
     assert installed(project)["beta"] == "1.0"
     project.refresh_from_db()
     assert project.distributions.filter(name="beta").exists()  # re-inspected after the job
-    assert Activity.objects.filter(kind="job", message__contains="succeeded").exists()
+    activity = Activity.objects.get(kind="job")
+    # Named as the pages name it (`app/.venv`), not by the bare directory.
+    assert activity.message == f"{job.title} on {project.name}: succeeded"
     page = client.get(f"/jobs/{job.pk}/").content.decode()
     assert "Succeeded" in page
     assert 'hx-trigger="every 1s"' not in page  # finished: no polling
@@ -305,6 +307,9 @@ def test_recreate_asks_first_and_can_choose_the_interpreter(project: Environment
     assert job.state == "succeeded", job.summary
     assert job.params["interpreter"] == interpreter.path
     assert installed(project)["alpha"] == "1.1"  # rebuilt from the requirements file
+    # The same versions again is what a recreate is for: said so, not "nothing changed".
+    count = len(installed(project))
+    assert job.summary.startswith(f"recreated with {count} packages reinstalled"), job.summary
 
 
 def test_each_package_row_has_upgrade_and_remove_buttons(project: Environment) -> None:
