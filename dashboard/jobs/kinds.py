@@ -242,7 +242,7 @@ class UpgradeAllForm(JobForm):
 
     def params(self) -> dict[str, Any]:
         specs: list[str] = self.cleaned_data["specs"]
-        return {"specs": specs, "what": f"{len(specs)} package(s) within the requirements"}
+        return {"specs": specs, "what": f"{counted(len(specs), 'package')} within the requirements"}
 
 
 def _newer(candidate: str, installed: str) -> bool:
