@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["BIDI_CONTROLS", "counted", "has_control_characters", "mark_invisible"]
+__all__ = ["BIDI_CONTROLS", "counted", "has_control_characters", "is_number", "mark_invisible"]
 
 #: Embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069) and the LRM/RLM marks.
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
@@ -29,3 +29,9 @@ def mark_invisible(text: str) -> str:
 def counted(count: int, noun: str) -> str:
     """ "1 change", "3 changes": what a person writes in a job's title or summary."""
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def is_number(text: str) -> bool:
+    """Only ASCII digits: `str.isdigit` is also true for "²" and "٣", which `int` refuses
+    (a 500 where a form or query string meant a row id)."""
+    return text.isascii() and text.isdigit()

@@ -39,6 +39,7 @@ from dashboard.queries import (
     status_counts,
 )
 from dashboard.scanning import scan_plan
+from dashboard.text import is_number
 from dashboard.updates import enqueue_update_check
 from envcore.requirements import is_project_name
 from envcore.versions import is_version
@@ -288,7 +289,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
         elif action == "remove-interpreter":
             chosen = request.POST.get("interpreter", "")
             user_added = Interpreter.objects.filter(source="user")
-            interpreter = user_added.filter(pk=int(chosen)).first() if chosen.isdigit() else None
+            interpreter = user_added.filter(pk=int(chosen)).first() if is_number(chosen) else None
             if interpreter is None:
                 interpreter_error = "That interpreter was not added here (any more); reload."
             else:
@@ -297,7 +298,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
                 return redirect("settings")
         elif action in {"remove", "toggle"}:
             root_id = request.POST.get("root", "")
-            root = ScanRoot.objects.filter(pk=int(root_id)).first() if root_id.isdigit() else None
+            root = ScanRoot.objects.filter(pk=int(root_id)).first() if is_number(root_id) else None
             if root is None:
                 error = "That scan root does not exist (any more); reload the page."
             else:

@@ -27,7 +27,7 @@ from dashboard.jobs.interpreters import (
 from dashboard.jobs.models import Interpreter, Job
 from dashboard.models import DriftItem, Environment
 from dashboard.scanning import scan_plan
-from dashboard.text import counted, has_control_characters
+from dashboard.text import counted, has_control_characters, is_number
 from envcore import ops
 from envcore.errors import EnvcoreError, InvalidSpecError, PathNotAllowedError
 from envcore.requirements import roots_refusal
@@ -63,7 +63,7 @@ NO_INTERPRETERS = (
 
 def _listed_interpreter(chosen: str) -> Interpreter:
     """The interpreter row the form's value names; only those listed may run."""
-    interpreter = Interpreter.objects.filter(pk=chosen).first() if chosen.isdigit() else None
+    interpreter = Interpreter.objects.filter(pk=chosen).first() if is_number(chosen) else None
     if interpreter is None:
         raise ValidationError("choose one of the interpreters found on this machine")
     return interpreter
@@ -478,7 +478,7 @@ class ApplyForm(JobForm):
             Job.objects.filter(
                 pk=int(raw), kind=Job.Kind.PLAN, environment=self.env, state=Job.State.SUCCEEDED
             ).first()
-            if raw.isdigit()
+            if is_number(raw)
             else None
         )
         if job is None or not isinstance(job.result.get("plan"), dict):

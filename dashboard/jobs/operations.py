@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -222,4 +222,7 @@ def apply(params: dict[str, Any], ctx: Context) -> Outcome:
     planned = ops.Plan.from_json(params["plan"])
     if Path(planned.environment) != Path(ctx.path):
         raise EnvcoreError(f"that plan is for {planned.environment}, not {ctx.path}")
+    if ctx.ops_context.installer == RETRY_INSTALLER:
+        # Retry with pip: the pins are exact, so pip installs the same plan uv failed on.
+        planned = replace(planned, installer="pip")
     return _changed(ops.apply_plan(planned, context=ctx.ops_context))

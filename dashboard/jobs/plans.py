@@ -24,6 +24,7 @@ from dashboard.jobs.kinds import PLAN_PURPOSES, JobError
 from dashboard.jobs.models import Job
 from dashboard.jobs.queue import enqueue
 from dashboard.models import Environment
+from dashboard.text import is_number
 
 __all__ = ["followed_job", "plan_page", "start_plan"]
 
@@ -78,7 +79,7 @@ def followed_job(env: Environment, raw: str) -> dict[str, Any]:
     """The job the environment's page follows (`?job=`), and whether its end and the rescan
     after it are stored (`settled`: without JavaScript the page refreshes until then); a
     failed apply offers to plan again."""
-    job = env.jobs.filter(pk=int(raw)).first() if raw.isdigit() else None
+    job = env.jobs.filter(pk=int(raw)).first() if is_number(raw) else None
     if job is None:
         return {}
     settled = job.finished_at is not None and (

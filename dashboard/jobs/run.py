@@ -151,3 +151,4 @@ def after_run(job: Job, state: str) -> None:
         message=f"{job.title} on {name}: {state}"[:1024],
         environment=environment,
     )
+    bump()  # the overview's recent activity shows it (a plan job has no rescan to bump)

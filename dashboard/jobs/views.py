@@ -20,6 +20,7 @@ from dashboard.jobs.queue import cancel as cancel_job
 from dashboard.jobs.queue import enqueue, enqueue_create, requeue
 from dashboard.models import Environment
 from dashboard.scanning import scan_plan
+from dashboard.text import is_number
 
 __all__ = ["cancel", "create", "job_detail", "jobs", "retry", "start"]
 
@@ -85,7 +86,7 @@ def job_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     job = get_object_or_404(Job.objects.select_related("environment"), pk=pk)
     if request.htmx:
         raw = request.GET.get("after", "0")
-        after = int(raw) if raw.isdigit() else 0
+        after = int(raw) if is_number(raw) else 0
         lines = list(job.lines.filter(seq__gt=after)[:2000])
         context = {"job": job, "lines": lines, "after": lines[-1].seq if lines else after}
         if job.finished and not lines:

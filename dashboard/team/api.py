@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from dashboard.team.conf import max_snapshot_bytes
 from dashboard.team.ingest import IngestError, authenticate_token, store_snapshot
+from dashboard.text import is_number
 from envcore.errors import SnapshotError
 from envcore.snapshot import parse_snapshot
 
@@ -29,7 +30,7 @@ def _error(status: int, message: str) -> JsonResponse:
 def _read_body(request: HttpRequest, limit: int) -> bytes:
     """The body, refused by its declared length before any of it is read when too big."""
     declared = request.META.get("CONTENT_LENGTH") or ""
-    if not declared.isdigit():
+    if not is_number(declared):
         raise IngestError(411, "send the snapshot with a Content-Length header")
     if int(declared) > limit:
         raise IngestError(413, f"snapshot is larger than the server's limit of {limit} bytes")

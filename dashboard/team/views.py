@@ -20,6 +20,7 @@ from dashboard.team.forms import ImportForm, MemberForm, TokenForm
 from dashboard.team.ingest import IngestError, issue_token, store_snapshot
 from dashboard.team.models import Member, MemberToken, PushState, TeamProject
 from dashboard.team.overview import build_matrix, project_cards, projects_with_environments
+from dashboard.text import is_number
 from envcore.errors import SnapshotError
 from envcore.snapshot import parse_snapshot
 
@@ -30,7 +31,7 @@ PROJECTS_PER_PAGE = 20
 
 def _expanded(request: HttpRequest) -> TeamProject | None:
     raw = request.GET.get("expand", "")
-    if not raw.isdigit():
+    if not is_number(raw):
         return None
     return TeamProject.objects.filter(pk=int(raw)).first()
 
@@ -63,7 +64,7 @@ def team(request: HtmxHttpRequest) -> HttpResponse:
 def import_snapshot(request: HttpRequest) -> HttpResponse:
     limit = max_snapshot_bytes()
     declared = request.META.get("CONTENT_LENGTH") or "0"
-    if not declared.isdigit() or int(declared) > max_request_body_bytes():
+    if not is_number(declared) or int(declared) > max_request_body_bytes():
         messages.error(request, f"Snapshot refused: larger than the limit of {limit} bytes.")
         return redirect("team:team")
     form = ImportForm(request.POST, request.FILES)

@@ -243,6 +243,11 @@ def env_has_pip(site_packages: Sequence[Path]) -> bool:
 UV_NO_CONFIG = "--no-config"
 
 
+#: pip settings that make `uv pip compile` refuse (hashes) or answer another question
+#: (no-deps lists only the named projects, not what they need).
+_NOT_FOR_COMPILE = frozenset({"--require-hashes", "--no-deps"})
+
+
 @dataclass(frozen=True)
 class Commands:
     """argv builders for one backend and one target environment.
@@ -330,7 +335,8 @@ class Commands:
         the requirements need, one `name==version` line each on stdout (uv only)."""
         argv = [_uv(), "pip", "compile", UV_NO_CONFIG, "--python", str(self.python)]
         # compile only resolves (it has no --require-hashes): the install that follows checks.
-        options = [arg for arg in self._index_args() if arg != "--require-hashes"]
+        # Nor --no-deps from the user's pip configuration: the closure is the point.
+        options = [arg for arg in self._index_args() if arg not in _NOT_FOR_COMPILE]
         argv += ["--no-header", "--no-annotate", "--quiet", *options, f"--constraint={constraints}"]
         return [*argv, "--", *(str(Path(path).absolute()) for path in requirement_files)]
 

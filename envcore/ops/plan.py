@@ -109,6 +109,10 @@ class Plan:
     dry_run_argv: tuple[str, ...]
     #: What applying it is reported as: sync, install, upgrade or uninstall.
     operation: str = "sync"
+    #: Every installed distribution (canonical name, version) when the plan was made: apply
+    #: refuses if any of them moved, not only the ones it changes (a package installed
+    #: since may need one the plan removes).
+    installed: tuple[tuple[str, str], ...] = ()
 
     @property
     def empty(self) -> bool:
@@ -122,6 +126,7 @@ class Plan:
             "source": str(self.source) if self.source is not None else None,
             "dry_run_argv": list(self.dry_run_argv),
             "actions": [change.to_json() for change in self.changes],
+            "installed": [list(pair) for pair in self.installed],
         }
 
     @classmethod
@@ -136,8 +141,11 @@ class Plan:
             argv = data.get("dry_run_argv", [])
             operation = data.get("operation", "sync")
             actions = data["actions"]
-            if not isinstance(actions, list) or not isinstance(argv, list):
-                raise InvalidSpecError("a plan's actions and argv are lists")
+            installed = data.get("installed", [])
+            if not (
+                isinstance(actions, list) and isinstance(argv, list) and isinstance(installed, list)
+            ):
+                raise InvalidSpecError("a plan's actions, argv and installed set are lists")
             return cls(
                 environment=Path(_text(data["environment"])),
                 installer=cast(Backend, installer),
@@ -145,6 +153,7 @@ class Plan:
                 source=Path(_text(source)) if source is not None else None,
                 dry_run_argv=tuple(_text(arg) for arg in argv),
                 operation=_text(operation),
+                installed=tuple(_installed_pair(pair) for pair in installed),
             )
         except KeyError as exc:
             raise InvalidSpecError(f"not a plan: {exc.args[0]!r} is missing") from exc
@@ -154,6 +163,16 @@ def _text(value: object) -> str:
     if not isinstance(value, str):
         raise InvalidSpecError(f"not a plan: {value!r} is not text")
     return value
+
+
+def _installed_pair(pair: object) -> tuple[str, str]:
+    if not isinstance(pair, list) or len(pair) != 2:
+        raise InvalidSpecError("not a plan: an installed entry is [name, version]")
+    return canonicalize_name(_text(pair[0])), _text(pair[1])
+
+
+def _installed(inventory: Inventory) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted((d.canonical_name, d.display_version) for d in inventory.distributions))
 
 
 def _optional_text(value: object) -> str | None:
@@ -177,6 +196,8 @@ def _change_from_json(item: object) -> PlannedChange:
     editable = item.get("editable", False)
     if not isinstance(editable, bool):
         raise InvalidSpecError("not a plan: editable is true or false")
+    if editable and (requirement is None or " @ " not in requirement):
+        raise InvalidSpecError(f"not a plan: the editable {name} has no URL to install from")
     return PlannedChange(
         name=name,
         action=cast(PlanAction, action),
@@ -607,6 +628,7 @@ def _plan_sync(
         changes=_changes(inventory, dry.installs, removals),
         source=source,
         dry_run_argv=dry.argv,
+        installed=_installed(inventory),
     )
 
 
@@ -634,6 +656,16 @@ def plan_sync(
 
 
 def _check_current(plan: Plan, installed: Mapping[str, str]) -> None:
+    if plan.installed and dict(plan.installed) != installed:
+        then = dict(plan.installed)
+        name = min(
+            key for key in then.keys() | installed.keys() if then.get(key) != installed.get(key)
+        )
+        raise PlanOutdatedError(
+            f"{plan.environment} changed since the plan: {name} is now "
+            f"{installed.get(name) or 'not installed'}, the plan expected "
+            f"{then.get(name) or 'not installed'}; make the plan again"
+        )
     for change in plan.changes:
         now = installed.get(canonicalize_name(change.name))
         if now != change.before:
@@ -698,13 +730,15 @@ def _simple_plan(
     operation: str,
     source: Path | None = None,
 ) -> Plan:
+    inventory = read_inventory(env)
     return Plan(
         environment=env.path,
         installer=session.backend,
-        changes=_changes(read_inventory(env), dry.installs, ()),
+        changes=_changes(inventory, dry.installs, ()),
         source=source,
         dry_run_argv=dry.argv,
         operation=operation,
+        installed=_installed(inventory),
     )
 
 
@@ -748,6 +782,7 @@ def plan_uninstall(
         source=None,
         dry_run_argv=(),
         operation="uninstall",
+        installed=_installed(inventory),
     )
 
 

@@ -233,3 +233,11 @@ def test_everything_from_disk_is_escaped(scanned: Tree, user: Client) -> None:
     page = user.get(reverse("environment", args=[env.pk])).content.decode()
     assert HOSTILE_SUMMARY not in page
     assert "&lt;img src=x onerror=alert(1)&gt;" in page
+
+
+@pytest.mark.django_db
+def test_unicode_digits_in_an_id_are_refused_not_a_500(client: Client) -> None:
+    """ "²".isdigit() is true but int("²") fails: an id must be ASCII digits."""
+    log_in(client)
+    assert client.get("/environments/new/?interpreter=²").status_code == 200
+    assert client.get("/environments/new/?interpreter=٣").status_code == 200

@@ -150,6 +150,26 @@ def test_apply_refuses_a_plan_the_environment_no_longer_matches(
     assert listed(env) == {"alpha": "2.0"}
 
 
+def test_apply_refuses_when_a_package_the_plan_does_not_touch_changed(
+    tmp_path: Path, index_url: str, index: IndexOptions
+) -> None:
+    """The plan removes zeta (nothing needs it); before it is applied, epsilon (which needs
+    zeta) is installed by hand: removing zeta now would break epsilon, so apply refuses."""
+    env = make_env(tmp_path / "env", index_url, ["alpha==1.0", "zeta==1.0"])
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("alpha==1.0\n")
+    context = Context(installer="pip", index=index)
+    plan = plan_sync(env, requirements, context=context)
+    assert summary(plan) == [("zeta", "remove", "1.0", None)]
+    pip("install", "--quiet", f"--index-url={index_url}", "epsilon==1.0", env=env)
+    stored = Plan.from_json(json.loads(json.dumps(plan.to_json())))
+    with pytest.raises(
+        PlanOutdatedError, match=r"epsilon is now 1\.0, the plan expected not installed"
+    ):
+        apply_plan(stored, context=context)
+    assert listed(env) == {"alpha": "1.0", "epsilon": "1.0", "zeta": "1.0"}
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_upgrade_all_upgrades_what_the_requirements_name_and_leaves_the_tools(
     backend: str, tmp_path: Path, index_url: str, index: IndexOptions
@@ -191,7 +211,10 @@ def test_per_row_install_and_uninstall_plans(
     with pytest.raises(InvalidSpecError, match="not installed"):
         plan_uninstall(env, ["zeta"], context=context)
     apply_plan(install, context=context)
-    apply_plan(remove, context=context)
+    # Made before the install: the environment it saw is gone, so it is made again.
+    with pytest.raises(PlanOutdatedError, match=r"alpha is now 1\.1, the plan expected 2\.0"):
+        apply_plan(remove, context=context)
+    apply_plan(plan_uninstall(env, ["lam"], context=context), context=context)
     assert listed(env) == {"alpha": "1.1", "beta": "1.0"}
 
 
@@ -222,6 +245,12 @@ def test_a_stored_plan_is_checked_before_anything_is_handed_to_the_installer() -
             Plan.from_json({**data, "actions": actions})
     with pytest.raises(InvalidSpecError):
         Plan.from_json({**data, "installer": "conda"})
+    # An editable needs a URL to install from; the installed set is [name, version] pairs.
+    with pytest.raises(InvalidSpecError, match="no URL"):
+        Plan.from_json({**data, "actions": [{**action, "editable": True}]})
+    for installed in ([["alpha"]], [[1, "1.0"]], "alpha"):
+        with pytest.raises(InvalidSpecError):
+            Plan.from_json({**data, "installed": installed})
 
 
 # --- the command line, as whole processes -----------------------------------------------

@@ -14,6 +14,7 @@ from pytest_django.fixtures import Settings as SettingsWrapper
 
 from dashboard.jobs.models import Job
 from dashboard.models import Environment
+from dashboard.scanning import scan_environment
 from tests.dashboard.conftest import log_in
 from tests.dashboard.jobs.conftest import installed, work
 
@@ -130,3 +131,31 @@ def test_auto_runs_pip_when_uv_cannot_honour_a_setting_and_the_log_says_why(
     assert "Installer: <strong>pip</strong> — uv cannot honour pip&#x27;s `prefer-binary`" in page
     [argv] = _commands(page)
     assert argv[1:5] == ["-I", "-m", "pip", "install"]
+
+
+def test_an_apply_that_failed_with_uv_is_retried_with_pip(
+    project: Environment, settings: SettingsWrapper, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The plan was made with uv; its apply fails with uv; Retry with pip installs the same
+    exact pins with pip (the plan names uv, the retry must still run pip)."""
+    settings.INSTALLER = "auto"
+    Path(project.requirements_source).write_text("alpha==1.0\nbeta==1.0\n")
+    scan_environment(project.path)
+    client = log_in(Client())
+    client.post(f"/environments/{project.pk}/plan/", {"purpose": "install", "name": "beta"})
+    work()
+    plan = Job.objects.get(kind="plan")
+    assert plan.state == "succeeded" and plan.result["plan"]["installer"] == "uv", plan.summary
+    blocked = tmp_path / "uv-cache-is-a-file"
+    blocked.write_text("")
+    monkeypatch.setenv("UV_CACHE_DIR", str(blocked))
+    client.post(f"/environments/{project.pk}/plans/{plan.pk}/")
+    work()
+    failed = Job.objects.get(kind="apply")
+    assert failed.state == "failed" and failed.installer == "uv", failed.summary
+    client.post(f"/jobs/{failed.pk}/retry/", {"installer": "pip"})
+    work()
+    again = Job.objects.filter(kind="apply").exclude(pk=failed.pk).get()
+    assert again.state == "succeeded", again.summary
+    assert again.installer == "pip"
+    assert installed(project)["beta"] == "1.0"
