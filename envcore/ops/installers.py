@@ -340,10 +340,18 @@ class Commands:
         argv += ["--no-header", "--no-annotate", "--quiet", *options, f"--constraint={constraints}"]
         return [*argv, "--", *(str(Path(path).absolute()) for path in requirement_files)]
 
-    def install_exact(self, pins: Sequence[str], editables: Sequence[str] = ()) -> list[str]:
+    def install_exact(
+        self,
+        pins: Sequence[str],
+        editables: Sequence[str] = (),
+        *,
+        requirement_files: Sequence[Path] = (),
+    ) -> list[str]:
         """Install exactly `pins` (`name==version`, `name @ url`) and `editables` (URLs),
-        without dependencies: a plan already lists every change the resolver wanted."""
-        argv = self.install(pins)
+        without dependencies: a plan already lists every change the resolver wanted. With
+        `requirement_files`, the files whose index options and hashes the plan was made
+        under (their other lines are already satisfied: the plan holds what they change)."""
+        argv = self.install(pins, requirement_files=requirement_files)
         # Once: the user's configuration may already say it, and uv refuses a repeated flag.
         options = [] if "--no-deps" in argv else ["--no-deps"]
         return _before_specs(argv, [*options, *(f"--editable={url}" for url in editables)])

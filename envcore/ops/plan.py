@@ -26,6 +26,7 @@ from packaging.utils import (
     parse_wheel_filename,
 )
 
+from envcore._files import read_bytes
 from envcore._install_source import match_unnamed
 from envcore.distributions import Inventory, parse_dependency, read_inventory
 from envcore.environment import Environment
@@ -113,6 +114,13 @@ class Plan:
     #: refuses if any of them moved, not only the ones it changes (a package installed
     #: since may need one the plan removes).
     installed: tuple[tuple[str, str], ...] = ()
+    #: The requirements files (path, sha256) apply hands the installer again, beside the
+    #: pins, because they steer where packages come from or how they are checked (index
+    #: options, find-links, hashes): bare pins would lose that. Apply refuses if one changed.
+    via_files: tuple[tuple[str, str], ...] = ()
+    #: Canonical names those files already pin at exactly the planned version: apply leaves
+    #: them to the file (in hash-checking mode every requirement must carry its hashes).
+    carried: tuple[str, ...] = ()
 
     @property
     def empty(self) -> bool:
@@ -127,6 +135,8 @@ class Plan:
             "dry_run_argv": list(self.dry_run_argv),
             "actions": [change.to_json() for change in self.changes],
             "installed": [list(pair) for pair in self.installed],
+            "via_files": [list(pair) for pair in self.via_files],
+            "carried": list(self.carried),
         }
 
     @classmethod
@@ -142,10 +152,16 @@ class Plan:
             operation = data.get("operation", "sync")
             actions = data["actions"]
             installed = data.get("installed", [])
+            via_files = data.get("via_files", [])
+            carried = data.get("carried", [])
             if not (
-                isinstance(actions, list) and isinstance(argv, list) and isinstance(installed, list)
+                isinstance(actions, list)
+                and isinstance(argv, list)
+                and isinstance(installed, list)
+                and isinstance(via_files, list)
+                and isinstance(carried, list)
             ):
-                raise InvalidSpecError("a plan's actions, argv and installed set are lists")
+                raise InvalidSpecError("a plan's actions, argv, files and installed set are lists")
             return cls(
                 environment=Path(_text(data["environment"])),
                 installer=cast(Backend, installer),
@@ -154,6 +170,8 @@ class Plan:
                 dry_run_argv=tuple(_text(arg) for arg in argv),
                 operation=_text(operation),
                 installed=tuple(_installed_pair(pair) for pair in installed),
+                via_files=tuple(_file_pair(pair) for pair in via_files),
+                carried=tuple(canonicalize_name(_text(name)) for name in carried),
             )
         except KeyError as exc:
             raise InvalidSpecError(f"not a plan: {exc.args[0]!r} is missing") from exc
@@ -169,6 +187,49 @@ def _installed_pair(pair: object) -> tuple[str, str]:
     if not isinstance(pair, list) or len(pair) != 2:
         raise InvalidSpecError("not a plan: an installed entry is [name, version]")
     return canonicalize_name(_text(pair[0])), _text(pair[1])
+
+
+def _file_pair(pair: object) -> tuple[str, str]:
+    if not isinstance(pair, list) or len(pair) != 2:
+        raise InvalidSpecError("not a plan: a file entry is [path, sha256]")
+    path, digest = _text(pair[0]), _text(pair[1])
+    if not Path(path).is_absolute() or not re.fullmatch(r"[0-9a-f]{64}", digest):
+        raise InvalidSpecError("not a plan: a file entry is an absolute path and a sha256")
+    return path, digest
+
+
+def _digest(path: Path) -> str | None:
+    import hashlib  # only plans that carry files need it: `plan`'s start-up stays lean
+
+    try:
+        return str(hashlib.sha256(read_bytes(path)).hexdigest())
+    except (OSError, ValueError):
+        return None
+
+
+def _steers_the_installer(parsed: ParsedRequirements) -> bool:
+    """Whether the requirements files say where packages come from or how they are
+    checked, which apply must pass on: the dry run read it there."""
+    options = parsed.options
+    return bool(
+        options.index_url
+        or options.extra_index_urls
+        or options.no_index
+        or options.find_links
+        or options.trusted_hosts
+        or options.require_hashes
+        or any(entry.hashes for entry in parsed.entries)
+    )
+
+
+def _pinned_exactly(parsed: ParsedRequirements) -> dict[str, str]:
+    """Canonical name -> version for the entries that pin one release with `==`."""
+    pinned: dict[str, str] = {}
+    for entry in parsed.requirements:
+        spec = entry.specifier
+        if entry.name and spec.startswith("==") and "," not in spec and "*" not in spec:
+            pinned[entry.name] = spec[2:].strip()
+    return pinned
 
 
 def _installed(inventory: Inventory) -> tuple[tuple[str, str], ...]:
@@ -622,13 +683,26 @@ def _plan_sync(
     installs = _without_editable_reinstalls(inventory, target.marked(dry.installs))
     dry = replace(dry, installs=installs)
     removals = [] if keep_untracked else _untracked(session, env, inventory, dry, target)
+    changes = _changes(inventory, dry.installs, removals)
+    via: tuple[tuple[str, str], ...] = ()
+    carried: tuple[str, ...] = ()
+    if target.files and _steers_the_installer(parsed):
+        via = tuple((str(path), _digest(path) or "") for path in parsed.files)
+        pinned = _pinned_exactly(parsed)
+        carried = tuple(
+            key
+            for key, item in dry.installs.items()
+            if key in pinned and item.version is not None and pinned[key] == item.version
+        )
     return Plan(
         environment=env.path,
         installer=session.backend,
-        changes=_changes(inventory, dry.installs, removals),
+        changes=changes,
         source=source,
         dry_run_argv=dry.argv,
         installed=_installed(inventory),
+        via_files=via,
+        carried=carried,
     )
 
 
@@ -676,6 +750,17 @@ def _check_current(plan: Plan, installed: Mapping[str, str]) -> None:
             )
 
 
+def _checked_files(plan: Plan) -> list[Path]:
+    """The requirements file apply passes on (see Plan.via_files), once every file it
+    reads is byte for byte what the plan saw: it could otherwise name another index."""
+    for path, digest in plan.via_files:
+        if _digest(Path(path)) != digest or not digest:
+            raise PlanOutdatedError(
+                f"{path} changed since the plan (or cannot be read); make the plan again"
+            )
+    return [plan.source] if plan.via_files and plan.source is not None else []
+
+
 def _apply(
     session: Session, env: Environment, plan: Plan, roots: Sequence[Path | str] | None
 ) -> OperationResult:
@@ -683,8 +768,14 @@ def _apply(
     before = snapshot(env)
     _check_current(plan, dict(before))
     commands: Commands = session.commands(env)
+    files = _checked_files(plan)
     installs = [change for change in plan.changes if change.requirement is not None]
-    pins = [c.requirement for c in installs if c.requirement is not None and not c.editable]
+    carried = set(plan.carried)
+    pins = [
+        c.requirement
+        for c in installs
+        if c.requirement is not None and not c.editable and canonicalize_name(c.name) not in carried
+    ]
     editables = [
         c.requirement.split(" @ ", 1)[1]
         for c in installs
@@ -693,7 +784,7 @@ def _apply(
     if installs:
         # --no-deps: the plan already holds every change the resolver wanted; resolving
         # again could bring in something nobody confirmed (a release published since).
-        argv = commands.install_exact(pins, editables)
+        argv = commands.install_exact(pins, editables, requirement_files=files)
         session.run(
             argv,
             f"installing {len(installs)} planned {'package' if len(installs) == 1 else 'packages'}",

@@ -3,6 +3,7 @@ is what sync then does, as pip itself lists the environment before and after."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -374,3 +375,37 @@ def test_a_plan_applies_when_the_users_pip_configuration_already_says_no_deps(
     result = apply_plan(plan, context=context)
     assert result.commands[-1].argv.count("--no-deps") == 1
     assert listed(env) == {"beta": "1.0"}
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_apply_keeps_the_requirements_files_own_sources_and_hashes(
+    backend: str, tmp_path: Path, index_url: str, index: IndexOptions
+) -> None:
+    """alpha 3.0 exists only in a --find-links directory the requirements file names, and the
+    file pins it with its hash: the dry run found it there, so the apply must look there too
+    (bare pins would fail, or take the name from another index) and check the hash."""
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    wheel = write_wheel(wheels, "alpha", "3.0")
+    digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+    env = make_env(tmp_path / "env", index_url, ["alpha==1.0"])
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text(f"--find-links {wheels}\nalpha==3.0 --hash=sha256:{digest}\n")
+    context = Context(installer=backend, index=index)
+    plan = plan_sync(env, requirements, context=context)
+    assert summary(plan) == [("alpha", "upgrade", "1.0", "3.0")]
+    stored = Plan.from_json(json.loads(json.dumps(plan.to_json())))
+    assert stored.via_files == (
+        (str(requirements), hashlib.sha256(requirements.read_bytes()).hexdigest()),
+    )
+    assert stored.carried == ("alpha",)  # the file's hashed line installs it, not a bare pin
+    apply_plan(stored, context=context)
+    assert listed(env) == {"alpha": "3.0"}
+
+    # A file changed after the plan (it could now name another index) is refused.
+    pip("install", "--quiet", "--no-deps", f"--index-url={index_url}", "alpha==1.0", env=env)
+    again = plan_sync(env, requirements, context=context)
+    requirements.write_text(requirements.read_text() + "# edited\n")
+    with pytest.raises(PlanOutdatedError, match=r"requirements\.txt changed since the plan"):
+        apply_plan(again, context=context)
+    assert listed(env) == {"alpha": "1.0"}
