@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["BIDI_CONTROLS", "counted", "has_control_characters", "is_number", "mark_invisible"]
+__all__ = ["BIDI_CONTROLS", "has_control_characters", "is_number", "mark_invisible"]
 
 #: Embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069) and the LRM/RLM marks.
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
@@ -24,11 +24,6 @@ def has_control_characters(text: str) -> bool:
 def mark_invisible(text: str) -> str:
     """Each control or bidi character replaced by a visible ⟨U+XXXX⟩."""
     return _INVISIBLE.sub(lambda match: f"⟨U+{ord(match.group()):04X}⟩", text)
-
-
-def counted(count: int, noun: str) -> str:
-    """ "1 change", "3 changes": what a person writes in a job's title or summary."""
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def is_number(text: str) -> bool:

@@ -17,6 +17,7 @@ an underscore are private:
 - `envcore.runner`: running pip / uv / venv as killable process groups.
 - `envcore.snapshot`: the machine snapshot a team shares.
 - `envcore.versions`, `envcore.errors`: version comparisons; `EnvcoreError` and its kinds.
+- `envcore.text`: words shown to people (`counted`: "1 change", "3 changes").
 
 `import envcore` imports none of them (`python -m envcore` imports only what its
 subcommand needs); `envcore.ops` and the others are imported on first attribute access.
@@ -46,6 +47,7 @@ __all__ = [
     "requirements",
     "runner",
     "snapshot",
+    "text",
     "versions",
 ]
 

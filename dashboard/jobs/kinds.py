@@ -27,10 +27,11 @@ from dashboard.jobs.interpreters import (
 from dashboard.jobs.models import Interpreter, Job
 from dashboard.models import DriftItem, Environment
 from dashboard.scanning import scan_plan
-from dashboard.text import counted, has_control_characters, is_number
+from dashboard.text import has_control_characters, is_number
 from envcore import ops
 from envcore.errors import EnvcoreError, InvalidSpecError, PathNotAllowedError
 from envcore.requirements import roots_refusal
+from envcore.text import counted
 from envcore.versions import parse_version
 
 __all__ = ["KINDS", "PLAN_PURPOSES", "JobError", "Kind", "validate", "validate_create"]

@@ -17,9 +17,9 @@ from dashboard.jobs.journal import DatabaseJournal
 from dashboard.jobs.models import Interpreter, Job
 from dashboard.models import Environment
 from dashboard.scanning import scan_plan
-from dashboard.text import counted
 from envcore import ops
 from envcore.errors import EnvcoreError
+from envcore.text import counted
 
 __all__ = [
     "RETRY_INSTALLER",

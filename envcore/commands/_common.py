@@ -64,11 +64,6 @@ def open_inventory(path: Path) -> Inventory:
     return inventory
 
 
-def counted(count: int, noun: str) -> str:
-    """ "1 change", "3 changes": what a person writes, not "3 change(s)"."""
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
-
-
 def echo_line(stream: str, text: str) -> None:
     """An installer's output line, passed on to our stderr as pip would show it."""
     print(text, file=sys.stderr)

@@ -7,13 +7,13 @@ import sys
 
 from envcore.commands._common import (
     add_report_arguments,
-    counted,
     open_inventory,
     print_json,
     print_table,
 )
 from envcore.drift import STATUSES, DriftReport, drift_for_environment
 from envcore.errors import RequirementsError
+from envcore.text import counted
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

@@ -8,7 +8,6 @@ from pathlib import Path
 
 from envcore.commands._common import (
     add_report_arguments,
-    counted,
     print_json,
     print_table,
 )
@@ -19,6 +18,7 @@ from envcore.index import DEFAULT_TTL, IndexClient
 from envcore.outdated import outdated
 from envcore.pipconfig import read_pip_config
 from envcore.requirements import find_requirements_source, load_requirements
+from envcore.text import counted
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

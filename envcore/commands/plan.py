@@ -6,13 +6,13 @@ import argparse
 
 from envcore.commands._common import (
     add_sync_arguments,
-    counted,
     echo_line,
     print_json,
     print_table,
 )
 from envcore.ops.context import Context, Log
 from envcore.ops.plan import Plan, plan_sync
+from envcore.text import counted
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 
-from envcore.commands._common import add_sync_arguments, counted, echo_line, print_table
+from envcore.commands._common import add_sync_arguments, echo_line, print_table
 from envcore.ops.context import Context, Log
 from envcore.ops.sync import sync
+from envcore.text import counted
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

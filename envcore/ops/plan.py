@@ -49,6 +49,7 @@ from envcore.ops.session import (
     work_dir,
 )
 from envcore.requirements import ParsedRequirements, find_requirements_source, load_requirements
+from envcore.text import counted
 from envcore.versions import parse_version
 
 if TYPE_CHECKING:  # drift is read after applying; a plan alone never compares
@@ -787,13 +788,13 @@ def _apply(
         argv = commands.install_exact(pins, editables, requirement_files=files)
         session.run(
             argv,
-            f"installing {len(installs)} planned {'package' if len(installs) == 1 else 'packages'}",
+            f"installing {counted(len(installs), 'planned package')}",
         )
     removals = [change.name for change in plan.changes if change.action == "remove"]
     if removals:
         session.run(
             commands.uninstall(removals),
-            f"removing {len(removals)} {'package' if len(removals) == 1 else 'packages'}",
+            f"removing {counted(len(removals), 'package')}",
         )
     drift: DriftReport | None = None
     if plan.source is not None and plan.operation == "sync":
