@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from dashboard.jobs.forms import JobError
 from dashboard.jobs.models import Interpreter
+from dashboard.live import bump
 from dashboard.models import Environment
 from envcore.errors import EnvcoreError
 from envcore.interpreters import (
@@ -123,6 +124,7 @@ def refresh_interpreters() -> int:
     found = list_interpreters(added)
     now = timezone.now()
     with transaction.atomic():
+        before = set(Interpreter.objects.values_list("path", "version"))
         Interpreter.objects.exclude(source="user").exclude(
             path__in=[str(item.path) for item in found]
         ).delete()
@@ -133,6 +135,8 @@ def refresh_interpreters() -> int:
             Interpreter.objects.update_or_create(
                 path=str(item.path), defaults={**defaults, "found_at": now}
             )
+        if set(Interpreter.objects.values_list("path", "version")) != before:
+            bump()  # an open New environment page waiting for its first interpreters
     return len(found)
 
 

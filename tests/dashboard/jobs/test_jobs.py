@@ -263,8 +263,16 @@ def test_create_a_new_environment_with_a_probed_interpreter(
     project: Environment, tmp_path: Path
 ) -> None:
     client = log_in(Client())
-    assert b"No interpreters known yet" in client.get("/environments/new/").content
+    empty = client.get("/environments/new/").content.decode()
+    assert "No interpreters known yet" in empty
+    assert '<div id="interpreter-field" data-live>' in empty  # fills in by itself
+    before = revision()
     assert refresh_interpreters() >= 1
+    assert revision() > before  # open pages re-fetch the field
+    again = revision()
+    refresh_interpreters()
+    assert revision() == again  # nothing new found: open pages are left alone
+    assert '<div id="interpreter-field">' in client.get("/environments/new/").content.decode()
     interpreter = Interpreter.objects.filter(version__startswith="3.11").first()
     assert interpreter is not None
     outside = client.post(
