@@ -32,6 +32,15 @@ def env_int(
     return value
 
 
+def env_optional_int(
+    name: str, *, low: int, high: int, environ: Mapping[str, str] = os.environ
+) -> int | None:
+    """A whole number, or None when the variable is unset or empty."""
+    if not environ.get(name, "").strip():
+        return None
+    return env_int(name, 0, low=low, high=high, environ=environ)
+
+
 def env_bool(name: str, default: bool, environ: Mapping[str, str] = os.environ) -> bool:
     raw = environ.get(name, "").strip().lower()
     if not raw:

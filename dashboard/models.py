@@ -20,6 +20,7 @@ __all__ = [
     "Revision",
     "Scan",
     "ScanRoot",
+    "WatchState",
     "Worker",
 ]
 
@@ -266,3 +267,34 @@ class Revision(models.Model):
 
     def __str__(self) -> str:
         return f"revision {self.value}"
+
+
+class WatchState(models.Model):
+    """How this machine's watcher follows the disk (see dashboard.watcher), as it says
+    itself: the Settings page shows it, and a stale heartbeat as "not running"."""
+
+    class Mode(models.TextChoices):
+        WATCHING = "watching"
+        POLLING = "polling"
+        MIXED = "mixed"
+        OFF = "off"
+
+    machine = models.CharField(max_length=255, unique=True)
+    pid = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField()
+    heartbeat_at = models.DateTimeField()
+    mode = models.CharField(max_length=16, choices=Mode.choices, default=Mode.WATCHING)
+    #: Why some or all paths are polled (one sentence a user can act on); empty otherwise.
+    reason = models.CharField(max_length=1024, blank=True)
+    #: The OS's notification API in use (inotify, FSEvents, ...).
+    backend = models.CharField(max_length=32, blank=True)
+    environments = models.PositiveIntegerField(default=0)
+    watched = models.PositiveIntegerField(default=0)
+    polled = models.PositiveIntegerField(default=0)
+    poll_interval = models.FloatField(default=2.0)
+    rescan_interval = models.PositiveIntegerField(default=0)
+    last_event_at = models.DateTimeField(null=True, blank=True)
+    last_rescan_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"watcher {self.pid} on {self.machine} ({self.mode})"

@@ -53,6 +53,7 @@ from envcore.requirements import (
 
 __all__ = [
     "ScanPlan",
+    "follow_environment",
     "is_inside_roots",
     "record_environment",
     "scan_environment",
@@ -99,6 +100,9 @@ def _signature(facts: EnvFacts, requirement_files: Sequence[str], roots: Sequenc
     text = "|".join(
         [
             site_packages_signature(facts),
+            # Why it cannot run (its interpreter link or base interpreter gone): a broken
+            # link leaves site-packages alone, and must not be skipped as unchanged.
+            "broken:" + facts.broken_reason,
             *map(_stat_part, requirement_files),
             "roots:" + "\0".join(map(str, roots)),
         ]
@@ -166,11 +170,11 @@ def _source_url(dist_source: str, url: str | None, editable_location: str | None
     return url
 
 
-def _replace_rows(row: Environment, inventory: Inventory, report: DriftReport) -> None:
-    row.distributions.all().delete()
-    row.drift_items.all().delete()
+def _new_rows(
+    row: Environment, inventory: Inventory, report: DriftReport
+) -> tuple[list[Distribution], list[DriftItem]]:
     required_by = inventory.required_by
-    Distribution.objects.bulk_create(
+    dists = [
         Distribution(
             environment=row,
             name=dist.canonical_name,
@@ -189,7 +193,7 @@ def _replace_rows(row: Environment, inventory: Inventory, report: DriftReport) -
             required_by=list(required_by.get(dist.canonical_name, ())),
         )
         for dist in {d.canonical_name: d for d in inventory.distributions}.values()
-    )
+    ]
     items = [
         DriftItem(
             environment=row,
@@ -219,6 +223,79 @@ def _replace_rows(row: Environment, inventory: Inventory, report: DriftReport) -
         )
         for index, name in enumerate(report.untracked)
     ]
+    return dists, items
+
+
+_DIST_FIELDS = (
+    "name",
+    "display_name",
+    "version",
+    "summary",
+    "installer",
+    "editable",
+    "source",
+    "source_url",
+    "unsafe_reason",
+    "required_by",
+)
+_DRIFT_FIELDS = ("name", "status", "required", "installed", "detail", "origin", "position")
+#: What a page shows of an environment row (not when it was seen, nor its size on disk,
+#: which moves with every bytecode file written).
+_SHOWN_FIELDS = (
+    "name",
+    "kind",
+    "layout",
+    "python_version",
+    "python_minor",
+    "interpreter",
+    "base_interpreter",
+    "prompt",
+    "system_site_packages",
+    "health",
+    "broken_reason",
+    "requirements_source",
+    "requirement_files",
+    "status",
+    "drift_counts",
+    "drift_total",
+    "attention",
+    "problems",
+    "requirement_errors",
+    "package_count",
+    "freeze_text",
+    "gone_at",
+)
+
+
+def _same_content(
+    row: Environment,
+    values: dict[str, Any],
+    dists: Sequence[Distribution],
+    items: Sequence[DriftItem],
+) -> bool:
+    """True when storing `values` and these rows would change nothing a page shows: a
+    rescan after a touched file then writes no rows (and keeps the update check's columns)."""
+    project = values["project"]
+    if row.project_id != (project.pk if project is not None else None):
+        return False
+    if any(getattr(row, key) != values[key] for key in _SHOWN_FIELDS):
+        return False
+    stored_dists = list(
+        Distribution.objects.filter(environment=row).order_by("name").values_list(*_DIST_FIELDS)
+    )
+    new_dists = sorted(tuple(getattr(d, key) for key in _DIST_FIELDS) for d in dists)
+    if stored_dists != new_dists:
+        return False
+    stored_items = list(
+        DriftItem.objects.filter(environment=row).order_by("position").values_list(*_DRIFT_FIELDS)
+    )
+    return stored_items == [tuple(getattr(i, key) for key in _DRIFT_FIELDS) for i in items]
+
+
+def _replace_rows(row: Environment, dists: list[Distribution], items: list[DriftItem]) -> None:
+    row.distributions.all().delete()
+    row.drift_items.all().delete()
+    Distribution.objects.bulk_create(dists)
     DriftItem.objects.bulk_create(items)
 
 
@@ -302,6 +379,14 @@ def record_environment(
         "last_scanned": now,
         "gone_at": None,
     }
+    if existing is not None and existing.gone_at is None:
+        dists, items = _new_rows(existing, inventory, report)
+        if _same_content(existing, values, dists, items):
+            kept = {key: values[key] for key in ("signature", "size_bytes", "last_seen")}
+            Environment.objects.filter(pk=existing.pk).update(last_scanned=now, **kept)
+            for key, value in {**kept, "last_scanned": now}.items():
+                setattr(existing, key, value)
+            return existing, False
     with transaction.atomic():
         created = False
         if existing is None:
@@ -326,7 +411,7 @@ def record_environment(
                     message=f"{row.name} is now {row.status_label.lower()}",
                     environment=row,
                 )
-        _replace_rows(row, inventory, report)
+        _replace_rows(row, *_new_rows(row, inventory, report))
     return row, True
 
 
@@ -424,6 +509,42 @@ def scan_environment(path: Path | str, *, force: bool = True) -> Scan:
         except NotAnEnvironmentError:
             if existing is not None and existing.gone_at is None:
                 scan.gone = _mark_gone([existing], now)
+        scan.state = Scan.State.DONE
+    except (EnvcoreError, OSError) as exc:
+        scan.state = Scan.State.FAILED
+        scan.error = str(exc)[:2000]
+    return _finished(scan, started)
+
+
+def follow_environment(path: Path | str) -> Scan | None:
+    """Rescan a known environment after a change seen on disk (see dashboard.watcher).
+
+    Unlike `scan_environment`, a rescan that finds nothing changed (its signature is the
+    same) stores nothing: no Scan row, no raised revision, so that events that change
+    nothing a page shows cost the open pages nothing. A change is stored with one finished
+    Scan row (one raise of the revision, after the environment's rows are in place).
+    Returns that row, or None when nothing changed or the path is not a known environment.
+    """
+    started = time.perf_counter()
+    now = timezone.now()
+    path_text = str(path)
+    existing = Environment.objects.filter(path=path_text).first()
+    if existing is None:
+        return None
+    scan = Scan(started_at=now, target=path_text, roots=[path_text])
+    try:
+        try:
+            _, changed = record_environment(
+                path_text, now=now, existing=existing, force=False, roots=scan_plan().roots
+            )
+        except NotAnEnvironmentError:
+            if existing.gone_at is not None:
+                return None
+            scan.gone = _mark_gone([existing], now)
+        else:
+            if not changed:
+                return None
+            scan.found = scan.changed = 1
         scan.state = Scan.State.DONE
     except (EnvcoreError, OSError) as exc:
         scan.state = Scan.State.FAILED

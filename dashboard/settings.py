@@ -13,6 +13,7 @@ from dashboard.envvars import (
     env_bool,
     env_choice,
     env_int,
+    env_optional_int,
     env_paths,
     env_str,
     private_file,
@@ -52,6 +53,13 @@ INDEX_URL = env_str("ENVDASH_INDEX_URL", "")
 INDEX_FIND_LINKS = tuple(env_str("ENVDASH_FIND_LINKS", "").split())
 INDEX_NO_INDEX = env_bool("ENVDASH_NO_INDEX", False)
 INDEX_TTL = env_int("ENVDASH_INDEX_TTL", 600, low=0, high=7 * 86400)
+#: Following the disk (dashboard.watcher): the OS's notifications, or polling; how often
+#: polling looks; how many OS watches at most (unset: as many as the OS allows); how
+#: often the whole tree is rescanned for new and vanished environments (0: never).
+WATCH_MODE = env_choice("ENVDASH_WATCH", "auto", frozenset({"auto", "poll", "off"}))
+POLL_INTERVAL = env_int("ENVDASH_POLL_INTERVAL", 2, low=1, high=3600)
+WATCH_LIMIT = env_optional_int("ENVDASH_WATCH_LIMIT", low=0, high=10_000_000)
+RESCAN_INTERVAL = env_int("ENVDASH_RESCAN_INTERVAL", 300, low=0, high=7 * 86400)
 
 DEBUG = env_bool("ENVDASH_DEBUG", False)
 SECRET_KEY_FILE = DATA_DIR / "secret_key"

@@ -54,8 +54,11 @@ class Supervisor:
         max_backoff: float = 60.0,
         healthy_after: float = 60.0,
         poll: float = 0.2,
+        name: str = "worker",
     ) -> None:
         self.argv = list(argv)
+        #: What the processes are called in the log lines ("worker", "watcher").
+        self.name = name
         self.log = log
         self.env = dict(env) if env is not None else None
         self.first_backoff = first_backoff
@@ -106,7 +109,7 @@ class Supervisor:
             delay = 0.0
             if slot.failures:
                 delay = min(self.max_backoff, self.first_backoff * 2 ** (slot.failures - 1))
-            slot.ended = f"worker {slot.process.pid} {_how(returncode)} after {ran:.0f} s"
+            slot.ended = f"{self.name} {slot.process.pid} {_how(returncode)} after {ran:.0f} s"
             if delay:
                 slot.ended += f"; waited {delay:g} s"
             self._close(slot.process)
@@ -120,12 +123,12 @@ class Supervisor:
         except OSError as exc:
             slot.failures += 1
             slot.restart_at = now + min(self.max_backoff, self.first_backoff * 2**slot.failures)
-            self.log(f"envdash: cannot start a worker: {exc}")
+            self.log(f"envdash: cannot start a {self.name}: {exc}")
             return
         with self._lock:
             slot.process, slot.started = process, now
         if slot.ended:
-            self.log(f"envdash: {slot.ended}; restarted as worker {process.pid}")
+            self.log(f"envdash: {slot.ended}; restarted as {self.name} {process.pid}")
 
     def _end_all(self) -> None:
         with self._lock:

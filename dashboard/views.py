@@ -41,6 +41,8 @@ from dashboard.queries import (
 from dashboard.scanning import scan_plan
 from dashboard.text import is_number
 from dashboard.updates import enqueue_update_check
+from dashboard.watchstatus import stored_state as stored_watch_state
+from dashboard.watchstatus import watch_status
 from envcore.requirements import is_project_name
 from envcore.versions import is_version
 
@@ -323,6 +325,8 @@ def settings_page(request: HttpRequest) -> HttpResponse:
         "machine": settings.MACHINE_NAME,
         "installer": settings.INSTALLER,
         "team_url": settings.TEAM_URL,
+        "watch": watch_status(),
+        "watch_state": stored_watch_state(),
     }
     status = 400 if error or interpreter_error else 200
     return render(request, "dashboard/settings.html", context, status=status)

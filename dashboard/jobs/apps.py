@@ -7,7 +7,7 @@ from typing import Any
 from django.apps import AppConfig
 from django.db.models.signals import post_save
 
-from dashboard.signals import moved_aside, scan_finished
+from dashboard.signals import busy_environments, moved_aside, scan_finished
 
 
 class JobsConfig(AppConfig):
@@ -24,6 +24,7 @@ class JobsConfig(AppConfig):
         post_save.connect(bump_on_save, sender=Job, dispatch_uid="live-job")
         scan_finished.connect(_refresh_interpreters, dispatch_uid="jobs-refresh-interpreters")
         moved_aside.connect(_recreate_backups, dispatch_uid="jobs-recreate-backups")
+        busy_environments.connect(_running_jobs, dispatch_uid="jobs-busy-environments")
 
 
 def _refresh_interpreters(sender: object, **kwargs: Any) -> None:
@@ -36,3 +37,10 @@ def _recreate_backups(sender: object, *, machine: str, **kwargs: Any) -> list[st
     from dashboard.jobs.models import RecoveryRecord
 
     return list(RecoveryRecord.objects.filter(machine=machine).values_list("moved", flat=True))
+
+
+def _running_jobs(sender: object, *, machine: str, **kwargs: Any) -> list[str]:
+    from dashboard.jobs.models import Job
+
+    running = Job.objects.filter(machine=machine, state=Job.State.RUNNING)
+    return list(running.values_list("env_path", flat=True))

@@ -12,7 +12,9 @@ class TeamConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from dashboard.signals import scan_finished
+        from dashboard.signals import changes_followed, scan_finished
         from dashboard.team.tasks import push_after_scan
 
         scan_finished.connect(push_after_scan, dispatch_uid="team-push-after-scan")
+        # The watcher's rescans, batched: one push once the changes have settled.
+        changes_followed.connect(push_after_scan, dispatch_uid="team-push-after-follow")

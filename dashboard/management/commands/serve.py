@@ -1,5 +1,6 @@
 """`envdash serve`: migrate, queue a first scan, serve with waitress, and keep the workers
-running (restarted when they die, ended when serve ends: see dashboard.supervisor).
+and the watcher running (restarted when they die, ended when serve ends: see
+dashboard.supervisor).
 
 Loopback only unless --allow-remote is given: the dashboard can run pip, so exposing it
 to a network is a decision the user must make explicitly (and is warned about).
@@ -49,6 +50,11 @@ class Command(BaseCommand):
         )
         parser.add_argument("--no-worker", action="store_true", help="Do not start workers.")
         parser.add_argument("--no-scan", action="store_true", help="Skip the first scan.")
+        parser.add_argument(
+            "--no-watch",
+            action="store_true",
+            help="Do not follow changes on disk (no watcher process; see ENVDASH_WATCH).",
+        )
         parser.add_argument("--threads", type=int, default=8, help="Web server threads.")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -85,16 +91,26 @@ class Command(BaseCommand):
             ) from exc
         if not options["no_scan"]:
             enqueue_scan()
+        # The login URL is the last line of start-up: the workers' INFO lines (each says it
+        # is listening) would come after it. Warnings and errors still show;
+        # ENVDASH_LOG_LEVEL, when set, decides.
+        quiet = {"ENVDASH_LOG_LEVEL": "WARNING", **os.environ}
         workers = Supervisor(
             [sys.executable, "-m", "dashboard.cli", "worker", "--supervised"],
             0 if options["no_worker"] else int(settings.JOB_CONCURRENCY),
             log=self.stderr.write,
-            # The login URL is the last line of start-up: the workers' INFO lines (each
-            # says it is listening) would come after it. Warnings and errors still show;
-            # ENVDASH_LOG_LEVEL, when set, decides.
-            env={"ENVDASH_LOG_LEVEL": "WARNING", **os.environ},
+            env=quiet,
+        )
+        # One watcher follows the disk (dashboard.watcher), supervised like the workers.
+        watcher = Supervisor(
+            [sys.executable, "-m", "dashboard.cli", "watch", "--supervised"],
+            0 if options["no_watch"] else 1,
+            log=self.stderr.write,
+            env=quiet,
+            name="watcher",
         )
         workers.start()
+        watcher.start()
         port = server.effective_port
         name_cookies_for_port(int(port))
         shown_host = f"[{host}]" if ":" in host else host
@@ -112,4 +128,5 @@ class Command(BaseCommand):
             pass
         finally:
             server.close()
+            watcher.stop(grace=5.0)
             workers.stop()

@@ -126,7 +126,7 @@ def _serve(tmp_path: Path, workers: int) -> Iterator[subprocess.Popen[bytes]]:
     try:
         yield serve
     finally:
-        for child in _children(serve.pid):  # what the test left running
+        for child in _children(serve.pid) + _children(serve.pid, "watch"):  # what is left
             with contextlib.suppress(psutil.Error):
                 child.kill()
         with contextlib.suppress(ProcessLookupError):
@@ -134,9 +134,14 @@ def _serve(tmp_path: Path, workers: int) -> Iterator[subprocess.Popen[bytes]]:
         serve.wait()
 
 
-def _children(pid: int) -> list[psutil.Process]:
+def _children(pid: int, kind: str = "worker") -> list[psutil.Process]:
+    """serve's live `kind` processes (its workers, or its watcher)."""
     try:
-        return [p for p in psutil.Process(pid).children() if p.status() != psutil.STATUS_ZOMBIE]
+        return [
+            p
+            for p in psutil.Process(pid).children()
+            if p.status() != psutil.STATUS_ZOMBIE and kind in p.cmdline()
+        ]
     except psutil.Error:
         return []
 

@@ -1,0 +1,565 @@
+"""Following the disk: the `watch` process keeps the database in line with what happens to
+the known environments outside envdash (a `pip install` in a terminal, an edited
+requirements.txt, a removed interpreter).
+
+It watches, without recursion, the directories `envcore.watchpaths` names for each known
+environment, with the OS's notifications (watchfiles; inotify on Linux) or by polling
+where those cannot be had (ENVDASH_WATCH=poll, the watch limit reached, a network file
+system). Events are grouped per environment: one rescan once they have been quiet for
+`QUIET` (at most `LONGEST` after the first), so a `pip install` of 30 packages is one
+rescan. Between events the loop wakes every few seconds to rebuild the watch set when the
+known environments changed, queue the periodic full rescan, re-check updates whose index
+answers expired, push the team snapshot once changes settled, and say it is alive.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import logging
+import os
+import queue
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import cast
+
+from django.conf import settings
+from django.db import DatabaseError, close_old_connections
+from django.db.models import Count, Max
+from django.utils import timezone
+
+# RustNotify is what watchfiles.watch() drives; used directly because the loop must know
+# at once whether adding the watches failed (the OS's limit) to fall back to polling, and
+# choose each wait's timeout itself (the next environment's debounce deadline).
+from watchfiles._rust_notify import RustNotify
+
+from dashboard import tasks
+from dashboard.models import Environment, WatchState
+from dashboard.scanning import follow_environment
+from dashboard.signals import busy_environments, changes_followed
+from dashboard.updates import enqueue_update_check
+from dashboard.watchstatus import BEAT_SECONDS
+from envcore.environment import inspect_environment
+from envcore.errors import EnvcoreError
+from envcore.watchpaths import (
+    Role,
+    Watched,
+    WatchSet,
+    environment_paths,
+    filesystem_of,
+    is_watch_unfriendly,
+    read_mounts,
+    watch_paths,
+)
+
+__all__ = ["LONGEST", "QUIET", "Follower", "FollowerConfig"]
+
+logger = logging.getLogger("envdash.watch")
+
+#: An environment is rescanned once its events have been quiet this long...
+QUIET = 0.3
+#: ...or this long after its first event, whichever comes first.
+LONGEST = 1.5
+#: How often the loop looks at the database when nothing happens (the known environments'
+#: fingerprint, the periodic rescan's and the update checks' due times).
+HOUSEKEEPING = 5.0
+#: How often expired update checks are looked for.
+UPDATE_CHECKS_EVERY = 60.0
+#: The team snapshot is pushed this long after the last followed change...
+PUSH_AFTER = 10.0
+#: ...or this long after the first one of a stream that never settles.
+PUSH_AT_LATEST = 60.0
+
+_BACKENDS = {"linux": "inotify", "darwin": "FSEvents", "win32": "ReadDirectoryChangesW"}
+#: Watched first when the OS's watches run short: what changes most and matters most.
+_PRIORITY = {
+    Role.SITE_PACKAGES: 0,
+    Role.PROJECT: 1,
+    Role.BIN: 2,
+    Role.ENVIRONMENT: 3,
+    Role.PARENT: 4,
+    Role.BASE_INTERPRETER: 5,
+}
+
+
+@dataclass(frozen=True)
+class FollowerConfig:
+    """The settings the loop runs with (read from dashboard.settings by `from_settings`)."""
+
+    mode: str = "auto"
+    poll_interval: float = 2.0
+    watch_limit: int | None = None
+    rescan_interval: float = 300.0
+    index_ttl: float = 600.0
+    offline: bool = False
+    machine: str = ""
+
+    @classmethod
+    def from_settings(cls) -> FollowerConfig:
+        return cls(
+            mode=str(settings.WATCH_MODE),
+            poll_interval=float(settings.POLL_INTERVAL),
+            watch_limit=settings.WATCH_LIMIT,
+            rescan_interval=float(settings.RESCAN_INTERVAL),
+            index_ttl=float(settings.INDEX_TTL),
+            offline=bool(settings.INDEX_OFFLINE),
+            machine=str(settings.MACHINE_NAME),
+        )
+
+
+class _Source:
+    """One RustNotify (OS notifications, or polling) read by a thread into the loop's queue."""
+
+    def __init__(
+        self,
+        directories: Sequence[str],
+        *,
+        polling: bool,
+        poll_ms: int,
+        events: queue.Queue[set[tuple[int, str]] | str],
+    ) -> None:
+        self.directories = tuple(directories)
+        self.polling = polling
+        # Raises OSError when the OS refuses a watch (its limit reached).
+        self._notify = RustNotify(list(directories), False, polling, poll_ms, False, True)
+        self._events = events
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="watch-source", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                # 50 ms steps: the notifications of one file operation arrive together.
+                result = self._notify.watch(200, 50, 0, self._stop)
+            except Exception as exc:  # the loop falls back; the thread ends
+                self._events.put(f"{type(exc).__name__}: {exc}")
+                return
+            if isinstance(result, set) and result:
+                self._events.put(result)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self._notify.close()
+
+
+def _is_limit(exc: OSError) -> bool:
+    text = str(exc).lower()
+    return exc.errno in {errno.ENOSPC, errno.EMFILE} or "limit" in text or "no space" in text
+
+
+def _inotify_limit() -> str:
+    try:
+        with open("/proc/sys/fs/inotify/max_user_watches", encoding="ascii") as handle:
+            return handle.read().strip()
+    except OSError:
+        return ""
+
+
+@dataclass
+class _Pending:
+    first: float
+    last: float
+    rebuild: bool = False
+
+
+@dataclass
+class _Plan:
+    """The watch set as built: what is watched by the OS, what is polled, and why."""
+
+    watchset: WatchSet
+    watched: list[str] = field(default_factory=list)
+    polled: list[str] = field(default_factory=list)
+    reason: str = ""
+
+
+class Follower:
+    """The watcher's loop; `run()` until `stop` is set (or KeyboardInterrupt)."""
+
+    def __init__(
+        self, config: FollowerConfig, *, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.config = config
+        self.clock = clock
+        self.events: queue.Queue[set[tuple[int, str]] | str] = queue.Queue()
+        self.sources: list[_Source] = []
+        self.plan = _Plan(WatchSet(()))
+        self.pending: dict[Path, _Pending] = {}
+        self.fingerprint = ""
+        self.aggregate: object = None
+        self.rescans = 0
+        self._started_at = timezone.now()
+        self._next_housekeeping = 0.0
+        self._next_beat = 0.0
+        self._next_update_checks = 0.0
+        self._next_full_rescan = 0.0
+        self._checks_enqueued: dict[int, float] = {}
+        self._push_first: float | None = None
+        self._push_last = 0.0
+        self._push_changes = 0
+        self._last_event_at: datetime | None = None
+        self._last_rescan_at: datetime | None = None
+        self._failed_sources = False
+
+    # --- the watch set --------------------------------------------------------------
+
+    def _known(self) -> list[Environment]:
+        return list(
+            Environment.objects.filter(gone_at__isnull=True)
+            .select_related("project")
+            .order_by("pk")
+        )
+
+    def _fingerprint(self, rows: Iterable[Environment]) -> str:
+        """What the watch set is built from; it is rebuilt only when this changed."""
+        text = "\n".join(
+            "\0".join(
+                [
+                    row.path,
+                    row.interpreter,
+                    row.base_interpreter,
+                    row.requirements_source,
+                    row.project.path if row.project else "",
+                    *row.requirement_files,
+                ]
+            )
+            for row in rows
+        )
+        return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
+
+    def _watched_for(self, row: Environment) -> tuple[Watched, ...]:
+        files = [Path(name) for name in row.requirement_files]
+        if row.requirements_source:
+            files.append(Path(row.requirements_source))
+        try:
+            facts = inspect_environment(row.path)
+        except (EnvcoreError, OSError):
+            # Gone or unreadable: watch where it was, to see it come back.
+            return watch_paths(Path(row.path), requirement_files=files)
+        return environment_paths(facts, files)
+
+    def _plan(self, rows: Sequence[Environment]) -> _Plan:
+        watched = [item for row in rows for item in self._watched_for(row)]
+        watchset = WatchSet(watched)
+        priority: dict[str, int] = {}
+        for item in watched:
+            key = os.fspath(item.directory)
+            priority[key] = min(priority.get(key, 9), _PRIORITY[item.role])
+        directories = sorted(
+            (d for d in watchset.directories if os.path.isdir(d)),
+            key=lambda d: (priority[d], d),
+        )
+        plan = _Plan(watchset)
+        if self.config.mode == "off":
+            return plan
+        if self.config.mode == "poll":
+            plan.polled, plan.reason = directories, "ENVDASH_WATCH=poll"
+            return plan
+        mounts = read_mounts()
+        remote: dict[str, str] = {}
+        for directory in directories:
+            kind = filesystem_of(os.path.realpath(directory), mounts)
+            if is_watch_unfriendly(kind):
+                remote[directory] = kind
+        local = [d for d in directories if d not in remote]
+        reasons = []
+        if remote:
+            kinds = ", ".join(sorted(set(remote.values())))
+            reasons.append(
+                f"{len(remote)} {'path is' if len(remote) == 1 else 'paths are'} on a network "
+                f"file system ({kinds}), whose changes made elsewhere raise no notification"
+            )
+        limit = self.config.watch_limit
+        if limit is not None and len(local) > limit:
+            plan.polled += local[limit:]
+            local = local[:limit]
+            reasons.append(
+                f"the watch limit (ENVDASH_WATCH_LIMIT = {limit}) was reached: raise it, "
+                "or unset ENVDASH_WATCH_LIMIT to use as many watches as the OS allows"
+            )
+        plan.watched = local
+        plan.polled = [*remote, *plan.polled]
+        plan.reason = "; ".join(reasons)
+        return plan
+
+    def _start_sources(self, plan: _Plan) -> list[_Source]:
+        """Start the OS watches (falling back to polling for what the OS refuses) and the
+        poller; records in `plan` what ended where and why."""
+        sources: list[_Source] = []
+        poll_ms = int(self.config.poll_interval * 1000)
+        if plan.watched:
+            try:
+                sources.append(
+                    _Source(plan.watched, polling=False, poll_ms=poll_ms, events=self.events)
+                )
+            except OSError as exc:
+                fitted = self._fit(plan.watched, exc)
+                if fitted is not None:
+                    sources.append(fitted)
+                kept = len(fitted.directories) if fitted is not None else 0
+                plan.polled += plan.watched[kept:]
+                plan.watched = plan.watched[:kept]
+                plan.reason = "; ".join(filter(None, [plan.reason, self._refusal(exc)]))
+        if plan.polled:
+            sources.append(_Source(plan.polled, polling=True, poll_ms=poll_ms, events=self.events))
+        return sources
+
+    def _fit(self, directories: list[str], exc: OSError) -> _Source | None:
+        """As many OS watches as the OS grants (the first ones, by priority), or None."""
+        if not _is_limit(exc):
+            return None
+        low, high, best = 1, len(directories) - 1, None
+        while low <= high:
+            middle = (low + high) // 2
+            try:
+                source = _Source(directories[:middle], polling=False, poll_ms=0, events=self.events)
+            except OSError:
+                high = middle - 1
+                continue
+            if best is not None:
+                best.close()
+            best, low = source, middle + 1
+        return best
+
+    @staticmethod
+    def _refusal(exc: OSError) -> str:
+        if not _is_limit(exc):
+            return f"the OS's file notifications are unavailable ({exc})"
+        limit = _inotify_limit()
+        if sys.platform == "linux" and limit:
+            return (
+                f"the OS watch limit (fs.inotify.max_user_watches = {limit}) was reached: "
+                "raise it with `sudo sysctl fs.inotify.max_user_watches=524288` (and a line "
+                "in /etc/sysctl.d/ to keep it)"
+            )
+        return f"the OS watch limit was reached ({exc})"
+
+    def rebuild(self, rows: Sequence[Environment] | None = None) -> None:
+        """Build the watch set anew; the new watches start before the old ones stop, so no
+        change falls in between."""
+        rows = self._known() if rows is None else rows
+        plan = self._plan(rows)
+        sources = self._start_sources(plan)
+        old, self.sources, self.plan = self.sources, sources, plan
+        for source in old:
+            source.close()
+        self.fingerprint = self._fingerprint(rows)
+        self._failed_sources = False
+        logger.info(
+            "following %d environments: %d paths watched, %d polled%s",
+            len(rows),
+            len(plan.watched),
+            len(plan.polled),
+            f" ({plan.reason})" if plan.reason else "",
+        )
+        self._beat(len(rows))
+
+    def close(self) -> None:
+        for source in self.sources:
+            source.close()
+        self.sources = []
+
+    # --- events and rescans ---------------------------------------------------------
+
+    def _take(self, item: set[tuple[int, str]] | str) -> None:
+        now = self.clock()
+        if isinstance(item, str):  # a source failed: rebuild (it falls back to polling)
+            logger.warning("watching failed: %s; rebuilding the watch set", item)
+            self._failed_sources = True
+            return
+        directories = set(self.plan.watchset.directories)
+        for _, path in item:
+            for env in self.plan.watchset.owners(path):
+                entry = self.pending.get(env)
+                if entry is None:
+                    entry = self.pending[env] = _Pending(now, now)
+                entry.last = now
+                # A watched directory itself came or went: its watch is gone or missing.
+                entry.rebuild = entry.rebuild or path in directories
+            if self.plan.watchset.owners(path):
+                self._last_event_at = timezone.now()
+
+    def _due(self, entry: _Pending, now: float) -> bool:
+        return now - entry.last >= QUIET or now - entry.first >= LONGEST
+
+    def _rescan_due(self) -> None:
+        now = self.clock()
+        due = [env for env, entry in self.pending.items() if self._due(entry, now)]
+        if not due:
+            return
+        busy = {
+            str(path)
+            for _, paths in busy_environments.send(Environment, machine=self.config.machine)
+            for path in cast("Iterable[str]", paths)
+        }
+        rebuild = False
+        for env in due:
+            entry = self.pending.pop(env)
+            rebuild = rebuild or entry.rebuild
+            if str(env) in busy:
+                continue  # the job rescans it at its end
+            scan = follow_environment(env)
+            if scan is None:
+                continue
+            self.rescans += 1
+            logger.info("rescanned %s after a change on disk (%d ms)", env, scan.duration_ms)
+            row = Environment.objects.filter(path=str(env)).first()
+            if row is not None and row.updates_checked_at is not None:
+                # Its package rows were replaced: the "latest" column is empty until then.
+                self._enqueue_update_check(row, force=True)
+            self._push_last = self.clock()
+            self._push_first = self._push_first or self._push_last
+            self._push_changes += 1
+        if rebuild:
+            self.rebuild()
+
+    def _enqueue_update_check(self, row: Environment, *, force: bool = False) -> None:
+        now = self.clock()
+        last = self._checks_enqueued.get(row.pk)
+        if not force and last is not None and now - last < max(self.config.index_ttl, 60.0):
+            return
+        self._checks_enqueued[row.pk] = now
+        enqueue_update_check(row)
+
+    # --- housekeeping ---------------------------------------------------------------
+
+    def _housekeeping(self) -> None:
+        now = self.clock()
+        if self._failed_sources:
+            self.rebuild()
+        if now >= self._next_housekeeping:
+            self._next_housekeeping = now + HOUSEKEEPING
+            close_old_connections()
+            self._check_known()
+            self._full_rescan(now)
+        if now >= self._next_update_checks:
+            self._next_update_checks = now + UPDATE_CHECKS_EVERY
+            self._update_checks()
+        self._push(now)
+        if now >= self._next_beat:
+            self._beat()
+
+    def _check_known(self) -> None:
+        """Rebuild when environments were found, lost or changed what is watched: one
+        aggregate query, and the full fingerprint only when that moved."""
+        aggregate = Environment.objects.aggregate(
+            count=Count("pk"), gone=Count("gone_at"), changed=Max("last_changed")
+        )
+        if aggregate == self.aggregate:
+            return
+        self.aggregate = aggregate
+        rows = self._known()
+        if self._fingerprint(rows) != self.fingerprint:
+            self.rebuild(rows)
+
+    def _full_rescan(self, now: float) -> None:
+        if self.config.rescan_interval <= 0:
+            return
+        if self._next_full_rescan == 0.0:  # serve queued one at its start
+            self._next_full_rescan = now + self.config.rescan_interval
+            return
+        if now < self._next_full_rescan:
+            return
+        self._next_full_rescan = now + self.config.rescan_interval
+        if not tasks.scan_pending():
+            tasks.enqueue_scan()
+            self._last_rescan_at = timezone.now()
+            self._beat()
+
+    def _update_checks(self) -> None:
+        """Re-check updates whose index answers expired (the "latest" column never stays
+        stale past ENVDASH_INDEX_TTL), and those whose rows a rescan replaced since."""
+        if self.config.offline or self.config.index_ttl <= 0:
+            return
+        expired = timezone.now() - timedelta(seconds=self.config.index_ttl)
+        checked = Environment.objects.filter(gone_at__isnull=True, updates_checked_at__isnull=False)
+        for row in checked.only("pk", "path", "updates_checked_at", "last_changed"):
+            at = row.updates_checked_at
+            if at is not None and (at < expired or row.last_changed > at):
+                self._enqueue_update_check(row)
+
+    def _push(self, now: float) -> None:
+        if self._push_first is None:
+            return
+        if now - self._push_last >= PUSH_AFTER or now - self._push_first >= PUSH_AT_LATEST:
+            changes_followed.send(Environment, changed=self._push_changes)
+            self._push_first, self._push_changes = None, 0
+
+    def _beat(self, environments: int | None = None) -> None:
+        self._next_beat = self.clock() + BEAT_SECONDS
+        plan = self.plan
+        if self.config.mode == "off":
+            mode = WatchState.Mode.OFF
+        elif plan.polled and plan.watched:
+            mode = WatchState.Mode.MIXED
+        elif plan.polled:
+            mode = WatchState.Mode.POLLING
+        else:
+            mode = WatchState.Mode.WATCHING
+        values: dict[str, object] = {
+            "pid": os.getpid(),
+            "started_at": self._started_at,
+            "heartbeat_at": timezone.now(),
+            "mode": mode,
+            "reason": plan.reason[:1024],
+            "backend": _BACKENDS.get(sys.platform, "OS notifications"),
+            "watched": len(plan.watched),
+            "polled": len(plan.polled),
+            "poll_interval": self.config.poll_interval,
+            "rescan_interval": int(self.config.rescan_interval),
+            "last_event_at": self._last_event_at,
+            "last_rescan_at": self._last_rescan_at,
+        }
+        if environments is not None:
+            values["environments"] = environments
+        try:
+            WatchState.objects.update_or_create(machine=self.config.machine, defaults=values)
+        except DatabaseError:
+            logger.exception("could not store the watcher's state")
+
+    # --- the loop -------------------------------------------------------------------
+
+    def _timeout(self) -> float:
+        now = self.clock()
+        wake = min(self._next_housekeeping, self._next_beat, self._next_update_checks)
+        if self._push_first is not None:
+            wake = min(wake, self._push_last + PUSH_AFTER, self._push_first + PUSH_AT_LATEST)
+        for entry in self.pending.values():
+            wake = min(wake, entry.last + QUIET, entry.first + LONGEST)
+        return max(0.0, wake - now)
+
+    def step(self) -> None:
+        """Wait for events (or the next thing due), then do what is due."""
+        try:
+            item = self.events.get(timeout=self._timeout())
+        except queue.Empty:
+            pass
+        else:
+            self._take(item)
+            while True:
+                try:
+                    self._take(self.events.get_nowait())
+                except queue.Empty:
+                    break
+        try:
+            self._rescan_due()
+            self._housekeeping()
+        except DatabaseError:
+            logger.exception("the watcher's database work failed; trying again")
+            close_old_connections()
+
+    def run(self, stop: threading.Event) -> None:
+        self.rebuild()
+        self.aggregate = None
+        try:
+            while not stop.is_set():
+                self.step()
+        finally:
+            self.close()
+            WatchState.objects.filter(machine=self.config.machine, pid=os.getpid()).delete()
