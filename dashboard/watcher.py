@@ -98,6 +98,8 @@ class FollowerConfig:
     index_ttl: float = 600.0
     offline: bool = False
     machine: str = ""
+    #: Where the mounts are read from (the kernel's table; a test gives its own).
+    mountinfo: Path = Path("/proc/self/mountinfo")
 
     @classmethod
     def from_settings(cls) -> FollowerConfig:
@@ -261,7 +263,7 @@ class Follower:
         if self.config.mode == "poll":
             plan.polled, plan.reason = directories, "ENVDASH_WATCH=poll"
             return plan
-        mounts = read_mounts()
+        mounts = read_mounts(self.config.mountinfo)
         remote: dict[str, str] = {}
         for directory in directories:
             kind = filesystem_of(os.path.realpath(directory), mounts)

@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import time
 import urllib.error
 import urllib.request
 import venv
@@ -190,3 +191,9 @@ def test_the_installed_wheel_serves_pages_styles_and_htmx(tmp_path: Path) -> Non
         assert b"htmx" in content[:2000]
         screenshot = served.url("/static/screenshots/overview.png")
         assert _get(opener, screenshot)[0] == 404
+
+        # serve's watcher is the installed `envdash watch`: the Settings page hears from it.
+        deadline = time.monotonic() + 60
+        while b"Watching 0 paths with inotify" not in _get(opener, served.url("/settings/"))[2]:
+            assert time.monotonic() < deadline, "the installed watcher never reported"
+            time.sleep(0.2)

@@ -8,7 +8,9 @@ import sys
 import time
 from pathlib import Path
 
-from dashboard.envvars import secret_file
+import pytest
+
+from dashboard.envvars import env_optional_int, secret_file
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -72,3 +74,38 @@ def test_a_plain_pytest_run_leaves_the_real_data_directory_alone(tmp_path: Path)
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert not (tmp_path / ".local" / "share" / "envdash").exists()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "line"),
+    [
+        ("ENVDASH_WATCH", "maybe", "ENVDASH_WATCH must be one of auto, off, poll, not 'maybe'"),
+        ("ENVDASH_POLL_INTERVAL", "0", "ENVDASH_POLL_INTERVAL must be between 1 and 3600, not 0"),
+        ("ENVDASH_WATCH_LIMIT", "many", "ENVDASH_WATCH_LIMIT must be a whole number, not 'many'"),
+        (
+            "ENVDASH_RESCAN_INTERVAL",
+            "-1",
+            "ENVDASH_RESCAN_INTERVAL must be between 0 and 604800, not -1",
+        ),
+    ],
+)
+def test_a_bad_watch_setting_stops_the_command_with_one_line(
+    tmp_path: Path, variable: str, value: str, line: str
+) -> None:
+    env = {**os.environ, "ENVDASH_DATA_DIR": str(tmp_path), variable: value}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "dashboard.cli", "watch"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+    )
+    assert done.returncode == 1
+    assert done.stderr == f"envdash: {line}\n"
+
+
+@pytest.mark.parametrize(("raw", "value"), [("", None), (" ", None), ("0", 0), ("12", 12)])
+def test_an_optional_number_is_none_when_unset(raw: str, value: int | None) -> None:
+    assert env_optional_int("X", low=0, high=99, environ={"X": raw}) == value

@@ -1,0 +1,154 @@
+"""The watcher's loop in this process, on real environments and the real database: what
+it falls back to and says, the batched team push, the update checks it queues again.
+(The whole `envdash watch` process is tested in test_watcher.py.)"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+from pytest_django.fixtures import Settings as SettingsWrapper
+
+from dashboard.models import Distribution, Environment, WatchState
+from dashboard.scanning import scan_tree
+from dashboard.watcher import PUSH_AFTER, Follower, FollowerConfig
+from dashboard.watchstatus import watch_status
+from tests.envtools import install, make_venv
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+class Clock:
+    """time.monotonic, plus what the test moved it forward by."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return time.monotonic() + self.offset
+
+
+@pytest.fixture
+def tree(settings: SettingsWrapper, tmp_path: Path) -> Path:
+    settings.SCAN_ROOTS = [tmp_path]
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "requirements.txt").write_text("alpha\n")
+    make_venv(tmp_path / "app" / ".venv")
+    scan_tree()
+    return tmp_path
+
+
+@pytest.fixture
+def follower(tree: Path) -> Iterator[Follower]:
+    follower = Follower(FollowerConfig(machine="here", rescan_interval=0), clock=Clock())
+    yield follower
+    follower.close()
+
+
+def _follow_until(follower: Follower, done: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not done():
+        assert time.monotonic() < deadline, "timed out"
+        follower.step()
+
+
+def _names(env: Path) -> set[str]:
+    return set(
+        Distribution.objects.filter(environment__path=str(env)).values_list("name", flat=True)
+    )
+
+
+def test_a_network_file_system_is_polled_and_the_reason_stored(
+    tree: Path, wheelhouse: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    mountinfo = tmp_path_factory.mktemp("proc") / "mountinfo"
+    mountinfo.write_text(
+        "22 1 8:1 / / rw,relatime shared:1 - ext4 /dev/sda1 rw\n"
+        f"40 22 0:35 / {tree} rw,relatime shared:20 - nfs4 srv:/export rw\n"
+    )
+    config = FollowerConfig(machine="here", rescan_interval=0, poll_interval=1)
+    follower = Follower(replace(config, mountinfo=mountinfo), clock=Clock())
+    try:
+        follower.rebuild()
+        plan = follower.plan
+        assert plan.polled and all(path.startswith(str(tree)) for path in plan.polled)
+        assert not any(path.startswith(str(tree)) for path in plan.watched)
+        state = WatchState.objects.get(machine="here")
+        assert state.reason.startswith(f"{len(plan.polled)} paths are on a network file system")
+        assert "(nfs4)" in state.reason
+        env = tree / "app" / ".venv"
+        install(env, ["alpha==1.0"], wheelhouse=wheelhouse)
+        _follow_until(follower, lambda: "alpha" in _names(env))
+    finally:
+        follower.close()
+
+
+def test_the_team_push_waits_for_changes_to_settle_and_happens_once(
+    tree: Path, follower: Follower, settings: SettingsWrapper, wheelhouse: Path
+) -> None:
+    settings.TEAM_URL, settings.TEAM_TOKEN = "http://127.0.0.1:9", "envdash_team_x"
+    follower.rebuild()
+    env = tree / "app" / ".venv"
+    pushes = DBTaskResult.objects.filter(task_path="dashboard.team.tasks.push_snapshot")
+    install(env, ["alpha==1.0"], wheelhouse=wheelhouse)
+    _follow_until(follower, lambda: follower.rescans == 1)
+    install(env, ["beta==1.0"], wheelhouse=wheelhouse)
+    _follow_until(follower, lambda: follower.rescans == 2)
+    follower.step()
+    assert pushes.count() == 0  # changes just happened: not yet
+    assert isinstance(follower.clock, Clock)
+    follower.clock.offset += PUSH_AFTER
+    follower.step()
+    assert pushes.count() == 1
+    follower.clock.offset += PUSH_AFTER
+    follower.step()
+    assert pushes.count() == 1  # nothing changed since
+
+
+def test_expired_and_replaced_update_checks_are_queued_again_once(
+    tree: Path, follower: Follower
+) -> None:
+    checks = DBTaskResult.objects.filter(task_path="dashboard.updates.update_check")
+    row = Environment.objects.get()
+    now = timezone.now()
+    Environment.objects.filter(pk=row.pk).update(updates_checked_at=now, last_changed=now)
+    follower._update_checks()
+    assert checks.count() == 0  # fresh
+    expired = now - timedelta(seconds=follower.config.index_ttl + 1)
+    Environment.objects.filter(pk=row.pk).update(updates_checked_at=expired, last_changed=expired)
+    follower._update_checks()
+    follower._update_checks()
+    assert checks.count() == 1
+    assert checks.get().args_kwargs["args"] == [row.pk]
+
+
+def test_rows_replaced_after_a_check_are_checked_again(tree: Path, follower: Follower) -> None:
+    checks = DBTaskResult.objects.filter(task_path="dashboard.updates.update_check")
+    now = timezone.now()
+    Environment.objects.update(updates_checked_at=now - timedelta(seconds=5), last_changed=now)
+    follower._update_checks()
+    assert checks.count() == 1
+
+
+def test_offline_update_checks_are_not_queued(tree: Path) -> None:
+    follower = Follower(FollowerConfig(machine="here", offline=True))
+    Environment.objects.update(updates_checked_at=timezone.now() - timedelta(days=2))
+    follower._update_checks()
+    assert not DBTaskResult.objects.exists()
+
+
+def test_off_says_off_and_watches_nothing(tree: Path) -> None:
+    follower = Follower(FollowerConfig(machine=str(django_settings.MACHINE_NAME), mode="off"))
+    follower.rebuild()
+    try:
+        assert follower.plan.watched == [] and follower.plan.polled == []
+        assert watch_status()["summary"] == "off"
+    finally:
+        follower.close()
