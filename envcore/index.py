@@ -30,6 +30,7 @@ from packaging.utils import canonicalize_name
 from envcore._files import METADATA_LIMIT as PAGE_LIMIT
 from envcore._files import read_text
 from envcore.pipconfig import IndexConfig
+from envcore.text import shown_url
 
 __all__ = [
     "DEFAULT_TTL",
@@ -288,7 +289,7 @@ class IndexClient:
         for location, is_index in sources:
             if not self._secure(location):
                 errors.append(
-                    f"{_shown(location)}: not a trusted or secure host (pip ignores it too; "
+                    f"{shown_url(location)}: not a trusted or secure host (pip ignores it too; "
                     "add it to trusted-host)"
                 )
                 continue
@@ -299,7 +300,7 @@ class IndexClient:
                     found = self._find_links_files(location, canonical)
             except (OSError, ValueError) as exc:
                 reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-                errors.append(f"{_shown(location)}: {reason}")
+                errors.append(f"{shown_url(location)}: {reason}")
                 continue
             files.extend(found)
         if not sources:
@@ -312,17 +313,6 @@ class IndexClient:
         with ThreadPoolExecutor(max_workers=max(1, self.workers)) as pool:
             results = pool.map(self.project_files, unique)
             return {files.name: files for files in results}
-
-
-def _shown(location: str) -> str:
-    """A location without credentials, for messages."""
-    parts = urllib.parse.urlsplit(location)
-    if parts.password or parts.username:
-        netloc = parts.hostname or ""
-        if parts.port:
-            netloc += f":{parts.port}"
-        return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
-    return location
 
 
 def _directory_links(directory: Path, name: str) -> tuple[FileLink, ...]:

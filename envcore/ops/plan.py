@@ -49,7 +49,7 @@ from envcore.ops.session import (
     work_dir,
 )
 from envcore.requirements import ParsedRequirements, find_requirements_source, load_requirements
-from envcore.text import counted
+from envcore.text import counted, shown_argv
 from envcore.versions import parse_version
 
 if TYPE_CHECKING:  # drift is read after applying; a plan alone never compares
@@ -108,6 +108,7 @@ class Plan:
     installer: Backend
     changes: tuple[PlannedChange, ...]
     source: Path | None
+    #: The dry run, as shown (credentials in index URLs hidden): never run again.
     dry_run_argv: tuple[str, ...]
     #: What applying it is reported as: sync, install, upgrade or uninstall.
     operation: str = "sync"
@@ -700,7 +701,7 @@ def _plan_sync(
         installer=session.backend,
         changes=changes,
         source=source,
-        dry_run_argv=dry.argv,
+        dry_run_argv=shown_argv(dry.argv),
         installed=_installed(inventory),
         via_files=via,
         carried=carried,
@@ -828,7 +829,7 @@ def _simple_plan(
         installer=session.backend,
         changes=_changes(inventory, dry.installs, ()),
         source=source,
-        dry_run_argv=dry.argv,
+        dry_run_argv=shown_argv(dry.argv),
         operation=operation,
         installed=_installed(inventory),
     )

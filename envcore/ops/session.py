@@ -28,6 +28,7 @@ from envcore.ops.installers import (
 )
 from envcore.ops.safety import confirmed_environment
 from envcore.runner import CommandResult, run
+from envcore.text import shown_argv
 
 if TYPE_CHECKING:  # the interpreter list is create's, drift is read after a change: not a plan's
     from envcore.drift import DriftReport
@@ -125,7 +126,7 @@ class Session:
     def run(self, argv: Sequence[str], what: str) -> CommandResult:
         self.check_cancel()
         if self.log.on_command is not None:
-            self.log.on_command(tuple(argv))
+            self.log.on_command(shown_argv(argv))  # logged and shown: no credentials
         try:
             result = run(
                 argv,

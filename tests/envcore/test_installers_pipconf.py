@@ -5,6 +5,7 @@ setting uv cannot honour makes `auto` run pip and say why."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -189,3 +190,25 @@ def test_uvs_own_settings_do_not_change_the_result(
     result = install(env, ["shared", "fresh"], context=Context(installer="uv"))
     assert installed(env) == EXPECTED
     assert result.commands[0].argv[3] == "--no-config"
+
+
+def test_index_credentials_never_reach_the_log_or_the_plan(
+    tmp_path: Path, indexes: Indexes, pip_conf: Path
+) -> None:
+    """A private index's `user:token@` goes to uv on its command line, and nowhere else:
+    the log's command lines and the stored plan show `user:****@`."""
+    secret_main = indexes.main.replace("://", "://alice:s3cret-token@", 1)
+    pip_conf.write_text(pip_conf.read_text().replace(indexes.main, secret_main))
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("shared==2.0\nfresh\n")
+    env = _env_with_old_shared(tmp_path / "env", indexes)
+    logged: list[tuple[str, ...]] = []
+    context = Context(installer="uv", log=Log(on_command=logged.append))
+    plan = plan_sync(env, requirements, context=context)
+    apply_plan(plan, context=context)
+    assert installed(env) == EXPECTED  # uv had the real URL
+    shown = secret_main.replace("s3cret-token", "****")
+    assert f"--index-url={shown}" in plan.dry_run_argv
+    assert any(f"--index-url={shown}" in argv for argv in logged)
+    everything = repr(logged) + json.dumps(plan.to_json()) + repr(plan.dry_run_argv)
+    assert "s3cret-token" not in everything

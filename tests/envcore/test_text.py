@@ -1,0 +1,58 @@
+"""Words shown to people: counts, and URLs and command lines without credentials."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from envcore.text import counted, shown_argv, shown_url
+
+
+def test_counts_read_as_people_write_them() -> None:
+    assert counted(1, "change") == "1 change"
+    assert counted(0, "change") == "0 changes"
+    assert counted(3, "package") == "3 packages"
+
+
+def test_a_url_keeps_its_user_and_loses_its_password() -> None:
+    assert (
+        shown_url("https://alice:pw@pypi.example/simple/")
+        == "https://alice:****@pypi.example/simple/"
+    )
+    assert shown_url("https://tok3n@host:8443/simple") == "https://****@host:8443/simple"
+    assert shown_url("https://pypi.org/simple/") == "https://pypi.org/simple/"
+    assert shown_url("/opt/wheels") == "/opt/wheels"
+
+
+def test_a_command_line_loses_every_credential_in_every_spelling() -> None:
+    argv = [
+        "uv",
+        "pip",
+        "install",
+        "--index-url=https://alice:pw1@a.example/simple",
+        "--extra-index-url",
+        "http://tok2@b.example:81/simple",
+        "--find-links=https://c.example/wheels",
+        "name @ https://carol:pw3@d.example/name-1.0.whl",
+    ]
+    assert shown_argv(argv) == (
+        "uv",
+        "pip",
+        "install",
+        "--index-url=https://alice:****@a.example/simple",
+        "--extra-index-url",
+        "http://****@b.example:81/simple",
+        "--find-links=https://c.example/wheels",
+        "name @ https://carol:****@d.example/name-1.0.whl",
+    )
+
+
+_part = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-._~%!$&'()*+,;=", min_size=1)
+
+
+@given(user=_part, password=_part, prefix=st.sampled_from(["", "--index-url=", "x @ "]))
+def test_no_password_survives(user: str, password: str, prefix: str) -> None:
+    url = f"https://{user}:{password}@host.example/simple/"
+    shown = shown_argv([prefix + url])[0]
+    assert shown == f"{prefix}https://{user}:****@host.example/simple/"
+    assert shown_url(url) == f"https://{user}:****@host.example/simple/"
