@@ -20,6 +20,7 @@ __all__ = [
     "Activation",
     "DonutSegment",
     "EnvironmentFilter",
+    "FilterError",
     "PackageUse",
     "activation_commands",
     "donut",
@@ -62,6 +63,15 @@ _STATUS_RANK = Case(
 )
 
 
+class FilterError(ValueError):
+    """A filter value the list does not know (the API refuses it; the page drops it)."""
+
+
+#: The environment list's query parameters (the page's and the API's).
+FILTER_PARAMETERS = ("q", "status", "kind", "python", "sort", "gone", "page")
+_LIMITS = {"q": 200, "kind": 32, "python": 8}
+
+
 @dataclass(frozen=True)
 class EnvironmentFilter:
     """The list's state as it appears in the URL (so links and the back button work)."""
@@ -74,11 +84,15 @@ class EnvironmentFilter:
     show_gone: bool = False
 
     @classmethod
-    def from_query(cls, query: Mapping[str, str]) -> EnvironmentFilter:
+    def from_query(cls, query: Mapping[str, str], *, strict: bool = False) -> EnvironmentFilter:
+        """The page drops what it does not know (an old bookmark still opens); `strict`
+        (the API) raises FilterError with a one-line reason instead."""
         sort = query.get("sort", "status")
+        status = query.get("status", "")
+        if strict:
+            _check(query, sort, status)
         if sort.lstrip("-") not in SORTS:
             sort = "status"
-        status = query.get("status", "")
         if status not in {*EnvironmentStatus.values, ""}:
             status = ""
         return cls(
@@ -130,6 +144,23 @@ class EnvironmentFilter:
                 }
             )
         return cells
+
+
+def _check(query: Mapping[str, str], sort: str, status: str) -> None:
+    unknown = sorted(set(query) - set(FILTER_PARAMETERS))
+    if unknown:
+        raise FilterError(
+            f"unknown parameter {unknown[0]!r}; the filters are {', '.join(FILTER_PARAMETERS)}"
+        )
+    if sort.lstrip("-") not in SORTS:
+        raise FilterError(f"sort is one of {', '.join(SORTS)}, optionally with a leading '-'")
+    if status not in {*EnvironmentStatus.values, ""}:
+        raise FilterError(f"status is one of {', '.join(EnvironmentStatus.values)}")
+    if query.get("gone", "") not in {"", "0", "1"}:
+        raise FilterError("gone is 1 (include vanished environments) or 0")
+    for name, limit in _LIMITS.items():
+        if len(query.get(name, "")) > limit:
+            raise FilterError(f"{name} is at most {limit} characters")
 
 
 def status_counts() -> dict[str, int]:

@@ -32,5 +32,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("settings/", views.settings_page, name="settings"),
     path("", include("dashboard.jobs.urls")),
     path("", include("dashboard.team.urls")),
+    path("api/", include("dashboard.api.urls")),  # after the team's /api/snapshots
     re_path(r"^static/(?P<path>.+)$", static_file),
 ]

@@ -10,11 +10,16 @@ from django import forms
 
 from dashboard.models import Environment
 
-__all__ = ["Flag", "JobError", "JobForm", "RetryForm", "Text"]
+__all__ = ["Flag", "JobError", "JobForm", "JobStateError", "RetryForm", "Text"]
 
 
 class JobError(ValueError):
     """Input a job cannot accept; the message is shown to the user as is."""
+
+
+class JobStateError(JobError):
+    """The request is well formed but the state of the environment or job refuses it (gone,
+    broken, still running): the JSON API answers 409 for these, 400 for other refusals."""
 
 
 class Text(forms.Field):

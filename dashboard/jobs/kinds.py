@@ -17,7 +17,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 
 from dashboard.jobs import operations
-from dashboard.jobs.forms import Flag, JobError, JobForm, Text
+from dashboard.jobs.forms import Flag, JobError, JobForm, JobStateError, Text
 from dashboard.jobs.interpreters import (
     NewDefault,
     listed_interpreters,
@@ -34,7 +34,15 @@ from envcore.requirements import roots_refusal
 from envcore.text import counted
 from envcore.versions import parse_version
 
-__all__ = ["KINDS", "PLAN_PURPOSES", "JobError", "Kind", "validate", "validate_create"]
+__all__ = [
+    "KINDS",
+    "PLAN_PURPOSES",
+    "JobError",
+    "JobStateError",
+    "Kind",
+    "validate",
+    "validate_create",
+]
 
 
 def _name(text: str) -> str:
@@ -525,6 +533,8 @@ class Kind:
     result_template: str = ""
     #: True when a job with these parameters only reads: cut short, it changed nothing.
     reads_only: Callable[[dict[str, Any]], bool] = field(default=lambda params: False)
+    #: It runs the environment's own Python (pip, the dry run), so a broken one refuses it.
+    needs_python: bool = True
 
 
 KINDS: dict[str, Kind] = {
@@ -559,6 +569,7 @@ KINDS: dict[str, Kind] = {
         confirm_template="jobs/_confirm_recreate.html",
         confirm_context=recreate_choices,
         moves_aside=True,
+        needs_python=False,
     ),
     Job.Kind.DELETE: Kind(
         DeleteForm,
@@ -566,6 +577,7 @@ KINDS: dict[str, Kind] = {
         confirm_template="jobs/_confirm_delete.html",
         danger=True,
         moves_aside=True,
+        needs_python=False,
     ),
     Job.Kind.PLAN: Kind(PlanForm, operations.plan, reads_only=lambda params: True),
     Job.Kind.APPLY: Kind(ApplyForm, operations.apply),
@@ -573,9 +585,10 @@ KINDS: dict[str, Kind] = {
 
 
 def validate(kind: str, env: Environment, data: Mapping[str, Any]) -> dict[str, Any]:
-    """The parameters of a `kind` job on `env`, or JobError with the one-line refusal."""
+    """The parameters of a `kind` job on `env`, or JobError with the one-line refusal
+    (JobStateError when it is the environment's state that refuses, not the input)."""
     if env.gone_at is not None:
-        raise JobError(f"{env.path} is gone from disk; rescan or recreate it elsewhere")
+        raise JobStateError(f"{env.path} is gone from disk; rescan or recreate it elsewhere")
     spec = KINDS.get(kind)
     strictly = spec is not None and spec.moves_aside
     refusal = roots_refusal(env.path, scan_plan().roots, strictly=strictly)
@@ -583,6 +596,13 @@ def validate(kind: str, env: Environment, data: Mapping[str, Any]) -> dict[str, 
         raise JobError(f"{env.path} {refusal}")
     if spec is None or spec.creates:
         raise JobError(f"unknown job kind {kind!r}")
+    if spec.needs_python and env.health == "broken":
+        # The page offers no such button on a broken environment; a crafted POST (or an API
+        # call) is refused here rather than failing in the worker.
+        raise JobStateError(
+            f"{env.path} is broken ({env.broken_reason or 'its Python cannot run'}); "
+            "recreate it first"
+        )
     return _params(spec.form(data, env))
 
 

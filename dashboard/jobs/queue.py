@@ -20,6 +20,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django_tasks import task
 
+from dashboard.jobs.forms import JobError, JobStateError, RetryForm
 from dashboard.jobs.kinds import validate, validate_create
 from dashboard.jobs.models import Job
 from dashboard.jobs.operations import RETRY_INSTALLER
@@ -33,6 +34,7 @@ __all__ = [
     "enqueue",
     "enqueue_create",
     "requeue",
+    "retry",
     "run_job",
     "schedule_next",
 ]
@@ -82,6 +84,21 @@ def requeue(job: Job, *, with_pip: bool = False) -> Job:
     )
     transaction.on_commit(lambda: _schedule(again.pk))
     return again
+
+
+def retry(job: Job, data: Mapping[str, Any]) -> Job:
+    """The Retry button (page and API): run a finished job again with the same (already
+    validated) parameters; `installer=pip` ("Retry with pip") only for a failed job that
+    ran with uv. JobError (JobStateError for the job's state) with the refusal otherwise."""
+    if not job.finished:
+        raise JobStateError("The job is still running.")
+    form = RetryForm(data)
+    if not form.is_valid():
+        raise JobError(str(form.errors["installer"][0]))
+    with_pip = form.cleaned_data["installer"] == "pip"
+    if with_pip and not job.retry_with_pip:
+        raise JobStateError("Retry with pip is for a job that failed with uv.")
+    return requeue(job, with_pip=with_pip)
 
 
 def cancel(job: Job) -> bool:

@@ -18,10 +18,25 @@ from dashboard.jobs.models import Job, JobLine
 from envcore.ops import BackendChoice
 from envcore.runner import CancelToken, ProcessIdentity
 
-__all__ = ["FLUSH_SECONDS", "LogStream"]
+__all__ = ["FLUSH_SECONDS", "LINES_PER_POLL", "LogStream", "job_commands", "lines_after"]
 
 #: How often buffered output reaches the page and the heartbeat is renewed.
 FLUSH_SECONDS = 0.3
+#: The most lines one poll of the log returns (the job page's and the API's).
+LINES_PER_POLL = 2000
+
+
+def lines_after(job: Job, after: int) -> tuple[list[JobLine], int]:
+    """The log lines after the cursor `after` (a line's `seq`), and the cursor to send next:
+    what the job page polls for, and what the API returns."""
+    lines = list(job.lines.filter(seq__gt=after)[:LINES_PER_POLL])
+    return lines, lines[-1].seq if lines else after
+
+
+def job_commands(job: Job) -> list[str]:
+    """Every command the job ran, in order, as the log recorded it (shell-quoted argv)."""
+    texts = job.lines.filter(stream="cmd").values_list("text", flat=True)
+    return [text.removeprefix("$ ") for text in texts]
 
 
 class LogStream:

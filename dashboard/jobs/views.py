@@ -12,12 +12,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django_htmx.http import HttpResponseStopPolling
 
 from dashboard.http import HtmxHttpRequest
-from dashboard.jobs.forms import RetryForm
 from dashboard.jobs.interpreters import listed_interpreters
 from dashboard.jobs.kinds import KINDS, CreateForm, JobError
 from dashboard.jobs.models import Job
 from dashboard.jobs.queue import cancel as cancel_job
-from dashboard.jobs.queue import enqueue, enqueue_create, requeue
+from dashboard.jobs.queue import enqueue, enqueue_create
+from dashboard.jobs.queue import retry as retry_job
+from dashboard.jobs.stream import job_commands, lines_after
 from dashboard.models import Environment
 from dashboard.scanning import scan_plan
 from dashboard.text import is_number
@@ -86,9 +87,8 @@ def job_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     job = get_object_or_404(Job.objects.select_related("environment"), pk=pk)
     if request.htmx:
         raw = request.GET.get("after", "0")
-        after = int(raw) if is_number(raw) else 0
-        lines = list(job.lines.filter(seq__gt=after)[:2000])
-        context = {"job": job, "lines": lines, "after": lines[-1].seq if lines else after}
+        lines, after = lines_after(job, int(raw) if is_number(raw) else 0)
+        context = {"job": job, "lines": lines, "after": after}
         if job.finished and not lines:
             return HttpResponseStopPolling(
                 render_to_string("jobs/job.html#log-update", context, request)
@@ -99,10 +99,7 @@ def job_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "job": job,
         "lines": lines,
         # Every command the job ran, in order, as the log recorded it (shell-quoted argv).
-        "commands": [
-            text.removeprefix("$ ")
-            for text in job.lines.filter(stream="cmd").values_list("text", flat=True)
-        ],
+        "commands": job_commands(job),
         "after": lines[-1].seq if lines else 0,
         "result_template": KINDS[job.kind].result_template,
     }
@@ -122,18 +119,11 @@ def retry(request: HttpRequest, pk: int) -> HttpResponse:
     """Run a finished job again with the same (already validated) parameters; "Retry with
     pip" (installer=pip) only for a failed job that ran with uv."""
     job = get_object_or_404(Job, pk=pk)
-    form = RetryForm(request.POST)
-    if not job.finished:
-        messages.error(request, "The job is still running.")
+    try:
+        again = retry_job(job, request.POST)
+    except JobError as exc:
+        messages.error(request, str(exc))
         return redirect("job", pk=pk)
-    if not form.is_valid():
-        messages.error(request, str(form.errors["installer"][0]))
-        return redirect("job", pk=pk)
-    with_pip = form.cleaned_data["installer"] == "pip"
-    if with_pip and not job.retry_with_pip:
-        messages.error(request, "Retry with pip is for a job that failed with uv.")
-        return redirect("job", pk=pk)
-    again = requeue(job, with_pip=with_pip)
     return redirect("job", pk=again.pk)
 
 

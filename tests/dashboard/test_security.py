@@ -59,8 +59,10 @@ def _open_patterns(patterns: list[Any], prefix: str = "") -> list[str]:
 
 
 def test_only_the_login_page_static_files_and_the_team_api_are_marked_open() -> None:
+    # ...and the JSON API's OpenAPI document: a description, nothing of this machine.
     assert sorted(_open_patterns(get_resolver().url_patterns)) == [
         "^static/(?P<path>.+)$",
+        "api/openapi.json",
         "api/snapshots",
         "login/",
     ]
