@@ -532,9 +532,10 @@ def follow_environment(path: Path | str) -> Scan | None:
     if existing is None:
         return None
     scan = Scan(started_at=now, target=path_text, roots=[path_text])
+    before = _versions(existing)
     try:
         try:
-            _, changed = record_environment(
+            row, changed = record_environment(
                 path_text, now=now, existing=existing, force=False, roots=scan_plan().roots
             )
         except NotAnEnvironmentError:
@@ -545,8 +546,41 @@ def follow_environment(path: Path | str) -> Scan | None:
             if not changed:
                 return None
             scan.found = scan.changed = 1
+            message = _package_changes(before, _versions(row))
+            if message:
+                Activity.objects.create(
+                    at=now,
+                    kind="changed",
+                    message=f"{row.name}: {message}"[:1024],
+                    environment=row,
+                )
         scan.state = Scan.State.DONE
     except (EnvcoreError, OSError) as exc:
         scan.state = Scan.State.FAILED
         scan.error = str(exc)[:2000]
     return _finished(scan, started)
+
+
+def _versions(row: Environment) -> dict[str, tuple[str, str]]:
+    rows = Distribution.objects.filter(environment=row).values_list(
+        "name", "display_name", "version"
+    )
+    return {name: (display, version) for name, display, version in rows}
+
+
+def _package_changes(
+    before: dict[str, tuple[str, str]], after: dict[str, tuple[str, str]], shown: int = 3
+) -> str:
+    """ "alpha 1.0 added, beta 1.0 → 2.0, gamma removed" (the first few, then how many
+    more): one activity line for what a change on disk did to the packages; "" for none."""
+    parts = [
+        f"{after[name][0]} {after[name][1]} added"
+        if name not in before
+        else f"{after[name][0]} {before[name][1]} → {after[name][1]}"
+        for name in sorted(after)
+        if name not in before or before[name][1] != after[name][1]
+    ]
+    parts += [f"{before[name][0]} removed" for name in sorted(before) if name not in after]
+    if len(parts) > shown:
+        return ", ".join(parts[:shown]) + f" and {len(parts) - shown} more"
+    return ", ".join(parts)

@@ -20,7 +20,7 @@ from django.test import Client
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from dashboard.live import revision
-from dashboard.models import Distribution, Environment, Scan, WatchState
+from dashboard.models import Activity, Distribution, Environment, Scan, WatchState
 from dashboard.scanning import scan_tree
 from dashboard.watchstatus import watch_status
 from tests.dashboard.conftest import log_in
@@ -120,6 +120,8 @@ def test_a_pip_install_in_a_terminal_is_in_the_database_within_3_s(
     assert revision() > before  # open pages re-fetch
     row = Environment.objects.get(path=str(venv))
     assert row.package_count == len(packages(venv))
+    changed = Activity.objects.filter(kind="changed")
+    assert list(changed.values_list("message", flat=True)) == ["app/.venv: first-seen 1.0 added"]
 
 
 def test_a_30_package_install_is_one_rescan_and_touching_nothing_is_none(
@@ -132,6 +134,9 @@ def test_a_30_package_install_is_one_rescan_and_touching_nothing_is_none(
         wait_for(lambda: set(names) <= packages(venv), timeout=WITHIN)
         time.sleep(2.0)  # any later rescan would have happened by now
         assert Scan.objects.filter(target=str(venv)).count() == 1
+        assert list(Activity.objects.filter(kind="changed").values_list("message", flat=True)) == [
+            "app/.venv: bulk-00 1.0 added, bulk-01 1.0 added, bulk-02 1.0 added and 27 more"
+        ]
         # A rewrite of the interpreter's link to the same target changes nothing shown:
         # no Scan row, no raised revision.
         before = revision()

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 from pytest_django.fixtures import Settings as SettingsWrapper
 
+from dashboard.jobs.models import Job
 from dashboard.models import Distribution, Environment, WatchState
 from dashboard.scanning import scan_tree
 from dashboard.watcher import PUSH_AFTER, Follower, FollowerConfig
@@ -88,6 +89,41 @@ def test_a_network_file_system_is_polled_and_the_reason_stored(
         _follow_until(follower, lambda: "alpha" in _names(env))
     finally:
         follower.close()
+
+
+def test_an_environment_a_job_is_changing_is_left_to_the_job(
+    tree: Path, follower: Follower, wheelhouse: Path
+) -> None:
+    follower.rebuild()
+    env = tree / "app" / ".venv"
+    job = Job.objects.create(
+        kind="install", env_path=str(env), machine="here", state=Job.State.RUNNING
+    )
+    install(env, ["alpha==1.0"], wheelhouse=wheelhouse)
+    _follow_until(follower, lambda: bool(follower.pending))
+    _follow_until(follower, lambda: not follower.pending)
+    assert follower.rescans == 0 and "alpha" not in _names(env)
+    job.state = Job.State.SUCCEEDED
+    job.save()
+    install(env, ["beta==1.0"], wheelhouse=wheelhouse)
+    _follow_until(follower, lambda: follower.rescans == 1)
+    assert {"alpha", "beta"} <= _names(env)
+
+
+def test_a_new_environment_found_by_a_scan_is_watched(
+    tree: Path, follower: Follower, wheelhouse: Path
+) -> None:
+    follower.rebuild()
+    before = set(follower.plan.watched)
+    fresh = make_venv(tree / "fresh" / ".venv")
+    follower.step()
+    assert set(follower.plan.watched) == before  # not known yet
+    scan_tree()
+    follower._next_housekeeping = 0.0
+    follower.step()
+    assert str(fresh) in follower.plan.watched
+    install(fresh, ["alpha==1.0"], wheelhouse=wheelhouse)
+    _follow_until(follower, lambda: "alpha" in _names(fresh))
 
 
 def test_the_team_push_waits_for_changes_to_settle_and_happens_once(
