@@ -15,8 +15,9 @@ from django.test import Client
 
 from dashboard.api.schema import document
 from dashboard.auth import login_token
+from tests.dashboard.jobs.conftest import project
 
-__all__ = ["ApiClient", "conforms", "raw_post"]
+__all__ = ["ApiClient", "conforms", "project", "raw_post"]
 
 
 @cache
