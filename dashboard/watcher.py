@@ -70,6 +70,8 @@ LONGEST = 1.5
 HOUSEKEEPING = 5.0
 #: How often expired update checks are looked for.
 UPDATE_CHECKS_EVERY = 60.0
+#: How long notify takes to give a refused or closed watcher's watches back to the OS.
+RELEASE_WAIT = 0.2
 #: The team snapshot is pushed this long after the last followed change...
 PUSH_AFTER = 10.0
 #: ...or this long after the first one of a stream that never settles.
@@ -127,8 +129,10 @@ class _Source:
     ) -> None:
         self.directories = tuple(directories)
         self.polling = polling
-        # Raises OSError when the OS refuses a watch (its limit reached).
-        self._notify = RustNotify(list(directories), False, polling, poll_ms, False, True)
+        # Raises OSError when the OS refuses a watch (its limit reached). Errors are not
+        # ignored for OS watches: watchfiles' ignore_permission_denied also swallows the
+        # watch limit, leaving the directories past it silently unwatched.
+        self._notify = RustNotify(list(directories), False, polling, poll_ms, False, polling)
         self._events = events
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="watch-source", daemon=True)
@@ -151,17 +155,41 @@ class _Source:
         self._notify.close()
 
 
-def _is_limit(exc: OSError) -> bool:
+#: What watchfiles raises when the OS refuses a watch: OSError ("OS file watch limit
+#: reached", ENOSPC), or its RuntimeError subclass for an inotify instance refused.
+_REFUSED = (OSError, RuntimeError)
+
+
+def _is_limit(exc: BaseException) -> bool:
     text = str(exc).lower()
-    return exc.errno in {errno.ENOSPC, errno.EMFILE} or "limit" in text or "no space" in text
+    code = getattr(exc, "errno", None)
+    return code in {errno.ENOSPC, errno.EMFILE} or any(
+        word in text for word in ("limit", "no space", "too many open files")
+    )
 
 
-def _inotify_limit() -> str:
+def _instances(exc: BaseException) -> bool:
+    """The limit on inotify instances (each RustNotify is one), not on watches."""
+    return getattr(exc, "errno", None) == errno.EMFILE or "too many open files" in str(exc).lower()
+
+
+def _read_number(path: str) -> int | None:
     try:
-        with open("/proc/sys/fs/inotify/max_user_watches", encoding="ascii") as handle:
-            return handle.read().strip()
-    except OSError:
-        return ""
+        with open(path, encoding="ascii") as handle:
+            return int(handle.read().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def _inotify_limit(name: str) -> tuple[str, int] | None:
+    """The sysctl that binds (the system's, or this user namespace's when lower, as in a
+    container) and its value."""
+    system = _read_number(f"/proc/sys/fs/inotify/{name}")
+    own_name = {"max_user_watches": "max_inotify_watches"}.get(name, "max_inotify_instances")
+    own = _read_number(f"/proc/sys/user/{own_name}")
+    if own is not None and (system is None or own < system):
+        return f"user.{own_name}", own
+    return (f"fs.inotify.{name}", system) if system is not None else None
 
 
 @dataclass
@@ -254,7 +282,7 @@ class Follower:
             key = os.fspath(item.directory)
             priority[key] = min(priority.get(key, 9), _PRIORITY[item.role])
         directories = sorted(
-            (d for d in watchset.directories if os.path.isdir(d)),
+            (d for d in watchset.directories if os.path.isdir(d) and os.access(d, os.R_OK)),
             key=lambda d: (priority[d], d),
         )
         plan = _Plan(watchset)
@@ -300,7 +328,7 @@ class Follower:
                 sources.append(
                     _Source(plan.watched, polling=False, poll_ms=poll_ms, events=self.events)
                 )
-            except OSError as exc:
+            except _REFUSED as exc:
                 fitted = self._fit(plan.watched, exc)
                 if fitted is not None:
                     sources.append(fitted)
@@ -312,33 +340,44 @@ class Follower:
             sources.append(_Source(plan.polled, polling=True, poll_ms=poll_ms, events=self.events))
         return sources
 
-    def _fit(self, directories: list[str], exc: OSError) -> _Source | None:
+    def _fit(self, directories: list[str], exc: BaseException) -> _Source | None:
         """As many OS watches as the OS grants (the first ones, by priority), or None."""
-        if not _is_limit(exc):
+        if not _is_limit(exc) or _instances(exc):
             return None
-        low, high, best = 1, len(directories) - 1, None
+        low, high, fits = 1, len(directories) - 1, 0
+        # A refused watcher gives its watches back from notify's own thread, a moment
+        # later: each probe waits for that, or it is refused for the last one's watches.
+        time.sleep(RELEASE_WAIT)
         while low <= high:
             middle = (low + high) // 2
             try:
-                source = _Source(directories[:middle], polling=False, poll_ms=0, events=self.events)
-            except OSError:
+                RustNotify(directories[:middle], False, False, 0, False, False).close()
+            except _REFUSED:
                 high = middle - 1
-                continue
-            if best is not None:
-                best.close()
-            best, low = source, middle + 1
-        return best
+                time.sleep(RELEASE_WAIT)
+            else:
+                fits, low = middle, middle + 1
+                time.sleep(RELEASE_WAIT)
+        if not fits:
+            return None
+        try:
+            return _Source(directories[:fits], polling=False, poll_ms=0, events=self.events)
+        except _REFUSED:  # another program took the last ones meanwhile
+            return None
 
     @staticmethod
-    def _refusal(exc: OSError) -> str:
+    def _refusal(exc: BaseException) -> str:
         if not _is_limit(exc):
             return f"the OS's file notifications are unavailable ({exc})"
-        limit = _inotify_limit()
-        if sys.platform == "linux" and limit:
+        name, value = "max_user_watches", "524288"
+        if _instances(exc):
+            name, value = "max_user_instances", "1024"
+        limit = _inotify_limit(name)
+        if sys.platform == "linux" and limit is not None:
+            sysctl, current = limit
             return (
-                f"the OS watch limit (fs.inotify.max_user_watches = {limit}) was reached: "
-                "raise it with `sudo sysctl fs.inotify.max_user_watches=524288` (and a line "
-                "in /etc/sysctl.d/ to keep it)"
+                f"the OS watch limit ({sysctl} = {current}) was reached: raise it with "
+                f"`sudo sysctl {sysctl}={value}` (and a line in /etc/sysctl.d/ to keep it)"
             )
         return f"the OS watch limit was reached ({exc})"
 
@@ -348,6 +387,14 @@ class Follower:
         rows = self._known() if rows is None else rows
         plan = self._plan(rows)
         sources = self._start_sources(plan)
+        if self.sources and "was reached" in plan.reason and plan.polled:
+            # Near the limit the old watches leave no room for the new: give them back and
+            # build again (a change in that moment is seen by the next rescan).
+            for source in sources:
+                source.close()
+            self.close()
+            plan = self._plan(rows)
+            sources = self._start_sources(plan)
         old, self.sources, self.plan = self.sources, sources, plan
         for source in old:
             source.close()

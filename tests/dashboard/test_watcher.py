@@ -47,7 +47,7 @@ def disk(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     venv = make_venv(app / ".venv", with_pip=True)
     other = make_venv(root / "other" / ".venv")
     wheels = tmp_path_factory.mktemp("wheels")
-    for name in ("first-seen", "polled-one", "limited-one", "restarted-one"):
+    for name in ("first-seen", "polled-one", "limited-one", "os-limited-one", "restarted-one"):
         write_wheel(wheels, name, "1.0")
     for index in range(BULK):
         write_wheel(wheels, f"bulk-{index:02d}", "1.0")
@@ -84,10 +84,20 @@ def _watching(pid: int) -> bool:
 
 
 @contextlib.contextmanager
-def watcher(**extra: str) -> Iterator[subprocess.Popen[bytes]]:
-    """A real `envdash watch` on the test database; entered once it watches."""
+def watcher(
+    *, os_watch_limit: int | None = None, **extra: str
+) -> Iterator[subprocess.Popen[bytes]]:
+    """A real `envdash watch` on the test database; entered once it watches.
+
+    `os_watch_limit`: run it in a user namespace of its own whose inotify watch limit is
+    that low (the kernel's own refusal, ENOSPC, without touching the machine's limit)."""
     env = {**command_environment(), "ENVDASH_RESCAN_INTERVAL": "0", **extra}
-    process = subprocess.Popen([sys.executable, "-m", "dashboard.cli", "watch"], env=env)
+    argv = [sys.executable, "-m", "dashboard.cli", "watch"]
+    if os_watch_limit is not None:
+        limit = f"echo {os_watch_limit} > /proc/sys/user/max_inotify_watches"
+        argv = ["unshare", "--user", "--map-root-user", "sh", "-c", f'{limit} && exec "$@"', "-"]
+        argv += [sys.executable, "-m", "dashboard.cli", "watch"]
+    process = subprocess.Popen(argv, env=env)
     try:
         wait_for(lambda: _watching(process.pid), timeout=60)
         yield process
@@ -215,6 +225,22 @@ def test_past_the_watch_limit_the_rest_is_polled_reported_and_followed(
     assert "the watch limit (ENVDASH_WATCH_LIMIT = 1) was reached" in status["reason"]
     assert status["summary"].startswith("watching 1 path with inotify, polling ")
     assert "ENVDASH_WATCH_LIMIT = 1" in page
+
+
+def test_past_the_oss_own_watch_limit_the_rest_is_polled_reported_and_followed(
+    scanned: dict[str, Path],
+) -> None:
+    venv = scanned["venv"]
+    with watcher(os_watch_limit=3, ENVDASH_POLL_INTERVAL="1"):
+        status = watch_status()
+        pip_install(venv, scanned["wheels"], "os-limited-one")
+        wait_for(lambda: "os-limited-one" in packages(venv), timeout=WITHIN)
+    assert status["mode"] == "mixed"
+    assert status["watched_paths"] == 3 and status["polled_paths"] > 3
+    assert status["reason"] == (
+        "the OS watch limit (user.max_inotify_watches = 3) was reached: raise it with "
+        "`sudo sysctl user.max_inotify_watches=524288` (and a line in /etc/sysctl.d/ to keep it)"
+    )
 
 
 def test_without_a_watcher_the_settings_page_says_not_running(
