@@ -240,11 +240,8 @@ class Follower:
     # --- the watch set --------------------------------------------------------------
 
     def _known(self) -> list[Environment]:
-        return list(
-            Environment.objects.filter(gone_at__isnull=True)
-            .select_related("project")
-            .order_by("pk")
-        )
+        """Every known environment, the gone ones too (to see them come back)."""
+        return list(Environment.objects.select_related("project").order_by("pk"))
 
     def _fingerprint(self, rows: Iterable[Environment]) -> str:
         """What the watch set is built from; it is rebuilt only when this changed."""
@@ -252,6 +249,7 @@ class Follower:
             "\0".join(
                 [
                     row.path,
+                    "gone" if row.gone_at else "",
                     row.interpreter,
                     row.base_interpreter,
                     row.requirements_source,
@@ -268,9 +266,11 @@ class Follower:
         if row.requirements_source:
             files.append(Path(row.requirements_source))
         try:
+            if row.gone_at is not None:
+                raise EnvcoreError(f"{row.path} is gone")
             facts = inspect_environment(row.path)
         except (EnvcoreError, OSError):
-            # Gone or unreadable: watch where it was, to see it come back.
+            # Gone or unreadable: watch where it was (its parent), to see it come back.
             return watch_paths(Path(row.path), requirement_files=files)
         return environment_paths(facts, files)
 
@@ -402,12 +402,12 @@ class Follower:
         self._failed_sources = False
         logger.info(
             "following %d environments: %d paths watched, %d polled%s",
-            len(rows),
+            sum(1 for row in rows if row.gone_at is None),
             len(plan.watched),
             len(plan.polled),
             f" ({plan.reason})" if plan.reason else "",
         )
-        self._beat(len(rows))
+        self._beat(sum(1 for row in rows if row.gone_at is None))
 
     def close(self) -> None:
         for source in self.sources:

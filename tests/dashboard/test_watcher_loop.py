@@ -4,6 +4,7 @@ it falls back to and says, the batched team push, the update checks it queues ag
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -17,7 +18,7 @@ from django_tasks_db.models import DBTaskResult
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from dashboard.jobs.models import Job
-from dashboard.models import Distribution, Environment, WatchState
+from dashboard.models import Activity, Distribution, Environment, WatchState
 from dashboard.scanning import scan_tree
 from dashboard.watcher import PUSH_AFTER, Follower, FollowerConfig
 from dashboard.watchstatus import watch_status
@@ -124,6 +125,25 @@ def test_a_new_environment_found_by_a_scan_is_watched(
     assert str(fresh) in follower.plan.watched
     install(fresh, ["alpha==1.0"], wheelhouse=wheelhouse)
     _follow_until(follower, lambda: "alpha" in _names(fresh))
+
+
+def test_a_removed_environment_is_marked_gone_and_back_when_made_again(
+    tree: Path, follower: Follower
+) -> None:
+    follower.rebuild()
+    env = tree / "app" / ".venv"
+    shutil.rmtree(env)
+    row = Environment.objects.get(path=str(env))
+    _follow_until(follower, lambda: Environment.objects.get(pk=row.pk).gone_at is not None)
+    follower._next_housekeeping = 0.0
+    follower.step()  # the watch set follows: the environment's parent stays watched
+    assert str(env.parent) in follower.plan.watched
+    make_venv(env)
+    _follow_until(follower, lambda: Environment.objects.get(pk=row.pk).gone_at is None)
+    assert list(Activity.objects.filter(environment=row).values_list("kind", flat=True)[:2]) == [
+        "back",
+        "gone",
+    ]
 
 
 def test_the_team_push_waits_for_changes_to_settle_and_happens_once(
