@@ -95,7 +95,6 @@ _PACKAGE = _object(
         "name": {**STRING, "description": "the normalised name (PEP 503)"},
         "display_name": STRING,
         "version": STRING,
-        "installed": BOOLEAN,
         "summary": STRING,
         "editable": BOOLEAN,
         "location": {**STRING, "description": "where it was installed from, if not an index"},

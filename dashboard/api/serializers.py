@@ -84,7 +84,6 @@ def _package(row: PackageRow) -> JSON:
         "name": row.name,
         "display_name": row.display_name,
         "version": row.version,
-        "installed": row.installed,
         "summary": row.summary,
         "editable": row.editable,
         "location": redact_credentials(row.source),
@@ -110,8 +109,9 @@ def _drift_item(item: DriftItem) -> JSON:
 
 
 def environment_detail(env: Environment, rows: list[PackageRow], drift: list[DriftItem]) -> JSON:
-    """The environment's page as data: its packages (`rows`: installed ones, and missing
-    requirements with `installed: false`), drift, problems and update-check time."""
+    """The environment's page as data: its installed packages (of `rows`, which also has
+    the missing requirements: those are drift items here), drift, problems and update
+    time."""
     return {
         **environment(env),
         "packages": [_package(row) for row in rows if row.installed],
