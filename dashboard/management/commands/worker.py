@@ -4,6 +4,10 @@ Several worker processes, on one or several machines, can share the database: ea
 a task under a row lock (SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL, an IMMEDIATE
 transaction on SQLite), and machine-bound work sits in a queue named after the machine.
 
+An idle worker polls the queue 0.1 s after its last task, then less and less often (up to
+--max-interval): a task queued on this machine wakes it at once (dashboard.wake), so the
+rare polls cost jobs no time to start, and a worker left idle all day costs almost no CPU.
+
 Every few seconds a worker says it is alive and looks for jobs whose worker died (on this
 machine that is seen at once: the process is gone). Started by `serve` (`--supervised`),
 it also stops when serve does, even when serve was killed.
@@ -15,6 +19,7 @@ import contextlib
 import ctypes
 import logging
 import os
+import random
 import signal
 import socket
 import sys
@@ -24,15 +29,18 @@ from argparse import SUPPRESS, ArgumentParser
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import DatabaseError, close_old_connections, connection
+from django.db import DatabaseError, OperationalError, close_old_connections, connection
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 from django_tasks_db.management.commands.db_worker import Worker
+from django_tasks_db.models import DBTaskResult
+from django_tasks_db.utils import exclusive_transaction, is_locked_database_exception
 
 from dashboard import liveness
 from dashboard.jobs.reaper import reap_interrupted
 from dashboard.jobs.run import interrupt_running
 from dashboard.queues import machine_queue
+from dashboard.wake import Waker, fifo_path
 from dashboard.worker_startup import run_startup_checks
 
 logger = logging.getLogger("envdash.worker")
@@ -41,6 +49,66 @@ logger = logging.getLogger("envdash.worker")
 ORPHAN_GRACE_SECONDS = 15.0
 #: prctl(2) option: a signal for this process when its parent dies (Linux).
 _PR_SET_PDEATHSIG = 1
+
+
+class IdleWorker(Worker):
+    """db_worker's Worker whose idle polls back off and whose sleep a queued task ends.
+
+    `run` is the loop of django-tasks-db's `Worker.run` (0.13) with its fixed sleep
+    replaced: after an empty poll the worker waits `interval`, doubled after each empty
+    poll up to `max_interval`, and back to `interval` after a task or a wake-up.
+    """
+
+    def __init__(self, *, max_interval: float, waker: Waker | None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.max_interval = max(max_interval, self.interval)
+        self.waker = waker
+
+    def stop(self) -> None:
+        """End the loop at its next turn, without waiting out the idle wait (signal-safe)."""
+        self.running = False
+        if self.waker is not None:
+            self.waker.interrupt()
+
+    def claim(self) -> tuple[DBTaskResult[Any, Any] | None, bool]:
+        """(the task claimed or None, whether the queue could be read at all)."""
+        tasks = DBTaskResult.objects.ready().filter(
+            backend_name=self.backend_name, queue_name__in=self.queue_names
+        )
+        with exclusive_transaction(tasks.db):
+            try:
+                task_result = tasks.get_locked()
+                if task_result is not None:
+                    task_result.claim(self.worker_id)
+            except OperationalError as exc:
+                if not is_locked_database_exception(exc):
+                    raise
+                return None, False  # SQLite busy: it unlocks soon, poll again
+        return task_result, True
+
+    def idle(self, timeout: float) -> bool:
+        """Wait up to `timeout`; True when a queued task (or stop) woke the worker."""
+        if self.waker is None:
+            time.sleep(timeout)
+            return False
+        return self.waker.wait(timeout)
+
+    def run(self) -> None:
+        if self.startup_delay and self.interval:
+            time.sleep(random.random())  # noqa: S311 - several workers start together
+        wait = self.interval
+        while self.running:
+            close_old_connections()
+            task_result, read = self.claim()
+            if task_result is not None:
+                self.run_task(task_result)
+                wait = self.interval
+            elif self.batch and read:
+                return
+            close_old_connections()
+            if self.running and task_result is None:
+                woken = self.idle(wait)
+                wait = self.interval if woken else min(wait * 2, self.max_interval)
 
 
 def _beat_and_reap() -> None:
@@ -57,7 +125,7 @@ def _beat_and_reap() -> None:
         time.sleep(liveness.BEAT_SECONDS)
 
 
-def _die_with_parent(worker: Worker) -> None:
+def _die_with_parent(worker: IdleWorker) -> None:
     """Stop when serve stops, even after a kill -9 that gave it no chance to say so.
 
     Linux sends SIGHUP when the parent dies (prctl); everywhere, serve holds the write end
@@ -70,7 +138,7 @@ def _die_with_parent(worker: Worker) -> None:
         if not once.acquire(blocking=False):
             return
         logger.warning("envdash serve is gone: stopping this worker")
-        worker.running = False
+        worker.stop()
         interrupt_running("envdash serve stopped")
         time.sleep(ORPHAN_GRACE_SECONDS)
         os._exit(1)  # the job did not end in time; the next worker's reaper finishes it
@@ -78,8 +146,8 @@ def _die_with_parent(worker: Worker) -> None:
     def on_hangup(signum: int, frame: object) -> None:
         # A handler runs between two bytecodes of the main thread: take no lock here, and
         # do not exit from here either (a reaper may be half-way through its work): the
-        # main loop stops at its next turn.
-        worker.running = False
+        # main loop stops at its next turn, at once when idle.
+        worker.stop()
         threading.Thread(target=serve_gone, name="serve-gone", daemon=True).start()
 
     def watch() -> None:
@@ -104,10 +172,17 @@ class Command(BaseCommand):
     help = "Run envdash's background worker (scans and jobs for this machine)."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        # An idle worker's poll is one indexed query; a job waits half of it on average
-        # before it is claimed, and Fix drift is two jobs (plan, then apply) the user waits on.
+        # A job queued on this machine wakes an idle worker at once; the polls find work
+        # queued elsewhere (another machine's web server, a task due later), and each is a
+        # few queries: 0.1 s apart right after a task, growing to --max-interval when idle.
         parser.add_argument(
-            "--interval", type=float, default=0.1, help="Seconds between polls when idle."
+            "--interval", type=float, default=0.1, help="Seconds between polls after a task."
+        )
+        parser.add_argument(
+            "--max-interval",
+            type=float,
+            default=2.0,
+            help="Seconds between polls when idle (a task queued on this machine wakes it).",
         )
         parser.add_argument(
             "--batch", action="store_true", help="Exit once the queues are empty (for scripts)."
@@ -117,7 +192,15 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         worker_id = f"{socket.gethostname()[:40]}-{os.getpid()}"
-        worker = Worker(
+        waker = None
+        if not options["batch"]:
+            try:
+                waker = Waker(fifo_path())
+            except OSError as exc:
+                logger.warning("cannot listen for queued tasks (%s): polling only", exc)
+        worker = IdleWorker(
+            max_interval=options["max_interval"],
+            waker=waker,
             queue_names=["default", machine_queue()],
             interval=options["interval"],
             batch=options["batch"],
@@ -145,3 +228,5 @@ class Command(BaseCommand):
         finally:
             if not options["batch"]:
                 liveness.forget()
+            if waker is not None:
+                waker.close()
