@@ -26,7 +26,7 @@ from dashboard.jobs.interpreters import add_user_interpreter, listed_interpreter
 from dashboard.jobs.kinds import JobError
 from dashboard.jobs.models import Interpreter
 from dashboard.jobs.plans import followed_job
-from dashboard.live import revision
+from dashboard.live import MAX_WAIT, wait_for_change
 from dashboard.models import Activity, Environment, Project, Scan, ScanRoot
 from dashboard.queries import (
     EnvironmentFilter,
@@ -251,11 +251,18 @@ def check_updates(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_GET
 def live(request: HttpRequest) -> HttpResponse:
-    """Polled by every live page (base.html, `?since=<revision>`): 204 while nothing
-    changed, else the poll with the new revision and the event that re-fetches the page's
-    live regions (see dashboard.live)."""
-    now = revision()
-    if request.GET.get("since") == str(now):
+    """Asked by every live page (envdash.js, `?since=<revision>&wait=<seconds>`): 204
+    while nothing changed, held up to `wait` seconds until something does; else the poll
+    with the new revision and the event that re-fetches the page's live regions (see
+    dashboard.live)."""
+    since, wait = request.GET.get("since", ""), request.GET.get("wait", "")
+    now = wait_for_change(
+        int(since) if is_number(since) else -1,
+        min(float(wait), MAX_WAIT) if is_number(wait) else 0.0,
+        # waitress says when the tab went away (serve's channel_request_lookahead).
+        request.META.get("waitress.client_disconnected") or (lambda: False),
+    )
+    if since == str(now):
         return HttpResponse(status=204)
     response = render(request, "dashboard/_live.html", {"revision": now})
     response["HX-Trigger"] = "envdash:changed"

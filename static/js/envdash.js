@@ -19,12 +19,13 @@ document.addEventListener("submit", (event) => {
   if (message && !window.confirm(message)) event.preventDefault();
 });
 
-// Live pages (see dashboard/live.py). base.html's #live polls the revision; when it moved,
-// htmx fires "envdash:changed" and the page's [data-live] regions (each with an id) are
-// fetched again, all from one request for this page's own URL, and each region whose HTML
-// changed is swapped by htmx. What the user is doing survives: a region holding the
-// focused field waits until the focus leaves it; typed values, focus and scroll offsets
-// inside a swapped region are put back.
+// Live pages (see dashboard/live.py). base.html's #live carries the revision the page was
+// built from; follow() asks /live/ for a newer one, and the server holds the question until
+// the revision moves (or 25 s pass). When it moved, "envdash:changed" fires and the page's
+// [data-live] regions (each with an id) are fetched again, all from one request for this
+// page's own URL, and each region whose HTML changed is swapped by htmx. What the user is
+// doing survives: a region holding the focused field waits until the focus leaves it; typed
+// values, focus and scroll offsets inside a swapped region are put back.
 const liveRegions = () => [...document.querySelectorAll("[data-live][id]")];
 // The server's HTML of a region as last swapped in, to skip swaps that change nothing;
 // CSRF tokens are masked anew on every render, so they are left out of the comparison.
@@ -140,16 +141,64 @@ async function refreshLive() {
 }
 // Remember what the server sent, before htmx processes the page (this script is deferred).
 for (const region of liveRegions()) servedHtml.set(region, comparable(region.outerHTML));
-if (!liveRegions().length) document.getElementById("live")?.remove(); // nothing to update
 document.body.addEventListener("envdash:changed", refreshLive);
-// A hidden tab does not poll; it asks once as soon as it is shown again.
-document.body.addEventListener("htmx:beforeRequest", (event) => {
-  if (event.target.id === "live" && document.hidden) event.preventDefault();
+
+// One question at a time, held by the server. A hidden tab asks nothing (its held question
+// is dropped, so a tab left in the background all day costs nothing) and asks at once when
+// shown again, catching up on what changed meanwhile. A quick "nothing new" means the
+// server holds no more questions (all its holds are taken): ask again after 2 s, as a plain
+// poll. Errors (the server restarting) back off up to 30 s.
+const HELD_SECONDS = 25;
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const shown = () => new Promise((resolve) => {
+  if (!document.hidden) { resolve(); return; }
+  document.addEventListener("visibilitychange", function again() {
+    if (document.hidden) return;
+    document.removeEventListener("visibilitychange", again);
+    resolve();
+  });
 });
-document.addEventListener("visibilitychange", () => {
-  const poll = document.getElementById("live");
-  if (!document.hidden && poll) htmx.trigger(poll, "envdash:poll");
-});
+let asking = null;
+document.addEventListener("visibilitychange", () => { if (document.hidden && asking) asking.abort(); });
+async function follow(live) {
+  let since = live.dataset.since;
+  let pause = 0;
+  for (;;) {
+    await shown();
+    if (pause) await sleep(pause);
+    if (document.hidden) continue;
+    asking = new AbortController();
+    const started = performance.now();
+    try {
+      const url = `${live.dataset.src}?since=${encodeURIComponent(since)}&wait=${HELD_SECONDS}`;
+      const response = await fetch(url, {
+        signal: asking.signal, cache: "no-store", headers: { "X-Envdash-Live": "1" },
+      });
+      if (response.redirected && new URL(response.url).pathname === "/login/") {
+        window.location.reload(); // the session ended: let the login page take over
+        return;
+      }
+      if (response.status === 204) {
+        pause = performance.now() - started < 1000 ? 2000 : 0;
+      } else if (response.ok) {
+        const next = new DOMParser().parseFromString(await response.text(), "text/html");
+        since = next.getElementById("live")?.dataset.since ?? since;
+        pause = 0;
+        document.body.dispatchEvent(new CustomEvent("envdash:changed"));
+      } else {
+        pause = Math.min(Math.max(pause * 2, 2000), 30000);
+      }
+    } catch {
+      // Aborted (the tab was hidden: asks again once shown) or offline for a moment.
+      pause = document.hidden ? 0 : Math.min(Math.max(pause * 2, 2000), 30000);
+    } finally {
+      asking = null;
+    }
+  }
+}
+const live = document.getElementById("live");
+if (live && liveRegions().length) follow(live);
+else live?.remove(); // nothing to update
 
 // A job's log follows its newest line, like a terminal or a CI log, unless the user
 // scrolled up to read: then it stays where they are until they scroll back to the end.

@@ -20,6 +20,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from waitress.server import create_server
 
+from dashboard import live
 from dashboard.auth import login_token, name_cookies_for_port
 from dashboard.supervisor import Supervisor
 from dashboard.tasks import enqueue_scan
@@ -83,12 +84,17 @@ class Command(BaseCommand):
                 port=options["port"],
                 threads=options["threads"],
                 max_request_body_size=max_request_body_bytes(),
+                # Reads ahead on a busy connection, so a held live poll learns that its
+                # tab went away (environ's waitress.client_disconnected) and frees its thread.
+                channel_request_lookahead=1,
             )
         except OSError as exc:
             raise CommandError(
                 f"cannot listen on {host}:{options['port']}: {exc.strerror or exc}; "
                 "another program (or another envdash) uses it, pass --port to pick another"
             ) from exc
+        # Held live polls each hold a thread: half of them stay for page views and actions.
+        live.hold_at_most(options["threads"] // 2)
         if not options["no_scan"]:
             enqueue_scan()
         # The login URL is the last line of start-up: the workers' INFO lines (each says it
@@ -127,6 +133,7 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             pass
         finally:
+            live.stop_holding()
             server.close()
             watcher.stop(grace=5.0)
             workers.stop()
