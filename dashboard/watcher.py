@@ -287,6 +287,7 @@ class Follower:
         )
         plan = _Plan(watchset)
         if self.config.mode == "off":
+            plan.reason = "ENVDASH_WATCH=off; changes made outside envdash show after a rescan"
             return plan
         if self.config.mode == "poll":
             plan.polled, plan.reason = directories, "ENVDASH_WATCH=poll"
@@ -424,14 +425,15 @@ class Follower:
             return
         directories = set(self.plan.watchset.directories)
         for _, path in item:
-            for env in self.plan.watchset.owners(path):
+            owners = self.plan.watchset.owners(path)
+            for env in owners:
                 entry = self.pending.get(env)
                 if entry is None:
                     entry = self.pending[env] = _Pending(now, now)
                 entry.last = now
                 # A watched directory itself came or went: its watch is gone or missing.
                 entry.rebuild = entry.rebuild or path in directories
-            if self.plan.watchset.owners(path):
+            if owners:
                 self._last_event_at = timezone.now()
 
     def _due(self, entry: _Pending, now: float) -> bool:
@@ -453,7 +455,14 @@ class Follower:
             rebuild = rebuild or entry.rebuild
             if str(env) in busy:
                 continue  # the job rescans it at its end
-            scan = follow_environment(env)
+            try:
+                scan = follow_environment(env)
+            except DatabaseError:
+                self.pending[env] = entry  # the loop's step says why; the next one retries
+                raise
+            except Exception:  # one environment's surprise must not stop the others
+                logger.exception("rescanning %s failed", env)
+                continue
             if scan is None:
                 continue
             self.rescans += 1
@@ -600,8 +609,9 @@ class Follower:
             self._rescan_due()
             self._housekeeping()
         except DatabaseError:
-            logger.exception("the watcher's database work failed; trying again")
+            logger.exception("the watcher's database work failed; trying again in a second")
             close_old_connections()
+            time.sleep(1.0)
 
     def run(self, stop: threading.Event) -> None:
         self.rebuild()

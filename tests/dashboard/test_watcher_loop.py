@@ -5,6 +5,7 @@ it falls back to and says, the batched team push, the update checks it queues ag
 from __future__ import annotations
 
 import shutil
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -146,6 +147,29 @@ def test_a_removed_environment_is_marked_gone_and_back_when_made_again(
     ]
 
 
+def test_a_removed_base_interpreter_shows_as_broken(
+    tree: Path, follower: Follower, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    # An environment whose pyvenv.cfg `home` is a directory of the test's own (holding a
+    # link to this Python), so that removing it breaks nothing else on the machine.
+    home = tmp_path_factory.mktemp("python-home") / "bin"
+    home.mkdir()
+    (home / "python3").symlink_to(Path(sys.executable).resolve())
+    env = make_venv(tree / "based" / ".venv")
+    config = env / "pyvenv.cfg"
+    lines = config.read_text().splitlines()
+    config.write_text(
+        "\n".join(f"home = {home}" if line.startswith("home") else line for line in lines)
+    )
+    scan_tree()
+    assert Environment.objects.get(path=str(env)).status != "broken"
+    follower.rebuild()
+    assert str(home) in follower.plan.watched
+    shutil.rmtree(home)
+    _follow_until(follower, lambda: Environment.objects.get(path=str(env)).status == "broken")
+    assert str(home) in Environment.objects.get(path=str(env)).broken_reason
+
+
 def test_the_team_push_waits_for_changes_to_settle_and_happens_once(
     tree: Path, follower: Follower, settings: SettingsWrapper, wheelhouse: Path
 ) -> None:
@@ -205,6 +229,8 @@ def test_off_says_off_and_watches_nothing(tree: Path) -> None:
     follower.rebuild()
     try:
         assert follower.plan.watched == [] and follower.plan.polled == []
-        assert watch_status()["summary"] == "off"
+        assert watch_status()["summary"] == (
+            "off: ENVDASH_WATCH=off; changes made outside envdash show after a rescan"
+        )
     finally:
         follower.close()
