@@ -192,6 +192,27 @@ def test_the_team_push_waits_for_changes_to_settle_and_happens_once(
     assert pushes.count() == 1  # nothing changed since
 
 
+def test_the_periodic_rescan_is_queued_every_interval_unless_one_is_pending(tree: Path) -> None:
+    clock = Clock()
+    follower = Follower(FollowerConfig(machine="here", rescan_interval=60), clock=clock)
+    scans = DBTaskResult.objects.filter(task_path="dashboard.tasks.scan")
+    try:
+        follower.rebuild()
+        follower.step()  # serve queued one at its start: the first is an interval away
+        assert scans.count() == 0
+        clock.offset += 60
+        follower._next_housekeeping = 0.0
+        follower.step()
+        assert scans.count() == 1
+        assert WatchState.objects.get(machine="here").last_rescan_at is not None
+        clock.offset += 60
+        follower._next_housekeeping = 0.0
+        follower.step()
+        assert scans.count() == 1  # the first still waits for a worker
+    finally:
+        follower.close()
+
+
 def test_expired_and_replaced_update_checks_are_queued_again_once(
     tree: Path, follower: Follower
 ) -> None:
