@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -24,18 +24,28 @@ BEAT_SECONDS = 2.0
 #: A beat older than this no longer counts (several missed beats: a busy database is no
 #: reason for a warning).
 FRESH_FOR = timedelta(seconds=15)
+#: A row silent this long is forgotten (looked for once per this long).
+FORGET_AFTER = 4 * FRESH_FOR
+_pruned = {"at": datetime.min.replace(tzinfo=UTC)}
 
 
 def beat(started_at: datetime) -> None:
-    """Say this worker process is alive (and forget this machine's long-silent ones)."""
+    """Say this worker process is alive (and, every minute or so, forget this machine's
+    long-silent ones): one UPDATE, what an idle worker pays every BEAT_SECONDS."""
     now = timezone.now()
     machine = str(settings.MACHINE_NAME)
-    Worker.objects.update_or_create(
-        machine=machine,
-        pid=os.getpid(),
-        defaults={"started_at": started_at, "last_seen": now},
-    )
-    Worker.objects.filter(machine=machine, last_seen__lt=now - 4 * FRESH_FOR).delete()
+    mine = Worker.objects.filter(machine=machine, pid=os.getpid())
+    if mine.update(started_at=started_at, last_seen=now):
+        if now < _pruned["at"] + FORGET_AFTER:
+            return
+    else:  # the first beat (or the row was pruned while this worker was stopped)
+        Worker.objects.update_or_create(
+            machine=machine,
+            pid=os.getpid(),
+            defaults={"started_at": started_at, "last_seen": now},
+        )
+    Worker.objects.filter(machine=machine, last_seen__lt=now - FORGET_AFTER).delete()
+    _pruned["at"] = now
 
 
 def forget() -> None:

@@ -10,6 +10,8 @@ and the worker ends too (see the worker's `--supervised`).
 from __future__ import annotations
 
 import contextlib
+import os
+import select
 import signal
 import subprocess
 import threading
@@ -18,6 +20,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 __all__ = ["Supervisor"]
+
+#: The longest _wait() sleeps without a reason to wake up (a safety net, not a poll).
+_LONGEST_SLEEP = 30.0
 
 
 @dataclass
@@ -67,6 +72,8 @@ class Supervisor:
         self.poll = poll
         self._slots = [_Slot() for _ in range(count)]
         self._stopping = threading.Event()
+        # stop() ends _wait()'s select at once through this pipe.
+        self._wake_read, self._wake_write = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
         self._grace = 30.0
         self._lock = threading.Lock()
         # The thread that starts the workers must live as long as they do: Linux sends the
@@ -83,20 +90,54 @@ class Supervisor:
     def stop(self, grace: float = 30.0) -> None:
         """Ask the workers to finish their task (SIGTERM); after `grace`, close their pipes
         (their job is interrupted and they exit); kill what is left."""
+        if self._stopping.is_set():
+            return
         self._grace = grace
         self._stopping.set()
+        with contextlib.suppress(BlockingIOError):
+            os.write(self._wake_write, b"!")
         if self._thread.is_alive():
             self._thread.join()
+        os.close(self._wake_read)
+        os.close(self._wake_write)
 
     def _run(self) -> None:
         try:
             while True:
                 for slot in self._slots:
                     self._check(slot)
-                if self._stopping.wait(self.poll):
+                if self._wait():
                     break
         finally:
             self._end_all()
+
+    def _wait(self) -> bool:
+        """Sleep until a process ends, a restart is due or stop() is called (True then).
+
+        On Linux each process is waited on through a pidfd, so an idle serve does not wake
+        up to look; elsewhere (or without pidfd_open) it looks every `poll` seconds.
+        """
+        with self._lock:
+            processes = [slot.process for slot in self._slots if slot.process is not None]
+        pending = [slot.restart_at for slot in self._slots if slot.process is None]
+        fds: list[int] = []
+        try:
+            for process in processes:
+                fds.append(os.pidfd_open(process.pid))
+        except (AttributeError, OSError):
+            for fd in fds:
+                os.close(fd)
+            return self._stopping.wait(self.poll)
+        timeout = _LONGEST_SLEEP
+        if pending:
+            timeout = max(0.0, min(timeout, min(pending) - time.monotonic()))
+        try:
+            if not self._stopping.is_set():
+                select.select([*fds, self._wake_read], [], [], timeout)
+        finally:
+            for fd in fds:
+                os.close(fd)
+        return self._stopping.is_set()
 
     def _check(self, slot: _Slot) -> None:
         now = time.monotonic()

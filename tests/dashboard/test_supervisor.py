@@ -62,3 +62,27 @@ def test_a_killed_process_is_reaped_and_replaced_and_stop_ends_all() -> None:
     finally:
         supervisor.stop(grace=5)
     assert not psutil.pid_exists(other) and not psutil.pid_exists(replacement)
+
+
+def test_an_idle_supervisor_sleeps_until_a_process_ends() -> None:
+    """serve runs all day: with nothing dying, its supervisor does not wake up to look."""
+    supervisor = Supervisor(SLEEPER, 2, log=lambda line: None, poll=0.02)
+    looks: list[int] = []
+    check = supervisor._check
+
+    def counted(slot: object) -> None:
+        looks.append(1)
+        check(slot)  # type: ignore[arg-type]
+
+    supervisor._check = counted  # type: ignore[method-assign]
+    supervisor.start()
+    try:
+        _wait(lambda: len(supervisor.pids()) == 2)
+        before = len(looks)
+        time.sleep(1)  # a quiet second: polling every 0.02 s would look 100 times
+        assert len(looks) - before <= 2
+        first = supervisor.pids()[0]
+        psutil.Process(first).kill()
+        _wait(lambda: first not in supervisor.pids() and len(supervisor.pids()) == 2, 5)
+    finally:
+        supervisor.stop(grace=5)

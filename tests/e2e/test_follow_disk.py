@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 import time
 import urllib.request
@@ -181,7 +182,7 @@ SET_HIDDEN = """hidden => {
 }"""
 
 
-def test_a_hidden_tab_asks_nothing_and_catches_up_when_shown(
+def test_a_hidden_tab_asks_nothing_and_catches_up_when_shown_then_the_env_vanishes(
     browser: Browser, server: Server, home: Home
 ) -> None:
     detail, listing, _, _ = open_pages(browser, server, "shop/.venv")
@@ -199,6 +200,13 @@ def test_a_hidden_tab_asks_nothing_and_catches_up_when_shown(
     detail.evaluate(SET_HIDDEN, False)
     expect(detail.locator('tr[data-package="sigma"]')).to_have_count(1, timeout=WITHIN_MS)
     assert any("/live/" in url for url in asked)
+
+    # The environment deleted in a terminal: gone from the list, "Gone" on its page.
+    shutil.rmtree(home.env)
+    expect(listing.locator("#env-table tbody tr", has_text="shop/.venv")).to_have_count(
+        0, timeout=WITHIN_MS
+    )
+    expect(detail.locator("h1 .badge")).to_have_text("Gone", timeout=WITHIN_MS)
 
 
 @pytest.fixture(scope="module")
