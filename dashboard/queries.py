@@ -8,10 +8,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import PurePosixPath, PureWindowsPath
 
-from django.db.models import Case, Count, IntegerField, Q, QuerySet, Sum, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    IntegerField,
+    Prefetch,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
 from packaging.utils import canonicalize_name
 
-from dashboard.models import Distribution, DriftItem, Environment, EnvironmentStatus
+from dashboard.models import Distribution, DriftItem, Environment, EnvironmentStatus, Project, Scan
 from dashboard.shells import quote_cmd, quote_csh, quote_fish, quote_posix, quote_powershell
 from envcore.versions import parse_version
 
@@ -24,9 +34,11 @@ __all__ = [
     "PackageUse",
     "activation_commands",
     "donut",
+    "last_full_scan",
     "needs_attention",
     "package_rows",
     "package_usage",
+    "projects_with_environments",
     "status_counts",
 ]
 
@@ -161,6 +173,17 @@ def _check(query: Mapping[str, str], sort: str, status: str) -> None:
     for name, limit in _LIMITS.items():
         if len(query.get(name, "")) > limit:
             raise FilterError(f"{name} is at most {limit} characters")
+
+
+def last_full_scan() -> Scan | None:
+    """The newest scan of every root (not one environment's rescan): "last scan" on pages."""
+    return Scan.objects.filter(target="").order_by("-started_at").first()
+
+
+def projects_with_environments() -> QuerySet[Project]:
+    """Projects with their live environments by name, prefetched (two queries)."""
+    live = Environment.objects.filter(gone_at__isnull=True).order_by("name")
+    return Project.objects.prefetch_related(Prefetch("environments", queryset=live))
 
 
 def status_counts() -> dict[str, int]:

@@ -12,7 +12,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -27,15 +26,17 @@ from dashboard.jobs.kinds import JobError
 from dashboard.jobs.models import Interpreter
 from dashboard.jobs.plans import followed_job
 from dashboard.live import MAX_WAIT, wait_for_change
-from dashboard.models import Activity, Environment, Project, Scan, ScanRoot
+from dashboard.models import Activity, Environment, ScanRoot
 from dashboard.queries import (
     EnvironmentFilter,
     PackageUse,
     activation_commands,
     donut,
+    last_full_scan,
     needs_attention,
     package_rows,
     package_usage,
+    projects_with_environments,
     status_counts,
 )
 from dashboard.scanning import scan_plan
@@ -92,10 +93,6 @@ def logout(request: HttpRequest) -> HttpResponse:
     return redirect("login")
 
 
-def _last_scan() -> Scan | None:
-    return Scan.objects.filter(target="").order_by("-started_at").first()
-
-
 @require_GET
 def overview(request: HttpRequest) -> HttpResponse:
     counts = status_counts()
@@ -104,7 +101,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         "segments": donut(counts),
         "attention": needs_attention(),
         "activity": list(Activity.objects.select_related("environment")[:12]),
-        "last_scan": _last_scan(),
+        "last_scan": last_full_scan(),
         "scanning": tasks.scan_pending(),
     }
     return render(request, "dashboard/overview.html", context)
@@ -208,9 +205,7 @@ def packages(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def projects(request: HttpRequest) -> HttpResponse:
-    live = Environment.objects.filter(gone_at__isnull=True).order_by("name")
-    items = Project.objects.prefetch_related(Prefetch("environments", queryset=live))
-    page = Paginator(items, 50).get_page(request.GET.get("page"))
+    page = Paginator(projects_with_environments(), 50).get_page(request.GET.get("page"))
     return render(request, "dashboard/projects.html", {"page": page})
 
 
@@ -219,7 +214,7 @@ def rescan(request: HtmxHttpRequest) -> HttpResponse:
     force = request.POST.get("force") == "1"
     tasks.enqueue_scan(force=force)
     if request.htmx:
-        context = {"scan": _last_scan(), "scanning": True}
+        context = {"scan": last_full_scan(), "scanning": True}
         return render(request, "dashboard/_scan_status.html", context)
     messages.success(request, "Rescan queued; the pages update when it finishes.")
     back = request.POST.get("back", "")

@@ -59,7 +59,8 @@ def api_view(*methods: str, write: bool = False) -> Callable[[View], View]:
         @functools.wraps(view)
         def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if request.method not in methods:
-                response = error(405, f"{request.method} is not allowed here; use {methods[0]}")
+                allowed = " or ".join(methods)
+                response = error(405, f"{request.method} is not allowed here; use {allowed}")
                 response["Allow"] = ", ".join(methods)
                 return response
             if request.headers.get("Authorization") and not _has_valid_bearer(request):

@@ -13,7 +13,7 @@ from typing import Any
 import jsonschema
 from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import EmptyPage, Paginator
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import reverse
 
@@ -28,8 +28,14 @@ from dashboard.jobs.queue import cancel as cancel_job
 from dashboard.jobs.queue import enqueue, enqueue_create
 from dashboard.jobs.queue import retry as retry_job
 from dashboard.jobs.stream import lines_after
-from dashboard.models import Environment, Project, Scan
-from dashboard.queries import EnvironmentFilter, FilterError, package_rows
+from dashboard.models import Environment
+from dashboard.queries import (
+    EnvironmentFilter,
+    FilterError,
+    last_full_scan,
+    package_rows,
+    projects_with_environments,
+)
 from dashboard.updates import enqueue_update_check
 from dashboard.watchstatus import watch_status
 
@@ -126,9 +132,7 @@ def check_updates(request: HttpRequest, pk: int) -> HttpResponse:
 @api_view("GET")
 def projects(request: HttpRequest) -> HttpResponse:
     _only(request, ())
-    live = Environment.objects.filter(gone_at__isnull=True).order_by("name")
-    items = Project.objects.prefetch_related(Prefetch("environments", queryset=live))
-    return _json([serializers.project(item) for item in items])
+    return _json([serializers.project(item) for item in projects_with_environments()])
 
 
 # -- /api/jobs ----------------------------------------------------------------------------
@@ -263,8 +267,8 @@ def scan(request: HttpRequest) -> HttpResponse:
         tasks.enqueue_scan(force=force)
         return _json({"queued": True}, 202, reverse("api-scan"))
     _only(request, ())
-    last = Scan.objects.filter(target="").order_by("-started_at").first()
-    return _json(serializers.scan(last, pending=tasks.scan_pending(), watching=watch_status()))
+    data = serializers.scan(last_full_scan(), pending=tasks.scan_pending(), watching=watch_status())
+    return _json(data)
 
 
 # -- the document, and what is not here ---------------------------------------------------

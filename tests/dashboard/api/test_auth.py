@@ -114,6 +114,9 @@ def test_unknown_paths_and_methods_answer_json(api: ApiClient) -> None:
     wrong = Client().delete("/api/environments", headers=bearer)
     assert wrong.status_code == 405 and wrong["Allow"] == "GET"
     assert wrong.json() == {"error": "DELETE is not allowed here; use GET"}
+    put = Client().put("/api/jobs", headers=bearer)
+    assert put.status_code == 405 and put["Allow"] == "GET, POST"
+    assert put.json() == {"error": "PUT is not allowed here; use GET or POST"}
     get_a_write = Client().get("/api/environments/1/rescan", headers=bearer)
     assert get_a_write.status_code == 405 and get_a_write["Allow"] == "POST"
     assert get_a_write["Content-Type"] == "application/json"
