@@ -16,6 +16,8 @@ def static_file(request: HttpRequest, path: str) -> HttpResponseBase:
 
 #: 404 is Django's own handler with templates/404.html; 405 is dashboard.errors' middleware.
 handler500 = "dashboard.errors.server_error"
+#: Django's own 400 for pages; one JSON line under /api/ (a Host not allowed, say).
+handler400 = "dashboard.errors.bad_request"
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", views.overview, name="overview"),

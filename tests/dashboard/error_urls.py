@@ -13,6 +13,10 @@ def broken(request: HttpRequest) -> HttpResponse:
     raise RuntimeError("a bug in a view")
 
 
-urlpatterns: list[URLPattern | URLResolver] = [path("broken/", broken), *dashboard_urls]
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("broken/", broken),
+    path("api/broken", broken),
+    *dashboard_urls,
+]
 
 __all__ = ["handler500", "urlpatterns"]

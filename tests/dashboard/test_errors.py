@@ -41,3 +41,11 @@ def test_a_failing_view_is_a_500_in_the_layout_without_the_database(db: None, us
     assert NAV in body and "Something went wrong on envdash" in body
     assert "No worker is running" not in body  # nothing asked the database
     assert "RuntimeError" not in body  # no traceback for the browser
+
+
+@pytest.mark.urls("tests.dashboard.error_urls")
+def test_the_api_answers_a_failing_view_with_one_json_line(db: None, user: Client) -> None:
+    user.raise_request_exception = False
+    response = user.get("/api/broken")
+    assert response.status_code == 500
+    assert response.json() == {"error": "internal error; the server's log says more"}

@@ -100,6 +100,9 @@ def test_the_host_header_is_checked_as_for_the_pages() -> None:
     bearer = {"Authorization": f"Bearer {login_token()}"}
     rebound = Client().get("/api/environments", headers=bearer, HTTP_HOST="evil.example")
     assert rebound.status_code == 400
+    assert rebound.json() == {
+        "error": "this dashboard does not answer to that Host header (ENVDASH_ALLOWED_HOSTS)"
+    }
     response = _post(Client(), "/api/scan", {}, "evil.example", **bearer)
     assert response.status_code == 400
     assert not DBTaskResult.objects.exists()
