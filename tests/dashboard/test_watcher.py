@@ -263,9 +263,20 @@ def _watchers(serve: subprocess.Popen[bytes]) -> list[int]:
     ]
 
 
-def test_serve_restarts_a_killed_watcher(scanned: dict[str, Path], tmp_path: Path) -> None:
+def _gone(pid: int) -> bool:
+    """Exited (a zombie nobody reaped yet counts: its parent, serve, is gone)."""
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+def test_serve_restarts_a_killed_watcher_and_a_killed_serve_ends_it(
+    scanned: dict[str, Path], tmp_path: Path
+) -> None:
     venv = scanned["venv"]
     env = {**command_environment(), "ENVDASH_RESCAN_INTERVAL": "0"}
+    workers: list[psutil.Process] = []
     serve = subprocess.Popen(
         [sys.executable, "-m", "dashboard.cli", "serve", "--port", "0", "--no-scan"],
         env=env,
@@ -282,7 +293,14 @@ def test_serve_restarts_a_killed_watcher(scanned: dict[str, Path], tmp_path: Pat
         wait_for(lambda: _watching(second), timeout=60)
         pip_install(venv, scanned["wheels"], "restarted-one")
         wait_for(lambda: "restarted-one" in packages(venv), timeout=WITHIN)
+        workers = [p for p in psutil.Process(serve.pid).children() if "worker" in p.cmdline()]
+        serve.kill()  # however serve ends, its watcher ends with it
+        serve.wait()
+        wait_for(lambda: _gone(second), timeout=10)
     finally:
+        for worker in workers:  # they end by themselves after their grace; no need to wait
+            with contextlib.suppress(psutil.Error):
+                worker.kill()
         for pid in _watchers(serve):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
