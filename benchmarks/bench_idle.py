@@ -6,7 +6,7 @@ one scan root, starts the real `envdash serve` from this checkout over it, opens
 overview in Debian's Chromium (Playwright) and waits until the first scan is stored and
 the processes have settled; then reads each process's CPU time (psutil, user + system)
 over the measured window. The issue's target: under 1 % of one core in total.
-Usage: .venv/bin/python benchmarks/bench_idle.py [--envs 100] [--seconds 60] [--hidden]
+Usage: .venv/bin/python benchmarks/bench_idle.py [--envs 100] [--seconds 60] [--no-page]
 """
 
 from __future__ import annotations
@@ -97,7 +97,6 @@ def main() -> None:
     parser.add_argument("--envs", type=int, default=100)
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--settle", type=float, default=15, help="seconds before measuring")
-    parser.add_argument("--hidden", action="store_true", help="the page in a background tab")
     parser.add_argument("--no-page", action="store_true", help="no browser page open")
     parser.add_argument("--workers", type=int, default=2, help="ENVDASH_JOB_CONCURRENCY")
     args = parser.parse_args()
@@ -129,10 +128,6 @@ def main() -> None:
                 time.sleep(1)
                 page.goto(served.url("/environments/?status="))
             page.goto(served.url("/"))
-            if args.hidden:
-                # A second tab in front: the overview's tab is hidden, as in a browser.
-                page.context.new_page().goto(served.url("/static/icons/envdash.svg"))
-                page.evaluate("document.hidden") or print("warning: the page is not hidden")
             if args.no_page:
                 page.close()
             time.sleep(args.settle)
@@ -141,7 +136,7 @@ def main() -> None:
     finally:
         shutil.rmtree(work, ignore_errors=True)
     database = "PostgreSQL" if env["DATABASE_URL"] else "SQLite"
-    page_state = "no page" if args.no_page else "hidden page" if args.hidden else "one page"
+    page_state = "no page" if args.no_page else "one page"
     print(
         f"{args.envs} envs, {page_state}, {database}, {args.workers} workers, "
         f"{args.seconds:.0f} s, {os.cpu_count()} cores; % of one core"
