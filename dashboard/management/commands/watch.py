@@ -14,7 +14,7 @@ from argparse import SUPPRESS, ArgumentParser
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.migrations.executor import MigrationExecutor
 
 from dashboard.watcher import Follower, FollowerConfig
@@ -58,6 +58,10 @@ class Command(BaseCommand):
                 "the database has unapplied migrations: run `envdash serve` or "
                 "`envdash migrate` first"
             )
+        # Keep the connection between looks, as the worker does (see its _keep_connections):
+        # reconnecting each time (CONN_MAX_AGE suits requests) reopened SQLite's file and
+        # WAL every few seconds. close_old_connections() still replaces a broken one.
+        connections.settings[DEFAULT_DB_ALIAS]["CONN_MAX_AGE"] = None
         stop = threading.Event()
 
         def on_term(signum: int, frame: object) -> None:
