@@ -26,7 +26,13 @@ def mark_invisible(text: str) -> str:
     return _INVISIBLE.sub(lambda match: f"⟨U+{ord(match.group()):04X}⟩", text)
 
 
+#: The largest row id, revision or cursor the databases store (a signed 64-bit integer).
+_LARGEST = 2**63 - 1
+
+
 def is_number(text: str) -> bool:
-    """Only ASCII digits: `str.isdigit` is also true for "²" and "٣", which `int` refuses
-    (a 500 where a form or query string meant a row id)."""
-    return text.isascii() and text.isdigit()
+    """A row id, cursor or revision a database can hold: ASCII digits only, at most 19 of
+    them and within 64 bits. `str.isdigit` is also true for "²" and "٣", which `int`
+    refuses, `int` refuses more than 4300 digits, and a 20-digit id overflows SQLite and
+    PostgreSQL alike: each was a 500 where a form or query string meant a row id."""
+    return text.isascii() and text.isdigit() and len(text) <= 19 and int(text) <= _LARGEST

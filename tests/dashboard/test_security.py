@@ -243,3 +243,34 @@ def test_unicode_digits_in_an_id_are_refused_not_a_500(client: Client) -> None:
     log_in(client)
     assert client.get("/environments/new/?interpreter=²").status_code == 200
     assert client.get("/environments/new/?interpreter=٣").status_code == 200
+
+
+HUGE = "1" * 5000  # int() refuses more than 4300 digits
+OVERFLOW = "9" * 19  # fits 19 digits, overflows a signed 64-bit column
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("number", [HUGE, OVERFLOW, "99999999999999999999"])
+def test_huge_numbers_in_ids_and_cursors_are_refused_not_a_500(client: Client, number: str) -> None:
+    """Ids, cursors and revisions are what a database column can hold; anything longer
+    is an ordinary bad value (the API's one-line 400, a page's own refusal)."""
+    log_in(client)
+    client.raise_request_exception = False
+    assert client.get(f"/live/?since={number}&wait=0").status_code == 200
+    assert client.get(f"/environments/new/?interpreter={number}").status_code == 200
+    created = client.post("/environments/new/", {"path": "/nowhere/.venv", "interpreter": number})
+    assert created.status_code == 400
+    bearer = {"Authorization": f"Bearer {login_token()}"}
+    for url in (f"/api/jobs?limit={number}", f"/api/environments?page={number}"):
+        response = client.get(url, headers=bearer)
+        assert response.status_code == 400, (url, response.status_code)
+        assert "whole number" in response.json()["error"]
+    assert client.get(f"/api/jobs/1?after={number}", headers=bearer).status_code in {400, 404}
+    applied = client.post(
+        "/api/jobs",
+        {"kind": "apply", "environment": 1, "plan": number},
+        content_type="application/json",
+        headers=bearer,
+    )
+    assert applied.status_code in {400, 404, 409}, applied.content
+    assert "error" in applied.json()

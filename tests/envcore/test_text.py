@@ -22,6 +22,8 @@ def test_a_url_keeps_its_user_and_loses_its_password() -> None:
     assert shown_url("https://tok3n@host:8443/simple") == "https://****@host:8443/simple"
     assert shown_url("https://pypi.org/simple/") == "https://pypi.org/simple/"
     assert shown_url("/opt/wheels") == "/opt/wheels"
+    assert shown_url("https://host/simple?user=a@b") == "https://host/simple?user=a@b"
+    assert shown_url("http://[") == "http://["
 
 
 def test_a_command_line_loses_every_credential_in_every_spelling() -> None:
@@ -34,6 +36,7 @@ def test_a_command_line_loses_every_credential_in_every_spelling() -> None:
         "http://tok2@b.example:81/simple",
         "--find-links=https://c.example/wheels",
         "name @ https://carol:pw3@d.example/name-1.0.whl",
+        "--index-url=https://dave:p@ss:w0rd@e.example/simple",
     ]
     assert shown_argv(argv) == (
         "uv",
@@ -44,15 +47,29 @@ def test_a_command_line_loses_every_credential_in_every_spelling() -> None:
         "http://****@b.example:81/simple",
         "--find-links=https://c.example/wheels",
         "name @ https://carol:****@d.example/name-1.0.whl",
+        "--index-url=https://dave:****@e.example/simple",
     )
 
 
 _part = st.text(alphabet="abcdefghijklmnopqrstuvwxyz0123456789-._~%!$&'()*+,;=", min_size=1)
 
 
-@given(user=_part, password=_part, prefix=st.sampled_from(["", "--index-url=", "x @ "]))
+@given(
+    user=_part,
+    password=st.builds(str.__add__, _part, st.text(alphabet="@:" + "abc", max_size=4)),
+    prefix=st.sampled_from(["", "--index-url=", "x @ "]),
+)
 def test_no_password_survives(user: str, password: str, prefix: str) -> None:
     url = f"https://{user}:{password}@host.example/simple/"
     shown = shown_argv([prefix + url])[0]
     assert shown == f"{prefix}https://{user}:****@host.example/simple/"
     assert shown_url(url) == f"https://{user}:****@host.example/simple/"
+
+
+@given(st.text())
+def test_any_text_is_shown_without_error(text: str) -> None:
+    """Anything may be on a command line; showing it never raises, and keeps what has no
+    credentials as it is."""
+    shown = shown_argv([text])[0]
+    if "@" not in text:
+        assert shown == text
