@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.utils import timezone
+from pytest_django.fixtures import Settings as SettingsWrapper
 
 from dashboard.jobs.interpreters import refresh_interpreters
 from dashboard.jobs.kinds import KINDS, JobError, validate
@@ -117,6 +118,18 @@ def test_every_kind_the_pages_start_is_tested_here() -> None:
 
 # -- refusals -----------------------------------------------------------------------------
 
+
+@pytest.fixture
+def listed(tmp_path: Path, settings: SettingsWrapper) -> Environment:
+    """An environment as a row inside the scan roots, no venv: every refusal below is
+    decided before anything would run (as tests/dashboard/jobs/test_kinds.py does)."""
+    settings.SCAN_ROOTS = [tmp_path]
+    now = timezone.now()
+    moments = dict.fromkeys(("first_seen", "last_seen", "last_scanned", "last_changed"), now)
+    path = tmp_path / "app" / ".venv"
+    return Environment.objects.create(path=str(path), name="app/.venv", kind="venv", **moments)
+
+
 PAGE_REFUSALS = [
     ("install", {"specs": "--index-url=http://evil.example/simple"}),
     ("install", {"specs": "-r /etc/passwd"}),
@@ -133,25 +146,25 @@ PAGE_REFUSALS = [
 
 @pytest.mark.parametrize(("kind", "fields"), PAGE_REFUSALS)
 def test_the_refusals_are_the_pages_in_one_line(
-    project: Environment, api: ApiClient, kind: str, fields: dict[str, str]
+    listed: Environment, api: ApiClient, kind: str, fields: dict[str, str]
 ) -> None:
     with pytest.raises(JobError) as refused:
-        validate(kind, project, fields)
+        validate(kind, listed, fields)
     expected = str(refused.value)
-    assert api.post("/api/jobs", {"kind": kind, "environment": project.pk, **fields}) == (
+    assert api.post("/api/jobs", {"kind": kind, "environment": listed.pk, **fields}) == (
         400,
         {"error": expected},
     )
     page = "/plan/" if kind == "plan" else f"/jobs/{kind}/"
     shown = log_in(Client()).post(
-        f"/environments/{project.pk}{page}", {**fields, "confirmed": "1"}, follow=True
+        f"/environments/{listed.pk}{page}", {**fields, "confirmed": "1"}, follow=True
     )
     assert html.escape(expected) in shown.content.decode()  # the page said the same
     assert not Job.objects.exists()
 
 
 def test_a_new_environment_outside_the_scan_roots_is_refused(
-    project: Environment, api: ApiClient
+    listed: Environment, api: ApiClient
 ) -> None:
     assert api.post("/api/jobs", {"kind": "create", "path": "/elsewhere/.venv"}) == (
         400,
@@ -160,22 +173,22 @@ def test_a_new_environment_outside_the_scan_roots_is_refused(
     assert not Job.objects.exists()
 
 
-def test_a_gone_or_broken_environment_is_a_conflict(project: Environment, api: ApiClient) -> None:
-    Environment.objects.filter(pk=project.pk).update(
+def test_a_gone_or_broken_environment_is_a_conflict(listed: Environment, api: ApiClient) -> None:
+    Environment.objects.filter(pk=listed.pk).update(
         health="broken", broken_reason="its base interpreter is gone"
     )
-    status, data = api.post("/api/jobs", {"kind": "install", "environment": project.pk})
+    status, data = api.post("/api/jobs", {"kind": "install", "environment": listed.pk})
     assert (status, data) == (
         409,
-        {"error": f"{project.path} is broken (its base interpreter is gone); recreate it first"},
+        {"error": f"{listed.path} is broken (its base interpreter is gone); recreate it first"},
     )
     # Recreate is what a broken environment needs: not refused for being broken.
-    status, data = api.post("/api/jobs", {"kind": "recreate", "environment": project.pk})
+    status, data = api.post("/api/jobs", {"kind": "recreate", "environment": listed.pk})
     assert status != 409, data
-    Environment.objects.filter(pk=project.pk).update(gone_at=timezone.now())
-    status, data = api.post("/api/jobs", {"kind": "delete", "environment": project.pk})
+    Environment.objects.filter(pk=listed.pk).update(gone_at=timezone.now())
+    status, data = api.post("/api/jobs", {"kind": "delete", "environment": listed.pk})
     assert status == 409
-    assert data["error"] == f"{project.path} is gone from disk; rescan or recreate it elsewhere"
+    assert data["error"] == f"{listed.path} is gone from disk; rescan or recreate it elsewhere"
 
 
 ENV = -1  # stands for the test's environment
@@ -201,10 +214,10 @@ ENV = -1  # stands for the test's environment
     ],
 )  # fmt: skip
 def test_a_body_the_kind_does_not_take_is_refused_in_one_line(
-    project: Environment, api: ApiClient, body: dict[str, Any], status: int, refusal: str
+    listed: Environment, api: ApiClient, body: dict[str, Any], status: int, refusal: str
 ) -> None:
     if body.get("environment") == ENV:
-        body = {**body, "environment": project.pk}
+        body = {**body, "environment": listed.pk}
     assert api.post("/api/jobs", body) == (status, {"error": refusal})
     assert not Job.objects.exists()
 
