@@ -65,6 +65,8 @@ logger = logging.getLogger("envdash.watch")
 QUIET = 0.3
 #: ...or this long after its first event, whichever comes first.
 LONGEST = 1.5
+#: How often an environment a job is running on is looked at again, its changes kept.
+BUSY_RECHECK = 1.0
 #: How often the loop looks at the database when nothing happens (the known environments'
 #: fingerprint, the periodic rescan's and the update checks' due times).
 HOUSEKEEPING = 5.0
@@ -197,6 +199,8 @@ class _Pending:
     first: float
     last: float
     rebuild: bool = False
+    #: Not rescanned before this (a job runs on the environment: looked at again later).
+    not_before: float = 0.0
 
 
 @dataclass
@@ -437,6 +441,8 @@ class Follower:
                 self._last_event_at = timezone.now()
 
     def _due(self, entry: _Pending, now: float) -> bool:
+        if now < entry.not_before:
+            return False
         return now - entry.last >= QUIET or now - entry.first >= LONGEST
 
     def _rescan_due(self) -> None:
@@ -454,7 +460,11 @@ class Follower:
             entry = self.pending.pop(env)
             rebuild = rebuild or entry.rebuild
             if str(env) in busy:
-                continue  # the job rescans it at its end
+                # Kept, not dropped: a plan or a preview never rescans at its end, and a
+                # rescan after a job's own is free (nothing changed since: skipped).
+                entry.rebuild, entry.not_before = False, now + BUSY_RECHECK
+                self.pending[env] = entry
+                continue
             try:
                 scan = follow_environment(env)
             except DatabaseError:
@@ -589,7 +599,8 @@ class Follower:
         if self._push_first is not None:
             wake = min(wake, self._push_last + PUSH_AFTER, self._push_first + PUSH_AT_LATEST)
         for entry in self.pending.values():
-            wake = min(wake, entry.last + QUIET, entry.first + LONGEST)
+            due = min(entry.last + QUIET, entry.first + LONGEST)
+            wake = min(wake, max(due, entry.not_before))
         return max(0.0, wake - now)
 
     def step(self) -> None:
