@@ -65,6 +65,8 @@ logger = logging.getLogger("envdash.watch")
 QUIET = 0.3
 #: ...or this long after its first event, whichever comes first.
 LONGEST = 1.5
+#: How often the OS watches are tried again without the directories that vanished meanwhile.
+VANISHED_RETRIES = 3
 #: How often an environment a job is running on is looked at again, its changes kept.
 BUSY_RECHECK = 1.0
 #: How often the loop looks at the database when nothing happens (the known environments'
@@ -328,11 +330,24 @@ class Follower:
         poller; records in `plan` what ended where and why."""
         sources: list[_Source] = []
         poll_ms = int(self.config.poll_interval * 1000)
-        if plan.watched:
+        for attempt in range(VANISHED_RETRIES + 1):
+            if not plan.watched:
+                break
             try:
                 sources.append(
                     _Source(plan.watched, polling=False, poll_ms=poll_ms, events=self.events)
                 )
+            except FileNotFoundError as exc:
+                # A directory went between planning and its watch (a venv being recreated):
+                # not the OS refusing. Leave it out and try again; its owners are rescanned.
+                if attempt == VANISHED_RETRIES:
+                    plan.reason = "; ".join(filter(None, [plan.reason, self._refusal(exc)]))
+                    plan.polled, plan.watched = [*plan.watched, *plan.polled], []
+                    break
+                self._vanished(plan, [d for d in plan.watched if not os.path.isdir(d)])
+                plan.watched = [d for d in plan.watched if os.path.isdir(d)]
+                plan.polled = [d for d in plan.polled if os.path.isdir(d)]
+                continue
             except _REFUSED as exc:
                 fitted = self._fit(plan.watched, exc)
                 if fitted is not None:
@@ -341,9 +356,18 @@ class Follower:
                 plan.polled += plan.watched[kept:]
                 plan.watched = plan.watched[:kept]
                 plan.reason = "; ".join(filter(None, [plan.reason, self._refusal(exc)]))
+            break
         if plan.polled:
             sources.append(_Source(plan.polled, polling=True, poll_ms=poll_ms, events=self.events))
         return sources
+
+    def _vanished(self, plan: _Plan, directories: Iterable[str]) -> None:
+        """Rescan the environments a vanished directory belonged to (what happened there
+        before a watch could see it)."""
+        now = self.clock()
+        for directory in directories:
+            for env in plan.watchset.owners(directory):
+                self.pending.setdefault(env, _Pending(now, now))
 
     def _fit(self, directories: list[str], exc: BaseException) -> _Source | None:
         """As many OS watches as the OS grants (the first ones, by priority), or None."""

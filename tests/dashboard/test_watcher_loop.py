@@ -257,3 +257,18 @@ def test_off_says_off_and_watches_nothing(tree: Path) -> None:
         )
     finally:
         follower.close()
+
+
+def test_a_directory_gone_before_its_watch_is_left_out_and_the_rest_still_os_watched(
+    tree: Path, follower: Follower
+) -> None:
+    # A venv recreated while the watch set is built: its directory vanishes between the
+    # plan and the watches. watchfiles then raises FileNotFoundError, not a limit.
+    env = tree / "app" / ".venv"
+    plan = follower._plan(follower._known())
+    gone = next(d for d in plan.watched if d.startswith(str(env / "bin")))
+    shutil.rmtree(gone)
+    follower.sources = follower._start_sources(plan)
+    assert gone not in plan.watched and gone not in plan.polled
+    assert plan.watched and not plan.polled and plan.reason == ""
+    assert env in follower.pending
