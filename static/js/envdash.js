@@ -143,13 +143,21 @@ async function refreshLive() {
 for (const region of liveRegions()) servedHtml.set(region, comparable(region.outerHTML));
 document.body.addEventListener("envdash:changed", refreshLive);
 
-// One question at a time, held by the server. A hidden tab asks nothing (its held question
-// is dropped, so a tab left in the background all day costs nothing) and asks at once when
-// shown again, catching up on what changed meanwhile. A quick "nothing new" means the
-// server holds no more questions (all its holds are taken): ask again after 2 s, as a plain
-// poll. Errors (the server restarting) back off up to 30 s.
+// One question at a time, held by the server, in the focused window only. A browser opens
+// at most 6 connections to one host: a held question in every open tab would leave none
+// for a click after 6 tabs. Other visible tabs ask a quick question every 2 s instead (the
+// change still shows within 3 s), and the tab that gets the focus starts holding at once.
+// A hidden tab asks nothing (its question is dropped, so a tab left in the background all
+// day costs nothing) and asks at once when shown again, catching up on what changed
+// meanwhile. A quick "nothing new" to a held question means the server holds no more
+// (all its holds are taken): ask again after 2 s, as a plain poll. Errors (the server
+// restarting) back off up to 30 s.
 const HELD_SECONDS = 25;
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+let wakeEarly = null;
+const sleep = (ms) => new Promise((resolve) => {
+  const timer = setTimeout(resolve, ms);
+  wakeEarly = () => { clearTimeout(timer); resolve(); };
+});
 const shown = () => new Promise((resolve) => {
   if (!document.hidden) { resolve(); return; }
   document.addEventListener("visibilitychange", function again() {
@@ -159,7 +167,10 @@ const shown = () => new Promise((resolve) => {
   });
 });
 let asking = null;
+let holding = false;
 document.addEventListener("visibilitychange", () => { if (document.hidden && asking) asking.abort(); });
+window.addEventListener("blur", () => { if (holding && asking) asking.abort(); });
+window.addEventListener("focus", () => { if (wakeEarly) wakeEarly(); });
 async function follow(live) {
   let since = live.dataset.since;
   let pause = 0;
@@ -168,9 +179,11 @@ async function follow(live) {
     if (pause) await sleep(pause);
     if (document.hidden) continue;
     asking = new AbortController();
+    holding = document.hasFocus();
     const started = performance.now();
     try {
-      const url = `${live.dataset.src}?since=${encodeURIComponent(since)}&wait=${HELD_SECONDS}`;
+      const wait = holding ? HELD_SECONDS : 0;
+      const url = `${live.dataset.src}?since=${encodeURIComponent(since)}&wait=${wait}`;
       const response = await fetch(url, {
         signal: asking.signal, cache: "no-store", headers: { "X-Envdash-Live": "1" },
       });
@@ -179,7 +192,7 @@ async function follow(live) {
         return;
       }
       if (response.status === 204) {
-        pause = performance.now() - started < 1000 ? 2000 : 0;
+        pause = !holding || performance.now() - started < 1000 ? 2000 : 0;
       } else if (response.ok) {
         const next = new DOMParser().parseFromString(await response.text(), "text/html");
         since = next.getElementById("live")?.dataset.since ?? since;
@@ -189,10 +202,13 @@ async function follow(live) {
         pause = Math.min(Math.max(pause * 2, 2000), 30000);
       }
     } catch {
-      // Aborted (the tab was hidden: asks again once shown) or offline for a moment.
-      pause = document.hidden ? 0 : Math.min(Math.max(pause * 2, 2000), 30000);
+      // Aborted (the tab was hidden: asks again once shown; it lost the focus: asks a
+      // quick question next) or offline for a moment.
+      pause = asking.signal.aborted ? 0 : Math.min(Math.max(pause * 2, 2000), 30000);
     } finally {
       asking = null;
+      holding = false;
+      wakeEarly = null;
     }
   }
 }

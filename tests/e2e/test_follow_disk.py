@@ -173,6 +173,37 @@ def test_terminal_changes_show_on_open_pages_within_3_s(
     )
 
 
+def test_many_open_windows_leave_connections_for_clicks(
+    browser: Browser, server: Server, home: Home
+) -> None:
+    """A browser opens at most 6 connections to one host: a held question in each of 7
+    visible windows would make a click wait 25 s. Only the focused window holds one; the
+    others ask quick questions, and still show a change within 3 s."""
+    context = browser.new_context(viewport={"width": 1000, "height": 700})
+    context.add_init_script("document.hasFocus = () => false;")  # 7 windows, none focused
+    context.set_default_timeout(15_000)
+    first = context.new_page()
+    first.goto(server.login_url)
+    asked: list[str] = []
+    pages = [first, *(context.new_page() for _ in range(6))]
+    for page in pages:
+        page.on("request", lambda request: asked.append(request.url))
+        page.goto(server.url("/environments/"))
+    time.sleep(2.5)  # every window asked at least once
+    live = [url for url in asked if "/live/" in url]
+    assert live and all("wait=0" in url for url in live), live
+    started = time.monotonic()
+    pages[0].get_by_role("link", name="Projects").click()
+    expect(pages[0].locator("h1")).to_have_text("Projects", timeout=5_000)
+    assert time.monotonic() - started < 5
+    write_wheel(home.wheels, "tau", "1.0", summary="Installed with seven windows open")
+    count = pages[-1].locator("#env-table tbody tr", has_text="shop/.venv").locator("td.num")
+    before = int(count.first.inner_text())
+    pip_install(home, "tau")
+    expect(count.first).to_have_text(str(before + 1), timeout=WITHIN_MS)
+    context.close()
+
+
 #: What a browser does when its tab goes to the background, and back.
 SET_HIDDEN = """hidden => {
   Object.defineProperty(document, "hidden", { value: hidden, configurable: true });
