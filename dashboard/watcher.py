@@ -6,9 +6,10 @@ It watches, without recursion, the directories `envcore.watchpaths` names for ea
 environment, with the OS's notifications (watchfiles; inotify on Linux) or by polling
 where those cannot be had (ENVDASH_WATCH=poll, the watch limit reached, a network file
 system). Events are grouped per environment: one rescan once they have been quiet for
-`QUIET` (at most `LONGEST` after the first), so a `pip install` of 30 packages is one
-rescan. Between events the loop wakes every few seconds to rebuild the watch set when the
-known environments changed, queue the periodic full rescan, re-check updates whose index
+`QUIET` (at most `LONGEST` after the first, then at most every `PROGRESS` while they
+never stop), so a `pip install` is one rescan, or a few for one of tens of seconds.
+Between events the loop wakes every few seconds to rebuild the watch set when the known
+environments changed, queue the periodic full rescan, re-check updates whose index
 answers expired, push the team snapshot once changes settled, and say it is alive.
 """
 
@@ -62,9 +63,13 @@ __all__ = ["LONGEST", "QUIET", "Follower", "FollowerConfig"]
 logger = logging.getLogger("envdash.watch")
 
 #: An environment is rescanned once its events have been quiet this long...
-QUIET = 0.3
-#: ...or this long after its first event, whichever comes first.
+QUIET = 0.4
+#: ...or this long after its first event, whichever comes first (what a change in a
+#: terminal waits at most)...
 LONGEST = 1.5
+#: ...and, while the events never stop (a long install), once this long after each forced
+#: rescan: the progress, not every half-installed state.
+PROGRESS = 10.0
 #: How often the OS watches are tried again without the directories that vanished meanwhile.
 VANISHED_RETRIES = 3
 #: How often an environment a job is running on is looked at again, its changes kept.
@@ -201,6 +206,8 @@ class _Pending:
     first: float
     last: float
     rebuild: bool = False
+    #: The longest its rescan waits after `first` (LONGEST, or PROGRESS within a burst).
+    cap: float = LONGEST
     #: Not rescanned before this (a job runs on the environment: looked at again later).
     not_before: float = 0.0
 
@@ -227,6 +234,8 @@ class Follower:
         self.sources: list[_Source] = []
         self.plan = _Plan(WatchSet(()))
         self.pending: dict[Path, _Pending] = {}
+        #: When an environment's last rescan was forced while its events went on.
+        self._bursts: dict[Path, float] = {}
         self.fingerprint = ""
         self.aggregate: object = None
         self.rescans = 0
@@ -457,17 +466,25 @@ class Follower:
             for env in owners:
                 entry = self.pending.get(env)
                 if entry is None:
-                    entry = self.pending[env] = _Pending(now, now)
+                    entry = self.pending[env] = _Pending(now, now, cap=self._cap(env, now))
                 entry.last = now
                 # A watched directory itself came or went: its watch is gone or missing.
                 entry.rebuild = entry.rebuild or path in directories
             if owners:
                 self._last_event_at = timezone.now()
 
+    def _cap(self, env: Path, now: float) -> float:
+        """PROGRESS when the environment's last rescan was forced by a burst still going on
+        (one of a long install's states): the rest of the install is one more rescan."""
+        forced = self._bursts.pop(env, None)
+        if forced is not None and now - forced < PROGRESS:
+            return PROGRESS
+        return LONGEST
+
     def _due(self, entry: _Pending, now: float) -> bool:
         if now < entry.not_before:
             return False
-        return now - entry.last >= QUIET or now - entry.first >= LONGEST
+        return now - entry.last >= QUIET or now - entry.first >= entry.cap
 
     def _rescan_due(self) -> None:
         now = self.clock()
@@ -489,6 +506,10 @@ class Follower:
                 entry.rebuild, entry.not_before = False, now + BUSY_RECHECK
                 self.pending[env] = entry
                 continue
+            if now - entry.last < QUIET:  # forced while events still arrive: a burst
+                self._bursts[env] = now
+            else:
+                self._bursts.pop(env, None)
             try:
                 scan = follow_environment(env)
             except DatabaseError:
@@ -623,7 +644,7 @@ class Follower:
         if self._push_first is not None:
             wake = min(wake, self._push_last + PUSH_AFTER, self._push_first + PUSH_AT_LATEST)
         for entry in self.pending.values():
-            due = min(entry.last + QUIET, entry.first + LONGEST)
+            due = min(entry.last + QUIET, entry.first + entry.cap)
             wake = min(wake, max(due, entry.not_before))
         return max(0.0, wake - now)
 

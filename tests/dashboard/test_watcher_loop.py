@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import shutil
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -272,3 +273,30 @@ def test_a_directory_gone_before_its_watch_is_left_out_and_the_rest_still_os_wat
     assert gone not in plan.watched and gone not in plan.polled
     assert plan.watched and not plan.polled and plan.reason == ""
     assert env in follower.pending
+
+
+def test_a_long_install_is_one_progress_rescan_and_one_when_it_settled(
+    tree: Path, follower: Follower
+) -> None:
+    # An install whose files keep arriving for 6 s (as a long `pip install` does): the
+    # first rescan comes within LONGEST, then one once it settled, not one per 1.5 s.
+    follower.rebuild()
+    env = tree / "app" / ".venv"
+    site = next(env.glob("lib/python*/site-packages"))
+    names = [f"pkg{number}" for number in range(40)]
+
+    def installing() -> None:
+        for name in names:
+            info = site / f"{name}-1.0.dist-info"
+            info.mkdir()
+            (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 1.0\n")
+            time.sleep(0.15)
+
+    writer = threading.Thread(target=installing)
+    writer.start()
+    _follow_until(follower, lambda: follower.rescans >= 1, timeout=5.0)
+    _follow_until(follower, lambda: not writer.is_alive() and not follower.pending, timeout=20.0)
+    writer.join()
+    assert set(names) <= _names(env)
+    assert follower.rescans == 2
+    assert Activity.objects.filter(kind="changed").count() == 2
