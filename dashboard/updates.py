@@ -35,8 +35,14 @@ def _client(env_path: Path) -> IndexClient:
     )
 
 
-def check_updates(env: Environment) -> int:
-    """Store latest / latest allowed / jump for every distribution; returns N upgradable."""
+def check_updates(env: Environment, *, announce: bool = False) -> int:
+    """Store latest / latest allowed / jump for every distribution; returns N upgradable.
+
+    Open pages re-fetch (the revision moves) when a version shown changed, or when the
+    user asked (`announce`: "checked just now"). The watcher re-checks every environment
+    whenever the index cache expires: most of those change nothing, and must not make
+    every open page fetch itself again.
+    """
     facts = inspect_environment(env.path)
     parsed = None
     if env.requirements_source:
@@ -51,32 +57,40 @@ def check_updates(env: Environment) -> int:
         row = by_name.get(canonicalize_name(item.name))
         if row is None:
             continue
-        row.latest = item.latest or ""
-        row.latest_allowed = item.latest_allowed or ""
-        row.jump = item.jump if item.status == "upgradable" else ""
-        row.update_status = item.status
-        row.update_reason = item.reason[:512]
-        row.choices = list(item.choices)
-        changed.append(row)
+        values = {
+            "latest": item.latest or "",
+            "latest_allowed": item.latest_allowed or "",
+            "jump": item.jump if item.status == "upgradable" else "",
+            "update_status": item.status,
+            "update_reason": item.reason[:512],
+            "choices": list(item.choices),
+        }
+        if any(getattr(row, field) != value for field, value in values.items()):
+            for field, value in values.items():
+                setattr(row, field, value)
+            changed.append(row)
+    upgradable = len(report.upgradable)
     with transaction.atomic():
-        Distribution.objects.bulk_update(
-            changed,
-            ["latest", "latest_allowed", "jump", "update_status", "update_reason", "choices"],
-        )
+        Distribution.objects.bulk_update(changed, _UPDATE_FIELDS)
         Environment.objects.filter(pk=env.pk).update(
-            upgradable=len(report.upgradable), updates_checked_at=timezone.now()
+            upgradable=upgradable, updates_checked_at=timezone.now()
         )
-        bump()
-    return len(report.upgradable)
+        if announce or changed or env.upgradable != upgradable or not env.updates_checked_at:
+            bump()
+    return upgradable
+
+
+_UPDATE_FIELDS = ["latest", "latest_allowed", "jump", "update_status", "update_reason", "choices"]
 
 
 @task()
-def update_check(env_id: int) -> int:
+def update_check(env_id: int, announce: bool = False) -> int:
     env = Environment.objects.filter(pk=env_id, gone_at__isnull=True).first()
     if env is None:
         return 0
-    return check_updates(env)
+    return check_updates(env, announce=announce)
 
 
-def enqueue_update_check(env: Environment) -> None:
-    update_check.using(queue_name=machine_queue()).enqueue(env.pk)
+def enqueue_update_check(env: Environment, *, announce: bool = False) -> None:
+    """Queue a check; `announce` when the user asked for it (see `check_updates`)."""
+    update_check.using(queue_name=machine_queue()).enqueue(env.pk, announce=announce)

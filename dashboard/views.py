@@ -239,7 +239,7 @@ def rescan_environment(request: HtmxHttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def check_updates(request: HttpRequest, pk: int) -> HttpResponse:
     env = get_object_or_404(Environment, pk=pk, gone_at__isnull=True)
-    enqueue_update_check(env)
+    enqueue_update_check(env, announce=True)
     messages.success(request, "Checking the package indexes; this page updates when done.")
     return redirect("environment", pk=env.pk)
 

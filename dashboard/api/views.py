@@ -122,7 +122,7 @@ def rescan_environment(request: HttpRequest, pk: int) -> HttpResponse:
 @api_view("POST", write=True)
 def check_updates(request: HttpRequest, pk: int) -> HttpResponse:
     env = _get(Environment.objects.filter(gone_at__isnull=True), pk, "environment on disk")
-    enqueue_update_check(env)
+    enqueue_update_check(env, announce=True)
     return _json({"queued": True}, 202, reverse("api-environment", args=[env.pk]))
 
 

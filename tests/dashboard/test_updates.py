@@ -89,6 +89,23 @@ def test_the_check_button_queues_work_for_the_worker(project: Environment) -> No
     assert response.status_code == 302
     task = DBTaskResult.objects.get(task_path="dashboard.updates.update_check")
     assert task.args_kwargs["args"] == [project.pk]
+    assert task.args_kwargs["kwargs"] == {"announce": True}  # asked: "checked just now"
+
+
+def test_a_check_that_finds_nothing_new_leaves_open_pages_alone(project: Environment) -> None:
+    """The watcher re-checks every environment when the index cache expires: a check
+    that changes nothing shown must not make every open page fetch itself again."""
+    check_updates(project)
+    project.refresh_from_db()
+    checked = project.updates_checked_at
+    before = revision()
+    assert check_updates(project) == 1
+    assert revision() == before
+    project.refresh_from_db()
+    assert project.updates_checked_at is not None and checked is not None
+    assert project.updates_checked_at > checked  # still recorded as checked
+    check_updates(project, announce=True)  # the user's click: the page says "just now"
+    assert revision() == before + 1
 
 
 def test_an_unreachable_index_says_unknown(project: Environment, settings: SettingsWrapper) -> None:
