@@ -251,6 +251,8 @@ class Follower:
         self._last_event_at: datetime | None = None
         self._last_rescan_at: datetime | None = None
         self._failed_sources = False
+        #: A rebuild asked for by a rescan that a DatabaseError cut short.
+        self._rebuild_wanted = False
 
     # --- the watch set --------------------------------------------------------------
 
@@ -433,9 +435,17 @@ class Follower:
             self.close()
             plan = self._plan(rows)
             sources = self._start_sources(plan)
+        before = {*self.plan.watched, *self.plan.polled}
         old, self.sources, self.plan = self.sources, sources, plan
         for source in old:
             source.close()
+        # What changed where nobody watched yet (before the watcher started, or in a
+        # directory that just appeared) is seen by a rescan; free when nothing changed.
+        now = self.clock()
+        for directory in {*plan.watched, *plan.polled} - before:
+            for env in plan.watchset.owners(directory):
+                self.pending.setdefault(env, _Pending(now, now))
+        self._rebuild_wanted = False
         self.fingerprint = self._fingerprint(rows)
         self._failed_sources = False
         logger.info(
@@ -514,6 +524,7 @@ class Follower:
                 scan = follow_environment(env)
             except DatabaseError:
                 self.pending[env] = entry  # the loop's step says why; the next one retries
+                self._rebuild_wanted = self._rebuild_wanted or rebuild
                 raise
             except Exception:  # one environment's surprise must not stop the others
                 logger.exception("rescanning %s failed", env)
@@ -544,7 +555,7 @@ class Follower:
 
     def _housekeeping(self) -> None:
         now = self.clock()
-        if self._failed_sources:
+        if self._failed_sources or self._rebuild_wanted:
             self.rebuild()
         if now >= self._next_housekeeping:
             self._next_housekeeping = now + HOUSEKEEPING

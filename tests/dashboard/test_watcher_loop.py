@@ -300,3 +300,17 @@ def test_a_long_install_is_one_progress_rescan_and_one_when_it_settled(
     assert set(names) <= _names(env)
     assert follower.rescans == 2
     assert Activity.objects.filter(kind="changed").count() == 2
+
+
+def test_a_change_made_while_no_watcher_ran_is_rescanned_at_its_start(
+    tree: Path, follower: Follower, wheelhouse: Path
+) -> None:
+    # After a crash and a restart, or with `envdash watch` started alone: nothing waits
+    # for the periodic rescan.
+    env = tree / "app" / ".venv"
+    install(env, ["alpha==1.0"], wheelhouse=wheelhouse)
+    follower.rebuild()
+    _follow_until(follower, lambda: "alpha" in _names(env))
+    assert follower.rescans == 1
+    follower.rebuild()  # the same watch set: nothing to rescan
+    assert not follower.pending
