@@ -70,6 +70,8 @@ LONGEST = 1.5
 #: ...and, while the events never stop (a long install), once this long after each forced
 #: rescan: the progress, not every half-installed state.
 PROGRESS = 10.0
+#: Two run-time failures of the OS watches within this long send their directories to polling.
+FAILURE_WINDOW = 60.0
 #: How often the OS watches are tried again without the directories that vanished meanwhile.
 VANISHED_RETRIES = 3
 #: How often an environment a job is running on is looked at again, its changes kept.
@@ -125,6 +127,14 @@ class FollowerConfig:
         )
 
 
+@dataclass(frozen=True)
+class _Failure:
+    """A source's thread ended on an error (notify's "error in underlying watcher")."""
+
+    polling: bool
+    error: str
+
+
 class _Source:
     """One RustNotify (OS notifications, or polling) read by a thread into the loop's queue."""
 
@@ -134,7 +144,7 @@ class _Source:
         *,
         polling: bool,
         poll_ms: int,
-        events: queue.Queue[set[tuple[int, str]] | str],
+        events: queue.Queue[set[tuple[int, str]] | _Failure],
     ) -> None:
         self.directories = tuple(directories)
         self.polling = polling
@@ -153,7 +163,7 @@ class _Source:
                 # 50 ms steps: the notifications of one file operation arrive together.
                 result = self._notify.watch(200, 50, 0, self._stop)
             except Exception as exc:  # the loop falls back; the thread ends
-                self._events.put(f"{type(exc).__name__}: {exc}")
+                self._events.put(_Failure(self.polling, f"{type(exc).__name__}: {exc}"))
                 return
             if isinstance(result, set) and result:
                 self._events.put(result)
@@ -230,7 +240,7 @@ class Follower:
     ) -> None:
         self.config = config
         self.clock = clock
-        self.events: queue.Queue[set[tuple[int, str]] | str] = queue.Queue()
+        self.events: queue.Queue[set[tuple[int, str]] | _Failure] = queue.Queue()
         self.sources: list[_Source] = []
         self.plan = _Plan(WatchSet(()))
         self.pending: dict[Path, _Pending] = {}
@@ -251,6 +261,11 @@ class Follower:
         self._last_event_at: datetime | None = None
         self._last_rescan_at: datetime | None = None
         self._failed_sources = False
+        #: When OS watches failed at run time (within FAILURE_WINDOW), and why they are
+        #: given up for polling after the second time.
+        self._failures: list[float] = []
+        self._os_failed = ""
+        self._next_failed_rebuild = 0.0
         #: A rebuild asked for by a rescan that a DatabaseError cut short.
         self._rebuild_wanted = False
 
@@ -308,6 +323,9 @@ class Follower:
             return plan
         if self.config.mode == "poll":
             plan.polled, plan.reason = directories, "ENVDASH_WATCH=poll"
+            return plan
+        if self._os_failed:
+            plan.polled, plan.reason = directories, self._os_failed
             return plan
         mounts = read_mounts(self.config.mountinfo)
         remote: dict[str, str] = {}
@@ -464,11 +482,16 @@ class Follower:
 
     # --- events and rescans ---------------------------------------------------------
 
-    def _take(self, item: set[tuple[int, str]] | str) -> None:
+    def _take(self, item: set[tuple[int, str]] | _Failure) -> None:
         now = self.clock()
-        if isinstance(item, str):  # a source failed: rebuild (it falls back to polling)
-            logger.warning("watching failed: %s; rebuilding the watch set", item)
+        if isinstance(item, _Failure):  # a source failed: rebuild it
+            logger.warning("watching failed: %s; rebuilding the watch set", item.error)
             self._failed_sources = True
+            if not item.polling:
+                self._failures = [at for at in self._failures if now - at < FAILURE_WINDOW]
+                self._failures.append(now)
+                if len(self._failures) >= 2:  # again: the OS's notifications do not hold
+                    self._os_failed = f"the OS's notifications failed at run time: {item.error}"
             return
         directories = set(self.plan.watchset.directories)
         for _, path in item:
@@ -555,7 +578,9 @@ class Follower:
 
     def _housekeeping(self) -> None:
         now = self.clock()
-        if self._failed_sources or self._rebuild_wanted:
+        if self._rebuild_wanted or (self._failed_sources and now >= self._next_failed_rebuild):
+            # A failing source is rebuilt at most once per HOUSEKEEPING, not in a loop.
+            self._next_failed_rebuild = now + HOUSEKEEPING
             self.rebuild()
         if now >= self._next_housekeeping:
             self._next_housekeeping = now + HOUSEKEEPING

@@ -22,7 +22,7 @@ from pytest_django.fixtures import Settings as SettingsWrapper
 from dashboard.jobs.models import Job
 from dashboard.models import Activity, Distribution, Environment, WatchState
 from dashboard.scanning import scan_tree
-from dashboard.watcher import PUSH_AFTER, Follower, FollowerConfig
+from dashboard.watcher import PUSH_AFTER, Follower, FollowerConfig, _Failure
 from dashboard.watchstatus import watch_status
 from tests.envtools import install, make_venv
 
@@ -314,3 +314,25 @@ def test_a_change_made_while_no_watcher_ran_is_rescanned_at_its_start(
     assert follower.rescans == 1
     follower.rebuild()  # the same watch set: nothing to rescan
     assert not follower.pending
+
+
+def test_os_watches_failing_twice_at_run_time_are_polled_and_the_reason_stored(
+    tree: Path, follower: Follower, wheelhouse: Path
+) -> None:
+    # What a source's thread puts on the queue when notify's watcher errors at run time.
+    follower.rebuild()
+    assert follower.plan.watched and not follower.plan.polled
+    follower.events.put(_Failure(False, "OSError: error in underlying watcher"))
+    follower.step()
+    assert follower.plan.watched and not follower.plan.polled  # once: OS watches again
+    follower.events.put(_Failure(False, "OSError: error in underlying watcher"))
+    follower.step()
+    assert follower._failed_sources  # not rebuilt in a loop: once per HOUSEKEEPING
+    follower._next_failed_rebuild = 0.0
+    follower.step()
+    assert follower.plan.polled and not follower.plan.watched
+    state = WatchState.objects.get(machine="here")
+    assert state.reason.startswith("the OS's notifications failed at run time: OSError")
+    env = tree / "app" / ".venv"
+    install(env, ["alpha==1.0"], wheelhouse=wheelhouse)
+    _follow_until(follower, lambda: "alpha" in _names(env))
