@@ -230,6 +230,8 @@ class _Plan:
     watched: list[str] = field(default_factory=list)
     polled: list[str] = field(default_factory=list)
     reason: str = ""
+    #: Never polled (a base interpreter's directory: what is in it is not ours to bound).
+    os_only: frozenset[str] = frozenset()
 
 
 class Follower:
@@ -318,6 +320,8 @@ class Follower:
             key=lambda d: (priority[d], d),
         )
         plan = _Plan(watchset)
+        base = _PRIORITY[Role.BASE_INTERPRETER]
+        plan.os_only = frozenset(d for d in directories if priority[d] == base)
         if self.config.mode == "off":
             plan.reason = "ENVDASH_WATCH=off; changes made outside envdash show after a rescan"
             return plan
@@ -386,6 +390,8 @@ class Follower:
                 plan.watched = plan.watched[:kept]
                 plan.reason = "; ".join(filter(None, [plan.reason, self._refusal(exc)]))
             break
+        # Left to the periodic rescan when it cannot be OS-watched.
+        plan.polled = [d for d in plan.polled if d not in plan.os_only]
         if plan.polled:
             sources.append(_Source(plan.polled, polling=True, poll_ms=poll_ms, events=self.events))
         return sources

@@ -121,10 +121,26 @@ def environment_paths(
         facts.path,
         site_packages=facts.site_packages,
         bin_dir=facts.interpreter.parent,
-        home=facts.home,
+        home=facts.home if facts.home in _link_directories(facts.interpreter) else None,
         project=facts.project,
         requirement_files=requirement_files,
     )
+
+
+def _link_directories(interpreter: Path, hops: int = 8) -> set[Path]:
+    """The directories the interpreter's link chain passes through (read, never run): a
+    pyvenv.cfg's `home` is watched only when it really holds the interpreter, so a planted
+    `home = /proc` or a huge directory costs nothing."""
+    seen: set[Path] = set()
+    current = interpreter
+    for _ in range(hops):
+        try:
+            target = Path(os.readlink(current))
+        except OSError:  # not a link (or gone): the chain ends here
+            break
+        current = target if target.is_absolute() else current.parent / target
+        seen.add(Path(os.path.normpath(current.parent)))
+    return seen
 
 
 def _matters(watched: Watched, name: str) -> bool:

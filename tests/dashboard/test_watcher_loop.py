@@ -24,6 +24,7 @@ from dashboard.models import Activity, Distribution, Environment, WatchState
 from dashboard.scanning import scan_tree
 from dashboard.watcher import PUSH_AFTER, Follower, FollowerConfig, _Failure
 from dashboard.watchstatus import watch_status
+from envcore.environment import inspect_environment
 from tests.envtools import install, make_venv
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -154,7 +155,8 @@ def test_a_removed_base_interpreter_shows_as_broken(
     tree: Path, follower: Follower, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     # An environment whose pyvenv.cfg `home` is a directory of the test's own (holding a
-    # link to this Python), so that removing it breaks nothing else on the machine.
+    # link to this Python, which bin/python points at), so that removing it breaks
+    # nothing else on the machine.
     home = tmp_path_factory.mktemp("python-home") / "bin"
     home.mkdir()
     (home / "python3").symlink_to(Path(sys.executable).resolve())
@@ -164,6 +166,8 @@ def test_a_removed_base_interpreter_shows_as_broken(
     config.write_text(
         "\n".join(f"home = {home}" if line.startswith("home") else line for line in lines)
     )
+    (env / "bin" / "python").unlink()
+    (env / "bin" / "python").symlink_to(home / "python3")
     scan_tree()
     assert Environment.objects.get(path=str(env)).status != "broken"
     follower.rebuild()
@@ -336,3 +340,16 @@ def test_os_watches_failing_twice_at_run_time_are_polled_and_the_reason_stored(
     env = tree / "app" / ".venv"
     install(env, ["alpha==1.0"], wheelhouse=wheelhouse)
     _follow_until(follower, lambda: "alpha" in _names(env))
+
+
+def test_the_base_interpreters_directory_is_never_polled(tree: Path) -> None:
+    # Polling stats every entry of a directory every interval: /usr/bin is not ours to
+    # bound. The periodic rescan covers it when it cannot be OS-watched.
+    follower = Follower(FollowerConfig(machine="here", mode="poll", rescan_interval=0))
+    try:
+        follower.rebuild()
+        home = inspect_environment(tree / "app" / ".venv").home
+        assert home is not None and str(home) in follower.plan.os_only
+        assert follower.plan.polled and str(home) not in follower.plan.polled
+    finally:
+        follower.close()

@@ -220,3 +220,19 @@ def test_mount_points_round_trip_through_the_kernels_escaping(
     assert root == Mount("/", "ext4")
     assert mount == Mount(point, fstype)
     assert filesystem_of(point + "/inside", (root, mount)) == fstype
+
+
+def test_a_home_that_does_not_hold_the_interpreter_is_not_watched(tmp_path: Path) -> None:
+    # pyvenv.cfg comes from the disk: `home = /proc` (or a directory of a million entries)
+    # must not choose what the watcher looks at.
+    env = make_venv(tmp_path / ".venv")
+    config = env / "pyvenv.cfg"
+    planted = tmp_path / "planted"
+    planted.mkdir()
+    lines = config.read_text().splitlines()
+    config.write_text(
+        "\n".join(f"home = {planted}" if line.startswith("home") else line for line in lines)
+    )
+    watched = environment_paths(inspect_environment(env))
+    assert Role.BASE_INTERPRETER not in {item.role for item in watched}
+    assert planted not in {item.directory for item in watched}
