@@ -12,11 +12,14 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import psutil
 import pytest
+from django.conf import settings as django_settings
 from django.test import Client
+from django.utils import timezone
 from pytest_django.fixtures import Settings as SettingsWrapper
 
 from dashboard.live import revision
@@ -249,8 +252,17 @@ def test_past_the_oss_own_watch_limit_the_rest_is_polled_reported_and_followed(
 def test_without_a_watcher_the_settings_page_says_not_running(
     scanned: dict[str, Path], client: Client
 ) -> None:
+    # A dead watcher's last row says 300 s: nothing queues that rescan any more.
+    WatchState.objects.create(
+        machine=django_settings.MACHINE_NAME,
+        pid=1,
+        started_at=timezone.now() - timedelta(hours=1),
+        heartbeat_at=timezone.now() - timedelta(hours=1),
+        rescan_interval=300,
+    )
     page = log_in(client).get("/settings/").content.decode()
-    assert "Not running" in page
+    assert "Not running" in page and "no periodic rescan either" in page
+    assert "full rescan every" not in page
     assert watch_status()["mode"] == "not-running"
 
 
