@@ -15,7 +15,6 @@ answers expired, push the team snapshot once changes settled, and say it is aliv
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import logging
 import os
@@ -34,16 +33,12 @@ from django.db import DatabaseError, close_old_connections
 from django.db.models import Count, Max
 from django.utils import timezone
 
-# RustNotify is what watchfiles.watch() drives; used directly because the loop must know
-# at once whether adding the watches failed (the OS's limit) to fall back to polling, and
-# choose each wait's timeout itself (the next environment's debounce deadline).
-from watchfiles._rust_notify import RustNotify
-
 from dashboard import tasks
 from dashboard.models import Environment, WatchState
 from dashboard.scanning import follow_environment
 from dashboard.signals import busy_environments, changes_followed
 from dashboard.updates import enqueue_update_check
+from dashboard.watchsources import REFUSED, Event, Failure, Source, fit, refusal
 from dashboard.watchstatus import BEAT_SECONDS
 from envcore.environment import inspect_environment
 from envcore.errors import EnvcoreError
@@ -81,8 +76,6 @@ BUSY_RECHECK = 1.0
 HOUSEKEEPING = 5.0
 #: How often expired update checks are looked for.
 UPDATE_CHECKS_EVERY = 60.0
-#: How long notify takes to give a refused or closed watcher's watches back to the OS.
-RELEASE_WAIT = 0.2
 #: The team snapshot is pushed this long after the last followed change...
 PUSH_AFTER = 10.0
 #: ...or this long after the first one of a stream that never settles.
@@ -127,90 +120,6 @@ class FollowerConfig:
         )
 
 
-@dataclass(frozen=True)
-class _Failure:
-    """A source's thread ended on an error (notify's "error in underlying watcher")."""
-
-    polling: bool
-    error: str
-
-
-class _Source:
-    """One RustNotify (OS notifications, or polling) read by a thread into the loop's queue."""
-
-    def __init__(
-        self,
-        directories: Sequence[str],
-        *,
-        polling: bool,
-        poll_ms: int,
-        events: queue.Queue[set[tuple[int, str]] | _Failure],
-    ) -> None:
-        self.directories = tuple(directories)
-        self.polling = polling
-        # Raises OSError when the OS refuses a watch (its limit reached). Errors are not
-        # ignored for OS watches: watchfiles' ignore_permission_denied also swallows the
-        # watch limit, leaving the directories past it silently unwatched.
-        self._notify = RustNotify(list(directories), False, polling, poll_ms, False, polling)
-        self._events = events
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="watch-source", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                # 50 ms steps: the notifications of one file operation arrive together.
-                result = self._notify.watch(200, 50, 0, self._stop)
-            except Exception as exc:  # the loop falls back; the thread ends
-                self._events.put(_Failure(self.polling, f"{type(exc).__name__}: {exc}"))
-                return
-            if isinstance(result, set) and result:
-                self._events.put(result)
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-        self._notify.close()
-
-
-#: What watchfiles raises when the OS refuses a watch: OSError ("OS file watch limit
-#: reached", ENOSPC), or its RuntimeError subclass for an inotify instance refused.
-_REFUSED = (OSError, RuntimeError)
-
-
-def _is_limit(exc: BaseException) -> bool:
-    text = str(exc).lower()
-    code = getattr(exc, "errno", None)
-    return code in {errno.ENOSPC, errno.EMFILE} or any(
-        word in text for word in ("limit", "no space", "too many open files")
-    )
-
-
-def _instances(exc: BaseException) -> bool:
-    """The limit on inotify instances (each RustNotify is one), not on watches."""
-    return getattr(exc, "errno", None) == errno.EMFILE or "too many open files" in str(exc).lower()
-
-
-def _read_number(path: str) -> int | None:
-    try:
-        with open(path, encoding="ascii") as handle:
-            return int(handle.read().strip())
-    except (OSError, ValueError):
-        return None
-
-
-def _inotify_limit(name: str) -> tuple[str, int] | None:
-    """The sysctl that binds (the system's, or this user namespace's when lower, as in a
-    container) and its value."""
-    system = _read_number(f"/proc/sys/fs/inotify/{name}")
-    own_name = {"max_user_watches": "max_inotify_watches"}.get(name, "max_inotify_instances")
-    own = _read_number(f"/proc/sys/user/{own_name}")
-    if own is not None and (system is None or own < system):
-        return f"user.{own_name}", own
-    return (f"fs.inotify.{name}", system) if system is not None else None
-
-
 @dataclass
 class _Pending:
     first: float
@@ -242,8 +151,8 @@ class Follower:
     ) -> None:
         self.config = config
         self.clock = clock
-        self.events: queue.Queue[set[tuple[int, str]] | _Failure] = queue.Queue()
-        self.sources: list[_Source] = []
+        self.events: queue.Queue[Event] = queue.Queue()
+        self.sources: list[Source] = []
         self.plan = _Plan(WatchSet(()))
         self.pending: dict[Path, _Pending] = {}
         #: When an environment's last rescan was forced while its events went on.
@@ -358,42 +267,42 @@ class Follower:
         plan.reason = "; ".join(reasons)
         return plan
 
-    def _start_sources(self, plan: _Plan) -> list[_Source]:
+    def _start_sources(self, plan: _Plan) -> list[Source]:
         """Start the OS watches (falling back to polling for what the OS refuses) and the
         poller; records in `plan` what ended where and why."""
-        sources: list[_Source] = []
+        sources: list[Source] = []
         poll_ms = int(self.config.poll_interval * 1000)
         for attempt in range(VANISHED_RETRIES + 1):
             if not plan.watched:
                 break
             try:
                 sources.append(
-                    _Source(plan.watched, polling=False, poll_ms=poll_ms, events=self.events)
+                    Source(plan.watched, polling=False, poll_ms=poll_ms, events=self.events)
                 )
             except FileNotFoundError as exc:
                 # A directory went between planning and its watch (a venv being recreated):
                 # not the OS refusing. Leave it out and try again; its owners are rescanned.
                 if attempt == VANISHED_RETRIES:
-                    plan.reason = "; ".join(filter(None, [plan.reason, self._refusal(exc)]))
+                    plan.reason = "; ".join(filter(None, [plan.reason, refusal(exc)]))
                     plan.polled, plan.watched = [*plan.watched, *plan.polled], []
                     break
                 self._vanished(plan, [d for d in plan.watched if not os.path.isdir(d)])
                 plan.watched = [d for d in plan.watched if os.path.isdir(d)]
                 plan.polled = [d for d in plan.polled if os.path.isdir(d)]
                 continue
-            except _REFUSED as exc:
-                fitted = self._fit(plan.watched, exc)
+            except REFUSED as exc:
+                fitted = fit(plan.watched, exc, self.events)
                 if fitted is not None:
                     sources.append(fitted)
                 kept = len(fitted.directories) if fitted is not None else 0
                 plan.polled += plan.watched[kept:]
                 plan.watched = plan.watched[:kept]
-                plan.reason = "; ".join(filter(None, [plan.reason, self._refusal(exc)]))
+                plan.reason = "; ".join(filter(None, [plan.reason, refusal(exc)]))
             break
         # Left to the periodic rescan when it cannot be OS-watched.
         plan.polled = [d for d in plan.polled if d not in plan.os_only]
         if plan.polled:
-            sources.append(_Source(plan.polled, polling=True, poll_ms=poll_ms, events=self.events))
+            sources.append(Source(plan.polled, polling=True, poll_ms=poll_ms, events=self.events))
         return sources
 
     def _vanished(self, plan: _Plan, directories: Iterable[str]) -> None:
@@ -403,47 +312,6 @@ class Follower:
         for directory in directories:
             for env in plan.watchset.owners(directory):
                 self.pending.setdefault(env, _Pending(now, now))
-
-    def _fit(self, directories: list[str], exc: BaseException) -> _Source | None:
-        """As many OS watches as the OS grants (the first ones, by priority), or None."""
-        if not _is_limit(exc) or _instances(exc):
-            return None
-        low, high, fits = 1, len(directories) - 1, 0
-        # A refused watcher gives its watches back from notify's own thread, a moment
-        # later: each probe waits for that, or it is refused for the last one's watches.
-        time.sleep(RELEASE_WAIT)
-        while low <= high:
-            middle = (low + high) // 2
-            try:
-                RustNotify(directories[:middle], False, False, 0, False, False).close()
-            except _REFUSED:
-                high = middle - 1
-                time.sleep(RELEASE_WAIT)
-            else:
-                fits, low = middle, middle + 1
-                time.sleep(RELEASE_WAIT)
-        if not fits:
-            return None
-        try:
-            return _Source(directories[:fits], polling=False, poll_ms=0, events=self.events)
-        except _REFUSED:  # another program took the last ones meanwhile
-            return None
-
-    @staticmethod
-    def _refusal(exc: BaseException) -> str:
-        if not _is_limit(exc):
-            return f"the OS's file notifications are unavailable ({exc})"
-        name, value = "max_user_watches", "524288"
-        if _instances(exc):
-            name, value = "max_user_instances", "1024"
-        limit = _inotify_limit(name)
-        if sys.platform == "linux" and limit is not None:
-            sysctl, current = limit
-            return (
-                f"the OS watch limit ({sysctl} = {current}) was reached: raise it with "
-                f"`sudo sysctl {sysctl}={value}` (and a line in /etc/sysctl.d/ to keep it)"
-            )
-        return f"the OS watch limit was reached ({exc})"
 
     def rebuild(self, rows: Sequence[Environment] | None = None) -> None:
         """Build the watch set anew; the new watches start before the old ones stop, so no
@@ -488,9 +356,9 @@ class Follower:
 
     # --- events and rescans ---------------------------------------------------------
 
-    def _take(self, item: set[tuple[int, str]] | _Failure) -> None:
+    def _take(self, item: Event) -> None:
         now = self.clock()
-        if isinstance(item, _Failure):  # a source failed: rebuild it
+        if isinstance(item, Failure):  # a source failed: rebuild it
             logger.warning("watching failed: %s; rebuilding the watch set", item.error)
             self._failed_sources = True
             if not item.polling:

@@ -22,7 +22,8 @@ from pytest_django.fixtures import Settings as SettingsWrapper
 from dashboard.jobs.models import Job
 from dashboard.models import Activity, Distribution, Environment, WatchState
 from dashboard.scanning import scan_tree
-from dashboard.watcher import PUSH_AFTER, Follower, FollowerConfig, _Failure
+from dashboard.watcher import PUSH_AFTER, Follower, FollowerConfig
+from dashboard.watchsources import Failure
 from dashboard.watchstatus import watch_status
 from envcore.environment import inspect_environment
 from tests.envtools import install, make_venv
@@ -326,10 +327,10 @@ def test_os_watches_failing_twice_at_run_time_are_polled_and_the_reason_stored(
     # What a source's thread puts on the queue when notify's watcher errors at run time.
     follower.rebuild()
     assert follower.plan.watched and not follower.plan.polled
-    follower.events.put(_Failure(False, "OSError: error in underlying watcher"))
+    follower.events.put(Failure(False, "OSError: error in underlying watcher"))
     follower.step()
     assert follower.plan.watched and not follower.plan.polled  # once: OS watches again
-    follower.events.put(_Failure(False, "OSError: error in underlying watcher"))
+    follower.events.put(Failure(False, "OSError: error in underlying watcher"))
     follower.step()
     assert follower._failed_sources  # not rebuilt in a loop: once per HOUSEKEEPING
     follower._next_failed_rebuild = 0.0
