@@ -10,7 +10,8 @@ system). Events are grouped per environment: one rescan once they have been quie
 never stop), so a `pip install` is one rescan, or a few for one of tens of seconds.
 Between events the loop wakes every few seconds to rebuild the watch set when the known
 environments changed, queue the periodic full rescan, re-check updates whose index
-answers expired, push the team snapshot once changes settled, and say it is alive.
+answers expired, push the team snapshot once changes settled, and say it is alive
+(dashboard.watchduties). The sources it reads are in dashboard.watchsources.
 """
 
 from __future__ import annotations
@@ -19,12 +20,11 @@ import hashlib
 import logging
 import os
 import queue
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import cast
 
@@ -33,13 +33,11 @@ from django.db import DatabaseError, close_old_connections
 from django.db.models import Count, Max
 from django.utils import timezone
 
-from dashboard import tasks
 from dashboard.models import Environment, WatchState
 from dashboard.scanning import follow_environment
-from dashboard.signals import busy_environments, changes_followed
-from dashboard.updates import enqueue_update_check
+from dashboard.signals import busy_environments
+from dashboard.watchduties import PUSH_AFTER, PUSH_AT_LATEST, Duties
 from dashboard.watchsources import REFUSED, Event, Failure, Source, fit, refusal
-from dashboard.watchstatus import BEAT_SECONDS
 from envcore.environment import inspect_environment
 from envcore.errors import EnvcoreError
 from envcore.watchpaths import (
@@ -76,12 +74,7 @@ BUSY_RECHECK = 1.0
 HOUSEKEEPING = 5.0
 #: How often expired update checks are looked for.
 UPDATE_CHECKS_EVERY = 60.0
-#: The team snapshot is pushed this long after the last followed change...
-PUSH_AFTER = 10.0
-#: ...or this long after the first one of a stream that never settles.
-PUSH_AT_LATEST = 60.0
 
-_BACKENDS = {"linux": "inotify", "darwin": "FSEvents", "win32": "ReadDirectoryChangesW"}
 #: Watched first when the OS's watches run short: what changes most and matters most.
 _PRIORITY = {
     Role.SITE_PACKAGES: 0,
@@ -143,7 +136,7 @@ class _Plan:
     os_only: frozenset[str] = frozenset()
 
 
-class Follower:
+class Follower(Duties):
     """The watcher's loop; `run()` until `stop` is set (or KeyboardInterrupt)."""
 
     def __init__(
@@ -440,14 +433,6 @@ class Follower:
         if rebuild:
             self.rebuild()
 
-    def _enqueue_update_check(self, row: Environment, *, force: bool = False) -> None:
-        now = self.clock()
-        last = self._checks_enqueued.get(row.pk)
-        if not force and last is not None and now - last < max(self.config.index_ttl, 60.0):
-            return
-        self._checks_enqueued[row.pk] = now
-        enqueue_update_check(row)
-
     # --- housekeeping ---------------------------------------------------------------
 
     def _housekeeping(self) -> None:
@@ -480,71 +465,6 @@ class Follower:
         rows = self._known()
         if self._fingerprint(rows) != self.fingerprint:
             self.rebuild(rows)
-
-    def _full_rescan(self, now: float) -> None:
-        if self.config.rescan_interval <= 0:
-            return
-        if self._next_full_rescan == 0.0:  # serve queued one at its start
-            self._next_full_rescan = now + self.config.rescan_interval
-            return
-        if now < self._next_full_rescan:
-            return
-        self._next_full_rescan = now + self.config.rescan_interval
-        if not tasks.scan_pending():
-            tasks.enqueue_scan()
-            self._last_rescan_at = timezone.now()
-            self._beat()
-
-    def _update_checks(self) -> None:
-        """Re-check updates whose index answers expired (the "latest" column never stays
-        stale past ENVDASH_INDEX_TTL), and those whose rows a rescan replaced since."""
-        if self.config.offline or self.config.index_ttl <= 0:
-            return
-        expired = timezone.now() - timedelta(seconds=self.config.index_ttl)
-        checked = Environment.objects.filter(gone_at__isnull=True, updates_checked_at__isnull=False)
-        for row in checked.only("pk", "path", "updates_checked_at", "last_changed"):
-            at = row.updates_checked_at
-            if at is not None and (at < expired or row.last_changed > at):
-                self._enqueue_update_check(row)
-
-    def _push(self, now: float) -> None:
-        if self._push_first is None:
-            return
-        if now - self._push_last >= PUSH_AFTER or now - self._push_first >= PUSH_AT_LATEST:
-            changes_followed.send(Environment, changed=self._push_changes)
-            self._push_first, self._push_changes = None, 0
-
-    def _beat(self, environments: int | None = None) -> None:
-        self._next_beat = self.clock() + BEAT_SECONDS
-        plan = self.plan
-        if self.config.mode == "off":
-            mode = WatchState.Mode.OFF
-        elif plan.polled and plan.watched:
-            mode = WatchState.Mode.MIXED
-        elif plan.polled:
-            mode = WatchState.Mode.POLLING
-        else:
-            mode = WatchState.Mode.WATCHING
-        values: dict[str, object] = {
-            "pid": os.getpid(),
-            "started_at": self._started_at,
-            "heartbeat_at": timezone.now(),
-            "mode": mode,
-            "reason": plan.reason[:1024],
-            "backend": _BACKENDS.get(sys.platform, "OS notifications"),
-            "watched": len(plan.watched),
-            "polled": len(plan.polled),
-            "poll_interval": self.config.poll_interval,
-            "rescan_interval": int(self.config.rescan_interval),
-            "last_event_at": self._last_event_at,
-            "last_rescan_at": self._last_rescan_at,
-        }
-        if environments is not None:
-            values["environments"] = environments
-        try:
-            WatchState.objects.update_or_create(machine=self.config.machine, defaults=values)
-        except DatabaseError:
-            logger.exception("could not store the watcher's state")
 
     # --- the loop -------------------------------------------------------------------
 

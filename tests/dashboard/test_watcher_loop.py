@@ -22,7 +22,8 @@ from pytest_django.fixtures import Settings as SettingsWrapper
 from dashboard.jobs.models import Job
 from dashboard.models import Activity, Distribution, Environment, WatchState
 from dashboard.scanning import scan_tree
-from dashboard.watcher import PUSH_AFTER, Follower, FollowerConfig
+from dashboard.watchduties import PUSH_AFTER
+from dashboard.watcher import Follower, FollowerConfig
 from dashboard.watchsources import Failure
 from dashboard.watchstatus import watch_status
 from envcore.environment import inspect_environment
