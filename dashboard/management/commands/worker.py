@@ -15,8 +15,6 @@ it also stops when serve does, even when serve was killed.
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import logging
 import os
 import random
@@ -30,12 +28,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import (
-    DEFAULT_DB_ALIAS,
     DatabaseError,
     OperationalError,
     close_old_connections,
     connection,
-    connections,
 )
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
@@ -47,6 +43,7 @@ from dashboard import liveness
 from dashboard.jobs.reaper import reap_interrupted
 from dashboard.jobs.run import interrupt_running
 from dashboard.queues import machine_queue
+from dashboard.supervised import follow_parent, keep_connections
 from dashboard.wake import Waker, fifo_path
 from dashboard.worker_startup import run_startup_checks
 
@@ -54,8 +51,6 @@ logger = logging.getLogger("envdash.worker")
 
 #: After serve is gone, how long the job in hand gets to end its commands and say so.
 ORPHAN_GRACE_SECONDS = 15.0
-#: prctl(2) option: a signal for this process when its parent dies (Linux).
-_PR_SET_PDEATHSIG = 1
 
 
 class IdleWorker(Worker):
@@ -118,17 +113,6 @@ class IdleWorker(Worker):
                 wait = self.interval if woken else min(wait * 2, self.max_interval)
 
 
-def _keep_connections() -> None:
-    """Keep this process's database connections between polls and heartbeats.
-
-    CONN_MAX_AGE suits requests; a worker that reconnected for every idle poll and every
-    heartbeat spent most of its idle CPU connecting (on SQLite: the file and its WAL opened
-    again, and checkpointed and deleted whenever the last connection closed). A broken
-    connection is still replaced: close_old_connections() drops unusable ones.
-    """
-    connections.settings[DEFAULT_DB_ALIAS]["CONN_MAX_AGE"] = None
-
-
 def _beat_and_reap() -> None:
     """Say this worker is alive; end and mark jobs whose worker died."""
     started_at = timezone.now()
@@ -168,22 +152,9 @@ def _die_with_parent(worker: IdleWorker) -> None:
         worker.stop()
         threading.Thread(target=serve_gone, name="serve-gone", daemon=True).start()
 
-    def watch() -> None:
-        # os.read on the descriptor, not sys.stdin.buffer: a daemon thread blocked inside a
-        # buffered read holds its lock, and the interpreter's shutdown then dies on it
-        # ("Fatal Python error: _enter_buffered_busy") every time serve stops a worker.
-        with contextlib.suppress(OSError):
-            while os.read(stdin_fd, 4096):
-                pass
-        serve_gone()
-
-    stdin_fd = sys.stdin.fileno()
-
     if sys.platform == "linux":
         signal.signal(signal.SIGHUP, on_hangup)
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGHUP, 0, 0, 0)
-    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+    follow_parent(serve_gone, signum=signal.SIGHUP)
 
 
 class Command(BaseCommand):
@@ -231,7 +202,7 @@ class Command(BaseCommand):
         if options["supervised"]:
             _die_with_parent(worker)
         if not options["batch"]:
-            _keep_connections()
+            keep_connections()
         executor = MigrationExecutor(connection)
         if executor.migration_plan(executor.loader.graph.leaf_nodes()):
             raise CommandError(
