@@ -11,9 +11,11 @@ import sys
 import threading
 from collections.abc import Callable
 
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.core.management.base import CommandError
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.migrations.executor import MigrationExecutor
 
-__all__ = ["follow_parent", "keep_connections"]
+__all__ = ["follow_parent", "keep_connections", "refuse_unapplied_migrations"]
 
 #: prctl(2) option: a signal for this process when its parent dies (Linux).
 _PR_SET_PDEATHSIG = 1
@@ -50,3 +52,13 @@ def keep_connections() -> None:
     still replaced: close_old_connections() drops unusable ones.
     """
     connections.settings[DEFAULT_DB_ALIAS]["CONN_MAX_AGE"] = None
+
+
+def refuse_unapplied_migrations() -> None:
+    """A worker or watcher started by hand before `migrate` would fail on its first query
+    with a traceback: say what to run instead, in one line."""
+    executor = MigrationExecutor(connection)
+    if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+        raise CommandError(
+            "the database has unapplied migrations: run `envdash serve` or `envdash migrate` first"
+        )

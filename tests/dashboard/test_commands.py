@@ -75,10 +75,12 @@ def test_a_scan_left_running_by_a_killed_worker_stops_blocking_the_button() -> N
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_worker_refuses_an_unmigrated_database() -> None:
+def test_the_worker_and_the_watcher_refuse_an_unmigrated_database() -> None:
     call_command("migrate", "dashboard", "zero", verbosity=0)
     try:
         with pytest.raises(CommandError, match="unapplied migrations"):
             call_command("worker", "--batch")
+        with pytest.raises(CommandError, match="unapplied migrations"):
+            call_command("watch")
     finally:
         call_command("migrate", verbosity=0)

@@ -11,11 +11,9 @@ import threading
 from argparse import SUPPRESS, ArgumentParser
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+from django.core.management.base import BaseCommand
 
-from dashboard.supervised import follow_parent, keep_connections
+from dashboard.supervised import follow_parent, keep_connections, refuse_unapplied_migrations
 from dashboard.watcher import Follower, FollowerConfig
 
 logger = logging.getLogger("envdash.watch")
@@ -40,12 +38,7 @@ class Command(BaseCommand):
         parser.add_argument("--supervised", action="store_true", help=SUPPRESS)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        executor = MigrationExecutor(connection)
-        if executor.migration_plan(executor.loader.graph.leaf_nodes()):
-            raise CommandError(
-                "the database has unapplied migrations: run `envdash serve` or "
-                "`envdash migrate` first"
-            )
+        refuse_unapplied_migrations()
         keep_connections()
         stop = threading.Event()
 

@@ -26,14 +26,12 @@ import time
 from argparse import SUPPRESS, ArgumentParser
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 from django.db import (
     DatabaseError,
     OperationalError,
     close_old_connections,
-    connection,
 )
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
@@ -43,7 +41,7 @@ from dashboard import liveness
 from dashboard.jobs.reaper import reap_interrupted
 from dashboard.jobs.run import interrupt_running
 from dashboard.queues import machine_queue
-from dashboard.supervised import follow_parent, keep_connections
+from dashboard.supervised import follow_parent, keep_connections, refuse_unapplied_migrations
 from dashboard.wake import Waker, fifo_path
 from dashboard.worker_startup import run_startup_checks
 
@@ -203,12 +201,7 @@ class Command(BaseCommand):
             _die_with_parent(worker)
         if not options["batch"]:
             keep_connections()
-        executor = MigrationExecutor(connection)
-        if executor.migration_plan(executor.loader.graph.leaf_nodes()):
-            raise CommandError(
-                "the database has unapplied migrations: run `envdash serve` or "
-                "`envdash migrate` first"
-            )
+        refuse_unapplied_migrations()
         run_startup_checks()
         worker.configure_signals()
         if not options["batch"]:
