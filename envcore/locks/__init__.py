@@ -27,6 +27,15 @@ from typing import Literal
 
 from packaging.utils import NormalizedName
 
+from envcore.errors import RequirementsError
+from envcore.requirements._entry import (
+    ParsedRequirements,
+    ParseIssue,
+    RequirementEntry,
+    RequirementsOptions,
+)
+from envcore.requirements._roots import not_read, within_roots
+
 __all__ = [
     "LOCK_TOOLS",
     "LockFile",
@@ -34,7 +43,10 @@ __all__ = [
     "LockedPackage",
     "SourceKind",
     "is_lock_file",
+    "load_lock",
+    "lock_requirements",
     "lock_tool",
+    "read_lock",
 ]
 
 #: Where a locked package comes from; drift's `source-differs` compares this kind (and the
@@ -128,3 +140,76 @@ class LockFile:
         """What to install for an environment (`Environment.marker_environment()`), with
         `groups` instead of the tool's defaults when given. Each reader overrides this."""
         raise NotImplementedError
+
+
+def read_lock(path: Path | str) -> LockFile:
+    """Read and validate one lock file; RequirementsError (one line, naming the file) when it
+    cannot be read: not a lock, unreadable, larger than the text limit, not TOML/JSON, an
+    unknown lock version, a field of the wrong type."""
+    path = Path(path)
+    tool = lock_tool(path)
+    if tool == "uv":
+        from envcore.locks._uv import read_uv_lock as reader
+    elif tool == "pylock":
+        from envcore.locks._pylock import read_pylock as reader
+    elif tool == "poetry":
+        from envcore.locks._poetry import read_poetry_lock as reader
+    elif tool == "pipenv":
+        from envcore.locks._pipenv import read_pipfile_lock as reader
+    else:
+        raise RequirementsError(f"{path} is not a lock file envdash reads")
+    return reader(path)
+
+
+def _entry(lock: LockFile, package: LockedPackage, marker: str | None) -> RequirementEntry:
+    """A locked package as an exact requirement: drift and sync need no special case."""
+    url = package.location if package.source != "index" else None
+    # A URL requirement carries its version only for comparison: `requirement` then reads
+    # `name @ url`, as pip is given it.
+    specifier = f"=={package.version}" if package.version is not None and url is None else ""
+    return RequirementEntry(
+        name=package.name,
+        raw_name=package.name,
+        specifier=specifier,
+        marker=marker,
+        extras=(),
+        editable=package.source == "editable",
+        url=url,
+        constraint=False,
+        hashes=(),
+        source=f"{lock.path.name} ({package.name})",
+        path=lock.path,
+        line_number=0,
+        text=f"{package.name}=={package.version}" if package.version else package.name,
+    )
+
+
+def lock_requirements(lock: LockFile, selection: LockSelection) -> ParsedRequirements:
+    """The selection as what drift and sync read: an exact pin per package that applies, a
+    `not-applicable` entry (its false marker) per package skipped for this environment."""
+    entries = [_entry(lock, package, None) for package in selection.packages]
+    entries += [_entry(lock, package, marker) for package, marker in selection.skipped]
+    return ParsedRequirements(
+        entries=tuple(entries),
+        errors=(),
+        options=RequirementsOptions(),
+        files=(lock.path,),
+        warnings=tuple(ParseIssue(str(lock.path), text) for text in lock.warnings),
+        project_name=lock.project_name,
+        selection=selection.description,
+    )
+
+
+def load_lock(
+    path: Path | str,
+    marker_environment: Mapping[str, str],
+    *,
+    groups: Sequence[str] | None = None,
+    roots: Sequence[Path | str] | None = None,
+) -> ParsedRequirements:
+    """`read_lock` + `select` + `lock_requirements`; a lock outside `roots` is not opened."""
+    path = Path(path)
+    if not within_roots(path, roots):
+        return not_read(path)
+    lock = read_lock(path)
+    return lock_requirements(lock, lock.select(marker_environment, groups=groups))

@@ -13,7 +13,7 @@ One line -> entry: `_line`; the file walker: `_file` (text layer `_text`, option
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
@@ -55,13 +55,28 @@ def load_requirements(
     groups: Iterable[str] | None = None,
     base_dir: Path | str | None = None,
     roots: Sequence[Path | str] | None = None,
+    environment: Mapping[str, str] | None = None,
 ) -> ParsedRequirements:
-    """A pyproject.toml or a requirements file, told apart by the file name.
+    """A lock file, a pyproject.toml or a requirements file, told apart by the file name.
 
-    `extras`/`groups` apply to pyproject.toml, `base_dir` to requirements files; `roots`
-    (the directories files may be read from; None for anywhere) to both.
+    `extras`/`groups` apply to pyproject.toml (`groups` also to a lock: instead of its
+    tool's default groups), `base_dir` to requirements files; `roots` (the directories
+    files may be read from; None for anywhere) to all. A lock is selected for
+    `environment` (`Environment.marker_environment()`; this interpreter's when None).
     """
     path = Path(path)
+    from envcore.locks import is_lock_file  # locks imports this package: imported here
+
+    if is_lock_file(path):
+        from envcore.locks import load_lock
+
+        if environment is None:
+            from packaging.markers import default_environment
+
+            environment = {key: str(value) for key, value in default_environment().items()}
+        return load_lock(
+            path, environment, groups=list(groups) if groups is not None else None, roots=roots
+        )
     if path.name == "pyproject.toml":
         return parse_pyproject(path, extras=extras, groups=groups, roots=roots)
     return parse_requirements_file(path, base_dir=base_dir, roots=roots)

@@ -138,6 +138,9 @@ class ParsedRequirements:
     project_name: NormalizedName | None = None
     #: Files named (the source itself or an include) but not read: outside the given roots.
     outside: tuple[Path, ...] = ()
+    #: For a lock file: which packages were selected for the environment, in one line
+    #: (`LockSelection.description`); empty for other sources.
+    selection: str = ""
 
     @property
     def requirements(self) -> tuple[RequirementEntry, ...]:
