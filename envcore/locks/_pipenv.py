@@ -1,12 +1,160 @@
-"""A lock reader being written: until it lands, its files are refused with a reason."""
+"""Pipfile.lock read as `pipenv sync` reads it.
+
+A JSON object: `_meta` (the Pipfile's hash, `pipfile-spec`, `requires`, the `sources`), then
+one object per package category: `default` ([packages]), `develop` ([dev-packages]) and
+any custom category the Pipfile declares. Each package: `version` (`==X`; `*` when pipenv
+locked it unresolved, as it does for a package whose marker was false where it locked),
+`markers`, `index` (a source's name), `git`/`hg`/`svn`/`bzr` with `ref`, `path` or `file`,
+`editable`, `extras`.
+
+`pipenv sync` and `pipenv install` install the default category only; `--dev` adds develop
+and `--categories` names others: the same groups here (`dev`, `dev-packages` and
+`develop` are one name, as are `packages` and `default`).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
+from packaging.utils import canonicalize_name
+
 from envcore.errors import RequirementsError
-from envcore.locks import LockFile
+from envcore.locks import LockedPackage, LockFile, LockSelection, SourceKind
+from envcore.locks._toolsupport import environment_line, file_url, marker_holds, read_json, typed
+
+__all__ = ["PipfileLock", "category_name", "read_pipfile_lock"]
+
+#: The newest `pipfile-spec` pipenv writes; a later one is a format not known here.
+_SPEC = 6
+_VCS = ("git", "hg", "svn", "bzr")
+_ALIASES = {"dev": "develop", "dev-packages": "develop", "packages": "default"}
+DEFAULT = ("default",)
 
 
-def read_pipfile_lock(path: Path) -> LockFile:
-    raise RequirementsError(f"{path}: reading Pipfile.lock files is not supported yet")
+def category_name(group: str) -> str:
+    """pipenv's category for a group name as a user may write it (`dev` is `develop`)."""
+    return _ALIASES.get(group, group)
+
+
+@dataclass(frozen=True)
+class PipfileLock(LockFile):
+    def select(
+        self,
+        marker_environment: Mapping[str, str],
+        *,
+        groups: Sequence[str] | None = None,
+        tags: object = None,
+    ) -> LockSelection:
+        requested = tuple(category_name(g) for g in groups) if groups is not None else DEFAULT
+        chosen = set(requested)
+        packages: list[LockedPackage] = []
+        skipped: list[tuple[LockedPackage, str]] = []
+        selected: set[str] = set()
+        for package in self.packages:
+            if not chosen.intersection(package.groups) or package.name in selected:
+                continue  # a package in two chosen categories: pipenv installs it once
+            if package.marker is None or marker_holds(
+                self.path, package.marker, marker_environment
+            ):
+                packages.append(package)
+                selected.add(package.name)
+            else:
+                skipped.append((package, package.marker))
+        skipped = [(p, m) for p, m in skipped if p.name not in selected]
+        why = "" if groups is not None else " (pipenv sync's default; dev: pipenv sync --dev)"
+        description = (
+            f"{self.path.name}: {', '.join(requested) or 'no'} packages{why}; "
+            f"{environment_line(marker_environment)}"
+        )
+        return LockSelection(tuple(packages), tuple(skipped), requested, description)
+
+
+def _sources(path: Path, meta: Mapping[str, object]) -> dict[str, str]:
+    """Source name -> index URL, from `_meta.sources`."""
+    sources: dict[str, str] = {}
+    for index, value in enumerate(typed(path, "_meta.sources", meta.get("sources"), list, [])):
+        item = typed(path, f"source #{index + 1}", value, dict, {})
+        name = typed(path, f"source #{index + 1} name", item.get("name"), str, "")
+        url = typed(path, f"source #{index + 1} url", item.get("url"), str, "")
+        if name and url:
+            sources[name] = url
+    return sources
+
+
+def _origin(
+    path: Path, raw_name: str, info: Mapping[str, object], sources: Mapping[str, str]
+) -> tuple[SourceKind, str | None]:
+    """The kind of source and its location (a VCS URL with its ref, a path's file URL)."""
+    editable = typed(path, f"editable of {raw_name!r}", info.get("editable"), bool, False)
+    for vcs in _VCS:
+        if vcs in info:
+            url = typed(path, f"{vcs} of {raw_name!r}", info.get(vcs), str, "")
+            ref = typed(path, f"ref of {raw_name!r}", info.get("ref"), str, "")
+            location = f"{vcs}+{url}" + (f"@{ref}" if ref else "")
+            sub = typed(path, f"subdirectory of {raw_name!r}", info.get("subdirectory"), str, "")
+            if sub:
+                location += f"#subdirectory={sub}"
+            return ("editable" if editable else "vcs"), location
+    local = typed(path, f"path of {raw_name!r}", info.get("path"), str, "")
+    if local:
+        return ("editable" if editable else "path"), file_url(path.parent, local)
+    remote = typed(path, f"file of {raw_name!r}", info.get("file"), str, "")
+    if remote:
+        if "://" in remote:
+            return "url", remote
+        return ("editable" if editable else "path"), file_url(path.parent, remote)
+    index = typed(path, f"index of {raw_name!r}", info.get("index"), str, "")
+    return "index", sources.get(index)
+
+
+def _version(path: Path, raw_name: str, info: Mapping[str, object]) -> str | None:
+    """`==X` -> X; `*` or no version (a VCS or path package) -> None."""
+    text = typed(path, f"version of {raw_name!r}", info.get("version"), str, "").strip()
+    if text.startswith("==="):
+        return text[3:].strip() or None
+    if text.startswith("=="):
+        return text[2:].strip() or None
+    if text in ("", "*"):
+        return None
+    raise RequirementsError(f"{path}: version of {raw_name!r} is {text!r}, not an exact pin")
+
+
+def read_pipfile_lock(path: Path) -> PipfileLock:
+    """Read and check a Pipfile.lock: every category, every package."""
+    path = Path(path)
+    data = read_json(path)
+    meta = typed(path, "_meta", data.get("_meta"), dict, {})
+    spec = typed(path, "_meta.pipfile-spec", meta.get("pipfile-spec"), int, _SPEC)
+    if not 1 <= spec <= _SPEC:
+        raise RequirementsError(f"{path}: pipfile-spec {spec} is not one pipenv writes (1-6)")
+    sources = _sources(path, meta)
+    packages: list[LockedPackage] = []
+    categories: list[str] = []
+    for category, value in data.items():
+        if category == "_meta":
+            continue
+        table = typed(path, f"category {category!r}", value, dict, {})
+        categories.append(category)
+        for raw_name, item in table.items():
+            info = typed(path, f"package {raw_name!r}", item, dict, {})
+            kind, location = _origin(path, raw_name, info, sources)
+            marker = typed(path, f"markers of {raw_name!r}", info.get("markers"), str, "")
+            packages.append(
+                LockedPackage(
+                    canonicalize_name(raw_name),
+                    _version(path, raw_name, info),
+                    kind,
+                    location,
+                    marker or None,
+                    (category,),
+                )
+            )
+    return PipfileLock(
+        path=path,
+        tool="pipenv",
+        packages=tuple(packages),
+        groups=tuple(categories),
+        default_groups=DEFAULT,
+    )

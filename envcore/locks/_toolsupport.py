@@ -1,0 +1,106 @@
+"""What the poetry and pipenv readers share: reading a TOML/JSON file into one-line errors,
+evaluating a lock's markers for an environment, and the selection's one-line description."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import TypeVar
+
+from packaging.markers import InvalidMarker
+
+from envcore._files import read_bytes
+from envcore._pep508 import marker
+from envcore.errors import RequirementsError
+from envcore.requirements._text import clip, one_line
+
+__all__ = [
+    "environment_line",
+    "file_url",
+    "marker_holds",
+    "read_json",
+    "read_toml",
+    "typed",
+]
+
+
+def _read(path: Path) -> str:
+    try:
+        return read_bytes(path).decode("utf-8-sig")
+    except OSError as exc:
+        raise RequirementsError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise RequirementsError(f"{path} is not UTF-8 text: {exc.reason}") from exc
+
+
+def read_toml(path: Path) -> dict[str, object]:
+    """The file's TOML table; RequirementsError (one line, naming the file) otherwise."""
+    import tomllib  # only when a TOML source is read: not at every start-up
+
+    text = _read(path)
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise RequirementsError(f"{path} is not valid TOML: {one_line(exc)}") from exc
+
+
+def read_json(path: Path) -> dict[str, object]:
+    """The file's JSON object; RequirementsError (one line, naming the file) otherwise."""
+    text = _read(path)
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise RequirementsError(f"{path} is not valid JSON: {clip(one_line(exc))}") from exc
+    if not isinstance(data, dict):
+        raise RequirementsError(f"{path} is not a JSON object")
+    return data
+
+
+T = TypeVar("T")
+_EXPECTED = {
+    str: "a string",
+    int: "a number",
+    bool: "true or false",
+    dict: "a table",
+    list: "a list",
+}
+
+
+def typed(path: Path, where: str, value: object, kind: type[T], default: T) -> T:
+    """`value` when it has the expected type (`default` when absent); a field of another type
+    is refused with one line naming the file and the field."""
+    if value is None:
+        return default
+    # bool is an int: a `true` where a number is expected is as wrong as a string.
+    if isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
+        return value
+    shown = _EXPECTED.get(kind, kind.__name__)
+    raise RequirementsError(f"{path}: {where} must be {shown}, not {clip(repr(value), 60)}")
+
+
+def marker_holds(
+    path: Path, text: str, environment: Mapping[str, str], extras: Iterable[str] = ()
+) -> bool:
+    """Whether a lock's marker holds for `environment` with the requested extras (as pip
+    evaluates a marker once per extra: true for one of them is enough)."""
+    try:
+        parsed = marker(text)
+    except InvalidMarker as exc:
+        raise RequirementsError(f"{path}: invalid marker {clip(text)!r}: {one_line(exc)}") from exc
+    return any(parsed.evaluate({**environment, "extra": extra}) for extra in ("", *extras))
+
+
+def environment_line(environment: Mapping[str, str]) -> str:
+    """`markers for CPython 3.11.4 on linux`: whose markers a selection was evaluated for."""
+    implementation = environment.get("platform_python_implementation", "Python")
+    version = environment.get("python_full_version", "")
+    platform = environment.get("sys_platform", "")
+    return f"markers for {implementation} {version} on {platform}".replace("  ", " ").strip()
+
+
+def file_url(base: Path, relative: str) -> str:
+    """The `file:` URL of a path a lock names relative to its own directory, made absolute
+    by text alone (no link on disk is followed: the path is data to compare with)."""
+    return Path(os.path.normpath(base / relative)).absolute().as_uri()
