@@ -10,12 +10,13 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from envcore._files import read_text
-from envcore.discover import pyenv_root, workon_home
+from envcore._linking import APP_MANAGERS, PROJECT_ENV_NAMES, find_project, manager_of
+from envcore.discover import pyenv_root
 from envcore.errors import NotAnEnvironmentError
 
 if TYPE_CHECKING:
@@ -34,10 +35,6 @@ __all__ = [
 EnvironmentKind = Literal["venv", "virtualenv", "uv", "conda", "pyenv-virtualenv"]
 Layout = Literal["posix", "windows"]
 
-#: Directory names that make their parent the owning project (when it looks like one).
-PROJECT_ENV_NAMES = frozenset({".venv", "venv", "env", ".env", "virtualenv", ".virtualenv"})
-#: Files whose presence marks a directory as a Python project.
-PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", "manage.py", "Pipfile")
 _VERSION_DIR = re.compile(r"^(?:python|pypy)(\d+\.\d+)t?$")
 _CONDA_PYTHON = re.compile(r"^python-(\d+\.\d+(?:\.\d+)?)-.*\.json$")
 
@@ -85,28 +82,16 @@ class Environment:
             return None
         return ".".join(self.python_version.split(".")[:2])
 
-    @property
+    @cached_property
     def manager(self) -> str:
-        """Which tool's home the environment lives in (pipenv, poetry, pyenv, tox...)."""
-        parts = self.path.parts
-        text = self.path.as_posix()
-        if "/.local/share/virtualenvs/" in text:
-            return "pipenv"
-        if "pypoetry/virtualenvs/" in text or "pypoetry/Cache/virtualenvs/" in text:
-            return "poetry"
-        if "/hatch/env/" in text:
-            return "hatch"
-        if ".tox" in parts:
-            return "tox"
-        if ".nox" in parts:
-            return "nox"
-        if self.kind == "pyenv-virtualenv":
-            return "pyenv"
-        if self.kind == "conda":
-            return "conda"
-        if self.path.parent == workon_home():
-            return "virtualenvwrapper"
-        return self.kind
+        """Which tool made or keeps the environment: pipenv, poetry, pdm, hatch, tox, nox,
+        pipx, uv-tool, pyenv, conda, virtualenvwrapper; else its kind (venv, uv...)."""
+        return manager_of(self.path, self.kind, self.config, self.project, self.python_minor)
+
+    @property
+    def is_app_env(self) -> bool:
+        """An application installed by pipx or `uv tool`: no requirements to drift from."""
+        return self.manager in APP_MANAGERS
 
     def marker_environment(self) -> dict[str, str]:
         """PEP 508 marker values for *this environment's* interpreter on this machine."""
@@ -246,41 +231,6 @@ def _is_under_pyenv(path: Path) -> bool:
     return True
 
 
-def _find_project(path: Path) -> Path | None:
-    """The project that owns an environment, if one can be told from the disk."""
-    # virtualenvwrapper (setvirtualenvproject) and pipenv write the project path here.
-    try:
-        linked = read_text(path / ".project", errors="replace").strip()
-    except OSError:
-        linked = ""
-    if linked and Path(linked).is_dir():
-        return Path(linked)
-    parent = path.parent
-    candidates = []
-    if path.name in PROJECT_ENV_NAMES:
-        candidates.append(parent)
-    if parent.name in {".tox", ".nox"}:
-        candidates.append(parent.parent)
-    for candidate in candidates:
-        if _looks_like_project(candidate):
-            return candidate
-    return None
-
-
-def _looks_like_project(directory: Path) -> bool:
-    base = os.fspath(directory)  # string paths, not pathlib: this runs for every environment
-    if any(os.path.isfile(os.path.join(base, marker)) for marker in PROJECT_MARKERS):
-        return True
-    try:
-        with os.scandir(base) as entries:
-            return any(
-                entry.name.startswith("requirements") and entry.name.endswith(".txt")
-                for entry in entries
-            ) or os.path.isdir(os.path.join(base, "requirements"))
-    except OSError:
-        return False
-
-
 def _windows_style(path_text: str) -> bool:
     return (len(path_text) > 1 and path_text[1] == ":") or "\\" in path_text
 
@@ -366,7 +316,7 @@ def inspect_environment(path: Path | str) -> Environment:
         creator=creator,
         creator_version=creator_version,
         site_packages=site_packages,
-        project=_find_project(path),
+        project=find_project(path, site_packages),
         broken_reason=broken_reason,
         config=config,
     )

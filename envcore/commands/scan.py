@@ -32,6 +32,7 @@ def describe(path: Path) -> dict[str, object]:
         "name": env.name,
         "kind": env.kind,
         "manager": env.manager,
+        "is_app_env": env.is_app_env,
         "python_version": env.python_version,
         "broken": env.broken,
         "broken_reason": env.broken_reason or None,

@@ -1,0 +1,256 @@
+"""Which tool made an environment and which project it belongs to, told from the disk.
+
+poetry, pdm and hatch keep environments out of the project, in their own directories, and
+name them after a hash of the project's path. The project's own editable install in the
+environment (`direct_url.json`, PEP 610) names a candidate directory; it is accepted only
+when its hash is the one in the environment's name, so a planted `direct_url.json` cannot
+link an environment to an arbitrary directory.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path, PurePath
+from typing import Literal
+
+from envcore._direct_url import read_direct_url
+from envcore._files import read_text
+from envcore.discover import pyenv_root, workon_home
+from envcore.errors import MetadataError
+
+__all__ = [
+    "APP_MANAGERS",
+    "PROJECT_ENV_NAMES",
+    "PROJECT_MARKERS",
+    "ToolCache",
+    "find_project",
+    "looks_like_project",
+    "manager_of",
+    "path_hash",
+    "tool_cache",
+]
+
+ToolCache = Literal["poetry", "pdm", "hatch"]
+
+#: Directory names that make their parent the owning project (when it looks like one).
+PROJECT_ENV_NAMES = frozenset({".venv", "venv", "env", ".env", "virtualenv", ".virtualenv"})
+#: Files whose presence marks a directory as a Python project.
+PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", "manage.py", "Pipfile")
+#: Managers whose environments hold one application, installed by the tool: no project
+#: and no requirements file to drift from.
+APP_MANAGERS = frozenset({"pipx", "uv-tool"})
+
+#: poetry 2.5 `EnvManager.generate_env_name` + `-py{minor}`: `{name[:42]}-{hash}-py3.11`.
+_POETRY_NAME = re.compile(r"^.+-(?P<hash>[A-Za-z0-9_-]{8})-py\d+\.\d+t?$")
+_HASH = re.compile(r"^[A-Za-z0-9_-]{8}$")
+
+
+def path_hash(directory: str, tool: ToolCache) -> str:
+    """The 8 characters each tool puts in an environment's name for a project directory.
+
+    poetry 2.5 (`EnvManager.generate_env_name`): sha256 of normcase(realpath(dir));
+    pdm 2.29 (`venv.utils.hash_path` of `project.root.as_posix()`): md5;
+    hatch 1.18 (`hatch.utils.fs.Path.id`, of `str(root)`): sha256. All urlsafe base64.
+    (Imported here: only environments in a tool's directory need them, `scan` lists the
+    others without.)
+    """
+    import base64
+    import hashlib
+
+    if tool == "poetry":
+        text = os.path.normcase(os.path.realpath(directory))
+        digest = hashlib.sha256(text.encode()).digest()
+    elif tool == "pdm":
+        posix = PurePath(directory).as_posix().encode()
+        digest = hashlib.md5(posix, usedforsecurity=False).digest()
+    else:
+        digest = hashlib.sha256(directory.encode()).digest()
+    return base64.urlsafe_b64encode(digest).decode()[:8]
+
+
+def tool_cache(path: Path) -> ToolCache | None:
+    """The tool whose own environment directory holds `path`, from the path alone.
+
+    poetry: `.../pypoetry/virtualenvs/` (`Cache/virtualenvs` on Windows); pdm:
+    `.../pdm/venvs/`; hatch: anywhere under `.../hatch/env/`.
+    """
+    text = path.as_posix()
+    if "pypoetry/virtualenvs/" in text or "pypoetry/Cache/virtualenvs/" in text:
+        return "poetry"
+    if path.parent.name == "venvs" and path.parent.parent.name == "pdm":
+        return "pdm"
+    if "/hatch/env/" in text:
+        return "hatch"
+    return None
+
+
+def _editable_locations(site_packages: Sequence[Path]) -> list[tuple[str, str]]:
+    """(distribution name, project directory) of each editable install (PEP 610).
+
+    Only for environments in a tool's directory: a listing of site-packages and one
+    `direct_url.json` per distribution that has one.
+    """
+    found: list[tuple[str, str]] = []
+    for site in site_packages:
+        try:
+            with os.scandir(site) as entries:
+                names = [entry.name for entry in entries if entry.name.endswith(".dist-info")]
+        except OSError:
+            continue
+        for name in sorted(names):
+            try:
+                direct_url = read_direct_url(os.path.join(site, name, "direct_url.json"))
+            except MetadataError:
+                continue
+            if direct_url is None or not direct_url.editable or direct_url.local_path is None:
+                continue
+            found.append((name[: -len(".dist-info")].partition("-")[0], direct_url.local_path))
+    return found
+
+
+def _hash_in_name(path: Path, tool: ToolCache) -> str | None:
+    if tool == "poetry":
+        match = _POETRY_NAME.match(path.name)
+        return match.group("hash") if match else None
+    if tool == "hatch":
+        # `{data}/env/virtual/{project}/{hash}/{env}` (and `.internal/{env}/...` alike).
+        return path.parent.name if _HASH.match(path.parent.name) else None
+    return None  # pdm: `{dir name}-{hash}-{python}`, checked whole (names may hold '-')
+
+
+def _cache_project(path: Path, tool: ToolCache, site_packages: Sequence[Path]) -> Path | None:
+    """The project directory of an environment in a tool's directory, checked by its hash."""
+    in_name = _hash_in_name(path, tool)
+    for dist_name, location in _editable_locations(site_packages):
+        for directory in dict.fromkeys((os.path.abspath(location), os.path.realpath(location))):
+            if tool == "pdm":
+                prefix = f"{PurePath(directory).name}-{path_hash(directory, 'pdm')}-"
+                matches = path.name.startswith(prefix) and len(path.name) > len(prefix)
+            elif in_name is not None:
+                matches = path_hash(directory, tool) == in_name
+            else:
+                # hatch without a hash level (`.../{project}/{env}`): the project's name.
+                matches = _normalized(dist_name) == _normalized(path.parent.name)
+            if matches and looks_like_project(Path(directory)):
+                return Path(directory)
+    return None
+
+
+def _normalized(name: str) -> str:
+    """PEP 503 normalisation (packaging's, without importing packaging for `scan`)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def _inside(path: Path, directory: Path) -> bool:
+    try:
+        path.relative_to(directory)
+    except ValueError:
+        return False
+    return True
+
+
+def _sibling_project(path: Path) -> Path | None:
+    """A differently named venv (`venv312`, `.venv-3.12`) directly inside a project.
+
+    Not in the directories where environments are kept side by side (virtualenvwrapper's
+    WORKON_HOME, pyenv's versions), nor directly in the home directory or `/`.
+    """
+    parent = path.parent
+    home = Path(os.environ.get("HOME") or Path.home())
+    if parent in {workon_home(), home, Path(parent.anchor)}:
+        return None
+    if _inside(path, pyenv_root() / "versions"):
+        return None
+    return parent if looks_like_project(parent) else None
+
+
+def find_project(path: Path, site_packages: Sequence[Path]) -> Path | None:
+    """The project that owns an environment, if one can be told from the disk."""
+    # virtualenvwrapper (setvirtualenvproject) and pipenv write the project path here.
+    try:
+        linked = read_text(path / ".project", errors="replace").strip()
+    except OSError:
+        linked = ""
+    if linked and Path(linked).is_dir():
+        return Path(linked)
+    parent = path.parent
+    if path.name in PROJECT_ENV_NAMES:
+        return parent if looks_like_project(parent) else None
+    if parent.name in {".tox", ".nox"}:
+        return parent.parent if looks_like_project(parent.parent) else None
+    tool = tool_cache(path)
+    if tool is None and _POETRY_NAME.match(path.name):
+        tool = "poetry"  # poetry's `virtualenvs.path` set elsewhere: the hash still decides
+    if tool is not None:
+        return _cache_project(path, tool, site_packages)
+    return _sibling_project(path)
+
+
+def looks_like_project(directory: Path) -> bool:
+    base = os.fspath(directory)  # string paths, not pathlib: this runs for every environment
+    if any(os.path.isfile(os.path.join(base, marker)) for marker in PROJECT_MARKERS):
+        return True
+    try:
+        with os.scandir(base) as entries:
+            return any(
+                entry.name.startswith("requirements") and entry.name.endswith(".txt")
+                for entry in entries
+            ) or os.path.isdir(os.path.join(base, "requirements"))
+    except OSError:
+        return False
+
+
+def _made_by_pdm(
+    path: Path, config: Mapping[str, str], project: Path | None, minor: str | None
+) -> bool:
+    """pdm 2.29's marks in an in-project env's pyvenv.cfg.
+
+    Its virtualenv backend (the default) runs `{pdm's python} -m virtualenv`, and that
+    python lives in a directory named pdm (pipx, `uv tool`, Homebrew, install-pdm.py);
+    every backend passes `--prompt {project dir name, lower-cased}-{python X.Y}`.
+    """
+    command = config.get("command", "")
+    interpreter, _, rest = command.partition(" -m virtualenv ")
+    if rest and "pdm" in PurePath(interpreter).parts:
+        return True
+    prompt = config.get("prompt", "").strip("'\"")
+    return (
+        project is not None
+        and minor is not None
+        and path.parent == project
+        and prompt == f"{project.name.lower()}-{minor}"
+    )
+
+
+def manager_of(
+    path: Path,
+    fallback: str,
+    config: Mapping[str, str],
+    project: Path | None,
+    minor: str | None,
+) -> str:
+    """Which tool's environment this is; `fallback` (the kind) when no tool claims it."""
+    base = os.fspath(path)
+    if os.path.isfile(os.path.join(base, "uv-receipt.toml")):
+        return "uv-tool"
+    if os.path.isfile(os.path.join(base, "pipx_metadata.json")):
+        return "pipx"
+    if "/.local/share/virtualenvs/" in path.as_posix():
+        return "pipenv"
+    tool = tool_cache(path)
+    if tool is not None:
+        return tool
+    parts = path.parts
+    if ".tox" in parts:
+        return "tox"
+    if ".nox" in parts:
+        return "nox"
+    if fallback in {"pyenv-virtualenv", "conda"}:
+        return "pyenv" if fallback == "pyenv-virtualenv" else "conda"
+    if path.parent == workon_home():
+        return "virtualenvwrapper"
+    if _made_by_pdm(path, config, project, minor):
+        return "pdm"
+    return fallback
