@@ -20,12 +20,15 @@ Readers: `_uv` (uv.lock), `_pylock` (pylock.toml and pylock.*.toml, through
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from packaging.utils import NormalizedName
+
+if TYPE_CHECKING:
+    from packaging.tags import Tag
 
 from envcore.errors import RequirementsError
 from envcore.requirements._entry import (
@@ -148,14 +151,23 @@ def read_lock(path: Path | str) -> LockFile:
     unknown lock version, a field of the wrong type."""
     path = Path(path)
     tool = lock_tool(path)
+    reader: Callable[[Path], LockFile]
     if tool == "uv":
-        from envcore.locks._uv import read_uv_lock as reader
+        from envcore.locks._uv import read_uv_lock
+
+        reader = read_uv_lock
     elif tool == "pylock":
-        from envcore.locks._pylock import read_pylock as reader
+        from envcore.locks._pylock import read_pylock
+
+        reader = read_pylock
     elif tool == "poetry":
-        from envcore.locks._poetry import read_poetry_lock as reader
+        from envcore.locks._poetry import read_poetry_lock
+
+        reader = read_poetry_lock
     elif tool == "pipenv":
-        from envcore.locks._pipenv import read_pipfile_lock as reader
+        from envcore.locks._pipenv import read_pipfile_lock
+
+        reader = read_pipfile_lock
     else:
         raise RequirementsError(f"{path} is not a lock file envdash reads")
     return reader(path)
@@ -206,10 +218,17 @@ def load_lock(
     *,
     groups: Sequence[str] | None = None,
     roots: Sequence[Path | str] | None = None,
+    tags: Iterable[Tag] | None = None,
 ) -> ParsedRequirements:
-    """`read_lock` + `select` + `lock_requirements`; a lock outside `roots` is not opened."""
+    """`read_lock` + `select` + `lock_requirements`; a lock outside `roots` is not opened.
+
+    `groups` empty is the tool's default groups, as None is: a command line's `--group`
+    not given is an empty list, and means "what the tool installs", not "no groups".
+    `tags`: the environment's wheel tags (`Environment.supported_tags()`), for pylocks.
+    """
     path = Path(path)
     if not within_roots(path, roots):
         return not_read(path)
     lock = read_lock(path)
-    return lock_requirements(lock, lock.select(marker_environment, groups=groups))
+    selection = lock.select(marker_environment, groups=groups or None, tags=tags)
+    return lock_requirements(lock, selection)

@@ -1,12 +1,506 @@
-"""A lock reader being written: until it lands, its files are refused with a reason."""
+"""uv.lock read as `uv sync` reads it: the project (or workspace members) as roots, the
+dependency edges whose markers hold for one environment, the default groups.
+
+uv.lock (version 1) is a graph, not a list: each `[[package]]` names its dependencies,
+optional dependencies (extras) and dev-dependencies (groups), with markers on the edges.
+What a sync installs is what is reachable from the roots through edges whose markers
+hold, with the extras an edge asks for; what only false edges reach is not applicable.
+"""
 
 from __future__ import annotations
 
+import urllib.parse
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
+from packaging.utils import NormalizedName, canonicalize_name
+
+from envcore._pep508 import marker as parsed_marker
 from envcore.errors import RequirementsError
-from envcore.locks import LockFile
+from envcore.locks import LockedPackage, LockFile, LockSelection, SourceKind
+from envcore.locks._read import Fields, file_url, read_toml, without_credentials
+
+__all__ = ["UvLock", "read_uv_lock"]
+
+#: uv.lock's `source` keys and the kind of source each is.
+_SOURCE_KINDS: dict[str, SourceKind] = {
+    "registry": "index",
+    "git": "vcs",
+    "url": "url",
+    "path": "path",
+    "directory": "path",
+    "editable": "editable",
+    "virtual": "virtual",
+}
+#: uv installs the `dev` group unless the project's `tool.uv.default-groups` says otherwise.
+_UV_DEFAULT_GROUPS = ("dev",)
 
 
-def read_uv_lock(path: Path) -> LockFile:
-    raise RequirementsError(f"{path}: reading uv.lock files is not supported yet")
+@dataclass(frozen=True, slots=True)
+class _Edge:
+    target: int
+    marker: str | None
+    extras: frozenset[NormalizedName]
+
+
+@dataclass(frozen=True, slots=True)
+class _Node:
+    """One `[[package]]` with its edges resolved to other nodes' indexes."""
+
+    package: LockedPackage
+    dependencies: tuple[_Edge, ...]
+    extras: Mapping[NormalizedName, tuple[_Edge, ...]]
+    groups: Mapping[NormalizedName, tuple[_Edge, ...]]
+
+
+@dataclass(frozen=True)
+class UvLock(LockFile):
+    """A uv.lock: its graph, its roots (the project, or the workspace members), and why
+    the default groups are what they are."""
+
+    nodes: tuple[_Node, ...] = ()
+    roots: tuple[int, ...] = ()
+    defaults_from: str = "uv sync's default"
+    #: A virtual workspace root's own groups (`[manifest] dependency-groups`).
+    root_groups: Mapping[NormalizedName, tuple[_Edge, ...]] = field(default_factory=dict)
+
+    def select(
+        self,
+        marker_environment: Mapping[str, str],
+        *,
+        groups: Sequence[str] | None = None,
+        tags: object = None,
+    ) -> LockSelection:
+        """What `uv sync` installs for the environment (`tags` are not needed: uv.lock's
+        versions do not depend on which wheel is picked)."""
+        chosen = tuple(self.default_groups if groups is None else groups)
+        extras = {canonicalize_name(g[6:]) for g in chosen if g.startswith("extra:")}
+        wanted = {canonicalize_name(g) for g in chosen if not g.startswith("extra:")}
+        holds = _MarkerCache(marker_environment)
+        selected: dict[int, set[NormalizedName]] = {}
+        false_edges: list[_Edge] = []
+        pending: list[tuple[int, frozenset[NormalizedName]]] = []
+
+        def follow(edges: Iterable[_Edge]) -> None:
+            for edge in edges:
+                if edge.marker is not None and not holds(edge.marker):
+                    false_edges.append(edge)
+                else:
+                    pending.append((edge.target, edge.extras))
+
+        for root in self.roots:
+            pending.append((root, frozenset(extras)))
+            for group in sorted(wanted):
+                follow(self.nodes[root].groups.get(group, ()))
+        for group in sorted(wanted):
+            follow(self.root_groups.get(group, ()))
+        while pending:
+            index, asked = pending.pop()
+            done = selected.get(index)
+            if done is not None and asked <= done:
+                continue
+            selected.setdefault(index, set()).update(asked)
+            node = self.nodes[index]
+            follow(node.dependencies)
+            for extra in asked:
+                follow(node.extras.get(extra, ()))
+        skipped = self._skipped(selected, false_edges)
+        return LockSelection(
+            packages=tuple(
+                sorted(
+                    (self.nodes[i].package for i in selected if _installed(self.nodes[i])),
+                    key=lambda package: package.name,
+                )
+            ),
+            skipped=tuple(sorted(skipped, key=lambda pair: pair[0].name)),
+            groups=chosen,
+            description=self._description(chosen, groups is None, marker_environment),
+        )
+
+    def _skipped(
+        self, selected: Mapping[int, object], false_edges: Sequence[_Edge]
+    ) -> list[tuple[LockedPackage, str]]:
+        """What only false edges reach, each with the false marker that cut it off (what
+        a skipped package needs is cut off by the same marker)."""
+        reasons: dict[int, str] = {}
+        pending = [(edge.target, edge.marker or "") for edge in reversed(false_edges)]
+        while pending:
+            index, reason = pending.pop()
+            if index in selected or index in reasons:
+                continue
+            reasons[index] = reason
+            pending += [(edge.target, reason) for edge in self.nodes[index].dependencies]
+        return [
+            (self.nodes[index].package, reason)
+            for index, reason in reasons.items()
+            if _installed(self.nodes[index])
+        ]
+
+    def _description(
+        self, chosen: Sequence[str], default: bool, marker_environment: Mapping[str, str]
+    ) -> str:
+        names = [self.nodes[i].package.name for i in self.roots]
+        what = f"project {names[0]}" if len(names) == 1 else f"workspace {', '.join(names)}"
+        why = self.defaults_from if default else "chosen"
+        picked = f"groups {', '.join(chosen)} ({why})" if chosen else f"no groups ({why})"
+        python = " ".join(
+            part
+            for part in (
+                marker_environment.get("platform_python_implementation", ""),
+                marker_environment.get("python_full_version", ""),
+            )
+            if part
+        )
+        where = marker_environment.get("sys_platform", "")
+        return f"{self.path.name}: {what} with {picked}; markers for {python} on {where}"
+
+
+def _installed(node: _Node) -> bool:
+    return node.package.source != "virtual"
+
+
+class _MarkerCache:
+    """Edge markers evaluated once each for one environment (a lock repeats a few)."""
+
+    def __init__(self, marker_environment: Mapping[str, str]) -> None:
+        self.environment = {**marker_environment, "extra": ""}
+        self.verdicts: dict[str, bool] = {}
+
+    def __call__(self, text: str) -> bool:
+        verdict = self.verdicts.get(text)
+        if verdict is None:
+            verdict = self.verdicts[text] = parsed_marker(text).evaluate(self.environment)
+        return verdict
+
+
+# --- reading ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _RawEdge:
+    name: NormalizedName
+    version: str | None
+    source: str | None
+    marker: str | None
+    extras: frozenset[NormalizedName]
+    where: str
+
+
+@dataclass(slots=True)
+class _RawPackage:
+    name: NormalizedName
+    version: str | None
+    kind: SourceKind
+    location: str | None
+    source_key: str
+    dependencies: list[_RawEdge]
+    extras: dict[NormalizedName, list[_RawEdge]]
+    groups: dict[NormalizedName, list[_RawEdge]]
+
+
+def read_uv_lock(path: Path) -> UvLock:
+    """Read and check a uv.lock; RequirementsError (one line naming the file) for anything
+    uv itself would refuse to read: not TOML, an unknown version, a field of the wrong
+    type, a dependency on a package the lock does not list."""
+    path = Path(path)
+    data = read_toml(path)
+    check = Fields(path)
+    _check_version(check, data)
+    base_dir = path.parent.absolute()
+    raw = [
+        _read_package(check, table, f"package[{index}]", base_dir)
+        for index, table in enumerate(check.tables(data.get("package", []), "package"))
+    ]
+    resolve = _Resolver(check, raw)
+    nodes = [
+        _Node(
+            package=LockedPackage(
+                name=item.name,
+                version=item.version,
+                source=item.kind,
+                location=item.location,
+                marker=None,
+            ),
+            dependencies=resolve.edges(item.dependencies),
+            extras={key: resolve.edges(edges) for key, edges in item.extras.items()},
+            groups={key: resolve.edges(edges) for key, edges in item.groups.items()},
+        )
+        for item in raw
+    ]
+    manifest = check.table(data.get("manifest", {}), "manifest")
+    root_groups = _manifest_groups(check, manifest, resolve)
+    roots = _roots(check, nodes, manifest, base_dir)
+    nodes = _with_memberships(nodes, roots, root_groups)
+    groups = sorted({g for i in roots for g in nodes[i].groups} | set(root_groups))
+    extras = sorted({f"extra:{e}" for i in roots for e in nodes[i].extras})
+    defaults, defaults_from, warnings = _default_groups(path, groups)
+    return UvLock(
+        path=path,
+        tool="uv",
+        packages=tuple(node.package for node in nodes),
+        groups=(*groups, *extras),
+        default_groups=defaults,
+        project_name=nodes[roots[0]].package.name,
+        warnings=warnings,
+        nodes=tuple(nodes),
+        roots=roots,
+        defaults_from=defaults_from,
+        root_groups=root_groups,
+    )
+
+
+def _check_version(check: Fields, data: Mapping[str, object]) -> None:
+    version = data.get("version")
+    if version is None:
+        check.fail("", "has no `version`: not a uv.lock uv wrote")
+    if type(version) is not int:
+        check.fail("version", "is not a number")
+    if version != 1:
+        raise RequirementsError(
+            f"{check.path}: uv.lock version {version} is not one envdash reads (it reads "
+            "version 1): lock again with the uv this project uses, or update envdash"
+        )
+    revision = data.get("revision", 0)
+    if type(revision) is not int:
+        check.fail("revision", "is not a number")
+
+
+def _read_package(
+    check: Fields, table: Mapping[str, object], where: str, base_dir: Path
+) -> _RawPackage:
+    name = check.name(table.get("name"), f"{where}.name")
+    where = f"package {name!r}:"
+    version = check.optional_string(table, "version", where)
+    kind, location, key = _read_source(check, table.get("source"), f"{where} source", base_dir)
+
+    def edge_lists(field_name: str) -> dict[NormalizedName, list[_RawEdge]]:
+        lists = check.table(table.get(field_name, {}), f"{where} {field_name}")
+        return {
+            canonicalize_name(key): [
+                _read_edge(check, entry, f"{where} {field_name}.{key}[{index}]")
+                for index, entry in enumerate(check.tables(entries, f"{where} {field_name}.{key}"))
+            ]
+            for key, entries in lists.items()
+        }
+
+    return _RawPackage(
+        name=name,
+        version=version,
+        kind=kind,
+        location=location,
+        source_key=key,
+        dependencies=[
+            _read_edge(check, entry, f"{where} dependencies[{index}]")
+            for index, entry in enumerate(
+                check.tables(table.get("dependencies", []), f"{where} dependencies")
+            )
+        ],
+        extras=edge_lists("optional-dependencies"),
+        groups=edge_lists("dev-dependencies"),
+    )
+
+
+def _read_source(
+    check: Fields, value: object, where: str, base_dir: Path
+) -> tuple[SourceKind, str | None, str]:
+    """(kind, location, the source as dependency entries name it)."""
+    if value is None:
+        check.fail(where, "is missing")
+    table = check.table(value, where)
+    key = next((key for key in _SOURCE_KINDS if key in table), None)
+    if key is None:
+        check.fail(where, "names no kind of source uv knows")
+    kind, text = _SOURCE_KINDS[key], check.string(table[key], f"{where}.{key}")
+    identity = f"{key}:{text}"
+    if key == "git":
+        return kind, _git_location(check, text, where), identity
+    if key == "url":
+        location = without_credentials(text)
+        subdirectory = check.optional_string(table, "subdirectory", where)
+        if subdirectory:
+            location += f"#subdirectory={subdirectory}"
+        return kind, location, identity
+    if key == "registry":
+        # Data only (never given to an installer); a flat index may be a local directory.
+        scheme = urllib.parse.urlsplit(text).scheme
+        location = without_credentials(text) if scheme else file_url(base_dir, text)
+        return kind, location, identity
+    return kind, file_url(base_dir, text), identity
+
+
+def _git_location(check: Fields, text: str, where: str) -> str:
+    """`https://host/repo?rev=main#COMMIT` (uv's form) -> `git+https://host/repo@COMMIT`,
+    with `#subdirectory=` when the query names one: pip's and PEP 610's form."""
+    parts = urllib.parse.urlsplit(without_credentials(text))
+    commit = parts.fragment
+    if not commit:
+        check.fail(where, "names a git source without its locked commit")
+    query = urllib.parse.parse_qs(parts.query)
+    url = urllib.parse.urlunsplit(parts._replace(query="", fragment=""))
+    scheme = "" if parts.scheme.startswith("git") else "git+"
+    location = f"{scheme}{url}@{commit}"
+    subdirectory = query.get("subdirectory")
+    if subdirectory:
+        location += f"#subdirectory={subdirectory[0]}"
+    return location
+
+
+def _read_edge(check: Fields, table: Mapping[str, object], where: str) -> _RawEdge:
+    extras = table.get("extra", [])
+    source = table.get("source")
+    source_key = None
+    if source is not None:
+        source_table = check.table(source, f"{where}.source")
+        for key in _SOURCE_KINDS:
+            if key in source_table:
+                source_key = f"{key}:{check.string(source_table[key], f'{where}.source.{key}')}"
+                break
+    marker_text = table.get("marker")
+    return _RawEdge(
+        name=check.name(table.get("name"), f"{where}.name"),
+        version=check.optional_string(table, "version", where),
+        source=source_key,
+        marker=None if marker_text is None else check.marker(marker_text, f"{where}.marker"),
+        extras=frozenset(canonicalize_name(e) for e in check.strings(extras, f"{where}.extra")),
+        where=where,
+    )
+
+
+class _Resolver:
+    """Dependency entries to node indexes: by name, and by version and source where the
+    lock holds several versions of one name (a resolution forked by markers)."""
+
+    def __init__(self, check: Fields, raw: Sequence[_RawPackage]) -> None:
+        self.check = check
+        self.raw = raw
+        self.by_name: dict[str, list[int]] = {}
+        for index, item in enumerate(raw):
+            self.by_name.setdefault(item.name, []).append(index)
+
+    def edges(self, entries: Iterable[_RawEdge]) -> tuple[_Edge, ...]:
+        return tuple(_Edge(self.target(e), e.marker, e.extras) for e in entries)
+
+    def target(self, entry: _RawEdge) -> int:
+        candidates = self.by_name.get(entry.name)
+        if not candidates:
+            self.check.fail(entry.where, f"names {entry.name}, which the lock does not list")
+        if len(candidates) > 1 and entry.version is not None:
+            candidates = [i for i in candidates if self.raw[i].version == entry.version]
+        if len(candidates) > 1 and entry.source is not None:
+            candidates = [i for i in candidates if self.raw[i].source_key == entry.source]
+        if not candidates:
+            self.check.fail(entry.where, f"names a version of {entry.name} the lock does not list")
+        return candidates[0]
+
+
+def _manifest_groups(
+    check: Fields, manifest: Mapping[str, object], resolve: _Resolver
+) -> dict[NormalizedName, tuple[_Edge, ...]]:
+    """A virtual workspace root's own dependency groups (it is no package of the lock)."""
+    where = "manifest.dependency-groups"
+    groups: dict[NormalizedName, tuple[_Edge, ...]] = {}
+    for group, entries in check.table(manifest.get("dependency-groups", {}), where).items():
+        tables = check.tables(entries, f"{where}.{group}")
+        edges = [_read_edge(check, item, f"{where}.{group}[{i}]") for i, item in enumerate(tables)]
+        groups[canonicalize_name(group)] = resolve.edges(edges)
+    return groups
+
+
+def _roots(
+    check: Fields, nodes: Sequence[_Node], manifest: Mapping[str, object], base_dir: Path
+) -> tuple[int, ...]:
+    """The project at the lock's directory (what `uv sync` there installs), else the
+    workspace members (a virtual workspace root has no project of its own)."""
+    here = base_dir.as_uri()
+    local = [
+        index
+        for index, node in enumerate(nodes)
+        if node.package.source in ("editable", "virtual") and node.package.location == here
+    ]
+    if local:
+        return tuple(local[:1])
+    members = {
+        canonicalize_name(name)
+        for name in check.strings(manifest.get("members", []), "manifest.members")
+    }
+    found = tuple(i for i, node in enumerate(nodes) if node.package.name in members)
+    if not found:
+        check.fail("", "names no project: no package at `.` and no [manifest] members")
+    return found
+
+
+def _with_memberships(
+    nodes: list[_Node],
+    roots: Sequence[int],
+    root_groups: Mapping[NormalizedName, tuple[_Edge, ...]],
+) -> list[_Node]:
+    """Each package with the groups and extras that reach it (markers not evaluated)."""
+    member_of: dict[int, set[str]] = {i: {"main"} for i in roots}
+
+    def mark(start: Iterable[_Edge], label: str) -> None:
+        pending = [edge.target for edge in start]
+        while pending:
+            index = pending.pop()
+            labels = member_of.setdefault(index, set())
+            if label in labels:
+                continue
+            labels.add(label)
+            node = nodes[index]
+            pending += [edge.target for edge in node.dependencies]
+            pending += [edge.target for edges in node.extras.values() for edge in edges]
+
+    for root in roots:
+        mark(nodes[root].dependencies, "main")
+        for group, edges in nodes[root].groups.items():
+            mark(edges, group)
+        for extra, edges in nodes[root].extras.items():
+            mark(edges, f"extra:{extra}")
+    for group, edges in root_groups.items():
+        mark(edges, group)
+    return [
+        _Node(
+            _replace_groups(node.package, sorted(member_of.get(index, ()))),
+            node.dependencies,
+            node.extras,
+            node.groups,
+        )
+        for index, node in enumerate(nodes)
+    ]
+
+
+def _replace_groups(package: LockedPackage, groups: Sequence[str]) -> LockedPackage:
+    return LockedPackage(
+        package.name,
+        package.version,
+        package.source,
+        package.location,
+        package.marker,
+        tuple(groups),
+    )
+
+
+def _default_groups(
+    lock_path: Path, groups: Sequence[str]
+) -> tuple[tuple[str, ...], str, tuple[str, ...]]:
+    """The groups `uv sync` installs (default groups, where they come from, warnings):
+    `tool.uv.default-groups` of the pyproject.toml beside the lock, else `dev`. The
+    pyproject.toml is read only if it is a file there, not a link to elsewhere."""
+    pyproject = lock_path.parent / "pyproject.toml"
+    try:
+        data = read_toml(pyproject, follow_symlinks=False)
+    except RequirementsError as exc:
+        defaults = tuple(group for group in _UV_DEFAULT_GROUPS if group in groups)
+        return defaults, "uv sync's default", (f"{exc}; uv's default groups assumed",)
+    tool = data.get("tool")
+    uv = tool.get("uv") if isinstance(tool, dict) else None
+    setting = uv.get("default-groups") if isinstance(uv, dict) else None
+    if setting is None:
+        return tuple(g for g in _UV_DEFAULT_GROUPS if g in groups), "uv sync's default", ()
+    if setting == "all":
+        return tuple(groups), "tool.uv.default-groups", ()
+    if isinstance(setting, list) and all(isinstance(item, str) for item in setting):
+        chosen = {canonicalize_name(item) for item in setting}
+        return tuple(g for g in groups if g in chosen), "tool.uv.default-groups", ()
+    warning = f"{pyproject}: tool.uv.default-groups is not a list of names; uv's default assumed"
+    return tuple(g for g in _UV_DEFAULT_GROUPS if g in groups), "uv sync's default", (warning,)

@@ -1,0 +1,119 @@
+"""What every lock reader needs: a TOML file read within the size limit, and its fields
+checked for type, each failure one line naming the file (never a traceback)."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+import urllib.parse
+from collections.abc import Mapping
+from pathlib import Path
+from typing import NoReturn
+
+from packaging.markers import InvalidMarker
+from packaging.utils import InvalidName, NormalizedName, canonicalize_name
+
+from envcore._files import read_bytes
+from envcore._pep508 import marker
+from envcore.errors import RequirementsError
+
+__all__ = ["Fields", "file_url", "read_toml", "without_credentials"]
+
+
+def _one_line(text: object) -> str:
+    return " ".join(str(text).split())
+
+
+def read_toml(path: Path, *, follow_symlinks: bool = True) -> dict[str, object]:
+    """A TOML file as tomllib reads it; RequirementsError (one line) when it cannot be."""
+    try:
+        data = read_bytes(path, follow_symlinks=follow_symlinks)
+    except OSError as exc:
+        raise RequirementsError(f"cannot read {path}: {exc.strerror or exc}") from exc
+    try:
+        return tomllib.loads(data.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise RequirementsError(f"{path} is not UTF-8 text (byte {exc.start})") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise RequirementsError(f"{path} is not valid TOML: {_one_line(exc)}") from exc
+
+
+def _shown(value: object) -> str:
+    """A value in an error message: its type, never its text (which may be huge or a secret)."""
+    return {dict: "a table", list: "an array", str: "a string", bool: "a boolean"}.get(
+        type(value), type(value).__name__
+    )
+
+
+class Fields:
+    """Type checks for one file's parsed data: `where` is the field's place, as the user
+    finds it in the file (`package 'alpha': dependencies[2].marker`)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def fail(self, where: str, problem: str) -> NoReturn:
+        raise RequirementsError(_one_line(f"{self.path}: {where} {problem}"))
+
+    def table(self, value: object, where: str) -> dict[str, object]:
+        if not isinstance(value, dict):
+            self.fail(where, f"is {_shown(value)}, not a table")
+        return value
+
+    def tables(self, value: object, where: str) -> list[dict[str, object]]:
+        if not isinstance(value, list):
+            self.fail(where, f"is {_shown(value)}, not an array of tables")
+        return [self.table(item, f"{where}[{index}]") for index, item in enumerate(value)]
+
+    def string(self, value: object, where: str) -> str:
+        if not isinstance(value, str):
+            self.fail(where, f"is {_shown(value)}, not a string")
+        return value
+
+    def optional_string(self, data: Mapping[str, object], key: str, where: str) -> str | None:
+        value = data.get(key)
+        return None if value is None else self.string(value, f"{where}.{key}")
+
+    def strings(self, value: object, where: str) -> list[str]:
+        if not isinstance(value, list):
+            self.fail(where, f"is {_shown(value)}, not an array of strings")
+        return [self.string(item, f"{where}[{index}]") for index, item in enumerate(value)]
+
+    def name(self, value: object, where: str) -> NormalizedName:
+        text = self.string(value, where)
+        try:
+            return canonicalize_name(text, validate=True)
+        except InvalidName:
+            self.fail(where, "is not a valid project name")
+
+    def marker(self, value: object, where: str) -> str:
+        """A marker's text, checked to parse (evaluating it later cannot fail)."""
+        text = self.string(value, where)
+        try:
+            marker(text)
+        except InvalidMarker:
+            self.fail(where, "is not a valid environment marker")
+        return text
+
+
+def without_credentials(url: str) -> str:
+    """A URL without the user part of an http(s) URL, or the password of any other.
+
+    uv writes locks without credentials (they come from the user's configuration); one in
+    a file on disk is never shown, and the install's own record (PEP 610) has none either.
+    """
+    parts = urllib.parse.urlsplit(url)
+    userinfo, at, host = parts.netloc.rpartition("@")
+    if not at:
+        return url
+    if parts.scheme.split("+")[-1] in ("http", "https"):
+        netloc = host
+    else:
+        netloc = f"{userinfo.partition(':')[0]}@{host}"
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+
+
+def file_url(base_dir: Path, path: str) -> str:
+    """The `file:` URL of `path` (relative to `base_dir`), normalised but never resolved:
+    nothing a lock names is followed."""
+    return Path(os.path.normpath(base_dir / path)).as_uri()

@@ -1,0 +1,149 @@
+"""Malformed and hostile uv.lock and pylock.toml files: each is one line naming the file
+(the CLI exits 2, no traceback), and a secret in a lock is never shown."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from envcore.errors import RequirementsError
+from envcore.locks import read_lock
+from tests.envcore.locks.conftest import envcore, make_env
+
+UV_HEAD = "version = 1\nrevision = 3\nrequires-python = '>=3.9'\n"
+UV_PROJECT = """
+[[package]]
+name = "demo"
+version = "0.1"
+source = { editable = "." }
+dependencies = [{ name = "alpha" }]
+
+[[package]]
+name = "alpha"
+version = "1.0"
+source = { registry = "https://pypi.org/simple" }
+"""
+PYLOCK = """lock-version = "1.0"
+created-by = "test"
+
+[[packages]]
+name = "alpha"
+version = "1.0"
+directory = { path = "." }
+"""
+
+#: (file name, content, what the one-line error says)
+CASES: list[tuple[str, str | bytes, str]] = [
+    ("uv.lock", UV_HEAD + UV_PROJECT[: len(UV_PROJECT) // 2], "is not valid TOML"),
+    ("uv.lock", "version = 1\npackage = 3\n", "package is int, not an array of tables"),
+    ("uv.lock", "version = [1]\n", "version is not a number"),
+    ("uv.lock", "version = 2\n", "uv.lock version 2 is not one envdash reads"),
+    ("uv.lock", "revision = 3\n", "has no `version`"),
+    ("uv.lock", UV_HEAD + UV_PROJECT.replace('"0.1"', "[0, 1]"), "version is an array"),
+    ("uv.lock", UV_HEAD + UV_PROJECT.replace('name = "alpha"\nv', "name = 3\nv"), "is int"),
+    ("uv.lock", UV_HEAD + UV_PROJECT.replace('{ name = "alpha" }', '"alpha"'), "is a string"),
+    ("uv.lock", UV_HEAD + UV_PROJECT.replace("registry", "ftp"), "names no kind of source"),
+    ("uv.lock", UV_HEAD + UV_PROJECT.replace('"alpha" }', '"beta" }'), "names beta, which"),
+    (
+        "uv.lock",
+        UV_HEAD + UV_PROJECT.replace('"alpha" }', '"alpha", marker = "os_name ==" }'),
+        "is not a valid environment marker",
+    ),
+    ("uv.lock", UV_HEAD, "names no project"),
+    ("uv.lock", b"version = 1\n\xff\xfe\n", "is not UTF-8 text"),
+    ("pylock.toml", PYLOCK[:30], "is not valid TOML"),
+    ("pylock.toml", 'lock-version = "2.0"\ncreated-by = "x"\npackages = []\n', "lock-version 2.0"),
+    ("pylock.toml", 'lock-version = "1.0"\ncreated-by = "x"\npackages = 3\n', "'packages'"),
+    ("pylock.toml", PYLOCK.replace('"1.0"\nd', '["1"]\nd'), "'packages[0].version'"),
+    ("pylock.toml", PYLOCK + 'marker = "python_version <"\n', "'packages[0].marker'"),
+    ("pylock.dev.toml", PYLOCK.replace("directory", "sdist"), "'packages[0]"),
+]
+
+
+def _write(directory: Path, name: str, content: str | bytes) -> Path:
+    path = directory / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content)
+    return path
+
+
+@pytest.mark.parametrize(("name", "content", "says"), CASES)
+def test_a_malformed_lock_is_one_line_naming_the_file(
+    tmp_path: Path, name: str, content: str | bytes, says: str
+) -> None:
+    path = _write(tmp_path, name, content)
+    with pytest.raises(RequirementsError) as caught:
+        read_lock(path)
+    message = str(caught.value)
+    assert str(path) in message and says in message, message
+    assert "\n" not in message and len(message) < 400
+
+
+def test_the_cli_refuses_a_malformed_lock_with_exit_2(tmp_path: Path) -> None:
+    env = make_env(tmp_path / "env")
+    for name, content, says in CASES[:4] + CASES[-5:]:
+        path = _write(tmp_path, name, content)
+        result = envcore("drift", env, "-r", path, "--json")
+        assert result.returncode == 2, (name, says, result.stdout)
+        assert result.stderr.count("\n") == 1 and str(path) in result.stderr
+        assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+@pytest.mark.parametrize("name", ["uv.lock", "pylock.toml"])
+def test_a_50_mb_lock_is_refused_unread(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    with path.open("wb") as handle:
+        handle.write(b"version = 1\n")
+        handle.truncate(50 * 1024 * 1024)  # sparse: the size is what is refused
+    with pytest.raises(RequirementsError) as caught:
+        read_lock(path)
+    assert str(caught.value) == f"cannot read {path}: larger than 10 MiB"
+
+
+def test_a_fifo_named_like_a_lock_is_refused_without_waiting(tmp_path: Path) -> None:
+    path = tmp_path / "uv.lock"
+    os.mkfifo(path)
+    with pytest.raises(RequirementsError, match="not a regular file"):
+        read_lock(path)
+
+
+SECRET_LOCK = (
+    UV_HEAD
+    + UV_PROJECT.replace(
+        "https://pypi.org/simple", "https://alice:s3cret-token@private.example.invalid/simple"
+    )
+    + """
+[[package]]
+name = "direct"
+version = "1.0"
+source = { url = "https://tok3n@files.example.invalid/direct-1.0-py3-none-any.whl" }
+"""
+).replace('[{ name = "alpha" }]', '[{ name = "alpha" }, { name = "direct" }]')
+
+
+def test_credentials_in_a_lock_are_never_shown(tmp_path: Path) -> None:
+    project = tmp_path / "proj"
+    project.mkdir()
+    lock_path = _write(project, "uv.lock", SECRET_LOCK)
+    lock = read_lock(lock_path)
+    locations: dict[str, str | None] = {p.name: p.location for p in lock.packages}
+    assert locations["alpha"] == "https://private.example.invalid/simple"
+    assert locations["direct"] == "https://files.example.invalid/direct-1.0-py3-none-any.whl"
+    env = make_env(tmp_path / "env")
+    runs: list[list[str | Path]] = [["drift", env, "-r", lock_path, "--json"]]
+    runs.append(["drift", env, "-r", lock_path])
+    for args in runs:
+        result = envcore(*args)
+        assert result.returncode == 1, result.stderr
+        assert "s3cret" not in result.stdout + result.stderr
+        assert "tok3n" not in result.stdout + result.stderr
+    broken = _write(
+        project, "uv.lock", SECRET_LOCK.replace('version = "1.0"\nsource', "version = 1\nsource")
+    )
+    with pytest.raises(RequirementsError) as caught:
+        read_lock(broken)
+    assert "s3cret" not in str(caught.value) and "tok3n" not in str(caught.value)

@@ -1,0 +1,187 @@
+"""uv.lock read as `uv sync` reads it, against locks `uv lock` made and envs `uv sync`
+made from a local index (offline): what is selected, and drift on real environments."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from envcore.distributions import read_inventory
+from envcore.drift import compute_drift
+from envcore.environment import Environment, inspect_environment
+from envcore.locks import read_lock
+from envcore.locks._uv import UvLock
+from envcore.requirements import load_requirements
+from tests.envcore.locks.conftest import (
+    LocalIndex,
+    drift_json,
+    make_env,
+    run,
+    statuses,
+    uv,
+)
+from tests.envtools import pip
+from tests.wheelmaker import make_project
+
+
+@pytest.fixture
+def project(uv_project: Path) -> Path:
+    return uv_project
+
+
+def environment(path: Path) -> Environment:
+    return inspect_environment(path)
+
+
+def drift_of(env_path: Path, lock: Path) -> dict[str, str]:
+    env = environment(env_path)
+    parsed = load_requirements(lock, environment=env.marker_environment())
+    report = compute_drift(env, read_inventory(env), parsed)
+    found: dict[str, str] = {item.name: item.status for item in report.items}
+    return found | {name: "untracked" for name in report.untracked}
+
+
+def test_the_selection_is_what_uv_sync_installs(project: Path) -> None:
+    lock = read_lock(project / "uv.lock")
+    assert isinstance(lock, UvLock)
+    assert lock.project_name == "demo"
+    assert lock.groups == ("dev", "lint", "extra:x")
+    assert lock.default_groups == ("dev",)
+    env = environment(project / ".venv")
+    selection = lock.select(env.marker_environment())
+    installed = {d.canonical_name: d.version for d in read_inventory(env).distributions}
+    # uv sync's own result is the oracle: exactly the selected packages, at their versions.
+    assert {p.name: p.version for p in selection.packages} == installed
+    assert [(p.name, marker) for p, marker in selection.skipped] == [
+        ("winonly", "sys_platform == 'win32'"),
+        ("winonly-dep", "sys_platform == 'win32'"),
+    ]
+    version = env.python_version
+    assert selection.description == (
+        f"uv.lock: project demo with groups dev (uv sync's default); markers for CPython "
+        f"{version} on {sys.platform}"
+    )
+    kinds: dict[str, tuple[str, str | None]] = {
+        p.name: (p.source, p.location) for p in selection.packages
+    }
+    assert kinds["demo"] == ("editable", project.as_uri())
+    assert kinds["libpkg"] == ("editable", (project / "libs" / "libpkg").as_uri())
+    assert kinds["alpha"][0] == "index"
+
+
+def test_groups_and_extras_asked_for_replace_the_defaults(project: Path) -> None:
+    lock = read_lock(project / "uv.lock")
+    env = environment(project / ".venv").marker_environment()
+    chosen = lock.select(env, groups=["lint", "extra:x"])
+    names = {p.name for p in chosen.packages}
+    assert {"gamma", "opt"} <= names and "devtool" not in names
+    assert "groups lint, extra:x (chosen)" in chosen.description
+    by_name: dict[str, tuple[str, ...]] = {p.name: p.groups for p in lock.packages}
+    assert by_name["devtool"] == ("dev",) and by_name["opt"] == ("extra:x",)
+    assert by_name["alpha"] == ("main",)
+
+
+def test_default_groups_come_from_the_projects_tool_uv_table(project: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "demo"
+    copy.mkdir()
+    shutil.copy(project / "uv.lock", copy)
+    text = (project / "pyproject.toml").read_text()
+    (copy / "pyproject.toml").write_text(text + '\n[tool.uv]\ndefault-groups = ["lint"]\n')
+    lock = read_lock(copy / "uv.lock")
+    assert lock.default_groups == ("lint",)
+    selection = lock.select(environment(project / ".venv").marker_environment())
+    assert "groups lint (tool.uv.default-groups)" in selection.description
+    (copy / "pyproject.toml").write_text(text + '\n[tool.uv]\ndefault-groups = "all"\n')
+    assert read_lock(copy / "uv.lock").default_groups == ("dev", "lint")
+
+
+def test_an_env_uv_synced_is_in_sync(project: Path) -> None:
+    assert drift_of(project / ".venv", project / "uv.lock") == {
+        "alpha": "ok",
+        "beta": "ok",
+        "demo": "ok",
+        "devtool": "ok",
+        "libpkg": "ok",
+        "winonly": "not-applicable",
+        "winonly-dep": "not-applicable",
+    }
+    code, data = drift_json(project / ".venv", project / "uv.lock")
+    assert code == 0 and data["summary"] == "in-sync"
+
+
+def test_planted_drift_is_reported(project: Path, local_index: LocalIndex, tmp_path: Path) -> None:
+    """A teammate's env: alpha at another version, beta missing, the dev tool at another
+    version, a stray package, the project installed but not editable."""
+    env = make_env(
+        tmp_path / "env",
+        local_index,
+        ["alpha==1.0", "devtool==1.0", "stray==1.0"],
+    )
+    pip(
+        "install",
+        "--quiet",
+        "--no-deps",
+        "--no-index",
+        "-e",
+        str(project / "libs" / "libpkg"),
+        env=env,
+    )
+    pip("install", "--quiet", "--no-deps", "--no-index", str(project), env=env)
+    expected = {
+        "alpha": "mismatch",
+        "beta": "missing",
+        "demo": "source-differs",
+        "devtool": "mismatch",
+        "libpkg": "ok",
+        "winonly": "not-applicable",
+        "winonly-dep": "not-applicable",
+        "stray": "untracked",
+    }
+    assert drift_of(env, project / "uv.lock") == expected
+    code, data = drift_json(env, project / "uv.lock")
+    assert code == 1 and data["summary"] == "drifted"
+    assert statuses(data) | {name: "untracked" for name in data["untracked"]} == expected  # type: ignore[attr-defined]
+
+
+def test_url_path_and_git_sources(
+    tmp_path: Path, local_index: LocalIndex, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """A direct URL, a wheel file beside the project and a git checkout: each locked with
+    its kind and location, and in sync in the env uv syncs from the lock."""
+    direct = local_index.publish("direct-pkg", "0.9")
+    wheels = tmp_path / "proj" / "wheels"
+    wheels.mkdir(parents=True)
+    local_wheel = shutil.copy(local_index.publish("local-pkg", "0.4"), wheels)
+    repo = make_project(tmp_path / "repo", "gitpkg", "1.2")
+    for args in (["init", "-q"], ["add", "."], ["commit", "-q", "-m", "first"]):
+        git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", *args]
+        subprocess.run(git, cwd=repo, check=True, capture_output=True)
+    commit = run(["git", "rev-parse", "HEAD"], cwd=repo).stdout.strip()
+    project = make_project(
+        tmp_path / "proj",
+        "kinds",
+        "1.0",
+        dependencies=[
+            f"direct-pkg @ {local_index.file_url(direct)}",
+            f"local-pkg @ {Path(local_wheel).as_uri()}",
+            f"gitpkg @ git+{repo.as_uri()}",
+        ],
+    )
+    with (project / "pyproject.toml").open("a") as handle:
+        handle.write(
+            '\n[tool.uv.sources]\nlocal-pkg = { path = "wheels/local_pkg-0.4-py3-none-any.whl" }\n'
+        )
+    uv("lock", cwd=project, index=local_index)
+    uv("sync", "--quiet", cwd=project, index=local_index)
+    lock = read_lock(project / "uv.lock")
+    kinds: dict[str, tuple[str, str | None]] = {
+        p.name: (p.source, p.location) for p in lock.packages
+    }
+    assert kinds["direct-pkg"] == ("url", local_index.file_url(direct))
+    assert kinds["local-pkg"] == ("path", Path(local_wheel).as_uri())
+    assert kinds["gitpkg"] == ("vcs", f"git+{repo.as_uri()}@{commit}")
+    assert set(drift_of(project / ".venv", project / "uv.lock").values()) == {"ok"}
