@@ -21,6 +21,7 @@ COMMANDS = {
     "list": "list installed distributions (like pip list)",
     "freeze": "print pins like pip freeze",
     "check": "verify dependencies (like pip check)",
+    "tree": "why each package is installed (a dependency tree)",
     "reqs": "parse a requirements file exactly as pip does",
     "drift": "compare an environment with its requirements",
     "outdated": "what could be upgraded, and how far the requirements allow",
@@ -42,6 +43,13 @@ DESCRIPTIONS = {
         "Without -r, the requirements come from the environment's project "
         "(requirements.txt, then requirements/*.txt, then pyproject.toml). Exit status: 0 in "
         "sync, 1 drifted (or broken, or invalid lines), 2 usage or input error."
+    ),
+    "tree": (
+        "The roots are the packages nothing else requires; markers are evaluated for the "
+        "environment's own Python, and a requirement naming extras brings in what they "
+        "require. Missing and unsatisfied requirements are marked and listed on stderr. Exit "
+        "status: 0 (1 with --strict when a requirement is missing or not satisfied), 2 usage "
+        "or input error."
     ),
     "outdated": (
         "Asks the indexes pip would use (pip's config files and PIP_* variables) through a "

@@ -1,0 +1,439 @@
+"""Why is this installed? An environment's dependency tree (and its reverse), from the
+installed metadata, with markers evaluated for that environment's own interpreter.
+
+The tree is pipdeptree's (`pipdeptree --json-tree`, the oracle in the tests): the roots are
+the distributions no other installed distribution requires; each node carries the
+requirement's specifier on the edge that led to it ("Any" when there is none) and the
+installed version; a requirement naming extras (`b[fast]`) also brings in what `b`
+requires under those extras, as pip installs it; a package already on the path from the
+root is shown once more, marked `cycle`, without its children. Where this tree says more
+than pipdeptree's: a requirement that is not installed or not satisfied is marked
+(`conflict`), and packages that only require each other in a cycle nothing else reaches
+are roots too (pipdeptree leaves them out).
+
+Two inputs, one tree: `requirements_of(inventory)` evaluates every distribution's
+Requires-Dist for the environment (what the dashboard stores at scan time, as plain
+JSON), and `DependencyGraph` is built from that plain data, so the command line and the
+dashboard draw the same tree.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Literal
+
+from envcore.distributions import parse_dependency
+
+if TYPE_CHECKING:
+    from packaging.specifiers import Specifier, SpecifierSet
+    from packaging.version import Version
+
+    from envcore.distributions import Distribution, Inventory
+
+__all__ = [
+    "ANY",
+    "Conflict",
+    "Dependency",
+    "DependencyGraph",
+    "Node",
+    "Package",
+    "requirements_of",
+]
+
+#: What pipdeptree prints for a requirement without a version specifier.
+ANY = "Any"
+#: `missing`: required but not installed; `unsatisfied`: installed at a version the
+#: requirement does not allow (pre-releases allowed, as `pip check` judges).
+Conflict = Literal["missing", "unsatisfied"]
+
+#: The quoted values of a marker: the only extras under which a marker can hold.
+_QUOTED = re.compile(r"""'([^']*)'|"([^"]*)\"""")
+
+
+@dataclass(frozen=True, slots=True)
+class Dependency:
+    """One Requires-Dist entry that applies to the environment.
+
+    `extra` is the requiring distribution's own extra it comes under ("" when it always
+    applies); `extras` are the extras it asks of the dependency (`b[fast]`).
+    """
+
+    name: str
+    required: str
+    extras: tuple[str, ...] = ()
+    extra: str = ""
+    key: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", _canonical(self.name))
+
+    def to_json(self) -> list[object]:
+        """Compact, for a JSON column: `[name, required, extras, extra]`."""
+        return [self.name, self.required, list(self.extras), self.extra]
+
+    @classmethod
+    def from_json(cls, data: Sequence[object]) -> Dependency:
+        name, required, extras, extra = data
+        if not isinstance(extras, list):
+            raise TypeError("extras must be a list")
+        return cls(str(name), str(required), tuple(str(e) for e in extras), str(extra))
+
+
+@dataclass(frozen=True, slots=True)
+class Package:
+    """An installed distribution and the dependencies that apply to the environment."""
+
+    name: str
+    version: str
+    dependencies: tuple[Dependency, ...] = ()
+    key: str = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "key", _canonical(self.name))
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """One line of the tree: a package reached through one requirement.
+
+    `version` is None when the package is not installed. `required` is the edge's
+    specifier ("Any" without one; a root shows its own version, as pipdeptree does).
+    `repeated`: its subtree is already shown above in this tree (pipdeptree's and uv's
+    `(*)`), so its children are left out; `cycle`: it is even on the path from the root.
+    """
+
+    key: str
+    name: str
+    version: str | None
+    required: str
+    extra: str = ""
+    conflict: Conflict | None = None
+    repeated: bool = False
+    cycle: bool = False
+    children: tuple[Node, ...] = field(default=())
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "key": self.key,
+            "version": self.version,
+            "required": self.required,
+            "extra": self.extra or None,
+            "conflict": self.conflict,
+            "repeated": self.repeated,
+            "cycle": self.cycle,
+            "children": [child.to_json() for child in self.children],
+        }
+
+
+def _marker_extras(marker_text: str) -> set[str]:
+    from envcore._pep508 import canonical_name
+
+    return {canonical_name(a or b) for a, b in _QUOTED.findall(marker_text) if a or b}
+
+
+def _display_specifier(specifier: SpecifierSet) -> str:
+    """pipdeptree's form of a specifier: its clauses by version, then operator
+    (`!=0.5,>=1.0,<2`); "Any" when there are none."""
+    if not specifier:
+        return ANY
+    from envcore.versions import parse_version
+
+    def order(clause: Specifier) -> tuple[int, Version | None, str]:
+        version = parse_version(clause.version.removesuffix(".*"))
+        return (0, version, clause.operator) if version is not None else (1, None, "")
+
+    clauses = list(specifier)
+    if len(clauses) == 1:
+        return str(clauses[0])
+    parsed = sorted((c for c in clauses if order(c)[0] == 0), key=order)
+    return ",".join(map(str, parsed + [c for c in clauses if order(c)[0] == 1]))
+
+
+def _dependencies(dist: Distribution, marker_env: Mapping[str, str]) -> list[Dependency]:
+    """`dist`'s Requires-Dist that apply here, with markers evaluated for the environment,
+    each extra's entries under that extra (`extra == "fast"` holds only for `fast`)."""
+    found: list[Dependency] = []
+    for text in dist.requires:
+        requirement = parse_dependency(text)
+        if requirement is None:  # pip and pipdeptree skip what they cannot parse
+            continue
+        extras = tuple(sorted(requirement.extras))
+        required = _display_specifier(requirement.specifier)
+        marker = requirement.marker
+        if marker is None or marker.evaluate({**marker_env, "extra": ""}):
+            found.append(Dependency(requirement.name, required, extras))
+            continue
+        marker_text = text.partition(";")[2]
+        if "extra" not in marker_text:
+            continue
+        for extra in sorted(_marker_extras(marker_text)):
+            if marker.evaluate({**marker_env, "extra": extra}):
+                found.append(Dependency(requirement.name, required, extras, extra))
+    return found
+
+
+def requirements_of(inventory: Inventory) -> dict[str, tuple[Dependency, ...]]:
+    """Each installed distribution's applicable dependencies, keyed by canonical name
+    (the first distribution of a name, as on `sys.path`)."""
+    marker_env = inventory.environment.marker_environment()
+    return {key: tuple(_dependencies(dist, marker_env)) for key, dist in _first_of_each(inventory)}
+
+
+def _first_of_each(inventory: Inventory) -> Iterator[tuple[str, Distribution]]:
+    seen: set[str] = set()
+    for dist in inventory.distributions:
+        if dist.canonical_name not in seen:
+            seen.add(dist.canonical_name)
+            yield dist.canonical_name, dist
+
+
+class DependencyGraph:
+    """The installed packages and their requirements, drawn as trees."""
+
+    def __init__(self, packages: Iterable[Package]) -> None:
+        self.packages: dict[str, Package] = {}
+        for package in packages:
+            self.packages.setdefault(package.key, package)
+        # A tree repeats the same edges many times over: each is worked out once.
+        self._requirements: dict[tuple[str, frozenset[str]], list[Dependency]] = {}
+        self._conflicts: dict[Dependency, Conflict | None] = {}
+
+    @classmethod
+    def from_inventory(cls, inventory: Inventory) -> DependencyGraph:
+        requirements = requirements_of(inventory)
+        return cls(
+            Package(dist.name, dist.version, requirements[key])
+            for key, dist in _first_of_each(inventory)
+        )
+
+    @classmethod
+    def from_plain(
+        cls, rows: Iterable[tuple[str, str, Sequence[Sequence[object]]]]
+    ) -> DependencyGraph:
+        """From stored rows: (name, version, [Dependency.to_json(), ...]) each."""
+        return cls(
+            Package(name, version, tuple(Dependency.from_json(dep) for dep in deps))
+            for name, version, deps in rows
+        )
+
+    # --- edges ---------------------------------------------------------------------
+
+    def requirements(self, key: str, extras: Iterable[str] = ()) -> list[Dependency]:
+        """What `key` requires when installed with `extras`, by dependency name.
+
+        An extra that asks for the package's own other extras (`b[all]` → `b[fast,slow]`)
+        brings those in too, as pip resolves it; such self-references are not children.
+        """
+        asked = frozenset(extras)
+        cached = self._requirements.get((key, asked))
+        if cached is None:
+            cached = self._requirements[key, asked] = self._requirements_with(key, asked)
+        return cached
+
+    def _requirements_with(self, key: str, extras: frozenset[str]) -> list[Dependency]:
+        package = self.packages.get(key)
+        if package is None:
+            return []
+        wanted = self._with_own_extras(package, extras)
+        chosen = [
+            dep
+            for dep in package.dependencies
+            if (not dep.extra or dep.extra in wanted) and not (dep.extra and dep.key == key)
+        ]
+        return sorted(chosen, key=lambda dep: dep.key)
+
+    @staticmethod
+    def _with_own_extras(package: Package, extras: Iterable[str]) -> set[str]:
+        """`extras` and the package's own extras they ask for, to a fixed point."""
+        wanted = {_canonical(extra) for extra in extras}
+        pending = list(wanted)
+        while pending:
+            extra = pending.pop()
+            for dep in package.dependencies:
+                if dep.extra == extra and dep.key == package.key:
+                    for more in map(_canonical, dep.extras):
+                        if more not in wanted:
+                            wanted.add(more)
+                            pending.append(more)
+        return wanted
+
+    @cached_property
+    def active_extras(self) -> dict[str, frozenset[str]]:
+        """For each package, the extras some installed package asks of it (to a fixed point:
+        an extra's own requirements can ask for more)."""
+        active: dict[str, set[str]] = {key: set() for key in self.packages}
+        changed = True
+        while changed:
+            changed = False
+            for key in self.packages:
+                for dep in self.requirements(key, active[key]):
+                    if dep.extras and dep.key in active:
+                        asked = self._with_own_extras(self.packages[dep.key], dep.extras)
+                        new = asked - active[dep.key]
+                        if new:
+                            active[dep.key] |= new
+                            changed = True
+        return {key: frozenset(extras) for key, extras in active.items()}
+
+    @cached_property
+    def dependents(self) -> dict[str, list[tuple[str, Dependency]]]:
+        """For each name, the installed packages requiring it and through which requirement
+        (their extras that some installed package asks for included; a package requiring
+        itself is among its own dependents, as pipdeptree shows it)."""
+        found: dict[str, list[tuple[str, Dependency]]] = {}
+        for key in self.packages:
+            for dep in self.requirements(key, self.active_extras[key]):
+                found.setdefault(dep.key, []).append((key, dep))
+        return found
+
+    def conflict(self, dep: Dependency) -> Conflict | None:
+        """Whether the installed version fails `dep` (as `pip check` judges)."""
+        if dep not in self._conflicts:
+            self._conflicts[dep] = self._conflict(dep)
+        return self._conflicts[dep]
+
+    def _conflict(self, dep: Dependency) -> Conflict | None:
+        package = self.packages.get(dep.key)
+        if package is None:
+            return "missing"
+        if dep.required == ANY:
+            return None
+        from envcore.versions import parse_specifier, parse_version, satisfies
+
+        specifier = parse_specifier(dep.required)
+        if specifier is None or parse_version(package.version) is None:
+            return None  # pip check cannot judge these either
+        return None if satisfies(specifier, package.version) else "unsatisfied"
+
+    # --- trees ---------------------------------------------------------------------
+
+    def roots(self) -> list[str]:
+        """The packages no other package requires, then, for each cycle nothing else
+        reaches, its first member by name (pipdeptree shows no such cycle at all)."""
+        dependents = self.dependents
+        roots = sorted(
+            key
+            for key in self.packages
+            if all(parent == key for parent, _ in dependents.get(key, ()))
+        )
+        reached: set[str] = set()
+        for key in roots:
+            self._reach(key, reached)
+        for key in sorted(self.packages):
+            if key not in reached:
+                roots.append(key)
+                self._reach(key, reached)
+        return roots
+
+    def _reach(self, start: str, reached: set[str]) -> None:
+        pending = [start]
+        while pending:
+            key = pending.pop()
+            if key in reached or key not in self.packages:
+                continue
+            reached.add(key)
+            pending.extend(dep.key for dep in self.requirements(key, self.active_extras[key]))
+
+    def tree(self, packages: Sequence[str] = (), *, depth: int | None = None) -> list[Node]:
+        """The forward tree from the roots, or from the named packages."""
+        starts = self._starts(packages) if packages else self.roots()
+        return [self._start_node(key, depth, reverse=False) for key in starts]
+
+    def reverse(self, packages: Sequence[str] = (), *, depth: int | None = None) -> list[Node]:
+        """What requires each package, up to the roots: from the named packages, or (as
+        `pipdeptree --reverse`) from every package that requires nothing."""
+        if packages:
+            starts = self._starts(packages)
+        else:
+            starts = sorted(
+                {
+                    key
+                    for key in self.packages
+                    if not self.requirements(key, self.active_extras[key])
+                }
+                | {key for key in self.dependents if key not in self.packages}
+            )
+        return [self._start_node(key, depth, reverse=True) for key in starts]
+
+    def _start_node(self, key: str, depth: int | None, *, reverse: bool) -> Node:
+        package = self.packages.get(key)
+        version = package.version if package is not None else None
+        name = package.name if package is not None else self._missing_name(key)
+        walk = _Walk(self, depth, reverse=reverse, shown={key})
+        return Node(key, name, version, version or "?", children=walk.below(key, (), (key,)))
+
+    def _missing_name(self, key: str) -> str:
+        for dependents in self.dependents.get(key, ()):
+            return dependents[1].name
+        return key
+
+    def known(self, name: str) -> bool:
+        """Whether `name` is installed or at least required by something installed."""
+        key = _canonical(name)
+        return key in self.packages or key in self.dependents
+
+    def _starts(self, names: Sequence[str]) -> list[str]:
+        keys: list[str] = []
+        for key in map(_canonical, names):
+            if (key in self.packages or key in self.dependents) and key not in keys:
+                keys.append(key)
+        return keys
+
+    def conflicts(self) -> list[tuple[Package, Dependency, Conflict]]:
+        """Every requirement the installed versions fail, by requiring package."""
+        found = []
+        for key in sorted(self.packages):
+            for dep in self.requirements(key, self.active_extras[key]):
+                conflict = self.conflict(dep)
+                if conflict is not None:
+                    found.append((self.packages[key], dep, conflict))
+        return found
+
+
+def _canonical(name: str) -> str:
+    from envcore._pep508 import canonical_name  # cached
+
+    return canonical_name(name)
+
+
+class _Walk:
+    """One tree drawn depth-first, remembering what it has shown: a package with something
+    below it is expanded once per tree, as pipdeptree and `uv tree` do (a tree would
+    otherwise grow exponentially with shared dependencies)."""
+
+    def __init__(
+        self, graph: DependencyGraph, depth: int | None, *, reverse: bool, shown: set[str]
+    ) -> None:
+        self.graph = graph
+        self.depth = depth
+        self.reverse = reverse
+        self.shown = shown
+
+    def edges(self, key: str, extras: Sequence[str]) -> list[tuple[str, Dependency]]:
+        """(the next package, the requirement between them), by the next package's name."""
+        graph = self.graph
+        if self.reverse:
+            return sorted(graph.dependents.get(key, ()), key=lambda item: item[0])
+        return [(dep.key, dep) for dep in graph.requirements(key, extras)]
+
+    def below(self, key: str, extras: Sequence[str], path: tuple[str, ...]) -> tuple[Node, ...]:
+        if self.depth is not None and len(path) > self.depth:
+            return ()
+        graph = self.graph
+        nodes = []
+        for other, dep in self.edges(key, extras):
+            package = graph.packages.get(other)
+            name = package.name if package is not None else dep.name
+            version = package.version if package is not None else None
+            asked = () if self.reverse else dep.extras
+            fields = (other, name, version, dep.required, dep.extra, graph.conflict(dep))
+            if other in self.shown and self.edges(other, asked):
+                nodes.append(Node(*fields, repeated=True, cycle=other in path))
+                continue
+            self.shown.add(other)
+            nodes.append(Node(*fields, children=self.below(other, asked, (*path, other))))
+        return tuple(nodes)
