@@ -8,7 +8,7 @@ distributions nobody asked for are `untracked`; `pip check` findings are include
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -17,15 +17,18 @@ from packaging.utils import canonicalize_name
 from envcore._install_source import match_unnamed, source_difference
 from envcore.distributions import Distribution, Inventory, parse_dependency
 from envcore.environment import Environment
+from envcore.errors import RequirementsError
 from envcore.pipcompat import DependencyProblem, check
 from envcore.requirements import (
     ParsedRequirements,
     ParseIssue,
     RequirementEntry,
     RequirementsOptions,
-    find_requirements_source,
     load_requirements,
 )
+from envcore.requirements._roots import not_read, within_roots
+from envcore.requirements.source import SourceChoice, choose_source, source_kind, tox_deps
+from envcore.text import counted
 from envcore.versions import satisfies
 
 __all__ = [
@@ -93,8 +96,18 @@ class DriftReport:
     counts: dict[str, int] = field(hash=False)
     source: Path | None
     parse_errors: tuple[ParseIssue, ...] = ()
-    #: Why there is nothing to compare (no requirements source found), or a broken env's reason.
+    #: Why there is nothing to compare (no requirements source found), why the source could
+    #: not be read, or a broken env's reason.
     note: str = ""
+    #: What the source is (`SourceChoice.kind`: lock, requirements, pyproject, pipfile, tox,
+    #: none) and why it was chosen, in one line.
+    source_kind: str = ""
+    source_reason: str = ""
+    #: For a lock: which of its packages were selected for this environment (one line).
+    selection: str = ""
+    #: For a lock whose project's declared ranges it no longer satisfies: one line saying
+    #: which and what to run; empty when the lock is fresh (or not a lock).
+    lock_outdated: str = ""
 
     def failed(self, *, strict: bool = False) -> bool:
         """What a CI gate should do: fail unless in sync (and, if strict, nothing untracked)."""
@@ -111,6 +124,10 @@ class DriftReport:
             "counts": dict(self.counts),
             "source": str(self.source) if self.source else None,
             "note": self.note,
+            "source_kind": self.source_kind,
+            "source_reason": self.source_reason,
+            "selection": self.selection,
+            "lock_outdated": self.lock_outdated,
             "items": [item.to_json() for item in self.items],
             "untracked": list(self.untracked),
             "problems": [str(problem) for problem in self.problems],
@@ -298,7 +315,10 @@ def compute_drift(
         summary = "broken"
     elif (
         problems
-        or parsed.outside  # requirements that were not read cannot be said to be met
+        # A source that was not read (outside the roots) or not wholly understood cannot
+        # say the environment is in sync.
+        or parsed.outside
+        or parsed.errors
         or any(drift_item.status in DRIFT_STATUSES for drift_item in items)
     ):
         summary = "drifted"
@@ -312,8 +332,85 @@ def compute_drift(
         counts=counts,
         source=source if source is not None else (parsed.files[0] if parsed.files else None),
         parse_errors=parsed.errors,
-        note=env.broken_reason,
+        note=env.broken_reason or _unread_note(parsed),
+        selection=parsed.selection,
     )
+
+
+def _unread_note(parsed: ParsedRequirements) -> str:
+    """Why a source with errors is not in sync, in one line (empty: no errors)."""
+    if not parsed.errors:
+        return ""
+    first = parsed.errors[0]
+    if len(parsed.errors) == 1:
+        return f"the source could not be read whole: {first}"
+    return (
+        f"the source could not be read whole ({counted(len(parsed.errors), 'problem')}); "
+        f"first: {first}"
+    )
+
+
+def _nothing(
+    env: Environment, inventory: Inventory, choice: SourceChoice, *, app_env: bool
+) -> DriftReport:
+    """No source: the report says why. An application env (pipx, `uv tool`) has nothing to
+    drift from, so nothing in it is "untracked" either (as pip or uv would see it)."""
+    empty = ParsedRequirements((), (), RequirementsOptions(), ())
+    report = compute_drift(env, inventory, empty)
+    counts = dict(report.counts)
+    if app_env:
+        counts["untracked"] = 0
+    return DriftReport(
+        items=(),
+        untracked=() if app_env else report.untracked,
+        problems=report.problems,
+        summary=report.summary,
+        counts=counts,
+        source=None,
+        note=choice.reason,
+        source_kind=choice.kind,
+        source_reason=choice.reason,
+    )
+
+
+def _read_source(
+    env: Environment,
+    path: Path,
+    choice: SourceChoice,
+    *,
+    extras: Iterable[str] | None,
+    groups: Iterable[str] | None,
+    roots: Sequence[Path | str] | None,
+) -> tuple[ParsedRequirements, str]:
+    """The chosen source read for `env`, and for a lock whether it is out of date (one line,
+    empty if fresh); RequirementsError when the source cannot be read at all."""
+    if choice.kind == "tox":
+        parsed = tox_deps(path, choice.testenv or env.path.name, roots)
+        if parsed is None:
+            raise RequirementsError(
+                f"{path}: the deps of [testenv:{choice.testenv}] cannot be read statically"
+            )
+        return parsed, ""
+    if choice.kind == "lock":
+        from envcore.locks import lock_requirements, read_lock
+        from envcore.locks.freshness import lock_outdated
+
+        if not within_roots(path, roots):
+            return not_read(path), ""
+        lock = read_lock(path)
+        marker_env = env.marker_environment()
+        # An empty --group list is "no choice": the lock's tool's own default groups.
+        selection = lock.select(marker_env, groups=list(groups) if groups else None)
+        return lock_requirements(lock, selection), lock_outdated(lock, marker_env, roots=roots)
+    parsed = load_requirements(
+        path,
+        extras=extras,
+        groups=groups,
+        # pip resolves `-e .` against where it runs: the project directory, for a project's env.
+        base_dir=env.project,
+        roots=roots,
+    )
+    return parsed, ""
 
 
 def drift_for_environment(
@@ -321,32 +418,43 @@ def drift_for_environment(
     inventory: Inventory,
     source: Path | None = None,
     *,
+    choice: SourceChoice | None = None,
     extras: Iterable[str] | None = None,
     groups: Iterable[str] | None = None,
     roots: Sequence[Path | str] | None = None,
 ) -> DriftReport:
-    """Drift against `source`, or the project's own requirements when None.
+    """Drift against `choice` (or `source`, "chosen by you"), or what `choose_source` picks.
 
-    Without a source and without one to infer, the report says so (`source` None, `note`);
-    RequirementsError is raised only when a source exists but cannot be read. With `roots`,
-    requirements files outside them are not read (see `load_requirements`).
+    Without a source to compare with, the report says why (`source` None, `note`). A source
+    that cannot be read, or only in part, makes the report "drifted" with the reason in
+    `note`; a lock that no longer satisfies its project's declared ranges too
+    (`lock_outdated`). With `roots`, files outside them are not read.
     """
-    if source is None and env.project is not None:
-        source = find_requirements_source(env.project, roots)
-    if source is None:
-        where = f"in {env.project}" if env.project else "(the environment has no project dir)"
-        empty = ParsedRequirements((), (), RequirementsOptions(), ())
-        report = compute_drift(env, inventory, empty)
-        return DriftReport(
-            items=(),
-            untracked=report.untracked,
-            problems=report.problems,
-            summary=report.summary,
-            counts=report.counts,
-            source=None,
-            note=f"no requirements file or pyproject.toml found {where}",
+    if choice is None:
+        if source is not None:
+            choice = SourceChoice(source, source_kind(source), "chosen by you")
+        else:
+            choice = choose_source(env, roots)
+    if choice.path is None:
+        return _nothing(env, inventory, choice, app_env=getattr(env, "is_app_env", False))
+    try:
+        parsed, outdated = _read_source(
+            env, choice.path, choice, extras=extras, groups=groups, roots=roots
         )
-    # pip resolves `-e .` against where it runs: the project directory, for a project's env.
-    base_dir = env.project if env.project is not None else None
-    parsed = load_requirements(source, extras=extras, groups=groups, base_dir=base_dir, roots=roots)
-    return compute_drift(env, inventory, parsed, source=source)
+    except RequirementsError as exc:
+        issue = ParseIssue(str(choice.path), str(exc))
+        parsed = ParsedRequirements((), (issue,), RequirementsOptions(), (choice.path,))
+        report = compute_drift(env, inventory, parsed, source=choice.path)
+        note = env.broken_reason or f"the source could not be read: {exc}"
+        return replace(report, note=note, source_kind=choice.kind, source_reason=choice.reason)
+    report = compute_drift(env, inventory, parsed, source=choice.path)
+    summary = report.summary
+    if outdated and summary == "in-sync":
+        summary = "drifted"
+    return replace(
+        report,
+        summary=summary,
+        source_kind=choice.kind,
+        source_reason=choice.reason,
+        lock_outdated=outdated,
+    )

@@ -1,55 +1,328 @@
-"""Which requirements source belongs to a project directory."""
+"""Which truth an environment is held to: the file drift, sync and the pages compare it with,
+and one line saying why that file (or why none).
+
+Best first: the file the user chose; nothing for an application env (pipx, `uv tool`); a
+tox env's own `deps`; the project's lock file (more exact than any range); then
+requirements.txt, requirements/*.txt, a Pipfile, a pyproject.toml declaring dependencies.
+"""
 
 from __future__ import annotations
 
+import importlib
+import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 from envcore._files import read_text
 from envcore.requirements._roots import within_roots
 
-__all__ = ["find_requirements_source"]
+if TYPE_CHECKING:
+    from envcore.environment import Environment
+    from envcore.requirements._entry import ParsedRequirements
 
+__all__ = [
+    "SourceChoice",
+    "SourceKindName",
+    "candidate_sources",
+    "choose_source",
+    "find_requirements_source",
+    "source_kind",
+    "tox_deps",
+]
+
+SourceKindName = Literal["lock", "requirements", "pyproject", "pipfile", "tox", "none"]
 
 #: Files in requirements/ that describe what a project needs to run, best first.
 _PREFERRED_STEMS = ("base", "main", "prod", "production", "common", "default", "requirements")
 _DEV_WORDS = re.compile(r"dev|test|doc|lint|ci|local|type|check", re.IGNORECASE)
+#: When a project holds several lock files and nothing says whose tool it uses: a tool's own
+#: lock before a pylock.toml, which is most often exported from it.
+_LOCK_ORDER = ("uv", "poetry", "pipenv", "pylock")
+
+
+@dataclass(frozen=True)
+class SourceChoice:
+    """The file an environment is compared with, and why; `path` None: nothing to compare
+    with (the reason says why)."""
+
+    path: Path | None
+    kind: SourceKindName
+    #: One line, shown on the page, in the JSON and by the CLI.
+    reason: str
+    #: For a tox.ini: which `[testenv:NAME]` section.
+    testenv: str | None = None
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "path": str(self.path) if self.path is not None else None,
+            "kind": self.kind,
+            "reason": self.reason,
+            "testenv": self.testenv,
+        }
+
+
+def source_kind(path: Path) -> SourceKindName:
+    """What a file chosen as a source is, by its name (anything unknown is read as a
+    requirements file, as pip's `-r` would)."""
+    from envcore.locks import is_lock_file  # envcore.locks imports this package
+
+    if is_lock_file(path):
+        return "lock"
+    if path.name == "pyproject.toml":
+        return "pyproject"
+    if path.name == "Pipfile":
+        return "pipfile"
+    return "requirements"
+
+
+def _names(directory: Path) -> frozenset[str]:
+    """The regular files directly in `directory` (one listing serves every check)."""
+    try:
+        with os.scandir(directory) as entries:
+            return frozenset(entry.name for entry in entries if entry.is_file())
+    except OSError:
+        return frozenset()
+
+
+def _pyproject_data(path: Path, roots: Sequence[Path | str] | None) -> Mapping[str, object]:
+    """A pyproject.toml's tables ({} when absent, outside the roots or not TOML: the file is
+    then judged by the parser that reads it, which says why)."""
+    if not within_roots(path, roots):
+        return {}
+    import tomllib  # only when there is a pyproject.toml: not at every start-up
+
+    try:
+        return tomllib.loads(read_text(path, encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return {}
+
+
+def _tool_table(data: Mapping[str, object], name: str) -> bool:
+    tool = data.get("tool")
+    return isinstance(tool, dict) and isinstance(tool.get(name), dict)
+
+
+def _declares(data: Mapping[str, object]) -> bool:
+    """Whether a pyproject.toml declares what its project needs (PEP 621, PEP 735, poetry)."""
+    tool = data.get("tool")
+    poetry = tool.get("poetry") if isinstance(tool, dict) else None
+    return (
+        isinstance(data.get("project"), dict)
+        or isinstance(data.get("dependency-groups"), dict)
+        or (isinstance(poetry, dict) and isinstance(poetry.get("dependencies"), dict))
+    )
+
+
+def _locks(names: frozenset[str]) -> dict[str, str]:
+    """The lock files among `names`, by tool; of several pylocks, pylock.toml, else the first
+    whose name does not look like a dev/test lock."""
+    from envcore.locks import lock_tool
+
+    found: dict[str, list[str]] = {}
+    for name in sorted(names):
+        tool = lock_tool(name)
+        if tool is not None:
+            found.setdefault(tool, []).append(name)
+    chosen = {tool: files[0] for tool, files in found.items()}
+    pylocks = found.get("pylock", [])
+    if len(pylocks) > 1 and "pylock.toml" not in pylocks:
+        runtime = [name for name in pylocks if not _DEV_WORDS.search(name[7:-5])]
+        chosen["pylock"] = (runtime or pylocks)[0]
+    elif pylocks:
+        chosen["pylock"] = "pylock.toml" if "pylock.toml" in pylocks else pylocks[0]
+    return chosen
+
+
+def _lock_choice(
+    project_dir: Path, names: frozenset[str], data: Mapping[str, object]
+) -> SourceChoice | None:
+    """The project's lock file, by the project's tool when it holds several."""
+    locks = _locks(names)
+    if not locks:
+        return None
+    hints = {
+        "uv": ("pyproject.toml has [tool.uv]" if _tool_table(data, "uv") else ""),
+        "poetry": (
+            "pyproject.toml has [tool.poetry]"
+            if _tool_table(data, "poetry") or _poetry_backend(data)
+            else ""
+        ),
+        "pipenv": "the project has a Pipfile" if "Pipfile" in names else "",
+        "pylock": "pyproject.toml has [tool.pdm]" if _tool_table(data, "pdm") else "",
+    }
+    present = [tool for tool in _LOCK_ORDER if tool in locks]
+    hinted = [tool for tool in present if hints[tool]]
+    tool = (hinted or present)[0]
+    name = locks[tool]
+    declaring = "Pipfile" if tool == "pipenv" else "pyproject.toml"
+    if declaring in names:
+        reason = f"{name}: the project's lock file, more exact than {declaring}'s ranges"
+    else:
+        reason = f"{name}: the project's lock file"
+    others = [locks[other] for other in present if other != tool]
+    if others:
+        why = hints[tool] or f"the first of {', '.join(locks[t] for t in present)}"
+        reason += f" ({why}; also found: {', '.join(others)})"
+    return SourceChoice(project_dir / name, "lock", reason)
+
+
+def _poetry_backend(data: Mapping[str, object]) -> bool:
+    build = data.get("build-system")
+    backend = build.get("build-backend") if isinstance(build, dict) else None
+    return isinstance(backend, str) and backend.startswith("poetry")
+
+
+def _requirements_dir(project_dir: Path) -> list[Path]:
+    """The requirements/*.txt files, sorted."""
+    try:
+        return sorted(p for p in (project_dir / "requirements").glob("*.txt") if p.is_file())
+    except OSError:
+        return []
+
+
+def _requirements_dir_choice(project_dir: Path) -> Path | None:
+    """The best requirements/*.txt: a runtime-sounding name, never a dev one if avoidable."""
+    candidates = _requirements_dir(project_dir)
+    if not candidates:
+        return None
+    by_stem = {p.stem.lower(): p for p in candidates}
+    for stem in _PREFERRED_STEMS:
+        if stem in by_stem:
+            return by_stem[stem]
+    runtime = [p for p in candidates if not _DEV_WORDS.search(p.stem)]
+    return (runtime or candidates)[0]
+
+
+def _project_choice(project_dir: Path, roots: Sequence[Path | str] | None) -> SourceChoice:
+    """The best source in a project directory: a lock, requirements, Pipfile, pyproject."""
+    names = _names(project_dir)
+    pyproject = project_dir / "pyproject.toml"
+    data = _pyproject_data(pyproject, roots) if "pyproject.toml" in names else {}
+    locked = _lock_choice(project_dir, names, data)
+    if locked is not None:
+        return locked
+    if "requirements.txt" in names:
+        return SourceChoice(
+            project_dir / "requirements.txt", "requirements", "requirements.txt: no lock file"
+        )
+    in_dir = _requirements_dir_choice(project_dir)
+    if in_dir is not None:
+        return SourceChoice(
+            in_dir,
+            "requirements",
+            f"requirements/{in_dir.name}: no lock file, no requirements.txt",
+        )
+    if "Pipfile" in names:
+        return SourceChoice(
+            project_dir / "Pipfile", "pipfile", "Pipfile: no Pipfile.lock, so its ranges"
+        )
+    if "pyproject.toml" in names and (not within_roots(pyproject, roots) or _declares(data)):
+        # Outside the roots it is named unread: reading it then says why, rather than the
+        # project seeming to have no source.
+        return SourceChoice(
+            pyproject, "pyproject", "pyproject.toml: no lock or requirements file, so its ranges"
+        )
+    return SourceChoice(
+        None,
+        "none",
+        f"no lock file, requirements file, Pipfile or pyproject.toml found in {project_dir}",
+    )
+
+
+def tox_deps(
+    tox_ini: Path, testenv: str, roots: Sequence[Path | str] | None
+) -> ParsedRequirements | None:
+    """tox.ini's deps for one test env (None: not readable statically)."""
+    try:  # envcore.requirements._tox is being written beside this module
+        module = importlib.import_module("envcore.requirements._tox")
+    except ImportError:
+        return None
+    parsed: ParsedRequirements | None = module.parse_tox_deps(tox_ini, testenv, roots=roots)
+    return parsed
+
+
+def _test_env_choice(env: Environment, roots: Sequence[Path | str] | None) -> SourceChoice:
+    """A tox env's `[testenv:NAME]` deps when tox.ini declares them statically; else none."""
+    testenv = env.path.name
+    if env.manager == "nox":
+        return SourceChoice(None, "none", "a test env with no declared source (noxfile.py is code)")
+    tox_ini = env.project / "tox.ini" if env.project is not None else None
+    if tox_ini is None or not tox_ini.is_file():
+        return SourceChoice(None, "none", "a test env with no declared source (no tox.ini)")
+    if not within_roots(tox_ini, roots):
+        return SourceChoice(
+            None, "none", f"a test env whose {tox_ini} is outside the scan roots (not read)"
+        )
+    if tox_deps(tox_ini, testenv, roots) is None:
+        return SourceChoice(
+            None,
+            "none",
+            f"a test env with no declared source (tox.ini [testenv:{testenv}] deps "
+            "not readable statically)",
+        )
+    return SourceChoice(
+        tox_ini,
+        "tox",
+        f"tox.ini [testenv:{testenv}] deps: what tox installs into this test env",
+        testenv=testenv,
+    )
+
+
+def choose_source(
+    env: Environment, roots: Sequence[Path | str] | None = None, *, explicit: Path | None = None
+) -> SourceChoice:
+    """The file `env` is held to, and why (see the module docstring for the order).
+
+    An `explicit` choice that no longer exists or lies outside `roots` is not used: the
+    reason says so, then why the fallback was chosen.
+    """
+    if explicit is not None:
+        if not explicit.is_file():
+            refusal = f"{explicit} (chosen by you) no longer exists"
+        elif not within_roots(explicit, roots):
+            refusal = f"{explicit} (chosen by you) is outside the scan roots"
+        else:
+            return SourceChoice(explicit, source_kind(explicit), "chosen by you")
+        fallback = choose_source(env, roots)
+        return replace(fallback, reason=f"{refusal}; {fallback.reason}")
+    if getattr(env, "is_app_env", False):
+        tool = "uv tool" if env.manager == "uv-tool" else "pipx"
+        return SourceChoice(
+            None, "none", f"an application env made by {tool}: it has no requirements to drift from"
+        )
+    if env.manager in {"tox", "nox"}:
+        return _test_env_choice(env, roots)
+    if env.project is None:
+        return SourceChoice(None, "none", "the environment has no project directory")
+    return _project_choice(env.project, roots)
+
+
+def candidate_sources(
+    project_dir: Path | str, roots: Sequence[Path | str] | None = None
+) -> tuple[Path, ...]:
+    """Every file of the project a user may choose as its source, inside `roots`: lock
+    files, requirements files (top level and requirements/), Pipfile, pyproject.toml."""
+    project_dir = Path(project_dir)
+    names = _names(project_dir)
+    from envcore.locks import lock_tool
+
+    found = [name for tool in _LOCK_ORDER for name in sorted(names) if lock_tool(name) == tool]
+    found += sorted(n for n in names if n.startswith("requirements") and n.endswith(".txt"))
+    paths = [project_dir / name for name in found] + _requirements_dir(project_dir)
+    paths += [project_dir / name for name in ("Pipfile", "pyproject.toml") if name in names]
+    return tuple(path for path in paths if within_roots(path, roots))
 
 
 def find_requirements_source(
     project_dir: Path | str, roots: Sequence[Path | str] | None = None
 ) -> Path | None:
-    """requirements.txt, else the best requirements/*.txt, else a pyproject.toml with deps.
+    """The best source of a project directory (what `choose_source` picks for an env of that
+    project, without knowing the env): a lock, requirements, Pipfile, pyproject.toml.
 
     With `roots`, a pyproject.toml whose real path is outside them is returned unread, so
     that parsing it says why it was not read rather than the project seeming to have none.
     """
-    project_dir = Path(project_dir)
-    top = project_dir / "requirements.txt"
-    if top.is_file():
-        return top
-    try:
-        candidates = sorted(p for p in (project_dir / "requirements").glob("*.txt") if p.is_file())
-    except OSError:
-        candidates = []
-    if candidates:
-        by_stem = {p.stem.lower(): p for p in candidates}
-        for stem in _PREFERRED_STEMS:
-            if stem in by_stem:
-                return by_stem[stem]
-        runtime = [p for p in candidates if not _DEV_WORDS.search(p.stem)]
-        return (runtime or candidates)[0]
-    pyproject = project_dir / "pyproject.toml"
-    if pyproject.is_file():
-        if not within_roots(pyproject, roots):
-            return pyproject
-        import tomllib  # only when there is a pyproject.toml: not at every start-up
-
-        try:
-            data = tomllib.loads(read_text(pyproject, encoding="utf-8-sig"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-            return None
-        if isinstance(data.get("project"), dict) or isinstance(data.get("dependency-groups"), dict):
-            return pyproject
-    return None
+    return _project_choice(Path(project_dir), roots).path

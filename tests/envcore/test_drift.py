@@ -177,7 +177,8 @@ def test_no_source_is_a_report_not_an_error(tmp_path: Path) -> None:
     assert report.source is None
     assert report.items == ()
     assert report.untracked == ("alpha",)
-    assert "no requirements file" in report.note
+    assert report.note == "the environment has no project directory"
+    assert (report.source_kind, report.source_reason) == ("none", report.note)
     assert report.failed()
 
 
