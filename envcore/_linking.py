@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path, PurePath
 from typing import Literal
 
@@ -43,7 +43,9 @@ PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", "manage.py", "Pipf
 APP_MANAGERS = frozenset({"pipx", "uv-tool"})
 
 #: poetry 2.5 `EnvManager.generate_env_name` + `-py{minor}`: `{name[:42]}-{hash}-py3.11`.
-_POETRY_NAME = re.compile(r"^.+-(?P<hash>[A-Za-z0-9_-]{8})-py\d+\.\d+t?$")
+_POETRY_NAME = re.compile(r"^(?P<name>.+)-(?P<hash>[A-Za-z0-9_-]{8})-py\d+\.\d+t?$")
+#: pdm 2.29 `get_venv_prefix` + name: `{project dir name}-{hash}-{python X.Y or name}`.
+_PDM_NAME = re.compile(r"^(?P<name>.+?)-[A-Za-z0-9_-]{8}-")
 _HASH = re.compile(r"^[A-Za-z0-9_-]{8}$")
 
 
@@ -86,28 +88,41 @@ def tool_cache(path: Path) -> ToolCache | None:
     return None
 
 
-def _editable_locations(site_packages: Sequence[Path]) -> list[tuple[str, str]]:
-    """(distribution name, project directory) of each editable install (PEP 610).
+def _editable_locations(site_packages: Sequence[Path], likely: str) -> Iterator[tuple[str, str]]:
+    """(distribution name, project directory) of each editable install (PEP 610), the
+    distribution named `likely` (the project's name as the env's name gives it) first.
 
-    Only for environments in a tool's directory: a listing of site-packages and one
-    `direct_url.json` per distribution that has one.
+    Only for environments in a tool's directory: a listing of site-packages, then one
+    `direct_url.json` for the likely distribution, and for the others only if need be.
     """
-    found: list[tuple[str, str]] = []
+    prefix = _normalized(likely).replace("-", "_") + "-"
+    first: list[tuple[Path, str]] = []
+    rest: list[tuple[Path, str]] = []
     for site in site_packages:
         try:
             with os.scandir(site) as entries:
                 names = [entry.name for entry in entries if entry.name.endswith(".dist-info")]
         except OSError:
             continue
-        for name in sorted(names):
-            try:
-                direct_url = read_direct_url(os.path.join(site, name, "direct_url.json"))
-            except MetadataError:
-                continue
-            if direct_url is None or not direct_url.editable or direct_url.local_path is None:
-                continue
-            found.append((name[: -len(".dist-info")].partition("-")[0], direct_url.local_path))
-    return found
+        for name in names:
+            likely_one = name.lower().replace(".", "_").startswith(prefix)
+            (first if likely_one else rest).append((site, name))
+    for site, name in first + sorted(rest):
+        dist_name = name[: -len(".dist-info")].partition("-")[0]
+        try:
+            direct_url = read_direct_url(os.path.join(site, name, "direct_url.json"))
+        except MetadataError:
+            continue
+        if direct_url is not None and direct_url.editable and direct_url.local_path is not None:
+            yield dist_name, direct_url.local_path
+
+
+def _likely_name(path: Path, tool: ToolCache) -> str:
+    """The project's name as the environment's path gives it (a guess: only an order)."""
+    if tool == "hatch":
+        return (path.parent.parent if _HASH.match(path.parent.name) else path.parent).name
+    match = (_POETRY_NAME if tool == "poetry" else _PDM_NAME).match(path.name)
+    return match.group("name") if match else ""
 
 
 def _hash_in_name(path: Path, tool: ToolCache) -> str | None:
@@ -123,7 +138,7 @@ def _hash_in_name(path: Path, tool: ToolCache) -> str | None:
 def _cache_project(path: Path, tool: ToolCache, site_packages: Sequence[Path]) -> Path | None:
     """The project directory of an environment in a tool's directory, checked by its hash."""
     in_name = _hash_in_name(path, tool)
-    for dist_name, location in _editable_locations(site_packages):
+    for dist_name, location in _editable_locations(site_packages, _likely_name(path, tool)):
         for directory in dict.fromkeys((os.path.abspath(location), os.path.realpath(location))):
             if tool == "pdm":
                 prefix = f"{PurePath(directory).name}-{path_hash(directory, 'pdm')}-"
