@@ -31,7 +31,7 @@ from envcore.requirements._file import _Walker
 from envcore.requirements._options import combine_options
 from envcore.requirements._roots import not_read, resolve_roots, within_roots
 
-__all__ = ["parse_tox_deps"]
+__all__ = ["find_tox_config", "parse_tox_deps"]
 
 #: tox's comment rule (`tox.config.loader.ini._COMMENTS`): `#` not escaped, to line end.
 _COMMENT = re.compile(r"\s*(?<!\\)#.*")
@@ -227,6 +227,27 @@ def _line_numbers(text: str, lines: Sequence[str]) -> list[int]:
         )
         found.append(number)
     return found
+
+
+def find_tox_config(project_dir: Path, roots: Sequence[Path | str] | None = None) -> Path | None:
+    """The file tox 4 takes its configuration from, in tox's order (`tox.config.source.
+    discover`): tox.ini, setup.cfg with a `[tox:tox]` section, pyproject.toml with a
+    `[tool.tox]` table, tox.toml. Files outside `roots` are not opened to look."""
+    tox_ini = project_dir / "tox.ini"
+    if tox_ini.is_file():
+        return tox_ini
+    for name, needle in (("setup.cfg", "[tox:tox]"), ("pyproject.toml", "[tool.tox")):
+        candidate = project_dir / name
+        if not candidate.is_file() or not within_roots(candidate, roots):
+            continue
+        try:
+            text = read_bytes(candidate).decode("utf-8-sig", errors="replace")
+        except OSError:
+            continue
+        if any(line.strip().startswith(needle) for line in text.splitlines()):
+            return candidate
+    tox_toml = project_dir / "tox.toml"
+    return tox_toml if tox_toml.is_file() else None
 
 
 def parse_tox_deps(

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from envcore.errors import RequirementsError
-from envcore.requirements._tox import parse_tox_deps
+from envcore.requirements._tox import find_tox_config, parse_tox_deps
 
 TOX_INI = """\
 [tox]
@@ -168,3 +168,27 @@ def test_a_broken_tox_ini_is_one_line_naming_the_file(
     with pytest.raises(RequirementsError) as caught:
         parse_tox_deps(path, "py")
     assert message in str(caught.value) and len(str(caught.value).splitlines()) == 1
+
+
+def test_setup_cfg_sections_read_like_tox_ini(tmp_path: Path) -> None:
+    (tmp_path / "setup.cfg").write_text(
+        "[metadata]\nname = x\n\n[tox:tox]\nenv_list = py\n\n[testenv]\ndeps = pytest<9\n"
+    )
+    assert _names(tmp_path / "setup.cfg", "py") == ["pytest<9"]
+
+
+def test_the_config_file_is_found_in_tox_s_order(tmp_path: Path) -> None:
+    assert find_tox_config(tmp_path) is None
+    (tmp_path / "tox.toml").write_text("[env_run_base]\ndeps = []\n")
+    assert find_tox_config(tmp_path) == tmp_path / "tox.toml"
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n')
+    assert find_tox_config(tmp_path) == tmp_path / "tox.toml"  # no [tool.tox]: not tox's
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n[tool.tox]\nenv_list = []\n')
+    assert find_tox_config(tmp_path) == tmp_path / "pyproject.toml"
+    assert find_tox_config(tmp_path, roots=[tmp_path / "elsewhere"]) == tmp_path / "tox.toml"
+    (tmp_path / "setup.cfg").write_text("[metadata]\nname = x\n")
+    assert find_tox_config(tmp_path) == tmp_path / "pyproject.toml"
+    (tmp_path / "setup.cfg").write_text("[tox:tox]\nenv_list = py\n")
+    assert find_tox_config(tmp_path) == tmp_path / "setup.cfg"
+    (tmp_path / "tox.ini").write_text("[tox]\n")
+    assert find_tox_config(tmp_path) == tmp_path / "tox.ini"
