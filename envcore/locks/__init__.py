@@ -49,6 +49,7 @@ __all__ = [
     "load_lock",
     "lock_requirements",
     "lock_tool",
+    "locked_version",
     "read_lock",
 ]
 
@@ -194,6 +195,15 @@ def _entry(lock: LockFile, package: LockedPackage, marker: str | None) -> Requir
         line_number=0,
         text=f"{package.name}=={package.version}" if package.version else package.name,
     )
+
+
+def locked_version(entry: RequirementEntry) -> str | None:
+    """The version a lock records for an entry `lock_requirements` made (a URL entry's
+    version is no specifier: the URL decides what is installed); None for other entries."""
+    if not is_lock_file(entry.path) or entry.line_number != 0:
+        return None
+    _name, separator, version = entry.text.partition("==")
+    return version if separator else None
 
 
 def lock_requirements(lock: LockFile, selection: LockSelection) -> ParsedRequirements:

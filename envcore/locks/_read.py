@@ -4,11 +4,13 @@ checked for type, each failure one line naming the file (never a traceback)."""
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 import urllib.parse
 from collections.abc import Mapping
+from functools import lru_cache
 from pathlib import Path
-from typing import NoReturn
+from typing import NoReturn, cast
 
 from packaging.markers import InvalidMarker
 from packaging.utils import InvalidName, NormalizedName, canonicalize_name
@@ -18,6 +20,9 @@ from envcore._pep508 import marker
 from envcore.errors import RequirementsError
 
 __all__ = ["Fields", "file_url", "read_toml", "without_credentials"]
+
+
+_NORMALIZED = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
 def _one_line(text: object) -> str:
@@ -81,6 +86,8 @@ class Fields:
 
     def name(self, value: object, where: str) -> NormalizedName:
         text = self.string(value, where)
+        if _NORMALIZED.fullmatch(text):  # what locks write: no need to normalise again
+            return cast(NormalizedName, text)
         try:
             return canonicalize_name(text, validate=True)
         except InvalidName:
@@ -113,7 +120,9 @@ def without_credentials(url: str) -> str:
     return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
 
 
+@lru_cache(maxsize=1024)
 def file_url(base_dir: Path, path: str) -> str:
     """The `file:` URL of `path` (relative to `base_dir`), normalised but never resolved:
-    nothing a lock names is followed."""
-    return Path(os.path.normpath(base_dir / path)).as_uri()
+    nothing a lock names is followed. Cached: every package of a lock from a flat index
+    names the same directory, and pathlib is slow."""
+    return Path(os.path.normpath(os.path.join(base_dir, path))).as_uri()

@@ -14,7 +14,7 @@ import re
 import tempfile
 import urllib.parse
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, cast
 
@@ -36,6 +36,7 @@ from envcore.errors import (
     PlanOutdatedError,
     RequirementsError,
 )
+from envcore.locks import is_lock_file, locked_version
 from envcore.ops.context import Context
 from envcore.ops.installers import Backend, Commands
 from envcore.ops.packages import parse_user_spec
@@ -554,15 +555,20 @@ class _Target:
     project: str | None = None
     #: The URLs the requirements install editable, for uv's dry run, which does not say.
     editables: frozenset[str] = frozenset()
+    #: The version a lock records for each URL it installs from: uv's dry run names none.
+    url_versions: Mapping[str, str] = field(default_factory=dict)
 
     def marked(self, installs: Mapping[str, _Resolved]) -> dict[str, _Resolved]:
-        """`installs` with the ones from an editable requirement's URL marked editable."""
-        return {
-            key: replace(item, editable=True)
-            if _url_key(item.requirement.partition(" @ ")[2]) in self.editables
-            else item
-            for key, item in installs.items()
-        }
+        """`installs` with the ones from an editable requirement's URL marked editable, and
+        the version a lock records for a URL where the dry run names none."""
+        marked: dict[str, _Resolved] = {}
+        for key, resolved in installs.items():
+            url = _url_key(resolved.requirement.partition(" @ ")[2])
+            item = replace(resolved, editable=True) if url in self.editables else resolved
+            if item.version is None and url in self.url_versions:
+                item = replace(item, version=self.url_versions[url])
+            marked[key] = item
+        return marked
 
 
 def requirements_for(
@@ -581,7 +587,9 @@ def requirements_for(
         )
     if not Path(source).is_file():
         raise RequirementsError(f"requirements file {source} does not exist")
-    parsed = load_requirements(source, base_dir=env.project, roots=roots)
+    # A lock is selected for this environment's interpreter (its markers), as its tool would.
+    environment = env.marker_environment()
+    parsed = load_requirements(source, base_dir=env.project, roots=roots, environment=environment)
     if parsed.errors:
         raise RequirementsError(f"cannot sync: {parsed.errors[0]}")
     return Path(source), parsed
@@ -609,10 +617,17 @@ def _sync_target(
     editables = frozenset(
         _url_key(entry.url) for entry in entries if entry.editable and entry.url is not None
     )
-    if source.name == "pyproject.toml":
-        # pip cannot read pyproject.toml as requirements: its own entries are passed.
+    if source.name == "pyproject.toml" or is_lock_file(source):
+        # pip cannot read pyproject.toml or a lock as requirements: their entries are passed,
+        # a lock's as exact pins and `name @ url` (the editable ones marked as such). A
+        # lock's index URL is never passed: the user's configured indexes are used.
         specs = tuple(str(entry.requirement) for entry in entries if entry.requirement is not None)
-        return _Target(specs, (), tuple(roots), parsed.project_name, editables)
+        versions = {
+            _url_key(entry.url): version
+            for entry in entries
+            if entry.url is not None and (version := locked_version(entry)) is not None
+        }
+        return _Target(specs, (), tuple(roots), parsed.project_name, editables, versions)
     return _Target((), (source,), tuple(roots), parsed.project_name, editables)
 
 
