@@ -178,6 +178,9 @@ class Distribution(models.Model):
     unsafe_reason = models.CharField(max_length=128, blank=True)
     #: Canonical names of the installed distributions that require this one.
     required_by = models.JSONField(default=list)
+    #: What it requires here, markers evaluated for the environment's Python, each entry
+    #: under the extra it belongs to (`envcore.tree.Dependency.to_json()`): the tree's edges.
+    requires = models.JSONField(default=list)
     #: From the last update check (see dashboard.updates): what the indexes offer.
     latest = models.CharField(max_length=128, blank=True)
     latest_allowed = models.CharField(max_length=128, blank=True)

@@ -50,6 +50,7 @@ from envcore.requirements import (
     load_requirements,
     within_roots,
 )
+from envcore.tree import requirements_of
 
 __all__ = [
     "ScanPlan",
@@ -174,6 +175,7 @@ def _new_rows(
     row: Environment, inventory: Inventory, report: DriftReport
 ) -> tuple[list[Distribution], list[DriftItem]]:
     required_by = inventory.required_by
+    requires = requirements_of(inventory)
     dists = [
         Distribution(
             environment=row,
@@ -191,6 +193,7 @@ def _new_rows(
             )[:4096],
             unsafe_reason=unsafe_reason(dist)[:128],
             required_by=list(required_by.get(dist.canonical_name, ())),
+            requires=[dep.to_json() for dep in requires[dist.canonical_name]],
         )
         for dist in {d.canonical_name: d for d in inventory.distributions}.values()
     ]
@@ -237,6 +240,7 @@ _DIST_FIELDS = (
     "source_url",
     "unsafe_reason",
     "required_by",
+    "requires",
 )
 _DRIFT_FIELDS = ("name", "status", "required", "installed", "detail", "origin", "position")
 #: What a page shows of an environment row (not when it was seen, nor its size on disk,

@@ -5,7 +5,7 @@ from django.contrib.staticfiles.views import serve
 from django.http import HttpRequest, HttpResponseBase
 from django.urls import URLPattern, URLResolver, include, path, re_path
 
-from dashboard import views
+from dashboard import tree, views
 
 
 @login_not_required
@@ -27,6 +27,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("environments/<int:pk>/", views.environment_detail, name="environment"),
     path("environments/<int:pk>/rescan/", views.rescan_environment, name="environment-rescan"),
     path("environments/<int:pk>/updates/", views.check_updates, name="environment-updates"),
+    path("environments/<int:pk>/tree/", tree.environment_tree, name="environment-tree"),
     path("packages/", views.packages, name="packages"),
     path("projects/", views.projects, name="projects"),
     path("rescan/", views.rescan, name="rescan"),

@@ -9,6 +9,8 @@ an underscore are private:
 - `envcore.requirements`: requirements files and pyproject.toml, read as pip reads them.
 - `envcore.drift`: installed versus required (`drift_for_environment`).
 - `envcore.pipcompat`: `pip list` / `pip freeze` / `pip check`, computed in-process.
+- `envcore.tree`, `envcore.treelines`: why each package is installed (pipdeptree's tree and
+  its reverse), and that tree as pipdeptree's lines.
 - `envcore.index`, `envcore.outdated`, `envcore.pipconfig`: what the indexes offer, what
   could be upgraded, and the index settings pip would use.
 - `envcore.interpreters`: the trusted interpreters an environment can be built with.
@@ -48,6 +50,8 @@ __all__ = [
     "runner",
     "snapshot",
     "text",
+    "tree",
+    "treelines",
     "versions",
 ]
 

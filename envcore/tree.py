@@ -153,9 +153,12 @@ def _display_specifier(specifier: SpecifierSet) -> str:
     return ",".join(map(str, parsed + [c for c in clauses if order(c)[0] == 1]))
 
 
-def _dependencies(dist: Distribution, marker_env: Mapping[str, str]) -> list[Dependency]:
+def _dependencies(
+    dist: Distribution, marker_env: Mapping[str, str], verdicts: dict[tuple[str, str], bool]
+) -> list[Dependency]:
     """`dist`'s Requires-Dist that apply here, with markers evaluated for the environment,
-    each extra's entries under that extra (`extra == "fast"` holds only for `fast`)."""
+    each extra's entries under that extra (`extra == "fast"` holds only for `fast`).
+    `verdicts` remembers each marker text's answer per extra: packages repeat a few."""
     found: list[Dependency] = []
     for text in dist.requires:
         requirement = parse_dependency(text)
@@ -164,15 +167,22 @@ def _dependencies(dist: Distribution, marker_env: Mapping[str, str]) -> list[Dep
         extras = tuple(sorted(requirement.extras))
         required = _display_specifier(requirement.specifier)
         marker = requirement.marker
-        if marker is None or marker.evaluate({**marker_env, "extra": ""}):
+        if marker is None:
             found.append(Dependency(requirement.name, required, extras))
             continue
         marker_text = text.partition(";")[2]
-        if "extra" not in marker_text:
-            continue
-        for extra in sorted(_marker_extras(marker_text)):
-            if marker.evaluate({**marker_env, "extra": extra}):
+        candidates = [""]
+        if "extra" in marker_text:
+            candidates += sorted(_marker_extras(marker_text))
+        for extra in candidates:
+            verdict = verdicts.get((marker_text, extra))
+            if verdict is None:
+                verdict = marker.evaluate({**marker_env, "extra": extra})
+                verdicts[marker_text, extra] = verdict
+            if verdict:
                 found.append(Dependency(requirement.name, required, extras, extra))
+                if not extra:
+                    break  # true without an extra: it always applies
     return found
 
 
@@ -180,7 +190,11 @@ def requirements_of(inventory: Inventory) -> dict[str, tuple[Dependency, ...]]:
     """Each installed distribution's applicable dependencies, keyed by canonical name
     (the first distribution of a name, as on `sys.path`)."""
     marker_env = inventory.environment.marker_environment()
-    return {key: tuple(_dependencies(dist, marker_env)) for key, dist in _first_of_each(inventory)}
+    verdicts: dict[tuple[str, str], bool] = {}
+    return {
+        key: tuple(_dependencies(dist, marker_env, verdicts))
+        for key, dist in _first_of_each(inventory)
+    }
 
 
 def _first_of_each(inventory: Inventory) -> Iterator[tuple[str, Distribution]]:

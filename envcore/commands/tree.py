@@ -6,9 +6,10 @@ import argparse
 import json
 import sys
 
+from envcore.treelines import label, tree_lines
 from envcore.commands._common import add_env_argument, open_inventory
 from envcore.errors import EnvcoreError
-from envcore.tree import ANY, DependencyGraph, Node
+from envcore.tree import DependencyGraph
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -58,14 +59,12 @@ def run(args: argparse.Namespace) -> int:
     build = graph.reverse if args.reverse else graph.tree
     nodes = build(names, depth=args.depth)
     if args.json:
-        # One C-encoded string: json.dump would write a 300-package tree in ~10^5 pieces.
+        # One C-encoded string: json.dump would write a large tree in ~10^5 pieces.
         sys.stdout.write(json.dumps([node.to_json() for node in nodes]) + "\n")
     else:
-        write = sys.stdout.write
-        for node in nodes:
-            write(_root_line(node))
-            for line in _lines(node, "", reverse=args.reverse):
-                write(line)
+        sys.stdout.writelines(
+            f"{line.guide}{label(line, reverse=args.reverse)}\n" for line in tree_lines(nodes)
+        )
     conflicts = graph.conflicts()
     if conflicts:
         print("Warning: dependency problems found:", file=sys.stderr)
@@ -78,34 +77,3 @@ def run(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
     return 1 if args.strict and conflicts else 0
-
-
-def _root_line(node: Node) -> str:
-    return f"{node.name}=={node.version if node.version is not None else '?'}\n"
-
-
-def _lines(parent: Node, prefix: str, *, reverse: bool) -> list[str]:
-    lines = []
-    for index, node in enumerate(parent.children):
-        last = index == len(parent.children) - 1
-        label = _label(node, parent, reverse=reverse)
-        lines.append(f"{prefix}{'└── ' if last else '├── '}{label}\n")
-        if node.children:
-            lines += _lines(node, prefix + ("    " if last else "│   "), reverse=reverse)
-    return lines
-
-
-def _label(node: Node, parent: Node, *, reverse: bool) -> str:
-    """pipdeptree's line, plus the conflict it leaves to its warnings."""
-    extra = f", extra: {node.extra}" if node.extra else ""
-    installed = node.version if node.version is not None else "?"
-    if reverse:
-        required = "" if node.required == ANY else node.required
-        label = f"{node.name}=={installed} [requires: {parent.name}{required}{extra}]"
-    else:
-        label = f"{node.name} [required: {node.required}, installed: {installed}{extra}]"
-    if node.conflict:
-        label += f" ({node.conflict})"
-    if node.repeated:
-        label += " (*)"
-    return label

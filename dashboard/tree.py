@@ -1,0 +1,109 @@
+"""The environment page's dependency tree ("why is this installed?"), drawn from the rows a
+scan stored (each distribution's evaluated requirements): no filesystem walk here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET
+
+from dashboard.http import HtmxHttpRequest
+from dashboard.models import Distribution, Environment
+from envcore.treelines import TreeLine, tree_lines
+from envcore.tree import ANY, DependencyGraph
+
+__all__ = ["TreeRow", "environment_tree", "stored_graph", "tree_rows"]
+
+
+def stored_graph(env: Environment) -> DependencyGraph:
+    """The environment's graph, from its Distribution rows (envcore.tree's plain data)."""
+    rows = Distribution.objects.filter(environment=env).values_list(
+        "display_name", "version", "requires"
+    )
+    return DependencyGraph.from_plain(rows)
+
+
+@dataclass(frozen=True, slots=True)
+class TreeRow:
+    """One row of the page's tree: `detail` is pipdeptree's bracket (`required: >=1,
+    installed: 1.2`), `shown` whether the filter keeps it."""
+
+    key: str
+    name: str
+    version: str
+    detail: str
+    depth: int
+    guide: str
+    conflict: str
+    repeated: bool
+    cycle: bool
+    shown: bool = True
+
+
+def _row(line: TreeLine, *, reverse: bool) -> TreeRow:
+    node, parent = line.node, line.parent
+    version = node.version if node.version is not None else "?"
+    detail = ""
+    if parent is not None:
+        extra = f", extra: {node.extra}" if node.extra else ""
+        if reverse:
+            required = "" if node.required == ANY else node.required
+            detail = f"requires: {parent.name}{required}{extra}"
+        else:
+            detail = f"required: {node.required}, installed: {version}{extra}"
+    return TreeRow(
+        node.key,
+        node.name,
+        version,
+        detail,
+        line.depth,
+        line.guide,
+        node.conflict or "",
+        node.repeated,
+        node.cycle,
+    )
+
+
+def tree_rows(graph: DependencyGraph, *, why: str = "", query: str = "") -> list[TreeRow]:
+    """The forward tree, or what requires `why`; `query` keeps the rows whose name holds it
+    and the rows on their paths from the top (static/js/tree.js does the same as you type)."""
+    nodes = graph.reverse([why]) if why else graph.tree()
+    rows = [_row(line, reverse=bool(why)) for line in tree_lines(nodes)]
+    needle = query.strip().lower()
+    if not needle:
+        return rows
+    keep: set[int] = set()
+    path: list[int] = []
+    for index, row in enumerate(rows):
+        del path[row.depth :]
+        path.append(index)
+        if needle in row.name.lower() or needle in row.key:
+            keep.update(path)
+    return [replace(row, shown=index in keep) for index, row in enumerate(rows)]
+
+
+@require_GET
+def environment_tree(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The tree (or `?why=NAME`: what requires NAME), as a page or as the fragment the
+    environment page's "Dependency tree" section loads when opened."""
+    env = get_object_or_404(Environment, pk=pk)
+    graph = stored_graph(env)
+    why = request.GET.get("why", "").strip()[:200]
+    if why and not graph.known(why):
+        why = ""
+    query = request.GET.get("q", "")[:100]
+    rows = tree_rows(graph, why=why, query=query)
+    context = {
+        "env": env,
+        "rows": rows,
+        "why": why,
+        "why_name": rows[0].name if why and rows else why,
+        "q": query,
+        "shown": sum(row.shown for row in rows),
+        "conflicts": len(graph.conflicts()),
+    }
+    if request.htmx:
+        return render(request, "dashboard/tree.html#dependency-tree", context)
+    return render(request, "dashboard/tree.html", context)
