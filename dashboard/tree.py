@@ -11,8 +11,8 @@ from django.views.decorators.http import require_GET
 
 from dashboard.http import HtmxHttpRequest
 from dashboard.models import Distribution, Environment
-from envcore.treelines import TreeLine, tree_lines
 from envcore.tree import ANY, DependencyGraph
+from envcore.treelines import TreeLine, tree_lines
 
 __all__ = ["TreeRow", "environment_tree", "stored_graph", "tree_rows"]
 

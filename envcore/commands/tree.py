@@ -6,10 +6,10 @@ import argparse
 import json
 import sys
 
-from envcore.treelines import label, tree_lines
 from envcore.commands._common import add_env_argument, open_inventory
 from envcore.errors import EnvcoreError
 from envcore.tree import DependencyGraph
+from envcore.treelines import label, tree_lines
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
