@@ -9,6 +9,7 @@ as not applicable) and 5 in the dev group. `uv lock` and `uv sync` make the lock
   - the same                                         vs  `uv pip sync --dry-run` of
                                                          `uv export` (requirements.txt)
 Each ratio is the median of the per-pair ratios; wall and CPU (user + system) seconds.
+Then the same drift inside one process, as the dashboard runs it (CPU per stage).
 Usage: python -m benchmarks.bench_lock_drift [--runs 15] [--keep DIR]
 """
 
@@ -18,9 +19,11 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,11 +58,11 @@ def build(base: Path) -> Path:
     with (project / "pyproject.toml").open("a") as handle:
         handle.write(f'requires-python = ">=3.9"\n\n[dependency-groups]\ndev = [{dev}]\n')
     uv = str(find_uv())
-    index = ["--no-index", "--find-links", str(wheels)]
+    links = ["--no-index", "--find-links", str(wheels)]
     for argv in (
-        [uv, "lock", *index, "--python", sys.executable],
-        [uv, "sync", "--quiet", *index, "--python", sys.executable],
-        [uv, "export", "--quiet", "--no-hashes", "-o", "requirements.txt", *index],
+        [uv, "lock", *links, "--python", sys.executable],
+        [uv, "sync", "--quiet", *links, "--python", sys.executable],
+        [uv, "export", "--quiet", "--no-hashes", "-o", "requirements.txt", *links],
     ):
         subprocess.run(argv, cwd=project, check=True, capture_output=True)
     return project
@@ -82,6 +85,41 @@ def check(project: Path, python: str) -> None:
     counts = report["counts"]
     print(f"envcore: {report['summary']}, {counts}; {report.get('selection', '')}")
     assert result.returncode == 0 and counts["ok"] == PACKAGES + 1, result.stdout[:500]
+
+
+def in_process(project: Path, runs: int) -> None:
+    """What the dashboard pays per environment (no interpreter start-up, modules loaded):
+    read and select the lock (first read, and read again unchanged: kept by
+    envcore.locks._cache), read the inventory, compare; CPU seconds, median."""
+    from envcore.distributions import read_inventory
+    from envcore.drift import compute_drift
+    from envcore.environment import inspect_environment
+    from envcore.locks import _cache, lock_requirements, read_lock
+
+    env = inspect_environment(project / ".venv")
+    marker_env = env.marker_environment()
+    stages: dict[str, list[float]] = {"lock, first read": [], "lock, unchanged": []}
+    stages |= {"inventory": [], "compare": []}
+    for _ in range(runs + 1):
+        _cache._cache.clear()
+        start = time.process_time()
+        lock = read_lock(project / "uv.lock")
+        parsed = lock_requirements(lock, lock.select(marker_env))
+        first = time.process_time()
+        lock = read_lock(project / "uv.lock")
+        parsed = lock_requirements(lock, lock.select(marker_env))
+        again = time.process_time()
+        inventory = read_inventory(env)
+        listed = time.process_time()
+        report = compute_drift(env, inventory, parsed)
+        done = time.process_time()
+        assert report.summary == "in-sync"
+        seconds = (first - start, again - first, listed - again, done - listed)
+        for stage, value in zip(stages, seconds, strict=True):
+            stages[stage].append(value)
+    print(f"\nin one process (median CPU of {runs} runs after a warm-up)")
+    for stage, values in stages.items():
+        print(f"  {stage:17}  {statistics.median(values[1:]) * 1000:6.1f} ms")
 
 
 def main() -> None:
@@ -117,6 +155,7 @@ def main() -> None:
         args.runs,
         env,
     )
+    in_process(project, args.runs)
     if args.keep is None:
         shutil.rmtree(base, ignore_errors=True)
 

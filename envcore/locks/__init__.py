@@ -149,7 +149,7 @@ class LockFile:
 def read_lock(path: Path | str) -> LockFile:
     """Read and validate one lock file; RequirementsError (one line, naming the file) when it
     cannot be read: not a lock, unreadable, larger than the text limit, not TOML/JSON, an
-    unknown lock version, a field of the wrong type."""
+    unknown lock version, a field of the wrong type. Kept while unchanged (see _cache)."""
     path = Path(path)
     tool = lock_tool(path)
     reader: Callable[[Path], LockFile]
@@ -171,7 +171,9 @@ def read_lock(path: Path | str) -> LockFile:
         reader = read_pipfile_lock
     else:
         raise RequirementsError(f"{path} is not a lock file envdash reads")
-    return reader(path)
+    from envcore.locks._cache import read_cached
+
+    return read_cached(path, reader)
 
 
 def _entry(lock: LockFile, package: LockedPackage, marker: str | None) -> RequirementEntry:

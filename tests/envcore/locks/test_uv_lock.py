@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -185,3 +186,27 @@ def test_url_path_and_git_sources(
     assert kinds["local-pkg"] == ("path", Path(local_wheel).as_uri())
     assert kinds["gitpkg"] == ("vcs", f"git+{repo.as_uri()}@{commit}")
     assert set(drift_of(project / ".venv", project / "uv.lock").values()) == {"ok"}
+
+
+def test_a_lock_is_read_again_whenever_it_or_its_pyproject_changes(
+    project: Path, tmp_path: Path
+) -> None:
+    copy = tmp_path / "demo"
+    copy.mkdir()
+    shutil.copy(project / "uv.lock", copy)
+    shutil.copy(project / "pyproject.toml", copy)
+    fresh = read_lock(copy / "uv.lock")
+    assert read_lock(copy / "uv.lock") is not fresh  # changed under a second ago: not kept
+    time.sleep(1.1)
+    kept = read_lock(copy / "uv.lock")
+    assert read_lock(copy / "uv.lock") is kept
+    text = (copy / "uv.lock").read_text()
+    (copy / "uv.lock").write_text(text.replace('version = "2.0"', 'version = "3.0"'))  # same size
+    again = read_lock(copy / "uv.lock")
+    versions: dict[str, str | None] = {p.name: p.version for p in again.packages}
+    assert again is not kept and versions["alpha"] == "3.0"
+    time.sleep(1.1)
+    kept = read_lock(copy / "uv.lock")
+    pyproject = copy / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + '\n[tool.uv]\ndefault-groups = ["lint"]\n')
+    assert read_lock(copy / "uv.lock").default_groups == ("lint",)
