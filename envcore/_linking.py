@@ -117,10 +117,21 @@ def _editable_locations(site_packages: Sequence[Path], likely: str) -> Iterator[
             yield dist_name, direct_url.local_path
 
 
+def _hatch_levels(path: Path) -> tuple[str, ...]:
+    """The levels below hatch's env-type directory: (project, hash, env), or (project, env)
+    when hatch keeps no hash level; `.internal/{env}` counts as a type directory."""
+    parts = path.parts
+    for index in range(len(parts) - 1):
+        if parts[index] == "hatch" and parts[index + 1] == "env":
+            below = parts[index + 2 :]
+            return below[2:] if below[:1] == (".internal",) else below[1:]
+    return ()
+
+
 def _likely_name(path: Path, tool: ToolCache) -> str:
     """The project's name as the environment's path gives it (a guess: only an order)."""
     if tool == "hatch":
-        return (path.parent.parent if _HASH.match(path.parent.name) else path.parent).name
+        return _hatch_levels(path)[0] if len(_hatch_levels(path)) in {2, 3} else ""
     match = (_POETRY_NAME if tool == "poetry" else _PDM_NAME).match(path.name)
     return match.group("name") if match else ""
 
@@ -131,13 +142,15 @@ def _hash_in_name(path: Path, tool: ToolCache) -> str | None:
         return match.group("hash") if match else None
     if tool == "hatch":
         # `{data}/env/virtual/{project}/{hash}/{env}` (and `.internal/{env}/...` alike).
-        return path.parent.name if _HASH.match(path.parent.name) else None
+        levels = _hatch_levels(path)
+        return levels[1] if len(levels) == 3 and _HASH.match(levels[1]) else None
     return None  # pdm: `{dir name}-{hash}-{python}`, checked whole (names may hold '-')
 
 
 def _cache_project(path: Path, tool: ToolCache, site_packages: Sequence[Path]) -> Path | None:
     """The project directory of an environment in a tool's directory, checked by its hash."""
     in_name = _hash_in_name(path, tool)
+    by_name = tool == "hatch" and len(_hatch_levels(path)) == 2
     for dist_name, location in _editable_locations(site_packages, _likely_name(path, tool)):
         for directory in dict.fromkeys((os.path.abspath(location), os.path.realpath(location))):
             if tool == "pdm":
@@ -147,7 +160,7 @@ def _cache_project(path: Path, tool: ToolCache, site_packages: Sequence[Path]) -
                 matches = path_hash(directory, tool) == in_name
             else:
                 # hatch without a hash level (`.../{project}/{env}`): the project's name.
-                matches = _normalized(dist_name) == _normalized(path.parent.name)
+                matches = by_name and _normalized(dist_name) == _normalized(path.parent.name)
             if matches and looks_like_project(Path(directory)):
                 return Path(directory)
     return None
@@ -193,7 +206,8 @@ def find_project(path: Path, site_packages: Sequence[Path]) -> Path | None:
     parent = path.parent
     if path.name in PROJECT_ENV_NAMES:
         return parent if looks_like_project(parent) else None
-    if parent.name in {".tox", ".nox"}:
+    if parent.name in {".tox", ".nox", ".hatch"}:
+        # hatch keeps envs flat in the project with `[tool.hatch.dirs.env] virtual = ".hatch"`
         return parent.parent if looks_like_project(parent.parent) else None
     tool = tool_cache(path)
     if tool is None and _POETRY_NAME.match(path.name):
@@ -257,6 +271,8 @@ def manager_of(
     tool = tool_cache(path)
     if tool is not None:
         return tool
+    if path.parent.name == ".hatch":
+        return "hatch"
     parts = path.parts
     if ".tox" in parts:
         return "tox"

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from envcore._linking import ToolCache, path_hash
 from envcore.environment import inspect_environment
 from tests.envcore.synthetic import PY, dist_info
 from tests.envtools import install, make_venv
@@ -45,6 +46,24 @@ def pdm_venv_name(project: Path) -> str:
 def hatch_id(project: Path) -> str:
     """hatch 1.18.2, hatch/utils/fs.py: `Path.id`, sha256 of str(root) (Linux)."""
     return _b64(hashlib.sha256(str(project).encode()).digest())
+
+
+@pytest.mark.parametrize(
+    ("tool", "directory", "in_name"),
+    [
+        # Names the tools gave, run for real: poetry 2.5.1 `poetry env use` made
+        # virtualenvs/my-proj-pQevVw02-py3.11, pdm 2.29.4 `pdm venv create` made
+        # venvs/proj-x-dt98w3VQ-3.11 and hatch 1.18.2 `hatch env create` made
+        # env/virtual/hatch-proj/Az_Beweg/hatch-proj for these project directories.
+        ("poetry", "/tmp/ptry/code/My.Proj", "pQevVw02"),
+        ("pdm", "/tmp/pdmtry/proj-x", "dt98w3VQ"),
+        ("hatch", "/tmp/hatchtry/code/Hatch.Proj", "Az_Beweg"),
+    ],
+)
+def test_the_hash_is_the_one_each_tool_puts_in_the_name(
+    tool: ToolCache, directory: str, in_name: str
+) -> None:
+    assert path_hash(directory, tool) == in_name
 
 
 def _project(base: Path, name: str = "linkproj") -> Path:
@@ -101,6 +120,26 @@ def test_a_hatch_env_in_its_data_dir_is_linked(tmp_path: Path, env_name: str) ->
     venv = make_venv(data / "linkproj" / hatch_id(project) / env_name)
     _editable(venv, project)
     env = inspect_environment(venv)
+    assert env.project == project and env.manager == "hatch"
+
+
+def test_a_hatch_env_without_a_hash_level_is_linked_by_the_project_s_name(
+    tmp_path: Path,
+) -> None:
+    project = _project(tmp_path)
+    data = tmp_path / "home" / ".local" / "share" / "hatch" / "env" / "virtual"
+    venv = make_venv(data / "linkproj" / "default")
+    _editable(venv, project)
+    assert inspect_environment(venv).project == project
+    other = make_venv(data / "otherproj" / "default")
+    _editable(other, project)
+    assert inspect_environment(other).project is None
+
+
+def test_hatch_envs_kept_in_the_project_are_its_envs(tmp_path: Path) -> None:
+    # hatch 1.18 with `[tool.hatch.dirs.env] virtual = ".hatch"`: `{root}/.hatch/{env}`
+    project = _project(tmp_path)
+    env = inspect_environment(make_venv(project / ".hatch" / "linkproj"))
     assert env.project == project and env.manager == "hatch"
 
 
