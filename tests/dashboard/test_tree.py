@@ -122,6 +122,8 @@ def test_the_environment_page_has_the_collapsed_section(
     assert '<details class="panel tree-section" id="tree-section"' in page
     assert f'hx-get="/environments/{tree_env.pk}/tree/"' in page
     assert "js/tree.js" in page
+    # each package row leads to what requires it
+    assert f'href="/environments/{tree_env.pk}/tree/?why=speedy">why?' in page
 
 
 def test_the_tree_costs_a_fixed_number_of_queries(tree_env: Environment, user: Client) -> None:
