@@ -39,6 +39,7 @@ __all__ = [
     "Status",
     "compute_drift",
     "drift_for_environment",
+    "unreadable_report",
 ]
 
 Status = Literal[
@@ -413,6 +414,20 @@ def _read_source(
     return parsed, ""
 
 
+def unreadable_report(
+    env: Environment, inventory: Inventory, choice: SourceChoice, error: RequirementsError
+) -> DriftReport:
+    """The report for a chosen source that cannot be read at all (what drift_for_environment
+    raised): drifted, never in sync, the error as its one parse error and its note. For
+    callers that must show something (pages, team snapshots); the CLI exits 2 instead."""
+    path = choice.path or Path()
+    issue = ParseIssue(str(path), str(error).removeprefix(f"{path}: "))
+    parsed = ParsedRequirements((), (issue,), RequirementsOptions(), (path,))
+    report = compute_drift(env, inventory, parsed, source=choice.path)
+    note = env.broken_reason or f"the source could not be read: {error}"
+    return replace(report, note=note, source_kind=choice.kind, source_reason=choice.reason)
+
+
 def drift_for_environment(
     env: Environment,
     inventory: Inventory,
@@ -426,9 +441,10 @@ def drift_for_environment(
     """Drift against `choice` (or `source`, "chosen by you"), or what `choose_source` picks.
 
     Without a source to compare with, the report says why (`source` None, `note`). A source
-    that cannot be read, or only in part, makes the report "drifted" with the reason in
-    `note`; a lock that no longer satisfies its project's declared ranges too
-    (`lock_outdated`). With `roots`, files outside them are not read.
+    read only in part makes the report "drifted" with the reason in `note`, and so does a
+    lock that no longer satisfies its project's declared ranges (`lock_outdated`); one that
+    cannot be read at all raises RequirementsError (one line naming the file: see
+    `unreadable_report`). With `roots`, files outside them are not read.
     """
     if choice is None:
         if source is not None:
@@ -437,16 +453,9 @@ def drift_for_environment(
             choice = choose_source(env, roots)
     if choice.path is None:
         return _nothing(env, inventory, choice, app_env=getattr(env, "is_app_env", False))
-    try:
-        parsed, outdated = _read_source(
-            env, choice.path, choice, extras=extras, groups=groups, roots=roots
-        )
-    except RequirementsError as exc:
-        issue = ParseIssue(str(choice.path), str(exc))
-        parsed = ParsedRequirements((), (issue,), RequirementsOptions(), (choice.path,))
-        report = compute_drift(env, inventory, parsed, source=choice.path)
-        note = env.broken_reason or f"the source could not be read: {exc}"
-        return replace(report, note=note, source_kind=choice.kind, source_reason=choice.reason)
+    parsed, outdated = _read_source(
+        env, choice.path, choice, extras=extras, groups=groups, roots=roots
+    )
     report = compute_drift(env, inventory, parsed, source=choice.path)
     summary = report.summary
     if outdated and summary == "in-sync":

@@ -12,9 +12,11 @@ from packaging.version import Version
 
 from envcore.cli import main
 from envcore.distributions import Inventory, read_inventory
-from envcore.drift import DriftReport, compute_drift, drift_for_environment
+from envcore.drift import DriftReport, compute_drift, drift_for_environment, unreadable_report
 from envcore.environment import inspect_environment
+from envcore.errors import RequirementsError
 from envcore.requirements import parse_pyproject, parse_requirements_file
+from envcore.requirements.source import choose_source
 from tests.envcore.synthetic import dist_info, posix_venv
 from tests.envtools import install, make_venv, pip
 from tests.wheelmaker import make_project, write_wheel
@@ -242,6 +244,82 @@ def test_cli_drift_counts_invalid_lines_as_failure(
     (tmp_path / "req.txt").write_text("alpha==1.0\nalpha=1.0\n")
     assert main(["drift", str(clean_env), "-r", str(tmp_path / "req.txt")]) == 1
     assert f"{tmp_path}/req.txt:2" in capsys.readouterr().err
+
+
+def test_a_file_read_in_part_is_drifted_never_in_sync(
+    clean_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A Pipfile-like file given with -r: every line invalid, nothing mismatched. The JSON
+    said "in-sync" while the exit status was 1."""
+    (tmp_path / "odd.txt").write_text('[packages]\nalpha = "==1.0"\n')
+    assert main(["drift", str(clean_env), "-r", str(tmp_path / "odd.txt"), "--json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert data["summary"] == "drifted"
+    assert len(data["parse_errors"]) == 2
+    assert data["note"].startswith(
+        f"the source could not be read whole (2 problems); first: {tmp_path}/odd.txt:1: "
+    )
+    assert (data["source_kind"], data["source_reason"]) == ("requirements", "given with -r")
+
+
+def test_the_text_output_names_the_source_and_why(
+    clean_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["drift", str(clean_env)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-2:] == [
+        f"source: {clean_env.parent / 'requirements.txt'} (no lock file)",
+        "in-sync (1 ok, 1 untracked)",
+    ]
+
+
+def test_lock_refuses_a_file_that_is_not_a_lock(
+    clean_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    requirements = clean_env.parent / "requirements.txt"
+    assert main(["drift", str(clean_env), "--lock", str(requirements)]) == 2
+    err = capsys.readouterr().err
+    assert err == (
+        f"envcore: error: {requirements} is not a lock file (uv.lock, pylock.toml, "
+        "pylock.NAME.toml, poetry.lock, Pipfile.lock); pass it with -r\n"
+    )
+
+
+def test_lock_and_requirements_are_one_or_the_other(
+    clean_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["drift", str(clean_env), "-r", "a.txt", "--lock", "uv.lock"])
+    assert exit_info.value.code == 2
+    assert "argument --lock: not allowed with argument -r/--requirements" in (
+        capsys.readouterr().err
+    )
+
+
+def test_an_unreadable_lock_is_an_error_or_a_drifted_report(
+    clean_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A lock the project holds but envdash cannot read: never in sync. The CLI says so in
+    one line (exit 2); pages and snapshots show the same error as a drifted report."""
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "requirements.txt").write_text("alpha==1.0\n")
+    (project / "uv.lock").write_text('version = 1\n[[package]]\nname = "alpha"\n[[pack')
+    shutil.copytree(clean_env, project / ".venv", symlinks=True)
+    env = inspect_environment(project / ".venv")
+    choice = choose_source(env)
+    with pytest.raises(RequirementsError) as raised:
+        drift_for_environment(env, read_inventory(env), choice=choice)
+    report = unreadable_report(env, read_inventory(env), choice, raised.value)
+    assert report.source == project / "uv.lock"
+    assert report.source_kind == "lock"
+    assert report.summary == "drifted"
+    assert report.note == f"the source could not be read: {raised.value}"
+    assert str(project / "uv.lock") in report.note
+    assert len(report.parse_errors) == 1 and report.failed()
+    assert main(["drift", str(project / ".venv"), "--json"]) == 2
+    captured = capsys.readouterr()
+    assert (captured.out, captured.err) == ("", f"envcore: error: {raised.value}\n")
 
 
 def test_cli_reqs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
