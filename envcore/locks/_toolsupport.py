@@ -22,6 +22,7 @@ __all__ = [
     "marker_holds",
     "read_json",
     "read_toml",
+    "read_toml_text",
     "typed",
 ]
 
@@ -37,11 +38,16 @@ def _read(path: Path) -> str:
 
 def read_toml(path: Path) -> dict[str, object]:
     """The file's TOML table; RequirementsError (one line, naming the file) otherwise."""
+    return read_toml_text(path)[1]
+
+
+def read_toml_text(path: Path) -> tuple[str, dict[str, object]]:
+    """The file's text and TOML table (the text for line numbers)."""
     import tomllib  # only when a TOML source is read: not at every start-up
 
     text = _read(path)
     try:
-        return tomllib.loads(text)
+        return text, tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise RequirementsError(f"{path} is not valid TOML: {one_line(exc)}") from exc
 

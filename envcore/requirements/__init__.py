@@ -57,11 +57,12 @@ def load_requirements(
     roots: Sequence[Path | str] | None = None,
     environment: Mapping[str, str] | None = None,
 ) -> ParsedRequirements:
-    """A lock file, a pyproject.toml or a requirements file, told apart by the file name.
+    """A lock file, a pyproject.toml, a Pipfile or a requirements file, told apart by the
+    file name.
 
-    `extras`/`groups` apply to pyproject.toml (`groups` also to a lock: instead of its
-    tool's default groups), `base_dir` to requirements files; `roots` (the directories
-    files may be read from; None for anywhere) to all. A lock is selected for
+    `extras`/`groups` apply to pyproject.toml (`groups` also to a lock and a Pipfile:
+    instead of its tool's default groups), `base_dir` to requirements files; `roots`
+    (the directories files may be read from; None for anywhere) to all. A lock is selected for
     `environment` (`Environment.marker_environment()`; this interpreter's when None).
     """
     path = Path(path)
@@ -79,6 +80,10 @@ def load_requirements(
         )
     if path.name == "pyproject.toml":
         return parse_pyproject(path, extras=extras, groups=groups, roots=roots)
+    if path.name == "Pipfile":
+        from envcore.requirements._pipfile import parse_pipfile
+
+        return parse_pipfile(path, groups=groups, roots=roots)
     return parse_requirements_file(path, base_dir=base_dir, roots=roots)
 
 

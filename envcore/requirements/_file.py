@@ -26,6 +26,7 @@ from envcore.requirements._options import (
     flatten_settings,
     parse_options,
 )
+from envcore.requirements._pipfile import ForeignFormatError, foreign_format
 from envcore.requirements._roots import OUTSIDE, admitted, not_read, resolve_roots
 from envcore.requirements._text import (
     clip,
@@ -55,14 +56,19 @@ class _FileLines:
 
 
 def _read_text(path: str) -> str:
-    """Raises OSError (also for a FIFO, a device or a file too large) or ValueError (not text)."""
+    """Raises OSError (also for a FIFO, a device or a file too large) or ValueError (not text;
+    ForeignFormatError: a Pipfile, a lock, TOML or JSON)."""
     data = read_bytes(path)
     try:
-        return decode_requirements(data)
+        text = decode_requirements(data)
     except UnicodeDecodeError as exc:
         raise ValueError(
             f"it is not UTF-8 text (byte {exc.start}) and declares no encoding"
         ) from exc
+    reason = foreign_format(path, text)
+    if reason is not None:
+        raise ForeignFormatError(reason)
+    return text
 
 
 def _read_lines(
@@ -207,6 +213,9 @@ class _Walker:
                 return
         try:
             text = self.text_of(target, real)
+        except ForeignFormatError as exc:
+            self.errors.append(ParseIssue(source, f"{flag} {clip(item.value)}: {exc}"))
+            return
         except (OSError, ValueError) as exc:
             kind = "constraints" if item.constraint else "requirements"
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
@@ -253,6 +262,8 @@ def parse_requirements_file(
         raise RequirementsError(
             f"cannot read requirements file {display}: {exc.strerror or exc}"
         ) from exc
+    except ForeignFormatError as exc:
+        raise RequirementsError(f"{display}: {exc}") from exc
     except ValueError as exc:
         raise RequirementsError(f"{display} is not a requirements file: {exc}") from exc
     walker.walk(display, text, constraint, ((real, display),))

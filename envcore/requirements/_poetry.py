@@ -89,8 +89,13 @@ def _from(version: Version, high: tuple[int, ...]) -> tuple[Clause, ...]:
     return ((">=", str(version)), ("<", _release_text(version.epoch, high)))
 
 
-def _single(constraint: str) -> tuple[Clause, ...]:
-    """One constraint (no `,` `||`) as PEP 440 clauses; () allows every version."""
+def _single(constraint: str) -> list[tuple[Clause, ...]]:
+    """One constraint (no `,` `||`) as alternatives of PEP 440 clauses; () allows every
+    version."""
+    return [_clauses] if isinstance(_clauses := _simple(constraint), tuple) else _clauses
+
+
+def _simple(constraint: str) -> tuple[Clause, ...] | list[tuple[Clause, ...]]:
     if _ANY.match(constraint):
         return ()
     if found := _TILDE.match(constraint):
@@ -127,10 +132,33 @@ def _single(constraint: str) -> tuple[Clause, ...]:
     raise ValueError(f"could not parse version constraint: {constraint}")
 
 
-def _wildcard(version: Version, *, invert: bool) -> tuple[Clause, ...]:
-    """`==V.*` / `!=V.*` (poetry's `_make_x_constraint_range`: V.dev0 up to the next
-    release's dev0, which is PEP 440's prefix match)."""
-    return (("!=" if invert else "==", f"{version}.*"),)
+def _version_text(
+    version: Version, *, pre: tuple[str, int] | None, post: int | None, dev: int | None
+) -> str:
+    text = _release_text(version.epoch, version.release)
+    text += f"{pre[0]}{pre[1]}" if pre else ""
+    text += f".post{post}" if post is not None else ""
+    return text + (f".dev{dev}" if dev is not None else "")
+
+
+def _wildcard(version: Version, *, invert: bool) -> list[tuple[Clause, ...]]:
+    """`==V.*` / `!=V.*`. A plain release is PEP 440's prefix match; for a pre-, post- or
+    dev-release poetry-core's `_make_x_constraint_range` makes the range from V's dev0 to
+    the next such release's dev0 (and `!=` its complement: two alternatives)."""
+    if version.pre is None and version.post is None and version.dev is None:
+        return [(("!=" if invert else "==", f"{version}.*"),)]
+    pre, post, dev = version.pre, version.post, version.dev
+    if post is not None:
+        high = _version_text(version, pre=pre, post=post + 1 if dev is None else post, dev=0)
+    elif pre is not None:
+        bumped = (pre[0], pre[1] + 1) if dev is None else pre
+        high = _version_text(version, pre=bumped, post=None, dev=0)
+    else:
+        high = _version_text(version, pre=None, post=None, dev=(dev or 0) + 1)
+    low = _version_text(version, pre=pre, post=post, dev=0)
+    if invert:
+        return [(("<", low),), ((">=", high),)]
+    return [((">=", low), ("<", high))]
 
 
 def poetry_alternatives(constraint: str) -> tuple[str, ...]:
@@ -142,22 +170,26 @@ def poetry_alternatives(constraint: str) -> tuple[str, ...]:
     alternatives: list[str] = []
     for written in _OR.split(constraint.strip()):
         alternative = written.rstrip(",").rstrip()
-        clauses = [c for part in _AND.split(alternative) for c in _single(part)]
-        text = ",".join(f"{operator}{version}" for operator, version in clauses)
-        if not text:
-            return ("",)
-        try:
-            specifier_set(text)
-        except InvalidSpecifier as exc:
-            raise ValueError(f"could not parse version constraint: {constraint}") from exc
-        alternatives.append(text)
-    return tuple(dict.fromkeys(alternatives))
+        # `a,b` is a intersect b; a part that is itself two alternatives (`!=1.0a1.*`)
+        # distributes over the others.
+        combined: list[tuple[Clause, ...]] = [()]
+        for part in _AND.split(alternative):
+            combined = [done + more for done in combined for more in _single(part)]
+        for clauses in combined:
+            text = ",".join(f"{operator}{version}" for operator, version in clauses)
+            try:
+                specifier_set(text)
+            except InvalidSpecifier as exc:
+                raise ValueError(f"could not parse version constraint: {constraint}") from exc
+            alternatives.append(text)
+    # Every alternative is read (poetry-core refuses `* || 1.x` for its second half).
+    return ("",) if "" in alternatives else tuple(dict.fromkeys(alternatives))
 
 
 def python_marker(constraint: str) -> str:
     """A `python = "..."` constraint as the marker poetry-core makes of it: `python_version`
-    for versions of one or two parts, `python_full_version` for longer ones and for `>`
-    (poetry reads `>3.10` as `> 3.10.0`), alternatives joined by `or`."""
+    for versions of one or two parts, `python_full_version` for longer ones and for `>`,
+    `<=` and `!=` (poetry reads `<=3.10` as `<= 3.10.0`), alternatives joined by `or`."""
     parts: list[str] = []
     for alternative in poetry_alternatives(constraint):
         if not alternative:
@@ -167,9 +199,9 @@ def python_marker(constraint: str) -> str:
             operator = clause[:2] if clause[1] in "=" else clause[:1]
             version = clause[len(operator) :]
             short = len(version.split(".")) < 3 and not version.endswith(".*")
-            if operator == ">" and short:
+            if operator in (">", "<=", "!=") and short:
                 padded = ".".join((*version.split("."), "0", "0")[:3])
-                clauses.append(f'python_full_version > "{padded}"')
+                clauses.append(f'python_full_version {operator} "{padded}"')
             elif short:
                 clauses.append(f'python_version {operator} "{version}"')
             else:

@@ -1,0 +1,270 @@
+"""Pipfile as a requirements source: each package converted to the pip line pipenv makes of
+it (`pipenv.utils.dependencies.dependency_as_pip_install_line`), then read as pip reads
+that line.
+
+Values: `"*"` (any version), a specifier (`">=1"`; a bare `"1.0"` is `==1.0`), or a table
+with `version`, `extras`, `markers`, marker keys (`sys_platform = "== 'win32'"`...), `git`
+(`hg`, `svn`, `bzr`) and `ref`, `path` or `file`, `editable`, `index`. pipenv's own quirks
+are kept, since they decide what it installs: an `os_name` key is dropped, a marker that
+mentions `extra` is dropped, and several markers are joined with `and` as written.
+
+`pipenv install` and `pipenv sync` install `[packages]`; `--dev` adds `[dev-packages]`,
+`--categories` names custom ones: `groups` here (`dev` and `develop` name dev-packages).
+
+Also here: `ForeignFormatError`, what the requirements-file reader raises for a Pipfile, a
+lock or another TOML/JSON file given as `-r`, instead of one "invalid requirement" per line.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+from packaging.markers import InvalidMarker, Marker
+
+from envcore._pep508 import canonical_name
+from envcore.requirements._entry import (
+    ParsedRequirements,
+    ParseIssue,
+    RequirementEntry,
+    RequirementsOptions,
+)
+from envcore.requirements._line import interpret_editable, interpret_line
+from envcore.requirements._roots import not_read, within_roots
+from envcore.requirements._text import clip, one_line
+
+__all__ = ["ForeignFormatError", "foreign_format", "parse_pipfile", "pip_line"]
+
+_VCS = ("git", "hg", "svn", "bzr")
+#: distlib's COMPARE_OP, which pipenv uses to tell a specifier from a bare version.
+_COMPARE_OP = re.compile(r"^(<=?|>=?|={2,3}|[~!]=)\s*")
+#: The marker variables pipenv accepts as keys of their own (packaging's environment).
+_MARKER_KEYS = (
+    "implementation_name",
+    "implementation_version",
+    "os_name",
+    "platform_machine",
+    "platform_python_implementation",
+    "platform_release",
+    "platform_system",
+    "platform_version",
+    "python_full_version",
+    "python_version",
+    "sys_platform",
+)
+_NOT_PACKAGES = {"source", "requires", "pipenv", "scripts"}
+_ALIASES = {"dev": "dev-packages", "develop": "dev-packages", "default": "packages"}
+
+
+class ForeignFormatError(ValueError):
+    """A file given as a requirements file that is another tool's format."""
+
+
+_KNOWN = {
+    "Pipfile": "pipenv's TOML file, not a requirements file: read it as Pipfile",
+    "Pipfile.lock": "pipenv's lock (JSON), not a requirements file: read it as a lock file",
+    "pyproject.toml": "TOML, not a requirements file: read it as pyproject.toml",
+    "poetry.lock": "poetry's lock (TOML), not a requirements file: read it as a lock file",
+    "uv.lock": "uv's lock (TOML), not a requirements file: read it as a lock file",
+}
+_TOML_HEADER = re.compile(r"\[\[?\s*[A-Za-z0-9_.\-\"' ]+\]\]?\s*(#.*)?")
+
+
+def foreign_format(path: str, text: str) -> str | None:
+    """Why a file is not a requirements file (None when it may be one): a Pipfile, a lock
+    or pyproject.toml by name, or clearly TOML (a `[table]` line, which no requirements
+    line can be) or a JSON object by content."""
+    name = Path(path).name
+    if name in _KNOWN:
+        return f"{name} is {_KNOWN[name]}"
+    if name.startswith("pylock.") and name.endswith(".toml"):
+        return f"{name} is a PEP 751 lock, not a requirements file: read it as a lock file"
+    stripped = text.lstrip("\ufeff \t\r\n")
+    if stripped.startswith("{"):
+        try:
+            data = json.loads(stripped)
+        except ValueError:
+            return None
+        if isinstance(data, dict):
+            kind = "a Pipfile.lock's" if "_meta" in data else "a"
+            return f"{name} is {kind} JSON object, not a requirements file"
+        return None
+    for raw in stripped.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if _TOML_HEADER.fullmatch(line):
+            pipfile = re.match(r"\[\[?\s*(source|packages|dev-packages)\s*\]", line)
+            kind = "a Pipfile's TOML" if pipfile else "TOML"
+            return f"{name} is {kind}, not a requirements file"
+        return None
+    return None
+
+
+def _marker_text(entry: Mapping[str, object]) -> str | None:
+    """pipenv's `translate_markers`, quirks and all (see the module docstring)."""
+    found: set[str] = set()
+    markers = entry.get("markers")
+    if isinstance(markers, str) and markers:
+        text = str(Marker(markers))
+        if "extra" not in text:
+            found.add(text)
+    for key in _MARKER_KEYS:
+        if key in entry and key != "os_name":
+            found.add(str(Marker(f"{key} {entry[key]}")))
+    if not found:
+        return None
+    return str(Marker(" and ".join(sorted(found)))).replace('"', "'")
+
+
+def pip_line(name: str, spec: object) -> str:
+    """The pip line pipenv makes of one Pipfile entry (hashes and index options aside)."""
+    if isinstance(spec, str):
+        if spec == "*":
+            return name
+        return f"{name}{spec}" if _COMPARE_OP.match(spec) else f"{name}=={spec}"
+    if not isinstance(spec, dict):
+        raise ValueError(f"{name}: a value must be a string or a table, not {clip(repr(spec))}")
+    marker = _marker_text(spec)
+    extras = spec.get("extras")
+    extras_text = f"[{','.join(str(e) for e in extras)}]" if isinstance(extras, list) else ""
+    vcs = next((v for v in _VCS if v in spec), None)
+    if vcs is not None:
+        url = str(spec[vcs])
+        prefix = "" if f"{vcs}+" in url else f"{vcs}+"
+        ref = f"@{spec['ref']}" if spec.get("ref") else ""
+        line = f"{name}{extras_text} @ {prefix}{url.split('#egg=', maxsplit=1)[0]}{ref}"
+        if "subdirectory" in spec:
+            line += f"#subdirectory={spec['subdirectory']}"
+        if spec.get("editable"):
+            line = f"-e {prefix}{url}{ref}#egg={name}"
+        return f"{line}; {marker}" if marker and not spec.get("editable") else line
+    for key in ("file", "path"):
+        if key in spec:
+            location = str(spec[key])
+            editable = spec.get("editable") and not location.startswith(("http:", "https:"))
+            if location.startswith(("http:", "https:", "file:")):
+                line = f"{name}{extras_text} @ {location}"
+            else:
+                line = f"{location}{extras_text}"
+            line = f"{line}; {marker}" if marker else line
+            return f"-e {line}" if editable else line
+    line = f"{name}{extras_text}"
+    version = spec.get("version")
+    if isinstance(version, str) and version and version != "*":
+        line += version if _COMPARE_OP.match(version) else f"=={version}"
+    return f"{line}; {marker}" if marker else line
+
+
+def _entry(name: str, line: str, path: Path, number: int) -> RequirementEntry | ParseIssue:
+    """The pip line read as pip reads it; an unnamed path line keeps the Pipfile's name."""
+    source = f"{path}:{number}"
+    editable = line.startswith("-e ")
+    try:
+        found = (
+            interpret_editable(line[3:], str(path.parent))
+            if editable
+            else interpret_line(line, str(path.parent))
+        )
+    except ValueError as exc:
+        return ParseIssue(source, one_line(exc))
+    raw_name = found.name or name
+    return RequirementEntry(
+        name=canonical_name(raw_name),
+        raw_name=raw_name,
+        specifier=found.specifier,
+        marker=found.marker,
+        extras=found.extras,
+        editable=editable,
+        url=found.url,
+        constraint=False,
+        hashes=(),
+        source=source,
+        path=path,
+        line_number=number,
+        text=line,
+    )
+
+
+def _line_numbers(text: str) -> dict[tuple[str, str], int]:
+    """(section, key) -> line number, by the lines that open a table or set a key."""
+    found: dict[tuple[str, str], int] = {}
+    section = ""
+    for number, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            section = stripped.strip("[] ")
+            continue
+        key = stripped.split("=", 1)[0].strip().strip("\"'")
+        if "=" in stripped and key:
+            found.setdefault((section, key), number)
+    return found
+
+
+def _options(
+    path: Path, data: Mapping[str, object], errors: list[ParseIssue]
+) -> RequirementsOptions:
+    """[[source]]: the first is pip's index URL, the others extra index URLs (as pipenv
+    passes them)."""
+    urls = []
+    sources = data.get("source", [])
+    for item in sources if isinstance(sources, list) else []:
+        if isinstance(item, dict) and isinstance(item.get("url"), str):
+            urls.append(item["url"])
+        else:
+            errors.append(ParseIssue(str(path), f"a [[source]] without a url: {clip(repr(item))}"))
+    return RequirementsOptions(
+        index_url=urls[0] if urls else None, extra_index_urls=tuple(urls[1:])
+    )
+
+
+def parse_pipfile(
+    path: Path | str,
+    *,
+    groups: Iterable[str] | None = None,
+    roots: Sequence[Path | str] | None = None,
+) -> ParsedRequirements:
+    """Read a Pipfile: `[packages]`, or the categories named in `groups`."""
+    from envcore.locks._toolsupport import read_toml_text
+
+    path = Path(path)
+    if not within_roots(path, roots):
+        return not_read(path)
+    text, data = read_toml_text(path)
+    requested = [_ALIASES.get(g, g) for g in groups] if groups is not None else ["packages"]
+    numbers = _line_numbers(text)
+    errors: list[ParseIssue] = []
+    options = _options(path, data, errors)
+    entries: list[RequirementEntry] = []
+    for category in dict.fromkeys(requested):
+        table = data.get(category)
+        if category in _NOT_PACKAGES or (table is None and category != "packages"):
+            errors.append(ParseIssue(str(path), f"no package category named {category!r}"))
+            continue
+        if not isinstance(table, dict):
+            if table is not None:
+                errors.append(ParseIssue(str(path), f"[{category}] must be a table"))
+            continue
+        for name, spec in table.items():
+            number = numbers.get((category, name), 1)
+            try:
+                line = pip_line(name, spec)
+            except (ValueError, InvalidMarker) as exc:
+                errors.append(ParseIssue(f"{path}:{number}", f"{name}: {one_line(exc)}"))
+                continue
+            made = _entry(name, line, path, number)
+            if isinstance(made, ParseIssue):
+                errors.append(made)
+            else:
+                entries.append(made)
+    shown = ", ".join(f"[{c}]" for c in dict.fromkeys(requested))
+    why = " (pipenv install's default; [dev-packages] with --dev)" if groups is None else ""
+    return ParsedRequirements(
+        entries=tuple(entries),
+        errors=tuple(errors),
+        options=options,
+        files=(path,),
+        selection=f"{path.name}: {shown}{why}",
+    )
