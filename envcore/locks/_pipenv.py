@@ -22,7 +22,8 @@ from packaging.utils import canonicalize_name
 
 from envcore.errors import RequirementsError
 from envcore.locks import LockedPackage, LockFile, LockSelection, SourceKind
-from envcore.locks._toolsupport import environment_line, file_url, marker_holds, read_json, typed
+from envcore.locks._read import file_url, without_credentials
+from envcore.locks._toolsupport import environment_line, marker_holds, read_json, typed
 
 __all__ = ["PipfileLock", "category_name", "read_pipfile_lock"]
 
@@ -47,7 +48,7 @@ class PipfileLock(LockFile):
         groups: Sequence[str] | None = None,
         tags: object = None,
     ) -> LockSelection:
-        requested = tuple(category_name(g) for g in groups) if groups is not None else DEFAULT
+        requested = tuple(category_name(g) for g in groups) if groups else DEFAULT
         chosen = set(requested)
         packages: list[LockedPackage] = []
         skipped: list[tuple[LockedPackage, str]] = []
@@ -63,7 +64,7 @@ class PipfileLock(LockFile):
             else:
                 skipped.append((package, package.marker))
         skipped = [(p, m) for p, m in skipped if p.name not in selected]
-        why = "" if groups is not None else " (pipenv sync's default; dev: pipenv sync --dev)"
+        why = "" if groups else " (pipenv sync's default; dev: pipenv sync --dev)"
         description = (
             f"{self.path.name}: {', '.join(requested) or 'no'} packages{why}; "
             f"{environment_line(marker_environment)}"
@@ -79,7 +80,7 @@ def _sources(path: Path, meta: Mapping[str, object]) -> dict[str, str]:
         name = typed(path, f"source #{index + 1} name", item.get("name"), str, "")
         url = typed(path, f"source #{index + 1} url", item.get("url"), str, "")
         if name and url:
-            sources[name] = url
+            sources[name] = without_credentials(url)
     return sources
 
 
@@ -92,7 +93,7 @@ def _origin(
         if vcs in info:
             url = typed(path, f"{vcs} of {raw_name!r}", info.get(vcs), str, "")
             ref = typed(path, f"ref of {raw_name!r}", info.get("ref"), str, "")
-            location = f"{vcs}+{url}" + (f"@{ref}" if ref else "")
+            location = without_credentials(f"{vcs}+{url}" + (f"@{ref}" if ref else ""))
             sub = typed(path, f"subdirectory of {raw_name!r}", info.get("subdirectory"), str, "")
             if sub:
                 location += f"#subdirectory={sub}"
@@ -103,7 +104,7 @@ def _origin(
     remote = typed(path, f"file of {raw_name!r}", info.get("file"), str, "")
     if remote:
         if "://" in remote:
-            return "url", remote
+            return "url", without_credentials(remote)
         return ("editable" if editable else "path"), file_url(path.parent, remote)
     index = typed(path, f"index of {raw_name!r}", info.get("index"), str, "")
     return "index", sources.get(index)

@@ -22,7 +22,8 @@ from packaging.utils import NormalizedName, canonicalize_name
 
 from envcore.errors import RequirementsError
 from envcore.locks import LockedPackage, LockFile, LockSelection, SourceKind
-from envcore.locks._toolsupport import environment_line, file_url, marker_holds, read_toml, typed
+from envcore.locks._read import file_url, read_toml, without_credentials
+from envcore.locks._toolsupport import environment_line, marker_holds, typed
 from envcore.requirements._poetry_project import Edge, read_poetry_project
 
 __all__ = ["PoetryLock", "read_poetry_lock"]
@@ -59,7 +60,7 @@ class PoetryLock(LockFile):
         groups: Sequence[str] | None = None,
         tags: object = None,
     ) -> LockSelection:
-        requested = tuple(groups) if groups is not None else self.default_groups
+        requested = tuple(groups) if groups else self.default_groups
         extras = tuple(
             canonicalize_name(g.removeprefix("extra:")) for g in requested if g.startswith("extra:")
         )
@@ -68,7 +69,7 @@ class PoetryLock(LockFile):
             packages, skipped = self._select_locked(marker_environment, chosen, extras)
         else:
             packages, skipped = self._walk(marker_environment, chosen, extras)
-        why = "" if groups is not None else f" ({self.defaults_reason})"
+        why = "" if groups else f" ({self.defaults_reason})"
         shown = ", ".join(requested) or "none"
         description = (
             f"{self.path.name}: groups {shown}{why}; {environment_line(marker_environment)}"
@@ -153,7 +154,7 @@ def _source(
     """The kind of source and its location, from `[package.source]` and `develop`."""
     source = typed(path, "[package.source]", info.get("source"), dict, {})
     kind = typed(path, "source type", source.get("type"), str, "")
-    url = typed(path, "source url", source.get("url"), str, "")
+    url = without_credentials(typed(path, "source url", source.get("url"), str, ""))
     if kind in ("", "legacy"):
         return "index", url or None
     if kind == "git":

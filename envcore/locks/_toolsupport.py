@@ -1,10 +1,10 @@
-"""What the poetry and pipenv readers share: reading a TOML/JSON file into one-line errors,
-evaluating a lock's markers for an environment, and the selection's one-line description."""
+"""What the poetry and pipenv readers share beyond `_read`: a TOML file with its text, a
+JSON file, fields checked for type (one-line errors), a lock's markers evaluated for an
+environment, and the selection's one-line description."""
 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TypeVar
@@ -18,10 +18,8 @@ from envcore.requirements._text import clip, one_line
 
 __all__ = [
     "environment_line",
-    "file_url",
     "marker_holds",
     "read_json",
-    "read_toml",
     "read_toml_text",
     "typed",
 ]
@@ -36,13 +34,9 @@ def _read(path: Path) -> str:
         raise RequirementsError(f"{path} is not UTF-8 text: {exc.reason}") from exc
 
 
-def read_toml(path: Path) -> dict[str, object]:
-    """The file's TOML table; RequirementsError (one line, naming the file) otherwise."""
-    return read_toml_text(path)[1]
-
-
 def read_toml_text(path: Path) -> tuple[str, dict[str, object]]:
-    """The file's text and TOML table (the text for line numbers)."""
+    """The file's text and TOML table (the text for line numbers, which tomllib drops);
+    RequirementsError (one line, naming the file) when it cannot be read."""
     import tomllib  # only when a TOML source is read: not at every start-up
 
     text = _read(path)
@@ -83,7 +77,10 @@ def typed(path: Path, where: str, value: object, kind: type[T], default: T) -> T
     if isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
         return value
     shown = _EXPECTED.get(kind, kind.__name__)
-    raise RequirementsError(f"{path}: {where} must be {shown}, not {clip(repr(value), 60)}")
+    # The value's type, never its text (which may be huge, or a secret).
+    raise RequirementsError(
+        f"{path}: {where} must be {shown}, not {_EXPECTED.get(type(value), type(value).__name__)}"
+    )
 
 
 def marker_holds(
@@ -104,9 +101,3 @@ def environment_line(environment: Mapping[str, str]) -> str:
     version = environment.get("python_full_version", "")
     platform = environment.get("sys_platform", "")
     return f"markers for {implementation} {version} on {platform}".replace("  ", " ").strip()
-
-
-def file_url(base: Path, relative: str) -> str:
-    """The `file:` URL of a path a lock names relative to its own directory, made absolute
-    by text alone (no link on disk is followed: the path is data to compare with)."""
-    return Path(os.path.normpath(base / relative)).absolute().as_uri()

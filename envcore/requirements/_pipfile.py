@@ -126,7 +126,7 @@ def pip_line(name: str, spec: object) -> str:
             return name
         return f"{name}{spec}" if _COMPARE_OP.match(spec) else f"{name}=={spec}"
     if not isinstance(spec, dict):
-        raise ValueError(f"{name}: a value must be a string or a table, not {clip(repr(spec))}")
+        raise ValueError(f"a value must be a string or a table, not {type(spec).__name__}")
     marker = _marker_text(spec)
     extras = spec.get("extras")
     extras_text = f"[{','.join(str(e) for e in extras)}]" if isinstance(extras, list) else ""
@@ -233,7 +233,7 @@ def parse_pipfile(
     if not within_roots(path, roots):
         return not_read(path)
     text, data = read_toml_text(path)
-    requested = [_ALIASES.get(g, g) for g in groups] if groups is not None else ["packages"]
+    requested = [_ALIASES.get(g, g) for g in groups or ()] or ["packages"]
     numbers = _line_numbers(text)
     errors: list[ParseIssue] = []
     options = _options(path, data, errors)
@@ -260,7 +260,7 @@ def parse_pipfile(
             else:
                 entries.append(made)
     shown = ", ".join(f"[{c}]" for c in dict.fromkeys(requested))
-    why = " (pipenv install's default; [dev-packages] with --dev)" if groups is None else ""
+    why = "" if groups else " (pipenv install's default; [dev-packages] with --dev)"
     return ParsedRequirements(
         entries=tuple(entries),
         errors=tuple(errors),

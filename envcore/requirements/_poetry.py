@@ -295,7 +295,7 @@ def _dependency(raw_name: str, spec: object, project_dir: Path) -> PoetryDepende
             if isinstance(spec.get("subdirectory"), str):
                 made.url += f"#subdirectory={spec['subdirectory']}"
         elif isinstance(spec.get("path"), str) or isinstance(spec.get("file"), str):
-            from envcore.locks._toolsupport import file_url
+            from envcore.locks._read import file_url
 
             made.url = file_url(project_dir, spec.get("path") or spec["file"])
             made.editable = spec.get("develop") is True

@@ -94,7 +94,7 @@ def _poetry_edges(table: Mapping[str, object], root: Path) -> list[Edge]:
 
 def read_poetry_project(pyproject: Path, lock: Path) -> PoetryProject:
     """The project beside a poetry.lock; a lock alone gives every group as the default."""
-    from envcore.locks._toolsupport import read_toml
+    from envcore.locks._read import read_toml
 
     if not pyproject.is_file():
         return PoetryProject()

@@ -1,5 +1,6 @@
 """pyproject.toml as a requirements source: PEP 621 dependencies, the chosen
-optional-dependencies (extras) and PEP 735 dependency groups."""
+optional-dependencies (extras) and PEP 735 dependency groups; poetry's own tables
+(`[tool.poetry.dependencies]`, its groups and extras) through `_poetry_project`."""
 
 from __future__ import annotations
 
@@ -141,6 +142,25 @@ def _group_issue(exc: Exception, requested: str) -> str:
     return one_line(exc)
 
 
+def _key_lines(text: str) -> dict[str, int]:
+    """Best-effort line numbers of TOML keys (`name = ...`), first occurrence."""
+    found: dict[str, int] = {}
+    for number, line in enumerate(text.splitlines(), 1):
+        key, sep, _ = line.partition("=")
+        key = key.strip().strip("\"'")
+        if sep and key and not key.startswith(("#", "[")):
+            found.setdefault(key, number)
+    return found
+
+
+def _poetry_extra(poetry: Mapping[str, object], extra: str) -> bool:
+    """Whether `[tool.poetry.extras]` declares this extra."""
+    declared = poetry.get("extras")
+    return isinstance(declared, dict) and any(
+        canonicalize_name(name) == canonicalize_name(extra) for name in declared
+    )
+
+
 def parse_pyproject(
     path: Path | str,
     *,
@@ -170,8 +190,25 @@ def parse_pyproject(
     project = data.get("project")
     if not isinstance(project, dict):
         project = {}
+    tool = data.get("tool")
+    poetry = tool.get("poetry") if isinstance(tool, dict) else None
+    poetry = poetry if isinstance(poetry, dict) else {}
     project_name = project.get("name") if isinstance(project.get("name"), str) else None
+    project_name = project_name or (poetry["name"] if isinstance(poetry.get("name"), str) else None)
     own = canonicalize_name(project_name) if project_name else None
+    poetry_entries: list[RequirementEntry] = []
+    poetry_errors: list[ParseIssue] = []
+    if poetry:
+        # poetry's own tables: its main dependencies when [project] declares none, its
+        # groups and extras; what they name is not looked for in the PEP 621/735 tables.
+        from envcore.requirements._poetry_project import poetry_requirements
+
+        groups, extras = list(groups or ()), list(extras or ())
+        poetry_entries, poetry_errors, found = poetry_requirements(
+            data, path, groups=groups or (), extras=extras or (), lines=_key_lines(text)
+        )
+        groups = [group for group in groups or () if group not in found]
+        extras = [extra for extra in extras or () if not _poetry_extra(poetry, extra)]
     requested: list[str] = []
     issues: list[str] = []
     dependencies = project.get("dependencies", [])
@@ -209,8 +246,8 @@ def parse_pyproject(
         table = table if isinstance(table, dict) else {}
         requested.extend(_group_requirements(table, groups, issues))
     lines = _locate_lines(text, requested)
-    entries: list[RequirementEntry] = []
-    errors = [ParseIssue(f"{path}:1", issue) for issue in issues]
+    entries: list[RequirementEntry] = list(poetry_entries)
+    errors = [ParseIssue(f"{path}:1", issue) for issue in issues] + poetry_errors
     # The same string from two places (a group included by two chosen groups, a pin in both
     # dependencies and a group) is one requirement to pip: compare it once.
     for item in dict.fromkeys(requested):
