@@ -27,7 +27,7 @@ from envcore.requirements import (
     load_requirements,
 )
 from envcore.requirements._roots import not_read, within_roots
-from envcore.requirements.source import SourceChoice, choose_source, source_kind, tox_deps
+from envcore.requirements.source import SourceChoice, choose_source, source_kind
 from envcore.text import counted
 from envcore.versions import satisfies
 
@@ -386,7 +386,9 @@ def _read_source(
     """The chosen source read for `env`, and for a lock whether it is out of date (one line,
     empty if fresh); RequirementsError when the source cannot be read at all."""
     if choice.kind == "tox":
-        parsed = tox_deps(path, choice.testenv or env.path.name, roots)
+        from envcore.requirements._tox import parse_tox_deps
+
+        parsed = parse_tox_deps(path, choice.testenv or env.path.name, roots=roots)
         if parsed is None:
             raise RequirementsError(
                 f"{path}: the deps of [testenv:{choice.testenv}] cannot be read statically"
@@ -452,7 +454,7 @@ def drift_for_environment(
         else:
             choice = choose_source(env, roots)
     if choice.path is None:
-        return _nothing(env, inventory, choice, app_env=getattr(env, "is_app_env", False))
+        return _nothing(env, inventory, choice, app_env=env.is_app_env)
     parsed, outdated = _read_source(
         env, choice.path, choice, extras=extras, groups=groups, roots=roots
     )

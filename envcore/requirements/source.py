@@ -8,7 +8,6 @@ requirements.txt, requirements/*.txt, a Pipfile, a pyproject.toml declaring depe
 
 from __future__ import annotations
 
-import importlib
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -21,7 +20,6 @@ from envcore.requirements._roots import within_roots
 
 if TYPE_CHECKING:
     from envcore.environment import Environment
-    from envcore.requirements._entry import ParsedRequirements
 
 __all__ = [
     "SourceChoice",
@@ -30,7 +28,6 @@ __all__ = [
     "choose_source",
     "find_requirements_source",
     "source_kind",
-    "tox_deps",
 ]
 
 SourceKindName = Literal["lock", "requirements", "pyproject", "pipfile", "tox", "none"]
@@ -232,43 +229,42 @@ def _project_choice(project_dir: Path, roots: Sequence[Path | str] | None) -> So
     )
 
 
-def tox_deps(
-    tox_ini: Path, testenv: str, roots: Sequence[Path | str] | None
-) -> ParsedRequirements | None:
-    """tox.ini's deps for one test env (None: not readable statically)."""
-    try:  # envcore.requirements._tox is being written beside this module
-        module = importlib.import_module("envcore.requirements._tox")
-    except ImportError:
-        return None
-    parsed: ParsedRequirements | None = module.parse_tox_deps(tox_ini, testenv, roots=roots)
-    return parsed
-
-
 def _test_env_choice(env: Environment, roots: Sequence[Path | str] | None) -> SourceChoice:
-    """A tox env's `[testenv:NAME]` deps when tox.ini declares them statically; else none."""
+    """A tox env's `[testenv:NAME]` deps when its configuration declares them statically;
+    else nothing (a nox env's noxfile.py is code)."""
+    from envcore.errors import RequirementsError
+    from envcore.requirements._tox import find_tox_config, parse_tox_deps
+
     testenv = env.path.name
     if env.manager == "nox":
         return SourceChoice(None, "none", "a test env with no declared source (noxfile.py is code)")
-    tox_ini = env.project / "tox.ini" if env.project is not None else None
-    if tox_ini is None or not tox_ini.is_file():
-        return SourceChoice(None, "none", "a test env with no declared source (no tox.ini)")
-    if not within_roots(tox_ini, roots):
+    config = find_tox_config(env.project, roots) if env.project is not None else None
+    if config is None:
         return SourceChoice(
-            None, "none", f"a test env whose {tox_ini} is outside the scan roots (not read)"
+            None, "none", "a test env with no declared source (no tox configuration found)"
         )
-    if tox_deps(tox_ini, testenv, roots) is None:
+    if not within_roots(config, roots):
+        return SourceChoice(
+            None, "none", f"a test env whose {config} is outside the scan roots (not read)"
+        )
+    chosen = SourceChoice(
+        config,
+        "tox",
+        f"{config.name} [testenv:{testenv}] deps: what tox installs into this test env",
+        testenv=testenv,
+    )
+    try:
+        static = parse_tox_deps(config, testenv, roots=roots)
+    except RequirementsError:
+        return chosen  # reading it for drift says why, naming the file
+    if static is None:
         return SourceChoice(
             None,
             "none",
-            f"a test env with no declared source (tox.ini [testenv:{testenv}] deps "
+            f"a test env with no declared source ({config.name} [testenv:{testenv}] deps "
             "not readable statically)",
         )
-    return SourceChoice(
-        tox_ini,
-        "tox",
-        f"tox.ini [testenv:{testenv}] deps: what tox installs into this test env",
-        testenv=testenv,
-    )
+    return chosen
 
 
 def choose_source(
@@ -288,7 +284,7 @@ def choose_source(
             return SourceChoice(explicit, source_kind(explicit), "chosen by you")
         fallback = choose_source(env, roots)
         return replace(fallback, reason=f"{refusal}; {fallback.reason}")
-    if getattr(env, "is_app_env", False):
+    if env.is_app_env:
         tool = "uv tool" if env.manager == "uv-tool" else "pipx"
         return SourceChoice(
             None, "none", f"an application env made by {tool}: it has no requirements to drift from"

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -20,6 +23,8 @@ from envcore.requirements.source import choose_source
 from tests.envcore.synthetic import dist_info, posix_venv
 from tests.envtools import install, make_venv, pip
 from tests.wheelmaker import make_project, write_wheel
+
+UV = Path(sys.executable).parent / "uv"
 
 DRIFTED_REQUIREMENTS = """\
 alpha==1.0
@@ -41,6 +46,18 @@ def wheels(tmp_path_factory: pytest.TempPathFactory, wheelhouse: Path) -> Path:
     write_wheel(directory, "epsilon", "1.0", extras={"fast": ["alpha>=2.0"], "cli": ["gamma"]})
     write_wheel(directory, "zeta", "1.0")
     write_wheel(directory, "omega", "1.0", requires=["alpha>=5"])
+    # An application for `uv tool` (which refuses a package without a console script).
+    scripts = b"[console_scripts]\ntoolapp = toolapp:main\n"
+    write_wheel(
+        directory,
+        "toolapp",
+        "1.0",
+        requires=["alpha"],
+        files={
+            "toolapp/__init__.py": b"def main() -> None:\n    pass\n",
+            "toolapp-1.0.dist-info/entry_points.txt": scripts,
+        },
+    )
     return directory
 
 
@@ -482,3 +499,90 @@ def test_drift_within_roots_reports_an_outside_include_without_reading_it(
     # Without roots (the CLI) the file is read like pip reads it.
     unrestricted = drift_for_environment(facts, read_inventory(facts))
     assert [item.name for item in unrestricted.items] == ["hunter2tokenvalue"]
+
+
+# ---- which source: application envs and test envs -------------------------------------
+
+
+def test_an_app_env_has_nothing_to_drift_from(
+    tmp_path: Path, wheels: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`uv tool install`: the app and its dependencies are the tool's business, none of them
+    "untracked" (as neither uv nor pip would call them)."""
+    tools = tmp_path / "tools"
+    subprocess.run(
+        [
+            *(str(UV), "tool", "install", "-q", "--offline", "--no-index"),
+            *("--find-links", str(wheels), "--python", sys.executable, "toolapp"),
+        ],
+        check=True,
+        timeout=120,
+        env={
+            **os.environ,
+            "UV_NO_CONFIG": "1",
+            "UV_TOOL_DIR": str(tools),
+            "UV_TOOL_BIN_DIR": str(tmp_path / "bin"),
+        },
+    )
+    env = inspect_environment(tools / "toolapp")
+    assert env.manager == "uv-tool"
+    report = drift_for_environment(env, read_inventory(env))
+    reason = "an application env made by uv tool: it has no requirements to drift from"
+    assert (report.source, report.source_kind, report.note) == (None, "none", reason)
+    assert report.items == () and report.untracked == () and report.counts["untracked"] == 0
+    assert main(["drift", str(tools / "toolapp")]) == 2
+    assert capsys.readouterr().err == f"envcore: error: {reason}; pass -r FILE or --lock FILE\n"
+
+
+TOX_INI = """\
+[tox]
+envlist = py, lint
+
+[testenv]
+deps =
+    alpha==1.0
+    lint: zeta>=2
+commands = pytest {posargs}
+
+[testenv:docs]
+deps = {posargs}
+"""
+
+
+@pytest.fixture(scope="module")
+def tox_project(tmp_path_factory: pytest.TempPathFactory, wheels: Path) -> Path:
+    """A project whose requirements.txt the test envs are not held to."""
+    project = tmp_path_factory.mktemp("tox") / "proj"
+    project.mkdir()
+    (project / "tox.ini").write_text(TOX_INI)
+    (project / "requirements.txt").write_text("alpha==2.0\n")
+    for name in ("py", "lint", "docs"):
+        make_venv(project / ".tox" / name, ["alpha==1.0", "zeta==1.0"], wheelhouse=wheels)
+    return project
+
+
+def test_a_tox_env_is_held_to_its_own_deps(tox_project: Path) -> None:
+    env = inspect_environment(tox_project / ".tox" / "py")
+    report = drift_for_environment(env, read_inventory(env))
+    assert report.source == tox_project / "tox.ini"
+    assert report.source_kind == "tox"
+    assert report.source_reason == "tox.ini [testenv:py] deps: what tox installs into this test env"
+    assert (statuses(report), report.untracked, report.summary) == (
+        {"alpha": "ok"},
+        ("zeta",),
+        "in-sync",
+    )
+    lint = inspect_environment(tox_project / ".tox" / "lint")
+    assert statuses(drift_for_environment(lint, read_inventory(lint))) == {
+        "alpha": "ok",
+        "zeta": "mismatch",
+    }
+
+
+def test_a_tox_env_whose_deps_only_tox_can_tell_has_no_source(tox_project: Path) -> None:
+    env = inspect_environment(tox_project / ".tox" / "docs")
+    report = drift_for_environment(env, read_inventory(env))
+    assert report.source is None
+    assert report.note == (
+        "a test env with no declared source (tox.ini [testenv:docs] deps not readable statically)"
+    )

@@ -176,7 +176,7 @@ def test_a_tox_env_without_tox_ini_has_no_declared_source(tmp_path: Path) -> Non
     posix_venv(tmp_path / ".tox" / "py311")
     choice = choose_source(inspect_environment(tmp_path / ".tox" / "py311"))
     assert (choice.path, choice.kind) == (None, "none")
-    assert choice.reason == "a test env with no declared source (no tox.ini)"
+    assert choice.reason == "a test env with no declared source (no tox configuration found)"
 
 
 def test_candidates_are_every_file_a_user_may_pick_inside_the_roots(tmp_path: Path) -> None:
