@@ -77,7 +77,7 @@ class Fields:
 
     def optional_string(self, data: Mapping[str, object], key: str, where: str) -> str | None:
         value = data.get(key)
-        return None if value is None else self.string(value, f"{where}.{key}")
+        return None if value is None else self.string(value, f"{where}.{key}" if where else key)
 
     def strings(self, value: object, where: str) -> list[str]:
         if not isinstance(value, list):

@@ -14,9 +14,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from packaging.specifiers import InvalidSpecifier
 from packaging.utils import NormalizedName, canonicalize_name
 
 from envcore._pep508 import marker as parsed_marker
+from envcore._pep508 import specifier_set
 from envcore.errors import RequirementsError
 from envcore.locks import LockedPackage, LockFile, LockSelection, SourceKind
 from envcore.locks._read import Fields, file_url, read_toml, without_credentials
@@ -62,6 +64,8 @@ class UvLock(LockFile):
     nodes: tuple[_Node, ...] = ()
     roots: tuple[int, ...] = ()
     defaults_from: str = "uv sync's default"
+    #: The lock's `requires-python`: uv sync refuses an interpreter outside it.
+    requires_python: str | None = None
     #: A virtual workspace root's own groups (`[manifest] dependency-groups`).
     root_groups: Mapping[NormalizedName, tuple[_Edge, ...]] = field(default_factory=dict)
 
@@ -74,6 +78,7 @@ class UvLock(LockFile):
     ) -> LockSelection:
         """What `uv sync` installs for the environment (`tags` are not needed: uv.lock's
         versions do not depend on which wheel is picked)."""
+        self._check_python(marker_environment)
         chosen = tuple(self.default_groups if groups is None else groups)
         extras = {canonicalize_name(g[6:]) for g in chosen if g.startswith("extra:")}
         wanted = {canonicalize_name(g) for g in chosen if not g.startswith("extra:")}
@@ -117,6 +122,17 @@ class UvLock(LockFile):
             groups=chosen,
             description=self._description(chosen, groups is None, marker_environment),
         )
+
+    def _check_python(self, marker_environment: Mapping[str, str]) -> None:
+        """A lock for other Pythons does not apply at all: uv sync would refuse it."""
+        python = marker_environment.get("python_full_version")
+        if self.requires_python is None or not python:
+            return
+        if not specifier_set(self.requires_python).contains(python, prereleases=True):
+            raise RequirementsError(
+                f"{self.path}: requires-python {self.requires_python} excludes this "
+                f"environment's Python {python} (uv sync would refuse it)"
+            )
 
     def _skipped(
         self, selected: Mapping[int, object], false_edges: Sequence[_Edge]
@@ -207,6 +223,12 @@ def read_uv_lock(path: Path) -> UvLock:
     data = read_toml(path)
     check = Fields(path)
     _check_version(check, data)
+    requires_python = check.optional_string(data, "requires-python", "")
+    if requires_python is not None:
+        try:
+            specifier_set(requires_python)
+        except InvalidSpecifier:
+            check.fail("requires-python", "is not a valid version specifier")
     base_dir = path.parent.absolute()
     raw = [
         _read_package(check, table, f"package[{index}]", base_dir)
@@ -246,6 +268,7 @@ def read_uv_lock(path: Path) -> UvLock:
         nodes=tuple(nodes),
         roots=roots,
         defaults_from=defaults_from,
+        requires_python=requires_python,
         root_groups=root_groups,
     )
 

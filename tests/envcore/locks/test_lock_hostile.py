@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -52,6 +53,7 @@ CASES: list[tuple[str, str | bytes, str]] = [
         "is not a valid environment marker",
     ),
     ("uv.lock", UV_HEAD, "names no project"),
+    ("uv.lock", "version = 1\nrequires-python = 'three'\n", "requires-python is not a valid"),
     ("uv.lock", b"version = 1\n\xff\xfe\n", "is not UTF-8 text"),
     ("pylock.toml", PYLOCK[:30], "is not valid TOML"),
     ("pylock.toml", 'lock-version = "2.0"\ncreated-by = "x"\npackages = []\n', "lock-version 2.0"),
@@ -83,14 +85,34 @@ def test_a_malformed_lock_is_one_line_naming_the_file(
     assert "\n" not in message and len(message) < 400
 
 
-def test_the_cli_refuses_a_malformed_lock_with_exit_2(tmp_path: Path) -> None:
+def test_a_lock_for_other_pythons_is_a_one_line_error_when_selected(tmp_path: Path) -> None:
+    path = _write(tmp_path, "uv.lock", UV_HEAD.replace(">=3.9", ">=3.99") + UV_PROJECT)
+    lock = read_lock(path)  # the file itself is fine
+    with pytest.raises(RequirementsError) as caught:
+        lock.select({"python_full_version": "3.11.7", "sys_platform": "linux"})
+    assert str(caught.value) == (
+        f"{path}: requires-python >=3.99 excludes this environment's Python 3.11.7 "
+        "(uv sync would refuse it)"
+    )
+
+
+def test_the_cli_never_calls_a_malformed_lock_in_sync(tmp_path: Path) -> None:
+    """`drift -r LOCK`: the report is drifted (exit 1) with the one-line reason as its note
+    and parse error, or the command refuses (exit 2) with that line; never a traceback."""
     env = make_env(tmp_path / "env")
     for name, content, says in CASES[:4] + CASES[-5:]:
         path = _write(tmp_path, name, content)
         result = envcore("drift", env, "-r", path, "--json")
-        assert result.returncode == 2, (name, says, result.stdout)
-        assert result.stderr.count("\n") == 1 and str(path) in result.stderr
-        assert "Traceback" not in result.stderr and result.stdout == ""
+        assert "Traceback" not in result.stderr, result.stderr
+        if result.returncode == 2:
+            assert result.stderr.count("\n") == 1 and str(path) in result.stderr
+            assert says in result.stderr and result.stdout == ""
+            continue
+        assert result.returncode == 1, (name, says, result.stdout, result.stderr)
+        report = json.loads(result.stdout)
+        assert report["summary"] == "drifted" and report["items"] == []
+        assert says in report["note"] and str(path) in report["note"]
+        assert "\n" not in report["note"]
 
 
 @pytest.mark.parametrize("name", ["uv.lock", "pylock.toml"])

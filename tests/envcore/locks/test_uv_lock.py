@@ -210,3 +210,35 @@ def test_a_lock_is_read_again_whenever_it_or_its_pyproject_changes(
     pyproject = copy / "pyproject.toml"
     pyproject.write_text(pyproject.read_text() + '\n[tool.uv]\ndefault-groups = ["lint"]\n')
     assert read_lock(copy / "uv.lock").default_groups == ("lint",)
+
+
+def test_workspaces_select_what_uv_sync_installs(tmp_path: Path, local_index: LocalIndex) -> None:
+    """A virtual workspace root syncs every member and its own groups; a project root syncs
+    itself and the members it depends on, not the others. uv sync's result is the oracle."""
+    virtual = tmp_path / "virtual"
+    virtual.mkdir()
+    (virtual / "pyproject.toml").write_text(
+        '[tool.uv.workspace]\nmembers = ["packages/*"]\n\n[dependency-groups]\ndev = ["devtool"]\n'
+    )
+    make_project(virtual / "packages" / "a", "pa", "1.0", dependencies=["alpha"])
+    make_project(virtual / "packages" / "b", "pb", "1.0", dependencies=["gamma", "pa"])
+    with (virtual / "packages" / "b" / "pyproject.toml").open("a") as handle:
+        handle.write("[tool.uv.sources]\npa = { workspace = true }\n")
+    rooted = make_project(tmp_path / "rooted", "root-proj", "1.0", dependencies=["m1"])
+    make_project(rooted / "m" / "m1", "m1", "1.0", dependencies=["alpha"])
+    make_project(rooted / "m" / "m2", "m2", "1.0", dependencies=["gamma"])
+    with (rooted / "pyproject.toml").open("a") as handle:
+        handle.write('[tool.uv.workspace]\nmembers = ["m/*"]\n\n[tool.uv.sources]\n')
+        handle.write("m1 = { workspace = true }\n")
+    for project, described in (
+        (virtual, "workspace pa, pb with groups dev (uv sync's default)"),
+        (rooted, "project root-proj with no groups (uv sync's default)"),
+    ):
+        uv("lock", cwd=project, index=local_index)
+        uv("sync", "--quiet", cwd=project, index=local_index)
+        env = environment(project / ".venv")
+        selection = read_lock(project / "uv.lock").select(env.marker_environment())
+        installed = {d.canonical_name: d.version for d in read_inventory(env).distributions}
+        assert {p.name: p.version for p in selection.packages} == installed
+        assert described in selection.description
+        assert set(drift_of(project / ".venv", project / "uv.lock").values()) == {"ok"}
