@@ -104,8 +104,9 @@ def _editable_locations(site_packages: Sequence[Path], likely: str) -> Iterator[
                 names = [entry.name for entry in entries if entry.name.endswith(".dist-info")]
         except OSError:
             continue
+        size = len(prefix)
         for name in names:
-            likely_one = name.lower().replace(".", "_").startswith(prefix)
+            likely_one = name[:size].lower().replace(".", "_") == prefix
             (first if likely_one else rest).append((site, name))
     for site, name in first + sorted(rest):
         dist_name = name[: -len(".dist-info")].partition("-")[0]
@@ -152,7 +153,7 @@ def _cache_project(path: Path, tool: ToolCache, site_packages: Sequence[Path]) -
     in_name = _hash_in_name(path, tool)
     by_name = tool == "hatch" and len(_hatch_levels(path)) == 2
     for dist_name, location in _editable_locations(site_packages, _likely_name(path, tool)):
-        for directory in dict.fromkeys((os.path.abspath(location), os.path.realpath(location))):
+        for directory in _spellings(location, tool):
             if tool == "pdm":
                 prefix = f"{PurePath(directory).name}-{path_hash(directory, 'pdm')}-"
                 matches = path.name.startswith(prefix) and len(path.name) > len(prefix)
@@ -164,6 +165,17 @@ def _cache_project(path: Path, tool: ToolCache, site_packages: Sequence[Path]) -
             if matches and looks_like_project(Path(directory)):
                 return Path(directory)
     return None
+
+
+def _spellings(location: str, tool: ToolCache) -> Iterator[str]:
+    """The directory as the tool may have hashed it: poetry its real path; pdm and hatch the
+    path as they were given it, which is the real one unless a symlink was on the way."""
+    absolute = os.path.abspath(location)
+    if tool != "poetry":
+        yield absolute
+    real = os.path.realpath(absolute)
+    if tool == "poetry" or real != absolute:
+        yield real
 
 
 def _normalized(name: str) -> str:
