@@ -205,3 +205,19 @@ def test_envs_kept_side_by_side_are_not_linked_to_the_directory_holding_them(
     in_pyenv = inspect_environment(make_venv(pyenv / "versions" / "shop"))
     assert in_pyenv.manager == "pyenv" and in_pyenv.project is None
     assert inspect_environment(make_venv(home / "shop")).project is None
+
+
+@pytest.mark.parametrize(
+    ("config", "env_dir", "manager"), [("tox.ini", ".tox", "tox"), ("noxfile.py", ".nox", "nox")]
+)
+def test_a_test_env_belongs_to_the_directory_holding_its_tool_s_config(
+    tmp_path: Path, config: str, env_dir: str, manager: str
+) -> None:
+    project = tmp_path / "code" / "lib"
+    project.mkdir(parents=True)
+    (project / config).write_text("")
+    env = inspect_environment(make_venv(project / env_dir / "py311"))
+    assert env.project == project and env.manager == manager
+    bare = tmp_path / "code" / "bare"
+    bare.mkdir()
+    assert inspect_environment(make_venv(bare / env_dir / "py311")).project is None
