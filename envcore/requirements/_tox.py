@@ -37,12 +37,17 @@ __all__ = ["find_tox_config", "parse_tox_deps"]
 _COMMENT = re.compile(r"\s*(?<!\\)#.*")
 #: A factor condition ends at the first `:` followed by whitespace or the line's end.
 _CONDITION_END = re.compile(r":(\s|$)")
-_FACTOR = re.compile(r"^!?[\w.+]+$")
+#: tox 4.67's `_FACTOR_RE`: word characters, dots and fnmatch characters (matched literally,
+#: as tox matches them), or nothing.
+_FACTOR = re.compile(r"^(?:!?(?:\[!?|[\w.*?\]])(?:\[!?|[\w.*?\]-])*|)$")
 _BRACES = re.compile(r"\{([^{}]*)\}")
 #: `{...}` substitutions, innermost first; `\{` is a literal brace.
 _SUBSTITUTION = re.compile(r"(?<!\\)\{([^{}]*)\}")
 _REFERENCE = re.compile(r"^\[([^\]]*)\](.+)$")
+#: Limits on what references may make of a hostile file, far above any real tox.ini.
 _MAX_DEPTH = 10
+_MAX_SUBSTITUTIONS = 1000
+_MAX_TEXT = 1024 * 1024
 
 
 class _NotStatic(Exception):
@@ -119,6 +124,7 @@ class _IniDeps:
         self.tox_dir = tox_dir
         self.testenv = testenv
         self.factors = _active_factors(testenv)
+        self.substitutions = 0
 
     def value(self, section: str, key: str, depth: int = 0) -> list[str] | None:
         """The applicable lines of `[section]key`, substituted; None when it is not set
@@ -134,9 +140,20 @@ class _IniDeps:
         return self.substitute(joined, depth).split("\n")
 
     def substitute(self, text: str, depth: int) -> str:
-        return _SUBSTITUTION.sub(lambda match: self.replacement(match.group(1), depth), text)
+        """Innermost first, until none is left (`{env:A:{env:B:x}}`)."""
+        while _SUBSTITUTION.search(text):
+            text = _SUBSTITUTION.sub(lambda m: self.replacement(m.group(1), depth), text)
+            if len(text) > _MAX_TEXT:
+                raise _NotStatic  # references that multiply (`{[a]x}{[a]x}` nested)
+        return text
 
     def replacement(self, inner: str, depth: int) -> str:
+        self.substitutions += 1
+        if self.substitutions > _MAX_SUBSTITUTIONS:
+            raise _NotStatic
+        return self.resolve(inner, depth)
+
+    def resolve(self, inner: str, depth: int) -> str:
         reference = _REFERENCE.match(inner)
         if reference:
             section = reference.group(1) or f"testenv:{self.testenv}"
@@ -174,7 +191,7 @@ def _ini_deps(text: str, tox_dir: str, testenv: str) -> list[str]:
     for section in (f"testenv:{testenv}", "testenv"):
         lines = deps.value(section, "deps")
         if lines is not None:
-            return lines
+            return [line.replace("\\{", "{").replace("\\}", "}") for line in lines]
     return []
 
 

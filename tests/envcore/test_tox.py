@@ -7,9 +7,12 @@ files: tox itself is not needed to run these tests.
 from __future__ import annotations
 
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from envcore.errors import RequirementsError
 from envcore.requirements._tox import find_tox_config, parse_tox_deps
@@ -192,3 +195,74 @@ def test_the_config_file_is_found_in_tox_s_order(tmp_path: Path) -> None:
     assert find_tox_config(tmp_path) == tmp_path / "setup.cfg"
     (tmp_path / "tox.ini").write_text("[tox]\n")
     assert find_tox_config(tmp_path) == tmp_path / "tox.ini"
+
+
+NESTED = """\
+[a]
+x = {[b]x}
+[b]
+x = {[a]x}
+[c]
+x = {[d]x}{[d]x}{[d]x}{[d]x}
+[d]
+x = {[e]x}{[e]x}{[e]x}{[e]x}
+[e]
+x = {[f]x}{[f]x}{[f]x}{[f]x}
+[f]
+x = {[g]x}{[g]x}{[g]x}{[g]x}
+[g]
+x = {[h]x}{[h]x}{[h]x}{[h]x}{[h]x}
+[h]
+x = aaaa
+[testenv:cycle]
+deps = {[a]x}
+[testenv:multiplied]
+deps = {[c]x}
+[testenv:nested]
+deps = {env:NOT_SET_A:{env:NOT_SET_B:nested}}
+[testenv:escaped]
+deps = pkg @ file:///x\\{y\\}
+[testenv:globs]
+deps =
+    py3*: globbed
+    !py3*: literal
+"""
+
+
+@pytest.mark.parametrize(
+    ("testenv", "expected"),
+    [
+        # tox 4.67: "Could not expand {[b]x} after recursing 101 frames"
+        ("cycle", None),
+        # 1,280 references: tox expands them; we stop at 1,000 (no real deps do this)
+        ("multiplied", None),
+        ("nested", ["nested"]),
+        ("escaped", ["pkg @ file:///x{y}"]),
+        # tox matches factors literally, fnmatch characters too
+        ("globs", ["literal"]),
+    ],
+)
+def test_references_resolve_as_tox_resolves_them(
+    tmp_path: Path, testenv: str, expected: list[str] | None
+) -> None:
+    (tmp_path / "tox.ini").write_text(NESTED)
+    parsed = parse_tox_deps(tmp_path / "tox.ini", testenv)
+    assert (None if parsed is None else [entry.text for entry in parsed.entries]) == expected
+
+
+TOX_WORDS = ["[testenv]", "[testenv:py]", "[base]", "deps =", "py: ", "!py: ", "{[base]deps}"]
+TOX_WORDS += ["{posargs}", "{env:X:y}", "{env:X}", "-r r.txt", "\\", "{", "}", "\n    ", "#"]
+PROPS_DIR = Path(tempfile.mkdtemp(prefix="envcore-tox-props-"))
+
+
+@settings(max_examples=300, deadline=500, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.sampled_from(TOX_WORDS) | st.text(max_size=8), max_size=30))
+def test_any_text_is_deps_none_or_one_line_error(pieces: list[str]) -> None:
+    path = PROPS_DIR / "tox.ini"
+    path.write_text("".join(pieces), encoding="utf-8", errors="surrogatepass")
+    try:
+        parsed = parse_tox_deps(path, "py", roots=[PROPS_DIR])
+    except RequirementsError as exc:
+        assert len(str(exc).splitlines()) == 1 and str(path) in str(exc)
+        return
+    assert parsed is None or all(issue.source.startswith(str(PROPS_DIR)) for issue in parsed.errors)
