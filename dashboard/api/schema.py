@@ -139,9 +139,53 @@ _JOB: dict[str, Schema] = {
     "retry_with_pip": {**BOOLEAN, "description": "a failed uv job: retry with pip is allowed"},
 }
 
+_NULLABLE_STRING: Schema = {"type": ["string", "null"]}
+_CONFLICT: Schema = {
+    "enum": [None, "missing", "unsatisfied"],
+    "description": "missing: not installed; unsatisfied: the installed version is not allowed",
+}
+_TREE_NODE = _object(
+    {
+        "name": STRING,
+        "key": {**STRING, "description": "the normalised name (PEP 503)"},
+        "version": {**_NULLABLE_STRING, "description": "installed version; null: not installed"},
+        "required": {
+            **STRING,
+            "description": "the specifier on the edge (Any: none); a start shows its version",
+        },
+        "extra": {**_NULLABLE_STRING, "description": "the requiring package's extra it is under"},
+        "conflict": _CONFLICT,
+        "repeated": {**BOOLEAN, "description": "shown above in this tree: children left out"},
+        "cycle": {**BOOLEAN, "description": "it is on its own path from the start"},
+        "children": {"type": "array", "items": _ref("TreeNode")},
+    }
+)
+_TREE = _object(
+    {
+        "environment": ID,
+        "reverse": BOOLEAN,
+        "conflicts": {
+            "type": "array",
+            "items": _object(
+                {
+                    "package": STRING,
+                    "version": STRING,
+                    "requires": STRING,
+                    "required": STRING,
+                    "installed": _NULLABLE_STRING,
+                    "conflict": _CONFLICT,
+                }
+            ),
+        },
+        "tree": {"type": "array", "items": _ref("TreeNode")},
+    }
+)
+
 _LOG_LINE = _object({"seq": ID, "stream": STRING, "text": STRING, "at": TIME})
 
 SCHEMAS: dict[str, Schema] = {
+    "TreeNode": _TREE_NODE,
+    "Tree": _TREE,
     "Error": _object({"error": {**STRING, "description": "one line saying why"}}),
     "Environment": _object(_ENVIRONMENT),
     "EnvironmentDetail": _object(
@@ -404,6 +448,23 @@ def document() -> Schema:
                 (200, _ref("EnvironmentDetail"), "The environment"),
                 (404,),
                 parameters=[_path_id()],
+            )
+        },
+        "/api/environments/{id}/tree": {
+            "get": _operation(
+                "Why each package is installed: the dependency tree, or what requires a package",
+                (200, _ref("Tree"), "The tree (python -m envcore tree --json's nodes)"),
+                (400, 404),
+                parameters=[
+                    _path_id(),
+                    _query(
+                        "package",
+                        {**STRING, "maxLength": 1000},
+                        "start from these packages (comma-separated), not from the roots",
+                    ),
+                    _query("reverse", {"enum": ["0", "1"]}, "1: what requires each package"),
+                    _query("depth", {**INTEGER, "minimum": 0}, "levels below each start"),
+                ],
             )
         },
         "/api/environments/{id}/rescan": {

@@ -19,6 +19,7 @@ from dashboard.jobs.stream import job_commands
 from dashboard.models import DriftItem, Environment, Project, Scan
 from dashboard.queries import PackageRow
 from envcore.text import shown_argv
+from envcore.tree import DependencyGraph, Node
 
 __all__ = [
     "environment",
@@ -29,6 +30,7 @@ __all__ = [
     "redact_credentials",
     "redacted",
     "scan",
+    "tree",
 ]
 
 JSON = dict[str, Any]
@@ -233,4 +235,27 @@ def scan(last: Scan | None, *, pending: bool, watching: JSON) -> JSON:
             "error": last.error,
             "duration_ms": last.duration_ms,
         },
+    }
+
+
+def tree(env: Environment, graph: DependencyGraph, nodes: list[Node], *, reverse: bool) -> JSON:
+    """The tree (`envcore.tree.Node.to_json` each) and every requirement that fails."""
+    conflicts = []
+    for package, dep, conflict in graph.conflicts():
+        installed = graph.packages.get(dep.key)
+        conflicts.append(
+            {
+                "package": package.name,
+                "version": package.version,
+                "requires": dep.name,
+                "required": dep.required,
+                "installed": installed.version if installed is not None else None,
+                "conflict": conflict,
+            }
+        )
+    return {
+        "environment": env.pk,
+        "reverse": reverse,
+        "conflicts": conflicts,
+        "tree": [node.to_json() for node in nodes],
     }

@@ -12,6 +12,7 @@ urlpatterns = [
     # /api/environments
     path("environments", views.environments, name="api-environments"),
     path("environments/<int:pk>", views.environment, name="api-environment"),
+    path("environments/<int:pk>/tree", views.environment_tree, name="api-environment-tree"),
     path("environments/<int:pk>/rescan", views.rescan_environment, name="api-environment-rescan"),
     path(
         "environments/<int:pk>/check-updates",

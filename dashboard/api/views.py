@@ -36,12 +36,14 @@ from dashboard.queries import (
     package_rows,
     projects_with_environments,
 )
+from dashboard.tree import stored_graph
 from dashboard.updates import enqueue_update_check
 from dashboard.watchstatus import watch_status
 
 __all__ = [
     "check_updates",
     "environment",
+    "environment_tree",
     "environments",
     "job",
     "job_cancel",
@@ -110,6 +112,25 @@ def environment(request: HttpRequest, pk: int) -> HttpResponse:
     env = _get(Environment.objects.select_related("project"), pk, "environment")
     data = serializers.environment_detail(env, package_rows(env), list(env.drift_items.all()))
     return _json(data)
+
+
+@api_view("GET")
+def environment_tree(request: HttpRequest, pk: int) -> HttpResponse:
+    """Why each package is installed: `python -m envcore tree --json`'s nodes, drawn from
+    the rows the scan stored (dashboard.tree)."""
+    query = _only(request, ("package", "reverse", "depth"))
+    env = _get(Environment.objects.all(), pk, "environment")
+    if query.get("reverse", "0") not in ("0", "1"):
+        raise ApiError(400, "reverse is 0 or 1")
+    depth = number(query["depth"], "depth") if "depth" in query else None
+    graph = stored_graph(env)
+    names = [name.strip() for name in query.get("package", "").split(",") if name.strip()]
+    unknown = [name for name in names if not graph.known(name)]
+    if unknown:
+        raise ApiError(400, f"not installed and required by nothing: {unknown[0][:200]}")
+    reverse = query.get("reverse") == "1"
+    nodes = (graph.reverse if reverse else graph.tree)(names, depth=depth)
+    return _json(serializers.tree(env, graph, nodes, reverse=reverse))
 
 
 @api_view("POST", write=True)
