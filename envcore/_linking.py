@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path, PurePath
 from typing import Literal
@@ -56,9 +57,9 @@ def path_hash(directory: str, tool: ToolCache) -> str:
 
     poetry 2.5 (`EnvManager.generate_env_name`): sha256 of normcase(realpath(dir));
     pdm 2.29 (`venv.utils.hash_path` of `project.root.as_posix()`): md5;
-    hatch 1.18 (`hatch.utils.fs.Path.id`, of `str(root)`): sha256. All urlsafe base64.
-    (Imported here: only environments in a tool's directory need them, `scan` lists the
-    others without.)
+    hatch 1.18 (`hatch.utils.fs.Path.id`, of `str(root)`, case-folded on macOS and
+    Windows): sha256. All urlsafe base64. (hashlib is imported here: only environments in
+    a tool's directory need it, `scan` lists the others without.)
     """
     import base64
     import hashlib
@@ -70,7 +71,9 @@ def path_hash(directory: str, tool: ToolCache) -> str:
         posix = PurePath(directory).as_posix().encode()
         digest = hashlib.md5(posix, usedforsecurity=False).digest()
     else:
-        digest = hashlib.sha256(directory.encode()).digest()
+        # hatch case-folds the path where file names are case-insensitive by default.
+        folded = directory.casefold() if sys.platform in {"darwin", "win32"} else directory
+        digest = hashlib.sha256(folded.encode()).digest()
     return base64.urlsafe_b64encode(digest).decode()[:8]
 
 
