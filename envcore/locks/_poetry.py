@@ -286,6 +286,8 @@ def read_poetry_lock(path: Path) -> PoetryLock:
         )
         packages.append(root)
     all_groups.update(dict.fromkeys(project.groups))
+    # The lock's extras, selectable as `extra:NAME` (poetry install -E NAME).
+    all_groups.update(dict.fromkeys(f"extra:{extra}" for extra in package_extras[_ROOT]))
     return PoetryLock(
         path=path,
         tool="poetry",

@@ -11,6 +11,7 @@ import pytest
 
 from envcore.errors import RequirementsError
 from envcore.locks import read_lock
+from tests.envcore.locks.conftest import envcore, make_env
 from tests.envcore.locks.test_poetry_lock import LINUX
 
 LOCK = {
@@ -116,3 +117,19 @@ def test_a_50_mb_lock_is_refused_unread(tmp_path: Path) -> None:
     with pytest.raises(RequirementsError) as raised:
         read_lock(path)
     assert str(raised.value) == f"cannot read {path}: larger than 10 MiB"
+
+
+def test_the_cli_refuses_a_malformed_lock_in_one_line(tmp_path: Path) -> None:
+    env = make_env(tmp_path / "env")
+    for name, content in [
+        ("Pipfile.lock", '{"_meta": {"pipfile-spec": 6}, "default": {"a": {"vers'),
+        ("Pipfile.lock", '{"default": {"a": {"version": 1}}}'),
+        ("poetry.lock", '[metadata]\nlock-version = "9.0"\n'),
+        ("poetry.lock", '[[package]]\nname = "a"\nversion = '),
+    ]:
+        path = tmp_path / name
+        path.write_text(content)
+        result = envcore("drift", env, "-r", path, "--json")
+        assert result.returncode == 2, (content, result.stdout)
+        assert result.stderr.count("\n") == 1 and str(path) in result.stderr
+        assert "Traceback" not in result.stderr and result.stdout == ""

@@ -109,7 +109,7 @@ def test_the_lock_poetry_made_is_selected_as_poetry_install_selects(project: Pat
     lock = read_lock(project / "poetry.lock")
     assert lock.project_name == "demo"
     assert lock.default_groups == ("main", "dev")
-    assert set(lock.groups) == {"main", "dev", "lint"}
+    assert set(lock.groups) == {"main", "dev", "lint", "extra:x"}
     linux = inspect_environment(Path(sys.prefix)).marker_environment()
     selection = lock.select(linux)
     assert {p.name: (p.version, p.source) for p in selection.packages} == {
