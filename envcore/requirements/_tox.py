@@ -272,13 +272,16 @@ def parse_tox_deps(
 ) -> ParsedRequirements | None:
     """The `deps` tox installs into the test env `testenv`, read from `tox_ini` (a tox.ini,
     tox.toml or pyproject.toml) without running tox; None when they cannot be read
-    statically (a `{posargs}`, an `{env:VAR}` without default...).
+    statically (a `{posargs}`, an `{env:VAR}` without default...) and for tox's own
+    packaging env (`.pkg`), which holds what the build backend needs, not deps.
 
     `-r`/`-c` files are read relative to tox.ini's directory, only inside `roots`. Issues
     are located `tox.ini:LINE`. Raises RequirementsError when the file cannot be read or
     is not INI/TOML.
     """
     tox_ini = Path(tox_ini)
+    if testenv.startswith("."):
+        return None  # tox 4's packaging envs (`.pkg`, `.pkg-cpython311`): no deps of theirs
     if not within_roots(tox_ini, roots):
         return not_read(tox_ini)
     try:

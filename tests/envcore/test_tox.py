@@ -90,7 +90,7 @@ def test_deps_as_tox_reads_them(tox_ini: Path, testenv: str, expected: list[str]
     assert _names(tox_ini, testenv) == expected
 
 
-@pytest.mark.parametrize("testenv", ["pos", "envvar", "badref"])
+@pytest.mark.parametrize("testenv", ["pos", "envvar", "badref", ".pkg", ".pkg-cpython311"])
 def test_what_only_tox_knows_at_run_time_is_not_read(tox_ini: Path, testenv: str) -> None:
     assert parse_tox_deps(tox_ini, testenv) is None
 
