@@ -8,6 +8,8 @@ job records that point at it keep making sense.
 
 from __future__ import annotations
 
+from pathlib import PurePath
+
 from django.db import models
 
 __all__ = [
@@ -78,6 +80,9 @@ class Project(models.Model):
     requirements_source = models.CharField(max_length=4096, blank=True)
     #: True when the user chose the source; a scan then never replaces it with a guess.
     requirements_explicit = models.BooleanField(default=False)
+    #: The files a user may hold the project to (envcore's `candidate_sources`, as the last
+    #: scan found them): the chooser offers these, and a choice is checked against them.
+    source_candidates = models.JSONField(default=list)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
@@ -85,6 +90,13 @@ class Project(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def label_of(self, path: str) -> str:
+        """A file of the project as its user knows it: `requirements/dev.txt`, `uv.lock`."""
+        try:
+            return str(PurePath(path).relative_to(self.path))
+        except ValueError:
+            return path
 
 
 class EnvironmentStatus(models.TextChoices):
@@ -115,6 +127,14 @@ class Environment(models.Model):
         Project, null=True, blank=True, on_delete=models.SET_NULL, related_name="environments"
     )
     requirements_source = models.CharField(max_length=4096, blank=True)
+    #: What kind of file it is held to (lock, requirements, pyproject, pipfile, tox, none)
+    #: and why that one, in one line (envcore's `SourceChoice`).
+    source_kind = models.CharField(max_length=16, blank=True)
+    source_reason = models.CharField(max_length=1024, blank=True)
+    #: Which part of a lock applies to it ("groups main, dev; markers for CPython 3.12...").
+    selection = models.CharField(max_length=1024, blank=True)
+    #: Why its lock no longer matches what the project declares; empty when fresh.
+    lock_outdated = models.CharField(max_length=1024, blank=True)
     #: Every file the last drift read (the source and what it includes), for the signature.
     requirement_files = models.JSONField(default=list)
     status = models.CharField(
@@ -158,6 +178,22 @@ class Environment(models.Model):
     @property
     def status_label(self) -> str:
         return str(EnvironmentStatus(self.status).label)
+
+    @property
+    def source_label(self) -> str:
+        """The file it is held to, relative to its project when inside it ("" for none)."""
+        if self.project is None or not self.requirements_source:
+            return self.requirements_source
+        return self.project.label_of(self.requirements_source)
+
+    @property
+    def source_why(self) -> str:
+        """Why that file, without repeating its name: envcore's reasons start with it
+        ("uv.lock: the project's lock file, ..."), the page shows it just before."""
+        for name in (self.source_label, PurePath(self.requirements_source).name):
+            if name and self.source_reason.startswith(f"{name}: "):
+                return self.source_reason[len(name) + 2 :]
+        return self.source_reason
 
 
 class Distribution(models.Model):

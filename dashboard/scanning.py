@@ -1,10 +1,11 @@
 """Scanning: walk the scan roots with envcore and bring the database in line with the disk.
 
 A rescan must be cheap, so each environment gets a signature (site-packages directory
-mtimes, the stat of every requirements file it was compared with, and the scan roots,
-since requirements files are read only inside them); an environment whose signature did
-not change keeps its rows and only has `last_seen` bumped. Everything here runs on the
-worker (or a management command), never inside a request.
+mtimes, the stat of every file its drift depends on: the source it is held to, what that
+includes, a lock's pyproject.toml or Pipfile; and the scan roots, since those files are
+read only inside them); an environment whose signature and source did not change keeps its
+rows and only has `last_seen` bumped. Which source, and the drift: dashboard.scandrift.
+Everything here runs on the worker (or a management command), never inside a request.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import logging
 import os
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, cast
@@ -30,26 +31,20 @@ from dashboard.models import (
     DriftItem,
     Environment,
     EnvironmentStatus,
-    Project,
     Scan,
     ScanRoot,
 )
+from dashboard.scandrift import drift_against, project_and_choice
 from dashboard.signals import moved_aside
 from envcore.discover import default_excludes, default_roots, discover
 from envcore.distributions import Inventory, read_inventory
-from envcore.drift import DRIFT_STATUSES, DriftReport, compute_drift, drift_for_environment
+from envcore.drift import DRIFT_STATUSES, DriftReport
 from envcore.environment import Environment as EnvFacts
 from envcore.environment import disk_usage, inspect_environment, site_packages_signature
 from envcore.errors import EnvcoreError, NotAnEnvironmentError, PathNotAllowedError
 from envcore.interpreters import base_interpreter
 from envcore.pipcompat import freeze, unsafe_reason
-from envcore.requirements import (
-    ParsedRequirements,
-    RequirementsOptions,
-    find_requirements_source,
-    load_requirements,
-    within_roots,
-)
+from envcore.requirements import within_roots
 from envcore.tree import requirements_of
 
 __all__ = [
@@ -111,54 +106,12 @@ def _signature(facts: EnvFacts, requirement_files: Sequence[str], roots: Sequenc
     return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
 
 
-def _project_for(facts: EnvFacts, roots: Sequence[Path]) -> tuple[Project | None, Path | None]:
-    if facts.project is None:
-        return None, None
-    project, _ = Project.objects.get_or_create(
-        path=str(facts.project), defaults={"name": facts.project.name}
-    )
-    if project.requirements_explicit and project.requirements_source:
-        return project, Path(project.requirements_source)
-    found = find_requirements_source(facts.project, roots)
-    source_text = str(found) if found else ""
-    if project.requirements_source != source_text:
-        project.requirements_source = source_text
-        project.save(update_fields=["requirements_source", "updated_at"])
-    return project, found
-
-
-def _drift(
-    facts: EnvFacts, inventory: Inventory, source: Path | None, roots: Sequence[Path]
-) -> tuple[DriftReport, list[str], list[str]]:
-    """The drift report, the files it read, and errors reading them (one line each).
-
-    Only files inside the scan roots are read: a requirements file (or an include) leading
-    elsewhere is reported as not read, never shown.
-    """
-    if source is None:
-        return drift_for_environment(facts, inventory, None, roots=roots), [], []
-    try:
-        parsed = load_requirements(source, roots=roots)
-    except EnvcoreError as exc:
-        # Compare with nothing rather than look for another source (which would read the
-        # same file again and raise out of the scan: the environment vanished). A file
-        # that cannot be read cannot say the environment is in sync.
-        nothing = ParsedRequirements((), (), RequirementsOptions(), ())
-        report = compute_drift(facts, inventory, nothing, source=source)
-        if report.summary == "in-sync":
-            report = replace(report, summary="drifted")
-        return report, [str(source)], [str(exc)]
-    report = compute_drift(facts, inventory, parsed, source=source)
-    errors = [f"{issue.source}: {issue.message}" for issue in parsed.errors]
-    return report, [str(path) for path in parsed.files] or [str(source)], errors
-
-
-def _status(facts: EnvFacts, report: DriftReport, source: Path | None) -> str:
+def _status(facts: EnvFacts, report: DriftReport) -> str:
     if facts.broken or report.summary == "broken":
         return EnvironmentStatus.BROKEN
     if report.summary == "drifted":
         return EnvironmentStatus.DRIFTED
-    if source is None:
+    if report.source is None:
         return EnvironmentStatus.NO_REQUIREMENTS
     return EnvironmentStatus.IN_SYNC
 
@@ -258,6 +211,10 @@ _SHOWN_FIELDS = (
     "health",
     "broken_reason",
     "requirements_source",
+    "source_kind",
+    "source_reason",
+    "selection",
+    "lock_outdated",
     "requirement_files",
     "status",
     "drift_counts",
@@ -338,10 +295,16 @@ def record_environment(
     Raises NotAnEnvironmentError when the directory is no longer an environment.
     """
     facts = inspect_environment(path)
-    project, source = _project_for(facts, roots)
+    project, choice = project_and_choice(facts, roots)
+    source = str(choice.path) if choice.path is not None else ""
     previous_files = list(existing.requirement_files) if existing is not None else []
     if existing is not None and not force and existing.gone_at is None:
-        same_source = existing.requirements_source == (str(source) if source else "")
+        # Another file chosen (or the same one for another reason: a lock that appeared
+        # beside it, a choice withdrawn) is a change even when no file changed.
+        same_source = (existing.requirements_source, existing.source_reason) == (
+            source,
+            choice.reason[:1024],
+        )
         same_name = existing.name == facts.name[:512]  # names follow envcore's rule
         if (
             same_source
@@ -350,8 +313,8 @@ def record_environment(
         ):
             return existing, False
     inventory = read_inventory(facts)
-    report, files, read_errors = _drift(facts, inventory, source, roots)
-    status = _status(facts, report, source)
+    report, files, read_errors = drift_against(facts, inventory, choice, roots)
+    status = _status(facts, report)
     base = base_interpreter(facts)
     values = {
         "name": facts.name[:512],
@@ -366,7 +329,11 @@ def record_environment(
         "health": "broken" if facts.broken else "ok",
         "broken_reason": facts.broken_reason,
         "project": project,
-        "requirements_source": str(source) if source else "",
+        "requirements_source": source,
+        "source_kind": choice.kind,
+        "source_reason": choice.reason[:1024],
+        "selection": report.selection[:1024],
+        "lock_outdated": report.lock_outdated[:1024],
         "requirement_files": files,
         "status": status,
         "drift_counts": {key: value for key, value in report.counts.items() if value},

@@ -9,7 +9,13 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["BIDI_CONTROLS", "has_control_characters", "is_number", "mark_invisible"]
+__all__ = [
+    "BIDI_CONTROLS",
+    "as_references",
+    "has_control_characters",
+    "is_number",
+    "mark_invisible",
+]
 
 #: Embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069) and the LRM/RLM marks.
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
@@ -24,6 +30,13 @@ def has_control_characters(text: str) -> bool:
 def mark_invisible(text: str) -> str:
     """Each control or bidi character replaced by a visible ⟨U+XXXX⟩."""
     return _INVISIBLE.sub(lambda match: f"⟨U+{ord(match.group()):04X}⟩", text)
+
+
+def as_references(text: str) -> str:
+    """Each control or bidi character as an HTML character reference (`&#x202e;`): for
+    escaped text in an attribute a form sends back as is, which the page's source then
+    shows no raw control in, while the browser still sends the very same text."""
+    return _INVISIBLE.sub(lambda match: f"&#x{ord(match.group()):x};", text)
 
 
 #: The largest row id, revision or cursor the databases store (a signed 64-bit integer).

@@ -28,6 +28,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("environments/<int:pk>/rescan/", views.rescan_environment, name="environment-rescan"),
     path("environments/<int:pk>/updates/", views.check_updates, name="environment-updates"),
     path("environments/<int:pk>/tree/", tree.environment_tree, name="environment-tree"),
+    path("environments/<int:pk>/source/", views.environment_source, name="environment-source"),
     path("packages/", views.packages, name="packages"),
     path("projects/", views.projects, name="projects"),
     path("rescan/", views.rescan, name="rescan"),

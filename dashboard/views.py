@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -40,6 +40,7 @@ from dashboard.queries import (
     status_counts,
 )
 from dashboard.scanning import scan_plan
+from dashboard.sources import SourceForm, hold_project_to
 from dashboard.text import is_number
 from dashboard.updates import enqueue_update_check
 from dashboard.watchstatus import stored_state as stored_watch_state
@@ -50,6 +51,7 @@ from envcore.versions import is_version
 __all__ = [
     "check_updates",
     "environment_detail",
+    "environment_source",
     "environments",
     "live",
     "login",
@@ -166,6 +168,7 @@ def environment_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "rows": package_rows(env, q) if tab == "packages" else [],
         "drift": list(env.drift_items.all()) if tab == "drift" else [],
         "activation": activation_commands(env),
+        "source_form": SourceForm(env.project) if env.project is not None else None,
         "siblings": list(
             Environment.objects.filter(project=env.project, gone_at__isnull=True)
             .exclude(pk=env.pk)
@@ -178,6 +181,31 @@ def environment_detail(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     if request.htmx and request.htmx.target == "packages":
         return render(request, "dashboard/environment.html#packages", context)
     return render(request, "dashboard/environment.html", context)
+
+
+@require_POST
+def environment_source(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """The chooser on the environment page: hold the environment's project to one of its
+    files (or automatic), then every environment of the project is compared again."""
+    env = get_object_or_404(Environment.objects.select_related("project"), pk=pk)
+    project = env.project
+    if project is None:
+        raise Http404("This environment belongs to no project: there is no source to choose.")
+    form = SourceForm(project, request.POST)
+    saved = ""
+    if form.is_valid():
+        chosen = form.chosen()
+        hold_project_to(project, chosen)
+        saved = f"held to {project.label_of(chosen)}" if chosen else "chosen automatically"
+        form = SourceForm(project)
+    if not request.htmx:
+        if saved:
+            messages.success(request, f"{project.name}: {saved}; its environments are rescanned.")
+        else:
+            messages.error(request, form.refusal())
+        return redirect("environment", pk=env.pk)
+    context = {"env": env, "source_form": form, "source_saved": saved}
+    return render(request, "dashboard/_env_source.html", context, status=200 if saved else 400)
 
 
 @require_GET

@@ -7,7 +7,7 @@ Schema, also used by the tests to validate real responses) and the request bodie
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, get_args
 
 from django import forms
 
@@ -16,6 +16,7 @@ from dashboard.jobs.kinds import KINDS
 from dashboard.jobs.models import Job
 from dashboard.models import EnvironmentStatus, WatchState
 from dashboard.queries import SORTS
+from envcore.requirements.source import SourceKindName
 
 __all__ = [
     "JOB_LIST_LIMIT",
@@ -37,6 +38,7 @@ BOOLEAN: Schema = {"type": "boolean"}
 TIME: Schema = {"type": ["string", "null"], "format": "date-time"}
 STRINGS: Schema = {"type": "array", "items": STRING}
 ID: Schema = {"type": "integer", "minimum": 1}
+SOURCE_KINDS: tuple[str, ...] = get_args(SourceKindName)
 
 
 def _ref(name: str) -> Schema:
@@ -195,8 +197,21 @@ SCHEMAS: dict[str, Schema] = {
             "drift": _object(
                 {
                     "status": {"enum": list(EnvironmentStatus.values)},
-                    "source": {**STRING, "description": "the requirements file drift used"},
-                    "files": STRINGS,
+                    "source": {**STRING, "description": "the file it is held to; empty for none"},
+                    "source_kind": {
+                        "enum": ["", *SOURCE_KINDS],
+                        "description": "empty before the first scan that told them apart",
+                    },
+                    "source_reason": {**STRING, "description": "why that file, in one line"},
+                    "selection": {
+                        **STRING,
+                        "description": "which part of a lock applies to this environment",
+                    },
+                    "lock_outdated": {
+                        **STRING,
+                        "description": "why the lock no longer matches the project; empty if fresh",
+                    },
+                    "files": {**STRINGS, "description": "the files drift read or depends on"},
                     "items": {"type": "array", "items": _DRIFT_ITEM},
                 }
             ),
@@ -210,7 +225,15 @@ SCHEMAS: dict[str, Schema] = {
             "id": ID,
             "name": STRING,
             "path": STRING,
-            "requirements_source": STRING,
+            "requirements_source": {
+                **STRING,
+                "description": "the file chosen for it, or the one envdash chose",
+            },
+            "requirements_explicit": {**BOOLEAN, "description": "the user chose it"},
+            "source_candidates": {
+                **STRINGS,
+                "description": "the files POST /api/projects/{id}/source accepts",
+            },
             "environments": {
                 "type": "array",
                 "items": _object(
@@ -490,6 +513,24 @@ def document() -> Schema:
                 "Projects and their environments",
                 (200, _array("Project"), "The projects"),
                 (400,),
+            )
+        },
+        "/api/projects/{id}/source": {
+            "post": _operation(
+                "Hold the project's environments to one of its source_candidates (or "
+                '"" for automatic); each of them is rescanned',
+                (202, _ref("Project"), "Saved, rescans queued; Location is the projects"),
+                (400, 404, 413, 415),
+                parameters=[_path_id()],
+                body=_object(
+                    {
+                        "source": {
+                            **STRING,
+                            "description": 'one of the project\'s source_candidates, or ""',
+                        }
+                    }
+                ),
+                location=True,
             )
         },
         "/api/jobs": {

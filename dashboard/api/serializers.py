@@ -120,6 +120,10 @@ def environment_detail(env: Environment, rows: list[PackageRow], drift: list[Dri
         "drift": {
             "status": env.status,
             "source": env.requirements_source,
+            "source_kind": env.source_kind,
+            "source_reason": env.source_reason,
+            "selection": env.selection,
+            "lock_outdated": env.lock_outdated,
             "files": [str(name) for name in env.requirement_files],
             "items": [_drift_item(item) for item in drift],
         },
@@ -136,6 +140,8 @@ def project(item: Project) -> JSON:
         "name": item.name,
         "path": item.path,
         "requirements_source": item.requirements_source,
+        "requirements_explicit": item.requirements_explicit,
+        "source_candidates": [str(path) for path in item.source_candidates],
         "environments": [
             {
                 "id": env.pk,

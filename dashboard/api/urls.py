@@ -21,6 +21,7 @@ urlpatterns = [
     ),
     # /api/projects
     path("projects", views.projects, name="api-projects"),
+    path("projects/<int:pk>/source", views.project_source, name="api-project-source"),
     # /api/jobs
     path("jobs", views.jobs, name="api-jobs"),
     path("jobs/<int:pk>", views.job, name="api-job"),

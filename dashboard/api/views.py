@@ -28,7 +28,7 @@ from dashboard.jobs.queue import cancel as cancel_job
 from dashboard.jobs.queue import enqueue, enqueue_create
 from dashboard.jobs.queue import retry as retry_job
 from dashboard.jobs.stream import lines_after
-from dashboard.models import Environment
+from dashboard.models import Environment, Project
 from dashboard.queries import (
     EnvironmentFilter,
     FilterError,
@@ -36,6 +36,7 @@ from dashboard.queries import (
     package_rows,
     projects_with_environments,
 )
+from dashboard.sources import SourceForm, hold_project_to
 from dashboard.tree import stored_graph
 from dashboard.updates import enqueue_update_check
 from dashboard.watchstatus import watch_status
@@ -51,6 +52,7 @@ __all__ = [
     "jobs",
     "not_found",
     "openapi",
+    "project_source",
     "projects",
     "rescan_environment",
     "scan",
@@ -154,6 +156,26 @@ def check_updates(request: HttpRequest, pk: int) -> HttpResponse:
 def projects(request: HttpRequest) -> HttpResponse:
     _only(request, ())
     return _json([serializers.project(item) for item in projects_with_environments()])
+
+
+@api_view("POST", write=True)
+def project_source(request: HttpRequest, pk: int) -> HttpResponse:
+    """The environment page's chooser, as data: the same Form, the same refusal."""
+    project = _get(Project.objects.all(), pk, "project")
+    body = json_body(request)
+    unknown = sorted(set(body) - {"source"})
+    if unknown:
+        raise ApiError(400, f"a source choice has no field {unknown[0]!r}")
+    if not isinstance(body.get("source"), str):
+        raise ApiError(
+            400, 'source: give one of the project\'s source_candidates, or "" for automatic'
+        )
+    form = SourceForm(project, {"source": body["source"]})
+    if not form.is_valid():
+        raise ApiError(400, form.refusal())
+    hold_project_to(project, form.chosen())
+    saved = projects_with_environments().get(pk=project.pk)
+    return _json(serializers.project(saved), 202, reverse("api-projects"))
 
 
 # -- /api/jobs ----------------------------------------------------------------------------

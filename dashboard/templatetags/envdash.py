@@ -6,9 +6,11 @@ from datetime import datetime, timedelta
 
 from django import template
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.timesince import timesince
 
-from dashboard.text import mark_invisible
+from dashboard.text import as_references, mark_invisible
 
 register = template.Library()
 
@@ -21,6 +23,14 @@ def visible(value: object) -> str:
     The markers contain nothing HTML-special, so escaped (safe) input stays safe.
     """
     return mark_invisible(str(value))
+
+
+@register.filter
+def sent_back(value: object) -> SafeString:
+    """An attribute value a form posts back unchanged (a path as an `<option value>`):
+    escaped, its control and bidi characters as character references (see `visible` for
+    text that is only shown)."""
+    return mark_safe(as_references(escape(str(value))))  # noqa: S308 (escaped first)
 
 
 @register.filter

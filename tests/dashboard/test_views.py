@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 import shlex
 import shutil
 import subprocess
@@ -234,6 +236,10 @@ def test_bidi_controls_in_paths_and_names_are_shown_marked(
         page = text(user.get(url))
         assert "\u202e" not in page and "\u2067" not in page, url
         assert "exe⟨U+202E⟩proj⟨U+2067⟩" in page, url
+    # The chooser sends its paths back: as character references, the browser sends them whole.
+    value = re.search(r'<option value="([^"]*)">requirements.txt<', page)
+    assert value is not None
+    assert html.unescape(value.group(1)) == str(env.parent / "requirements.txt")
 
 
 def test_projects_page_lists_each_project_and_its_environments(scanned: Tree, user: Client) -> None:

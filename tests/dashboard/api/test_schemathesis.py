@@ -97,7 +97,8 @@ def test_no_server_error_and_every_response_conforms(server: Server) -> None:
     assert {operation.label for operation in operations} == described - {"GET /api/openapi.json"}
     env_id = _first_environment(server)
     job_id = _post(server, "/api/jobs", {"kind": "install", "environment": env_id, "specs": "beta"})
-    real = {"environments": env_id, "jobs": job_id}
+    project_id = int(_get(server, "/api/projects")[0]["id"])
+    real = {"environments": env_id, "jobs": job_id, "projects": project_id}
     failures: dict[str, str] = {}
     statuses: Counter[str] = Counter()
     runs = 0

@@ -1,0 +1,106 @@
+"""For the scanner: which file an environment is held to (the file chosen for its project,
+else envcore's choice: a lock before requirements before ranges), its drift against that
+file, and every file that drift depends on, which the scan signature stats and the watcher
+watches, so that editing any of them re-runs the drift.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+from dashboard.models import Project
+from envcore.distributions import Inventory
+from envcore.drift import DriftReport, compute_drift, drift_for_environment
+from envcore.environment import Environment as EnvFacts
+from envcore.errors import EnvcoreError
+from envcore.requirements import (
+    ParsedRequirements,
+    ParseIssue,
+    RequirementsOptions,
+    find_requirements_source,
+    parse_requirements_file,
+)
+from envcore.requirements.source import SourceChoice, candidate_sources, choose_source
+
+__all__ = ["drift_against", "project_and_choice"]
+
+#: The files a lock is judged fresh against (envcore.locks.freshness reads them).
+_DECLARING = ("pyproject.toml", "Pipfile")
+
+
+def project_and_choice(
+    facts: EnvFacts, roots: Sequence[Path]
+) -> tuple[Project | None, SourceChoice]:
+    """The environment's project row (made on first sight, its automatic source and the
+    files a user may choose kept current) and the file the environment is held to."""
+    if facts.project is None:
+        return None, choose_source(facts, roots)
+    project, _ = Project.objects.get_or_create(
+        path=str(facts.project), defaults={"name": facts.project.name}
+    )
+    explicit = project.requirements_explicit and bool(project.requirements_source)
+    changed: list[str] = []
+    if not explicit:
+        found = find_requirements_source(facts.project, roots)
+        automatic = str(found) if found else ""
+        if project.requirements_source != automatic:
+            project.requirements_source = automatic
+            changed.append("requirements_source")
+    candidates = [str(path) for path in candidate_sources(facts.project, roots)]
+    if project.source_candidates != candidates:
+        project.source_candidates = candidates
+        changed.append("source_candidates")
+    if changed:
+        project.save(update_fields=[*changed, "updated_at"])
+    chosen = Path(project.requirements_source) if explicit else None
+    return project, choose_source(facts, roots, explicit=chosen)
+
+
+def drift_against(
+    facts: EnvFacts, inventory: Inventory, choice: SourceChoice, roots: Sequence[Path]
+) -> tuple[DriftReport, list[str], list[str]]:
+    """The drift report, the files it depends on, and why the source could not be read
+    (one line each; then the report is never "in-sync").
+
+    Only files inside the scan roots are read: a requirements file (or an include) leading
+    elsewhere is reported as not read, never shown.
+    """
+    try:
+        report = drift_for_environment(facts, inventory, choice=choice, roots=roots)
+    except EnvcoreError as exc:
+        # envcore reports what it cannot read in the report; anything else it raises
+        # (an unreadable directory, say) is one line too, and still not "in sync".
+        issue = ParseIssue(str(choice.path), str(exc))
+        nothing = ParsedRequirements((), (issue,), RequirementsOptions(), ())
+        report = replace(
+            compute_drift(facts, inventory, nothing, source=choice.path),
+            source_kind=choice.kind,
+            source_reason=choice.reason,
+        )
+    errors = [_one_line(issue) for issue in report.parse_errors]
+    return report, _depends_on(facts, choice, roots), errors
+
+
+def _one_line(issue: ParseIssue) -> str:
+    """`file:line: reason`, without naming the file twice when the reason already does."""
+    return issue.message if issue.message.startswith(issue.source) else str(issue)
+
+
+def _depends_on(facts: EnvFacts, choice: SourceChoice, roots: Sequence[Path]) -> list[str]:
+    """The source, what a requirements file includes, and for a lock the files its
+    freshness is judged against (those that exist: a new one changes the choice's reason)."""
+    path = choice.path
+    if path is None:
+        return []
+    files = [path]
+    if choice.kind == "requirements":
+        # The includes (drift's report does not list what its parse read); unreadable:
+        # the error is reported, and the file itself is still watched.
+        with contextlib.suppress(EnvcoreError):
+            files = list(parse_requirements_file(path, base_dir=facts.project, roots=roots).files)
+    elif choice.kind == "lock":
+        files += [declaring for name in _DECLARING if (declaring := path.parent / name).is_file()]
+    return [str(file) for file in files] or [str(path)]
