@@ -18,13 +18,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from packaging.requirements import InvalidRequirement
 from packaging.utils import NormalizedName, canonicalize_name
 
+from envcore._pep508 import requirement
 from envcore.errors import RequirementsError
 from envcore.locks import LockedPackage, LockFile, LockSelection, SourceKind
 from envcore.locks._read import file_url, read_toml, without_credentials
 from envcore.locks._toolsupport import environment_line, marker_holds, typed
 from envcore.requirements._poetry_project import Edge, read_poetry_project
+from envcore.requirements._text import clip
 
 __all__ = ["PoetryLock", "read_poetry_lock"]
 
@@ -65,6 +68,9 @@ class PoetryLock(LockFile):
             canonicalize_name(g.removeprefix("extra:")) for g in requested if g.startswith("extra:")
         )
         chosen = {canonicalize_name(g) for g in requested if not g.startswith("extra:")}
+        if not chosen:  # only extras asked for: with the default groups, as `poetry install -E`
+            requested = (*self.default_groups, *requested)
+            chosen = {canonicalize_name(g) for g in self.default_groups}
         if self.groups_and_markers:
             packages, skipped = self._select_locked(marker_environment, chosen, extras)
         else:
@@ -215,16 +221,20 @@ def _edge(path: Path, name: NormalizedName, item: Mapping[str, object]) -> Edge:
 
 
 def _package_extras(path: Path, value: object) -> dict[str, frozenset[NormalizedName]]:
-    """`[package.extras]` / `[extras]`: extra -> the names it brings in (`"name (>=1)"`,
-    `"name[x] ; marker"`, or a bare name: the name is the text before the first of those)."""
+    """`[package.extras]` / `[extras]`: extra -> the names it brings in. Items are PEP 508
+    (`"name (>=1)"`, `"name[x] ; marker"`) or, in `[extras]`, bare names."""
     table = typed(path, "extras", value, dict, {})
     extras: dict[str, frozenset[NormalizedName]] = {}
     for extra, items in table.items():
         names = set()
-        for item in typed(path, f"extra {extra!r}", items, list, []):
-            if isinstance(item, str):
-                head = item.split(";")[0].split("(")[0].split("[")[0].split(" ")[0]
-                names.add(canonicalize_name(head.split("<")[0].split(">")[0].split("=")[0]))
+        for index, item in enumerate(typed(path, f"extra {extra!r}", items, list, [])):
+            text = typed(path, f"extra {extra!r} item {index + 1}", item, str, "")
+            try:
+                names.add(canonicalize_name(requirement(text).name))
+            except InvalidRequirement as exc:
+                raise RequirementsError(
+                    f"{path}: extra {extra!r} names {clip(text)!r}, not a requirement"
+                ) from exc
         extras[canonicalize_name(extra)] = frozenset(names)
     return extras
 

@@ -120,6 +120,11 @@ def test_groups_and_extras_asked_for_replace_the_defaults(project: Path) -> None
     assert skipped == ["both", "oldonly", "winonly"]
 
 
+def test_extras_alone_come_with_the_default_groups(project: Path) -> None:
+    selected, _ = _names(project / "poetry.lock", ["extra:nice"])
+    assert selected == ["alpha", "both", "devtool", "fancy", "proj"]
+
+
 def test_the_project_is_an_editable_of_the_lock_directory_unless_package_mode_is_off(
     project: Path,
 ) -> None:
