@@ -49,7 +49,7 @@ from envcore.ops.session import (
     usable,
     work_dir,
 )
-from envcore.requirements import ParsedRequirements, find_requirements_source, load_requirements
+from envcore.requirements import ParsedRequirements, load_requirements
 from envcore.text import counted, shown_argv
 from envcore.versions import parse_version
 
@@ -574,25 +574,43 @@ class _Target:
 def requirements_for(
     env: Environment, requirements: Path | None, roots: Sequence[Path | str] | None
 ) -> tuple[Path, ParsedRequirements]:
-    """The requirements a sync or upgrade of `env` is about (the project's own when None),
-    read; RequirementsError when there are none, or they are invalid or lead outside the
-    roots."""
-    source = requirements
-    if source is None and env.project is not None:
-        source = find_requirements_source(env.project, roots)
+    """The requirements a sync or upgrade of `env` is about (what `choose_source` picks when
+    None: the project's lock, else its requirements; a tox env's deps), read;
+    RequirementsError when there are none, when they are invalid or lead outside the roots,
+    and when the lock is out of date (its tool would refuse it too: `uv sync --locked`)."""
+    from envcore.requirements.source import choose_source
+
+    choice = choose_source(env, roots) if requirements is None else None
+    source = requirements if choice is None else choice.path
     if source is None:
-        where = f"in {env.project}" if env.project else "(the environment has no project dir)"
-        raise RequirementsError(
-            f"nothing to sync {env.path} with: no requirements file or pyproject.toml found {where}"
-        )
-    if not Path(source).is_file():
+        reason = choice.reason if choice is not None else ""
+        raise RequirementsError(f"nothing to sync {env.path} with: {reason}")
+    source = Path(source)
+    if not source.is_file():
         raise RequirementsError(f"requirements file {source} does not exist")
-    # A lock is selected for this environment's interpreter (its markers), as its tool would.
-    environment = env.marker_environment()
-    parsed = load_requirements(source, base_dir=env.project, roots=roots, environment=environment)
+    parsed: ParsedRequirements | None
+    if choice is not None and choice.kind == "tox":
+        from envcore.requirements._tox import parse_tox_deps
+
+        parsed = parse_tox_deps(source, choice.testenv or env.path.name, roots=roots)
+        if parsed is None:
+            raise RequirementsError(f"nothing to sync {env.path} with: {choice.reason}")
+    else:
+        # A lock is selected for this environment's interpreter (its markers), as its tool
+        # would.
+        parsed = load_requirements(
+            source, base_dir=env.project, roots=roots, environment=env.marker_environment()
+        )
     if parsed.errors:
         raise RequirementsError(f"cannot sync: {parsed.errors[0]}")
-    return Path(source), parsed
+    if is_lock_file(source):
+        from envcore.locks import read_lock
+        from envcore.locks.freshness import lock_outdated
+
+        outdated = lock_outdated(read_lock(source), env.marker_environment(), roots=roots)
+        if outdated:
+            raise RequirementsError(f"cannot sync: {outdated}")
+    return source, parsed
 
 
 def _sync_target(

@@ -1,10 +1,13 @@
-"""`python -m envcore drift ENV [--lock FILE | -r FILE]` as a user runs it, on a project
-`uv lock` locked and `uv sync` installed (offline, from the local index): the lock is chosen
-and named with its reason, a planted mismatch and a stale lock are drifted."""
+"""`python -m envcore drift ENV [--lock FILE | -r FILE]` (and `plan ENV`) as a user runs it,
+on a project `uv lock` locked and `uv sync` installed (offline, from the local index): the
+lock is chosen and named with its reason, a planted mismatch and a stale lock are drifted,
+and a plan follows the lock but refuses a stale one."""
 
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -99,4 +102,32 @@ def test_no_source_at_all_is_a_usage_error_with_the_reason(tmp_path: Path) -> No
     assert result.stderr == (
         "envcore: error: no lock file, requirements file, Pipfile or pyproject.toml found in "
         f"{tmp_path / 'app'}; pass -r FILE or --lock FILE\n"
+    )
+
+
+def test_plan_follows_the_chosen_lock_and_refuses_a_stale_one(
+    own_project: Path, local_index: LocalIndex
+) -> None:
+    """`plan ENV` without -r plans from uv.lock (alpha back to the locked 2.0), and refuses
+    a lock out of date, as `uv sync --locked` would."""
+    env = own_project / ".venv"
+    pip("install", "--quiet", "--no-deps", f"--index-url={local_index.url}", "alpha==1.0", env=env)
+    planned = subprocess.run(
+        [sys.executable, "-m", "envcore", "plan", str(env), "--json", "--installer", "pip"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PIP_INDEX_URL": local_index.url},  # the user's configured index
+    )
+    assert planned.returncode == 1, planned.stderr
+    plan = json.loads(planned.stdout)
+    assert plan["source"] == str(own_project / "uv.lock")
+    assert [(c["name"], c["from"], c["to"]) for c in plan["actions"]] == [("alpha", "1.0", "2.0")]
+    pyproject = own_project / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('"alpha==2.0"', '"alpha>=3"'))
+    refused = envcore("plan", env)
+    assert refused.returncode == 2
+    assert refused.stderr == (
+        "envcore: error: cannot sync: uv.lock is out of date: pyproject.toml asks for alpha>=3, "
+        "the lock has alpha 2.0; run `uv lock`\n"
     )
