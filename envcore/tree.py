@@ -23,7 +23,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, NamedTuple
 
 from envcore.distributions import parse_dependency
 
@@ -95,9 +95,9 @@ class Package:
         object.__setattr__(self, "key", _canonical(self.name))
 
 
-@dataclass(frozen=True, slots=True)
-class Node:
-    """One line of the tree: a package reached through one requirement.
+class Node(NamedTuple):
+    """One line of the tree: a package reached through one requirement (a named tuple:
+    a tree has thousands, and a frozen dataclass is several times slower to make).
 
     `version` is None when the package is not installed. `required` is the edge's
     specifier ("Any" without one; a root shows its own version, as pipdeptree does).
@@ -113,7 +113,7 @@ class Node:
     conflict: Conflict | None = None
     repeated: bool = False
     cycle: bool = False
-    children: tuple[Node, ...] = field(default=())
+    children: tuple[Node, ...] = ()
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -137,9 +137,21 @@ def _marker_extras(marker_text: str) -> set[str]:
 
 def _display_specifier(specifier: SpecifierSet) -> str:
     """pipdeptree's form of a specifier: its clauses by version, then operator
-    (`!=0.5,>=1.0,<2`); "Any" when there are none."""
+    (`!=0.5,>=1.0,<2`); "Any" when there are none. Remembered by text (sets that are
+    equal, `>=1` and `>=1.0`, are still written as they were)."""
     if not specifier:
         return ANY
+    text = str(specifier)
+    shown = _DISPLAYED.get(text)
+    if shown is None:
+        shown = _DISPLAYED[text] = _ordered(specifier)
+    return shown
+
+
+_DISPLAYED: dict[str, str] = {}
+
+
+def _ordered(specifier: SpecifierSet) -> str:
     from envcore.versions import parse_version
 
     def order(clause: Specifier) -> tuple[int, Version | None, str]:
@@ -214,7 +226,7 @@ class DependencyGraph:
             self.packages.setdefault(package.key, package)
         # A tree repeats the same edges many times over: each is worked out once.
         self._requirements: dict[tuple[str, frozenset[str]], list[Dependency]] = {}
-        self._conflicts: dict[Dependency, Conflict | None] = {}
+        self._conflicts: dict[int, Conflict | None] = {}  # by id: the graph holds them
 
     @classmethod
     def from_inventory(cls, inventory: Inventory) -> DependencyGraph:
@@ -306,9 +318,9 @@ class DependencyGraph:
 
     def conflict(self, dep: Dependency) -> Conflict | None:
         """Whether the installed version fails `dep` (as `pip check` judges)."""
-        if dep not in self._conflicts:
-            self._conflicts[dep] = self._conflict(dep)
-        return self._conflicts[dep]
+        if id(dep) not in self._conflicts:
+            self._conflicts[id(dep)] = self._conflict(dep)
+        return self._conflicts[id(dep)]
 
     def _conflict(self, dep: Dependency) -> Conflict | None:
         package = self.packages.get(dep.key)
