@@ -49,7 +49,7 @@ from envcore.ops.session import (
     usable,
     work_dir,
 )
-from envcore.requirements import ParsedRequirements, load_requirements
+from envcore.requirements import ParsedRequirements, RequirementEntry, load_requirements
 from envcore.text import counted, shown_argv
 from envcore.versions import parse_version
 
@@ -640,13 +640,33 @@ def _sync_target(
         # a lock's as exact pins and `name @ url` (the editable ones marked as such). A
         # lock's index URL is never passed: the user's configured indexes are used.
         specs = tuple(str(entry.requirement) for entry in entries if entry.requirement is not None)
-        versions = {
-            _url_key(entry.url): version
-            for entry in entries
-            if entry.url is not None and (version := locked_version(entry)) is not None
-        }
+        versions = _url_versions(entries, inventory)
         return _Target(specs, (), tuple(roots), parsed.project_name, editables, versions)
     return _Target((), (source,), tuple(roots), parsed.project_name, editables)
+
+
+def _url_versions(entries: Iterable[RequirementEntry], inventory: Inventory) -> dict[str, str]:
+    """The version each URL of a lock installs (uv's dry run names none): the locked one,
+    or for an editable directory a lock gives no version of (a pylock's `directory`), the
+    installed one when it is already editable from there (the directory is the version)."""
+    versions: dict[str, str] = {}
+    for entry in entries:
+        if entry.url is None:
+            continue
+        url = _url_key(entry.url)
+        version = locked_version(entry)
+        dist = inventory.by_name.get(entry.name) if entry.name else None
+        location = dist.editable_location if dist is not None and entry.editable else None
+        if (
+            version is None
+            and dist
+            and location
+            and Path(os.path.normpath(location)).as_uri() == url
+        ):
+            version = dist.display_version
+        if version is not None:
+            versions[url] = version
+    return versions
 
 
 def _url_key(url: str) -> str:

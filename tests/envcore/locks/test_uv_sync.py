@@ -13,19 +13,31 @@ from pathlib import Path
 import pytest
 
 from envcore.ops import Context, IndexOptions, plan_sync
-from tests.envcore.locks.conftest import LocalIndex, drift_json, make_env
+from tests.envcore.locks.conftest import LocalIndex, drift_json, make_env, uv
 from tests.envtools import pip, pip_list_json
 
 
 @pytest.fixture
 def project(uv_project: Path, local_index: LocalIndex, tmp_path: Path) -> Path:
-    """A copy of the uv project whose lock names an index nothing listens on (port 9): a
-    sync that used it could not install anything."""
-    copy = shutil.copytree(uv_project, tmp_path / "demo", ignore=shutil.ignore_patterns(".venv"))
-    lock = copy / "uv.lock"
+    """A copy of the uv project whose locks (uv.lock and its pylock.toml export) name an
+    index nothing listens on (port 9): a sync that used it could not install anything."""
+    copy = Path(
+        shutil.copytree(uv_project, tmp_path / "demo", ignore=shutil.ignore_patterns(".venv"))
+    )
+    uv(
+        "export",
+        "--quiet",
+        "--format",
+        "pylock.toml",
+        "-o",
+        "pylock.toml",
+        cwd=copy,
+        index=local_index,
+    )
     host = local_index.url.split("/")[2]
-    lock.write_text(lock.read_text().replace(host, "127.0.0.1:9"))
-    return Path(copy)
+    for lock in (copy / "uv.lock", copy / "pylock.toml"):
+        lock.write_text(lock.read_text().replace(host, "127.0.0.1:9"))
+    return copy
 
 
 def drifted_env(path: Path, project: Path, index: LocalIndex) -> Path:
@@ -67,17 +79,22 @@ def test_sync_from_a_lock_installs_exactly_the_locked_packages(
     assert code == 0 and data["summary"] == "in-sync" and data["untracked"] == []
 
 
+@pytest.mark.parametrize("lock_name", ["uv.lock", "pylock.toml"])
 def test_the_plan_from_a_lock_names_every_change(
-    project: Path, local_index: LocalIndex, tmp_path: Path
+    lock_name: str, project: Path, local_index: LocalIndex, tmp_path: Path
 ) -> None:
+    """Exactly the changes, as the page's Fix drift shows them: libpkg, editable from the
+    locked directory already, is left alone (uv's dry run would reinstall it)."""
     env = drifted_env(tmp_path / "env", project, local_index)
     context = Context(installer="uv", index=IndexOptions(index_url=local_index.url))
-    plan = plan_sync(env, project / "uv.lock", context=context)
+    plan = plan_sync(env, project / lock_name, context=context)
+    # A pylock records no version for a directory: the directory is its version.
+    demo_version = "0.1" if lock_name == "uv.lock" else None
     changes = {c.name: (c.action, c.after, c.requirement, c.editable) for c in plan.changes}
     assert changes == {
         "alpha": ("upgrade", "2.0", "alpha==2.0", False),
         "beta": ("install", "2.0", "beta==2.0", False),
-        "demo": ("upgrade", "0.1", f"demo @ {project.as_uri()}", True),
+        "demo": ("upgrade", demo_version, f"demo @ {project.as_uri()}", True),
         "devtool": ("upgrade", "1.1", "devtool==1.1", False),
         "stray": ("remove", None, None, False),
     }
