@@ -5,6 +5,7 @@ own reference code; this module only says where each selected package comes from
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,15 +64,17 @@ class PylockFile(LockFile):
     ) -> LockSelection:
         """packaging's selection for the environment: `groups` instead of the lock's
         default groups (`extra:NAME` asks for an extra), wheels matched to `tags` (the
-        environment's own). Without tags any wheel of a package will do: which wheel an
-        installer picks does not change the version, and the tags of the dashboard's own
-        interpreter would be another environment's."""
+        environment's own). Without tags, those a CPython of the environment's version
+        installs on this machine; for another interpreter or platform, any wheel of a
+        package will do (which wheel an installer picks does not change the version), as
+        the tags of the dashboard's own interpreter would be another environment's."""
         if self.pylock is None:
             raise RequirementsError(f"{self.path}: not read by read_pylock")
         chosen = None if groups is None else tuple(groups)
         extras = [canonicalize_name(g[6:]) for g in chosen or () if g.startswith("extra:")]
         dependency_groups = None if chosen is None else [g for g in chosen if ":" not in g]
         environment = dict(marker_environment)
+        tags = tags if tags is not None else _environment_tags(marker_environment)
         try:
             selected = list(
                 self.pylock.select(
@@ -114,6 +117,21 @@ class PylockFile(LockFile):
                 f"{marker_environment.get('sys_platform', '')}, {wheels}"
             ),
         )
+
+
+def _environment_tags(marker_environment: Mapping[str, str]) -> frozenset[Tag] | None:
+    """The wheel tags of a CPython environment on this machine, told by its markers."""
+    version = marker_environment.get("python_version", "").split(".")
+    if (
+        marker_environment.get("implementation_name") != "cpython"
+        or marker_environment.get("sys_platform") != sys.platform
+        or len(version) != 2
+        or not all(part.isdigit() for part in version)
+    ):
+        return None
+    from envcore.environment import cpython_wheel_tags
+
+    return cpython_wheel_tags((int(version[0]), int(version[1])))
 
 
 def _tags(pylock: Pylock, tags: object) -> list[Tag]:
