@@ -15,6 +15,7 @@ import pytest
 from envcore.errors import RequirementsError
 from envcore.requirements import load_requirements, parse_requirements_file
 from envcore.requirements._pipfile import pip_line
+from tests.envcore.locks.conftest import envcore, make_env
 
 CASES: list[tuple[str, object]] = [
     ("a", "*"),
@@ -212,3 +213,14 @@ def test_a_requirements_file_with_brackets_in_extras_is_still_one(tmp_path: Path
     path.write_text("alpha[x]==1.0\n  [not-a-table-but-an-invalid-line]\n")
     parsed = parse_requirements_file(path)
     assert [e.name for e in parsed.entries] == ["alpha"]
+
+
+def test_the_cli_refuses_a_pipfile_given_as_requirements_in_one_line(tmp_path: Path) -> None:
+    env = make_env(tmp_path / "env")
+    odd = tmp_path / "odd.txt"
+    odd.write_text(PIPFILE)
+    result = envcore("drift", env, "-r", odd, "--json")
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == (
+        f"envcore: error: {odd}: odd.txt is a Pipfile's TOML, not a requirements file\n"
+    )
