@@ -8,21 +8,14 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 
 from dashboard.models import Project
 from envcore.distributions import Inventory
-from envcore.drift import DriftReport, compute_drift, drift_for_environment
+from envcore.drift import DriftReport, drift_for_environment, unreadable_report
 from envcore.environment import Environment as EnvFacts
-from envcore.errors import EnvcoreError
-from envcore.requirements import (
-    ParsedRequirements,
-    ParseIssue,
-    RequirementsOptions,
-    find_requirements_source,
-    parse_requirements_file,
-)
+from envcore.errors import EnvcoreError, RequirementsError
+from envcore.requirements import ParseIssue, find_requirements_source, parse_requirements_file
 from envcore.requirements.source import SourceChoice, candidate_sources, choose_source
 
 __all__ = ["drift_against", "project_and_choice"]
@@ -71,15 +64,10 @@ def drift_against(
     try:
         report = drift_for_environment(facts, inventory, choice=choice, roots=roots)
     except EnvcoreError as exc:
-        # envcore reports what it cannot read in the report; anything else it raises
-        # (an unreadable directory, say) is one line too, and still not "in sync".
-        issue = ParseIssue(str(choice.path), str(exc))
-        nothing = ParsedRequirements((), (issue,), RequirementsOptions(), ())
-        report = replace(
-            compute_drift(facts, inventory, nothing, source=choice.path),
-            source_kind=choice.kind,
-            source_reason=choice.reason,
-        )
+        # A source that cannot be read at all (or anything else envcore refuses on the
+        # way: an unreadable directory, say) is one line, and never "in sync".
+        error = exc if isinstance(exc, RequirementsError) else RequirementsError(str(exc))
+        report = unreadable_report(facts, inventory, choice, error)
     errors = [_one_line(issue) for issue in report.parse_errors]
     return report, _depends_on(facts, choice, roots), errors
 
