@@ -214,7 +214,8 @@ def test_a_lock_is_read_again_whenever_it_or_its_pyproject_changes(
 
 def test_workspaces_select_what_uv_sync_installs(tmp_path: Path, local_index: LocalIndex) -> None:
     """A virtual workspace root syncs every member and its own groups; a project root syncs
-    itself and the members it depends on, not the others. uv sync's result is the oracle."""
+    itself and the members it depends on, not the others; a project that is no package
+    (`package = false`) is not installed itself. uv sync's result is the oracle."""
     virtual = tmp_path / "virtual"
     virtual.mkdir()
     (virtual / "pyproject.toml").write_text(
@@ -230,9 +231,13 @@ def test_workspaces_select_what_uv_sync_installs(tmp_path: Path, local_index: Lo
     with (rooted / "pyproject.toml").open("a") as handle:
         handle.write('[tool.uv.workspace]\nmembers = ["m/*"]\n\n[tool.uv.sources]\n')
         handle.write("m1 = { workspace = true }\n")
+    unpackaged = make_project(tmp_path / "unpackaged", "scripts", "1.0", dependencies=["alpha"])
+    with (unpackaged / "pyproject.toml").open("a") as handle:
+        handle.write("[tool.uv]\npackage = false\n")  # a virtual root: not installed itself
     for project, described in (
         (virtual, "workspace pa, pb with groups dev (uv sync's default)"),
         (rooted, "project root-proj with no groups (uv sync's default)"),
+        (unpackaged, "project scripts with no groups (uv sync's default)"),
     ):
         uv("lock", cwd=project, index=local_index)
         uv("sync", "--quiet", cwd=project, index=local_index)
