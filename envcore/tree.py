@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ANY",
+    "MAX_DEPTH",
     "Conflict",
     "Dependency",
     "DependencyGraph",
@@ -43,6 +44,9 @@ __all__ = [
     "requirements_of",
 ]
 
+#: The deepest a tree is drawn: real ones are a few levels deep, and a chain of thousands of
+#: packages written to a disk must not exhaust the recursion of drawing, JSON and templates.
+MAX_DEPTH = 100
 #: What pipdeptree prints for a requirement without a version specifier.
 ANY = "Any"
 #: `missing`: required but not installed; `unsatisfied`: installed at a version the
@@ -447,7 +451,7 @@ class _Walk:
         return [(dep.key, dep) for dep in graph.requirements(key, extras)]
 
     def below(self, key: str, extras: Sequence[str], path: tuple[str, ...]) -> tuple[Node, ...]:
-        if self.depth is not None and len(path) > self.depth:
+        if len(path) > (MAX_DEPTH if self.depth is None else min(self.depth, MAX_DEPTH)):
             return ()
         graph = self.graph
         nodes = []

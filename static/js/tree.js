@@ -27,3 +27,33 @@ document.addEventListener("submit", (event) => {
   const form = event.target.closest("[data-tree-form]");
   if (form) event.preventDefault();
 });
+
+// The section stays open, and its filter typed, across the page's live updates (which
+// replace it) and reloads: remembered per page for this tab (sessionStorage).
+const treeKey = () => `envdash:tree:${window.location.pathname}`;
+document.addEventListener("toggle", (event) => {
+  if (event.target.id === "tree-section") {
+    sessionStorage.setItem(treeKey(), event.target.open ? "open" : "");
+  }
+}, true);
+document.addEventListener("input", (event) => {
+  if (event.target.closest("#tree-section [data-tree-filter]")) {
+    sessionStorage.setItem(`${treeKey()}:q`, event.target.value);
+  }
+});
+function reopenTree() {
+  const section = document.getElementById("tree-section");
+  if (section && !section.open && sessionStorage.getItem(treeKey()) === "open") section.open = true;
+}
+// The tree as first loaded into the section: put the remembered filter back.
+document.addEventListener("htmx:afterSwap", (event) => {
+  if (!event.detail.target.classList.contains("tree-body")) return;
+  const box = event.detail.target.querySelector("[data-tree-filter]");
+  const query = sessionStorage.getItem(`${treeKey()}:q`);
+  if (box && query) {
+    box.value = query;
+    filterTree(box);
+  }
+});
+reopenTree();
+new MutationObserver(reopenTree).observe(document.body, { childList: true, subtree: true });

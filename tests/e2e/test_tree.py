@@ -4,7 +4,6 @@ requires a package; axe-core on the open tree."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -55,6 +54,10 @@ def test_open_filter_and_ask_what_requires_a_package(page: Page, site: Server) -
     expect(section.locator("[data-tree-count]")).to_have_text(f"3 of {total} rows")
     assert not Axe().run(page).response["violations"]
     screenshot(page, "dependency-tree-filtered")
+    page.reload()  # (a live update replaces the section the same way)
+    expect(section).to_have_attribute("open", "")
+    expect(section.get_by_label("Filter the tree")).to_have_value("speed")
+    expect(visible).to_have_count(3)
     section.get_by_label("Filter the tree").fill("")
     expect(section.locator("#tree-rows > li:not([hidden])")).to_have_count(total)
     section.get_by_role("link", name="what requires it (escape)").click()
@@ -66,7 +69,7 @@ def test_open_filter_and_ask_what_requires_a_package(page: Page, site: Server) -
     expect(page).to_have_url(site.url(page.url.removeprefix(site.base_url)))  # not navigated
 
 
-def test_without_javascript_the_tree_is_a_page(page: Page, site: Server, tmp_path: Path) -> None:
+def test_the_tree_is_also_a_page_filtered_by_the_server(page: Page, site: Server) -> None:
     page.goto(site.login_url)
     wait_for_scan(page, site, expected=1)
     page.get_by_role("link", name="site/.venv").click()

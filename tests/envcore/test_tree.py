@@ -12,7 +12,7 @@ import pytest
 
 from envcore.distributions import read_inventory
 from envcore.environment import inspect_environment
-from envcore.tree import Dependency, DependencyGraph, Node, Package, requirements_of
+from envcore.tree import MAX_DEPTH, Dependency, DependencyGraph, Node, Package, requirements_of
 from tests.envcore.synthetic import conda_env, dist_info, windows_venv
 from tests.envtools import built_once, make_venv, pip
 from tests.wheelmaker import write_wheel
@@ -239,6 +239,25 @@ def test_depth_limits_the_levels_below_each_root(tangled_env: Path) -> None:
     assert all(not node.children for node in graph.tree(depth=0))
     app = graph.tree(["app"], depth=1)[0]
     assert app.children and all(not child.children for child in app.children)
+
+
+def test_a_chain_deeper_than_max_depth_is_cut_there_not_a_crash(tmp_path: Path) -> None:
+    """A hostile disk: 1,500 packages each requiring the next."""
+    from tests.envcore.synthetic import posix_venv
+
+    site = posix_venv(tmp_path / "env")
+    for index in range(1500):
+        dist_info(site, f"p{index}", "1.0", *([f"p{index + 1}"] if index < 1499 else []))
+    graph = graph_of(tmp_path / "env")
+    (root,) = graph.tree()
+    depth = 0
+    while root.children:
+        (root,) = root.children
+        depth += 1
+    assert depth == MAX_DEPTH
+    assert len(json.dumps([node.to_json() for node in graph.reverse(["p1499"])])) > 0
+    result = envcore_tree(str(tmp_path / "env"), "--json")
+    assert result.returncode == 0, result.stderr
 
 
 def test_markers_are_evaluated_for_the_environments_own_python(tmp_path: Path) -> None:
