@@ -135,12 +135,16 @@ def pip_line(name: str, spec: object) -> str:
         url = str(spec[vcs])
         prefix = "" if f"{vcs}+" in url else f"{vcs}+"
         ref = f"@{spec['ref']}" if spec.get("ref") else ""
+        subdirectory = spec.get("subdirectory")
+        # pipenv installs a VCS package editable only from a local checkout, whatever the
+        # `editable` key says (its is_editable_path, a look at the disk, is not made here).
+        if "file://" in url:
+            line = f"-e {prefix}{url}{ref}" + ("" if "#egg=" in url else f"#egg={name}")
+            line += f"&subdirectory={subdirectory}" if subdirectory is not None else ""
+            return line + extras_text
         line = f"{name}{extras_text} @ {prefix}{url.split('#egg=', maxsplit=1)[0]}{ref}"
-        if "subdirectory" in spec:
-            line += f"#subdirectory={spec['subdirectory']}"
-        if spec.get("editable"):
-            line = f"-e {prefix}{url}{ref}#egg={name}"
-        return f"{line}; {marker}" if marker and not spec.get("editable") else line
+        line += f"#subdirectory={subdirectory}" if subdirectory is not None else ""
+        return f"{line}; {marker}" if marker else line
     for key in ("file", "path"):
         if key in spec:
             location = str(spec[key])

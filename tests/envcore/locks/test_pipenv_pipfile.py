@@ -5,6 +5,7 @@ error, not a wall of "invalid requirement"."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -43,6 +44,51 @@ CASES: list[tuple[str, object]] = [
     ("a", {"version": "==2.0", "index": "other"}),
 ]
 
+
+def _combinations() -> list[tuple[str, object]]:
+    """Every mix of a version form, extras, markers and marker keys, and every kind of
+    location with and without `editable`: one batch for the oracle."""
+    versions = [None, "*", "1.0", "==1.0", ">=1,<2", "~=1.4", "!=1.1"]
+    extras = [None, ["x"], ["x", "y"]]
+    markers = [
+        None,
+        "python_version >= '3.8'",
+        "python_version < '3.9' or os_name == 'nt'",
+        "extra == 'x'",
+    ]
+    keys = [{}, {"sys_platform": "== 'linux'"}, {"platform_machine": "!= 'arm64'"}]
+    cases: list[tuple[str, object]] = []
+    for version, extra, marker, key in itertools.product(versions, extras, markers, keys):
+        spec: dict[str, object] = dict(key)
+        if version is not None:
+            spec["version"] = version
+        if extra is not None:
+            spec["extras"] = extra
+        if marker is not None:
+            spec["markers"] = marker
+        cases.append(("Some_Pkg", spec))
+    locations: list[dict[str, object]] = [
+        {"path": "./libs/a"},
+        {"path": "../a"},
+        {"file": "https://example.invalid/a-1.0.whl"},
+        {"file": "./dist/a-1.0.tar.gz"},
+        {"git": "https://example.invalid/a.git"},
+        {"git": "git+https://example.invalid/a.git", "ref": "main"},
+        {"hg": "https://example.invalid/a", "ref": "tip"},
+        {"git": "file:///srv/a.git", "ref": "v1"},
+        {"git": "file:///srv/a.git#egg=a", "subdirectory": "sub"},
+    ]
+    for location, editable, marker in itertools.product(locations, [False, True], markers):
+        spec = dict(location)
+        if editable:
+            spec["editable"] = True
+        if marker is not None:
+            spec["markers"] = marker
+        cases.append(("a", spec))
+    return cases
+
+
+CASES += _combinations()
 
 #: pipenv's own conversion, run in a child process: importing pipenv puts its patched pip
 #: in place of pip for the rest of the process (the requirements oracle tests use pip).
