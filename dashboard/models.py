@@ -190,10 +190,18 @@ class Environment(models.Model):
     def source_why(self) -> str:
         """Why that file, without repeating its name: envcore's reasons start with it
         ("uv.lock: the project's lock file, ..."), the page shows it just before."""
+        return self._after_source_name(self.source_reason)
+
+    @property
+    def selection_shown(self) -> str:
+        """The lock's selection, without its file name (as `source_why`)."""
+        return self._after_source_name(self.selection)
+
+    def _after_source_name(self, text: str) -> str:
         for name in (self.source_label, PurePath(self.requirements_source).name):
-            if name and self.source_reason.startswith(f"{name}: "):
-                return self.source_reason[len(name) + 2 :]
-        return self.source_reason
+            if name and text.startswith(f"{name}: "):
+                return text[len(name) + 2 :]
+        return text
 
 
 class Distribution(models.Model):

@@ -66,7 +66,8 @@ def test_a_project_with_a_lock_and_requirements_is_held_to_the_lock(
     assert str(project / "pyproject.toml") in env.requirement_files  # the lock's freshness
     page = text(user.get(reverse("environment", args=[env.pk])))
     assert f"Held to <code>uv.lock</code> — {escape(LOCK_REASON)}" in page
-    assert f"Selection: {escape(env.selection)}" in page
+    assert env.selection.startswith("uv.lock: project shop with ")
+    assert f"Selection: {escape(env.selection.removeprefix('uv.lock: '))}</p>" in page
     assert "Lock out of date" not in page
     listed = text(user.get(reverse("projects")))
     assert "<code title=" in listed and ">uv.lock</code>" in listed
@@ -132,11 +133,14 @@ def test_a_path_that_is_not_one_of_the_projects_files_is_refused(
     assert "is not one of this project&#x27;s files" in page
 
 
-def test_the_chooser_needs_a_post_and_a_project(
+def test_the_chooser_needs_a_login_a_post_and_a_project(
     shop: tuple[Path, Environment], user: Client
 ) -> None:
     _, env = shop
     assert user.get(reverse("environment-source", args=[env.pk])).status_code == 405
+    anonymous = Client().post(reverse("environment-source", args=[env.pk]), {"source": ""})
+    assert anonymous.status_code == 302 and anonymous["Location"].startswith("/login/")
+    assert not DBTaskResult.objects.exists()
     Environment.objects.filter(pk=env.pk).update(project=None)
     assert _choose(user, env, "").status_code == 404  # type: ignore[attr-defined]
 

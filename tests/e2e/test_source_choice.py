@@ -33,7 +33,7 @@ def test_holding_the_project_to_requirements_txt_re_drifts_its_env(
     expect(source).to_contain_text(
         "Held to uv.lock — the project's lock file, more exact than pyproject.toml's ranges"
     )
-    expect(source).to_contain_text("Selection: uv.lock")
+    expect(source).to_contain_text("Selection: project shop with")
     screenshot(page, "source-lock")
 
     page.get_by_label("Hold shop to").select_option(label="requirements.txt")
