@@ -65,6 +65,22 @@ def _poetry_groups(tool: Mapping[str, object]) -> dict[str, dict[str, object]]:
     return groups
 
 
+def _with_included(groups: Mapping[str, Mapping[str, object]], name: str) -> list[str]:
+    """A poetry group and those its `include-groups` name, transitively, each once (a
+    cycle ends where it closes). Names compare normalised, as poetry-core compares them."""
+    by_name = {canonicalize_name(group): group for group in groups}
+    found: list[str] = []
+    pending = [name]
+    while pending:
+        group = by_name.get(canonicalize_name(pending.pop(0)))
+        if group is None or group in found:
+            continue
+        found.append(group)
+        included = groups[group].get("include-groups")
+        pending += [g for g in included if isinstance(g, str)] if isinstance(included, list) else []
+    return found
+
+
 def _pep508_edges(items: object, *, optional: bool = False) -> list[Edge]:
     edges = []
     for item in items if isinstance(items, list) else []:
@@ -118,9 +134,10 @@ def read_poetry_project(pyproject: Path, lock: Path) -> PoetryProject:
     for group, items in _table(data.get("dependency-groups")).items():
         edges.setdefault(group, []).extend(_pep508_edges(items))
     for group, config in poetry_groups.items():
-        edges.setdefault(group, []).extend(
-            _poetry_edges(_table(config.get("dependencies")), pyproject.parent)
-        )
+        for member in _with_included(poetry_groups, group):
+            edges.setdefault(group, []).extend(
+                _poetry_edges(_table(poetry_groups[member].get("dependencies")), pyproject.parent)
+            )
         if config.get("optional") is True:
             optional_groups.add(canonicalize_name(group))
     groups = tuple(edges)
@@ -170,15 +187,17 @@ def poetry_requirements(
         )
         entries += made
         issues += found
-    poetry_groups = {canonicalize_name(g): c for g, c in _poetry_groups(tool).items()}
+    poetry_groups = _poetry_groups(tool)
     found_groups: set[str] = set()
+    members: list[str] = []
     for group in groups:
-        config = poetry_groups.get(canonicalize_name(group))
-        if config is None:
-            continue
-        found_groups.add(group)
+        expanded = _with_included(poetry_groups, group)
+        if expanded:
+            found_groups.add(group)
+            members += [member for member in expanded if member not in members]
+    for member in members:
         made, found = poetry_entries(
-            _table(config.get("dependencies")), path, extras=chosen, locate=lines
+            _table(poetry_groups[member].get("dependencies")), path, extras=chosen, locate=lines
         )
         entries += made
         issues += found

@@ -113,3 +113,16 @@ def test_a_constraint_poetry_refuses_is_an_issue_on_its_line(tmp_path: Path) -> 
     assert [str(i) for i in parsed.errors] == [
         f"{path}:3: bad: could not parse version constraint: >=x.y"
     ]
+
+
+def test_a_group_brings_the_groups_it_includes_once(tmp_path: Path) -> None:
+    path = tmp_path / "pyproject.toml"
+    path.write_text(
+        '[tool.poetry.group.test]\ninclude-groups = ["lint", "test"]\n'
+        '[tool.poetry.group.test.dependencies]\npytestish = "^8"\n'
+        '[tool.poetry.group.lint]\ninclude-groups = ["Test"]\n'
+        '[tool.poetry.group.lint.dependencies]\nruffish = "*"\n'
+    )
+    parsed = load_requirements(path, groups=["test", "lint"])
+    assert [e.name for e in parsed.entries] == ["pytestish", "ruffish"]
+    assert parsed.errors == ()
