@@ -230,7 +230,7 @@ class DependencyGraph:
             self.packages.setdefault(package.key, package)
         # A tree repeats the same edges many times over: each is worked out once.
         self._requirements: dict[tuple[str, frozenset[str]], list[Dependency]] = {}
-        self._conflicts: dict[int, Conflict | None] = {}  # by id: the graph holds them
+        self._conflicts: dict[Dependency, Conflict | None] = {}
 
     @classmethod
     def from_inventory(cls, inventory: Inventory) -> DependencyGraph:
@@ -322,9 +322,9 @@ class DependencyGraph:
 
     def conflict(self, dep: Dependency) -> Conflict | None:
         """Whether the installed version fails `dep` (as `pip check` judges)."""
-        if id(dep) not in self._conflicts:
-            self._conflicts[id(dep)] = self._conflict(dep)
-        return self._conflicts[id(dep)]
+        if dep not in self._conflicts:
+            self._conflicts[dep] = self._conflict(dep)
+        return self._conflicts[dep]
 
     def _conflict(self, dep: Dependency) -> Conflict | None:
         package = self.packages.get(dep.key)
@@ -397,9 +397,8 @@ class DependencyGraph:
         return Node(key, name, version, version or "?", children=walk.below(key, (), (key,)))
 
     def _missing_name(self, key: str) -> str:
-        for dependents in self.dependents.get(key, ()):
-            return dependents[1].name
-        return key
+        """A name nothing installed carries: as the first requirement on it spells it."""
+        return next((dep.name for _, dep in self.dependents.get(key, ())), key)
 
     def known(self, name: str) -> bool:
         """Whether `name` is installed or at least required by something installed."""
