@@ -1,7 +1,8 @@
 """What one Python environment is, read from disk without running its interpreter.
 
 `inspect_environment` reads pyvenv.cfg / conda-meta and the layout: the kind, the
-interpreter, the health and the owning project. Installed packages: `envcore.distributions`.
+interpreter, the health and the owning project (with the managing tool: `envcore._linking`).
+Installed packages: `envcore.distributions`.
 """
 
 from __future__ import annotations
