@@ -24,10 +24,8 @@ from envcore.requirements import (
     ParseIssue,
     RequirementEntry,
     RequirementsOptions,
-    load_requirements,
 )
-from envcore.requirements._roots import not_read, within_roots
-from envcore.requirements.source import SourceChoice, choose_source, source_kind
+from envcore.requirements.source import SourceChoice, choose_source, read_source, source_kind
 from envcore.text import counted
 from envcore.versions import satisfies
 
@@ -231,8 +229,12 @@ def compute_drift(
     parsed: ParsedRequirements,
     *,
     source: Path | None = None,
+    choice: SourceChoice | None = None,
+    lock_outdated: str = "",
 ) -> DriftReport:
-    """Compare an inventory with parsed requirements (see the module docstring)."""
+    """Compare an inventory with parsed requirements (see the module docstring): what was
+    read from `choice` (its path, kind and reason go into the report), a lock out of date
+    (`read_source` says) being drifted whatever its packages say."""
     marker_env = env.marker_environment()
     verdicts: dict[str | None, bool] = {None: True}
 
@@ -320,6 +322,7 @@ def compute_drift(
         # say the environment is in sync.
         or parsed.outside
         or parsed.errors
+        or lock_outdated
         or any(drift_item.status in DRIFT_STATUSES for drift_item in items)
     ):
         summary = "drifted"
@@ -331,10 +334,13 @@ def compute_drift(
         problems=problems,
         summary=summary,
         counts=counts,
-        source=source if source is not None else (parsed.files[0] if parsed.files else None),
+        source=source or (choice.path if choice else None) or next(iter(parsed.files), None),
         parse_errors=parsed.errors,
         note=env.broken_reason or _unread_note(parsed),
+        source_kind=choice.kind if choice is not None else "",
+        source_reason=choice.reason if choice is not None else "",
         selection=parsed.selection,
+        lock_outdated=lock_outdated,
     )
 
 
@@ -374,48 +380,6 @@ def _nothing(
     )
 
 
-def _read_source(
-    env: Environment,
-    path: Path,
-    choice: SourceChoice,
-    *,
-    extras: Iterable[str] | None,
-    groups: Iterable[str] | None,
-    roots: Sequence[Path | str] | None,
-) -> tuple[ParsedRequirements, str]:
-    """The chosen source read for `env`, and for a lock whether it is out of date (one line,
-    empty if fresh); RequirementsError when the source cannot be read at all."""
-    if choice.kind == "tox":
-        from envcore.requirements._tox import parse_tox_deps
-
-        parsed = parse_tox_deps(path, choice.testenv or env.path.name, roots=roots)
-        if parsed is None:
-            raise RequirementsError(
-                f"{path}: the deps of [testenv:{choice.testenv}] cannot be read statically"
-            )
-        return parsed, ""
-    if choice.kind == "lock":
-        from envcore.locks import lock_requirements, read_lock
-        from envcore.locks.freshness import lock_outdated
-
-        if not within_roots(path, roots):
-            return not_read(path), ""
-        lock = read_lock(path)
-        marker_env = env.marker_environment()
-        # An empty --group list is "no choice": the lock's tool's own default groups.
-        selection = lock.select(marker_env, groups=list(groups) if groups else None)
-        return lock_requirements(lock, selection), lock_outdated(lock, marker_env, roots=roots)
-    parsed = load_requirements(
-        path,
-        extras=extras,
-        groups=groups,
-        # pip resolves `-e .` against where it runs: the project directory, for a project's env.
-        base_dir=env.project,
-        roots=roots,
-    )
-    return parsed, ""
-
-
 def unreadable_report(
     env: Environment, inventory: Inventory, choice: SourceChoice, error: RequirementsError
 ) -> DriftReport:
@@ -425,9 +389,8 @@ def unreadable_report(
     path = choice.path or Path()
     issue = ParseIssue(str(path), str(error).removeprefix(f"{path}: "))
     parsed = ParsedRequirements((), (issue,), RequirementsOptions(), (path,))
-    report = compute_drift(env, inventory, parsed, source=choice.path)
-    note = env.broken_reason or f"the source could not be read: {error}"
-    return replace(report, note=note, source_kind=choice.kind, source_reason=choice.reason)
+    report = compute_drift(env, inventory, parsed, choice=choice)
+    return replace(report, note=env.broken_reason or f"the source could not be read: {error}")
 
 
 def drift_for_environment(
@@ -455,17 +418,5 @@ def drift_for_environment(
             choice = choose_source(env, roots)
     if choice.path is None:
         return _nothing(env, inventory, choice, app_env=env.is_app_env)
-    parsed, outdated = _read_source(
-        env, choice.path, choice, extras=extras, groups=groups, roots=roots
-    )
-    report = compute_drift(env, inventory, parsed, source=choice.path)
-    summary = report.summary
-    if outdated and summary == "in-sync":
-        summary = "drifted"
-    return replace(
-        report,
-        summary=summary,
-        source_kind=choice.kind,
-        source_reason=choice.reason,
-        lock_outdated=outdated,
-    )
+    parsed, outdated = read_source(env, choice, extras=extras, groups=groups, roots=roots)
+    return compute_drift(env, inventory, parsed, choice=choice, lock_outdated=outdated)

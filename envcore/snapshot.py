@@ -44,6 +44,7 @@ from envcore.requirements import (
     load_requirements,
     requirements_fingerprint,
 )
+from envcore.requirements.source import choose_source, read_source
 
 __all__ = [
     "SCHEMA_PATH",
@@ -71,6 +72,8 @@ _VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.+!_-]{0,127}$")
 _UNSAFE_VERSION_CHARS = re.compile(r"[^A-Za-z0-9.+!_-]")
 _MARKUP_CHARS = re.compile(r"[<>\"'&\x00-\x1f\x7f]")
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
+#: Sources read as TOML, where nothing like `${VAR}` is expanded.
+_TOML_SOURCES = frozenset({"pyproject.toml", "uv.lock", "poetry.lock", "tox.toml"})
 
 
 def normalise_remote(url: str) -> str | None:
@@ -115,8 +118,8 @@ class _Unexpand:
     def __init__(self, parsed: ParsedRequirements, environ: Mapping[str, str]) -> None:
         names: set[str] = set()
         for path in parsed.files:
-            if path.name == "pyproject.toml":
-                continue  # TOML expands nothing
+            if path.name in _TOML_SOURCES or path.name.startswith("pylock."):
+                continue  # TOML expands nothing (a Pipfile does: pipenv expands its URLs)
             try:
                 names.update(ENV_VAR.findall(read_text(path, errors="replace")))
             except OSError:
@@ -256,18 +259,19 @@ def drift_section(
 
 
 def _drift(env: Environment, inventory: Inventory, roots: Roots) -> dict[str, Any] | None:
-    """The drift result against the project's requirements (None without a project)."""
+    """The drift result against what the environment is held to (`choose_source`: the
+    project's lock, else its requirements; a tox env's deps); None without a project."""
     if env.project is None:
         return None
-    # Read once: the report, and which `${VAR}`s its files name (see _Unexpand).
-    source = find_requirements_source(env.project, roots)
+    choice = choose_source(env, roots)
     parsed: ParsedRequirements | None = None
     try:
-        if source is None:
-            report = drift_for_environment(env, inventory, roots=roots)
+        if choice.path is None:
+            report = drift_for_environment(env, inventory, choice=choice, roots=roots)
         else:
-            parsed = load_requirements(source, base_dir=env.project, roots=roots)
-            report = compute_drift(env, inventory, parsed, source=source)
+            # Read once: the report, and which `${VAR}`s its files name (see _Unexpand).
+            parsed, outdated = read_source(env, choice, roots=roots)
+            report = compute_drift(env, inventory, parsed, choice=choice, lock_outdated=outdated)
     except RequirementsError:
         return None
     lines = (

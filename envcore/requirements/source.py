@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
@@ -20,6 +20,7 @@ from envcore.requirements._roots import within_roots
 
 if TYPE_CHECKING:
     from envcore.environment import Environment
+    from envcore.requirements._entry import ParsedRequirements
 
 __all__ = [
     "SourceChoice",
@@ -27,6 +28,7 @@ __all__ = [
     "candidate_sources",
     "choose_source",
     "find_requirements_source",
+    "read_source",
     "source_kind",
 ]
 
@@ -294,6 +296,51 @@ def choose_source(
     if env.project is None:
         return SourceChoice(None, "none", "the environment has no project directory")
     return _project_choice(env.project, roots)
+
+
+def read_source(
+    env: Environment,
+    choice: SourceChoice,
+    *,
+    extras: Iterable[str] | None = None,
+    groups: Iterable[str] | None = None,
+    roots: Sequence[Path | str] | None = None,
+) -> tuple[ParsedRequirements, str]:
+    """The chosen file read for `env` (a lock selected for its markers, a tox env's deps),
+    and for a lock whether it is out of date (one line; empty when fresh or not a lock).
+    RequirementsError when the file cannot be read at all; nothing to read without a path."""
+    from envcore.errors import RequirementsError
+
+    path = choice.path
+    if path is None:
+        raise RequirementsError(choice.reason)
+    if choice.kind == "tox":
+        from envcore.requirements._tox import parse_tox_deps
+
+        testenv = choice.testenv or env.path.name
+        parsed = parse_tox_deps(path, testenv, roots=roots)
+        if parsed is None:
+            raise RequirementsError(f"{path}: the deps of [testenv:{testenv}] cannot be read")
+        return parsed, ""
+    if choice.kind == "lock":
+        from envcore.locks import lock_requirements, read_lock
+        from envcore.locks.freshness import lock_outdated
+        from envcore.requirements._roots import not_read
+
+        if not within_roots(path, roots):
+            return not_read(path), ""
+        lock = read_lock(path)
+        marker_env = env.marker_environment()
+        # No group asked for (an empty --group list too): the lock's tool's default groups.
+        selection = lock.select(marker_env, groups=list(groups) if groups else None)
+        return lock_requirements(lock, selection), lock_outdated(lock, marker_env, roots=roots)
+    from envcore.requirements import load_requirements
+
+    # pip resolves `-e .` against where it runs: the project directory, for a project's env.
+    parsed = load_requirements(
+        path, extras=extras, groups=groups, base_dir=env.project, roots=roots
+    )
+    return parsed, ""
 
 
 def candidate_sources(

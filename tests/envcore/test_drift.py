@@ -266,16 +266,15 @@ def test_cli_drift_counts_invalid_lines_as_failure(
 def test_a_file_read_in_part_is_drifted_never_in_sync(
     clean_env: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """Every line invalid, nothing mismatched: the JSON said "in-sync" while the exit status
-    was 1. (A file that is clearly TOML, such as a Pipfile, is refused whole instead: see
-    tests/envcore/locks/test_pipenv_pipfile.py.)"""
-    (tmp_path / "odd.txt").write_text('alpha = "==1.0"\nbeta = "*"\n')
+    """Two lines invalid, the one read matched: the JSON said "in-sync" while the exit
+    status was 1."""
+    (tmp_path / "odd.txt").write_text("alpha==1.0\nalpha=1.0\nnot valid!\n")
     assert main(["drift", str(clean_env), "-r", str(tmp_path / "odd.txt"), "--json"]) == 1
     data = json.loads(capsys.readouterr().out)
     assert data["summary"] == "drifted"
     assert len(data["parse_errors"]) == 2
     assert data["note"].startswith(
-        f"the source could not be read whole (2 problems); first: {tmp_path}/odd.txt:1: "
+        f"the source could not be read whole (2 problems); first: {tmp_path}/odd.txt:2: "
     )
     assert (data["source_kind"], data["source_reason"]) == ("requirements", "given with -r")
 

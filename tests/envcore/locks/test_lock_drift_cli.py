@@ -9,10 +9,12 @@ import json
 import os
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from envcore.snapshot import build_snapshot, validate_snapshot
 from tests.envcore.locks.conftest import LocalIndex, envcore, make_env, make_uv_project
 from tests.envtools import pip
 
@@ -131,3 +133,29 @@ def test_plan_follows_the_chosen_lock_and_refuses_a_stale_one(
         "envcore: error: cannot sync: uv.lock is out of date: pyproject.toml asks for alpha>=3, "
         "the lock has alpha 2.0; run `uv lock`\n"
     )
+
+
+def test_a_team_snapshot_carries_the_lock_as_source_and_its_drift(
+    own_project: Path, local_index: LocalIndex
+) -> None:
+    """No special case: the project's source is uv.lock, the env's drift is against the lock
+    (beta: any version in pyproject.toml, 2.0 in the lock), and the document is valid."""
+    env = own_project / ".venv"
+    pip("install", "--quiet", "--no-deps", f"--index-url={local_index.url}", "beta==1.0", env=env)
+    document = build_snapshot(
+        [env],
+        host="h",
+        user="u",
+        tool_version="1",
+        now=datetime.now(UTC),
+        roots=[own_project],
+    )
+    validate_snapshot(document)
+    (section,) = document["environments"]
+    assert section["project"]["requirements_source"] == "uv.lock"
+    assert {"name": "beta", "specifier": "==2.0"} in section["project"]["requirements"]
+    drift = section["drift"]
+    assert drift["summary"] == "drifted"
+    items = {item["name"]: (item["status"], item["required"]) for item in drift["items"]}
+    assert items["beta"] == ("mismatch", "==2.0")
+    assert items["winonly"] == ("not-applicable", "==1.0")
