@@ -1,16 +1,25 @@
 """The environment page's dependency tree ("why is this installed?"), drawn from the rows a
-scan stored (each distribution's evaluated requirements): no filesystem walk here."""
+scan stored (each distribution's evaluated requirements): no filesystem walk here.
+
+Each row's HTML is made here with `format_html` (every value escaped, control characters
+shown as the `visible` filter shows them) rather than by the template: a 300-package tree
+has ~1,500 rows, and the template engine spent ~0.5 ms on each."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from urllib.parse import quote
 
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET
 
 from dashboard.http import HtmxHttpRequest
 from dashboard.models import Distribution, Environment
+from dashboard.text import mark_invisible
 from envcore.tree import ANY, DependencyGraph
 from envcore.treelines import TreeLine, tree_lines
 
@@ -40,6 +49,59 @@ class TreeRow:
     repeated: bool
     cycle: bool
     shown: bool = True
+
+    def html(self, tree_url: str, *, why: str) -> SafeString:
+        """The row's `<li>`: guide, name, pipdeptree's bracket, marks, and the link to what
+        requires it (not on a start, nor for what is not installed)."""
+        parts: list[str] = [
+            format_html(
+                '<li data-depth="{}" data-name="{} {}"{}{}>',
+                self.depth,
+                self.key,
+                self.name.lower(),
+                "" if self.shown else mark_safe(" hidden"),
+                mark_safe(' class="attention"') if self.conflict else "",
+            ),
+            format_html(
+                '<span class="tree-guide" aria-hidden="true">{}</span><strong>{}</strong> ',
+                self.guide,
+                mark_invisible(self.name),
+            ),
+        ]
+        if self.detail:
+            parts.append(
+                format_html('<span class="mono muted">[{}]</span>', mark_invisible(self.detail))
+            )
+        else:
+            parts.append(format_html('<span class="mono">{}</span>', mark_invisible(self.version)))
+        parts.append(_MARKS.get(self.conflict, ""))
+        if self.cycle:
+            parts.append(_CYCLE)
+        elif self.repeated:
+            parts.append(_REPEATED)
+        if self.depth and self.version != "?" and self.key != why:
+            parts.append(
+                format_html(
+                    ' <a class="tree-why" href="{}?why={}">what requires it'
+                    '<span class="sr-only"> ({})</span></a>',
+                    tree_url,
+                    quote(self.key),
+                    mark_invisible(self.name),
+                )
+            )
+        parts.append("</li>\n")
+        return mark_safe("".join(parts))  # noqa: S308 - each part is format_html's
+
+
+_MARKS = {
+    "missing": ' <span class="badge badge--missing">not installed</span>',
+    "unsatisfied": ' <span class="badge badge--mismatch">not satisfied</span>',
+}
+_CYCLE = (
+    ' <span class="badge badge--unpinned" title="it requires a package above it: the cycle '
+    'is cut here">cycle</span>'
+)
+_REPEATED = ' <span class="muted" title="already shown above">(*)</span>'
 
 
 def _row(line: TreeLine, *, reverse: bool) -> TreeRow:
@@ -95,9 +157,11 @@ def environment_tree(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         why = ""
     query = request.GET.get("q", "")[:100]
     rows = tree_rows(graph, why=why, query=query)
+    tree_url = reverse("environment-tree", args=[env.pk])
     context = {
         "env": env,
-        "rows": rows,
+        "rows_html": mark_safe("".join(row.html(tree_url, why=why) for row in rows)),  # noqa: S308
+        "row_count": len(rows),
         "why": why,
         "why_name": rows[0].name if why and rows else why,
         "q": query,
