@@ -18,7 +18,7 @@ from dashboard.scanning import scan_environment, scan_tree
 from dashboard.team.local import stored_snapshot
 from tests.dashboard.conftest import row
 from tests.envtools import install, make_venv
-from tests.locked import build_shop, pyproject
+from tests.locked import build_shop, pyproject, uv_lock
 
 LOCK_REASON = "the project's lock file, more exact than pyproject.toml's ranges"
 
@@ -207,3 +207,18 @@ def test_an_application_env_has_no_requirements_and_says_why(
     page = text(user.get(reverse("environment", args=[app.pk])))
     assert "an application env made by pipx: it has no requirements to drift from" in page
     assert "Hold " not in page  # no project, no chooser
+
+
+def test_a_lock_that_appears_beside_requirements_changes_the_choice_at_the_next_look(
+    db: None, settings: SettingsWrapper, tmp_path: Path, wheelhouse: Path
+) -> None:
+    settings.SCAN_ROOTS = [tmp_path]
+    project, env = build_shop(tmp_path, wheelhouse, ["alpha==1.0"])
+    (project / "uv.lock").unlink()
+    scan_environment(env)
+    assert (row(env).source_kind, row(env).status) == ("requirements", "in-sync")
+    assert row(env).source_reason == "requirements.txt: no lock file"
+    uv_lock(project, wheelhouse)
+    assert scan_environment(env, force=False).changed == 1  # no file it read changed
+    assert (row(env).source_kind, row(env).status) == ("lock", "drifted")
+    assert scan_environment(env, force=False).changed == 0
