@@ -81,26 +81,35 @@ def foreign_format(path: str, text: str) -> str | None:
         return f"{name} is {_KNOWN[name]}"
     if name.startswith("pylock.") and name.endswith(".toml"):
         return f"{name} is a PEP 751 lock, not a requirements file: read it as a lock file"
-    stripped = text.lstrip("\ufeff \t\r\n")
-    if stripped.startswith("{"):
+    line = _first_line(text)
+    if line.startswith("{"):
         try:
-            data = json.loads(stripped)
-        except ValueError:
+            data = json.loads(text)
+        except (ValueError, RecursionError):
             return None
         if isinstance(data, dict):
             kind = "a Pipfile.lock's" if "_meta" in data else "a"
             return f"{name} is {kind} JSON object, not a requirements file"
         return None
-    for raw in stripped.splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        if _TOML_HEADER.fullmatch(line):
-            pipfile = re.match(r"\[\[?\s*(source|packages|dev-packages)\s*\]", line)
-            kind = "a Pipfile's TOML" if pipfile else "TOML"
-            return f"{name} is {kind}, not a requirements file"
-        return None
+    if _TOML_HEADER.fullmatch(line):
+        pipfile = re.match(r"\[\[?\s*(source|packages|dev-packages)\s*\]", line)
+        kind = "a Pipfile's TOML" if pipfile else "TOML"
+        return f"{name} is {kind}, not a requirements file"
     return None
+
+
+def _first_line(text: str) -> str:
+    """The first line that is neither blank nor a comment, stripped ("" for none), found
+    without splitting the whole file: every requirements file read passes here."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        end = len(text) if end == -1 else end
+        line = text[start:end].strip().lstrip("\ufeff")
+        if line and not line.startswith("#"):
+            return line
+        start = end + 1
+    return ""
 
 
 def _marker_text(entry: Mapping[str, object]) -> str | None:
@@ -148,7 +157,7 @@ def pip_line(name: str, spec: object) -> str:
     for key in ("file", "path"):
         if key in spec:
             location = str(spec[key])
-            editable = spec.get("editable") and not location.startswith(("http:", "https:"))
+            editable = spec.get("editable") and not location.startswith(("http:", "https:", "ftp:"))
             if location.startswith(("http:", "https:", "file:")):
                 line = f"{name}{extras_text} @ {location}"
             else:

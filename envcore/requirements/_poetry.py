@@ -284,7 +284,8 @@ def _dependency(raw_name: str, spec: object, project_dir: Path) -> PoetryDepende
         if isinstance(spec.get("platform"), str):
             markers.append(f'sys_platform == "{spec["platform"]}"')
         made.marker = _join_markers(markers)
-        extras = spec.get("extras", [])
+        extras = spec.get("extras")
+        extras = extras if isinstance(extras, list) else []
         made.extras = tuple(sorted(e for e in extras if isinstance(e, str)))
         made.optional = spec.get("optional") is True
         if isinstance(spec.get("git"), str):
