@@ -1,7 +1,7 @@
 """Lock out of date: a lock file that no longer satisfies the ranges its project declares.
 
 A lock is held to the file it was made from (pyproject.toml's `[project]` dependencies,
-optional dependencies and dependency groups, or `[tool.poetry]`; a Pipfile's packages): every
+optional dependencies and dependency groups, or `[tool.poetry]`; a Pipfile's categories): every
 declared requirement that applies to the environment must be in the lock at a version
 inside its range, as `uv lock --check` or `poetry check --lock` would demand before
 installing. A lock older than its pyproject.toml would be a hint only, never the test: a git
@@ -29,8 +29,13 @@ _RUN_LOCK = {
 }
 
 
+#: Pipfile tables that are not package categories.
+_PIPFILE_SETTINGS = frozenset({"source", "requires", "pipenv", "scripts"})
+
+
 def _declared_names(path: Path) -> tuple[list[str], list[str]]:
-    """Every extra and dependency group (PEP 735 and poetry's) a pyproject.toml declares."""
+    """Every extra and group the declaring file has: a pyproject.toml's optional
+    dependencies and dependency groups (PEP 735 and poetry's), a Pipfile's categories."""
     import tomllib
 
     from envcore._files import read_text
@@ -39,6 +44,9 @@ def _declared_names(path: Path) -> tuple[list[str], list[str]]:
         data = tomllib.loads(read_text(path, encoding="utf-8-sig"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return [], []
+    if path.name == "Pipfile":
+        tables = [key for key, value in data.items() if isinstance(value, dict)]
+        return [], [key for key in tables if key not in _PIPFILE_SETTINGS]
     project = data.get("project")
     optional = project.get("optional-dependencies") if isinstance(project, dict) else None
     extras = list(optional) if isinstance(optional, dict) else []
@@ -90,10 +98,7 @@ def lock_outdated(
     declaring = lock.path.parent / ("Pipfile" if lock.tool == "pipenv" else "pyproject.toml")
     if not declaring.is_file() or not within_roots(declaring, roots):
         return ""
-    extras: list[str] = []
-    groups: list[str] = []
-    if declaring.name == "pyproject.toml":
-        extras, groups = _known(lock, *_declared_names(declaring))
+    extras, groups = _known(lock, *_declared_names(declaring))
     try:
         declared = load_requirements(
             declaring, extras=extras, groups=groups, roots=roots, environment=marker_environment

@@ -13,6 +13,9 @@ from envcore.environment import inspect_environment
 from envcore.locks import read_lock
 from envcore.locks.freshness import lock_outdated
 from tests.envcore.locks.conftest import LocalIndex, uv
+from tests.envcore.locks.test_pipenv_real import PIPFILE, pipenv
+from tests.envcore.locks.test_poetry_real import POETRY_TABLES, poetry
+from tests.wheelmaker import make_project
 
 
 @pytest.fixture
@@ -131,3 +134,57 @@ def test_a_broken_declaring_file_leaves_the_lock_unjudged(
     lock = read_lock(project / "uv.lock")
     (project / "pyproject.toml").write_text("[project\n")
     assert lock_outdated(lock, markers, roots=[project]) == ""
+
+
+@pytest.fixture(scope="module")
+def poetry_project(tmp_path_factory: pytest.TempPathFactory, local_index: LocalIndex) -> Path:
+    """A poetry project ([project] ranges, [tool.poetry] groups) locked by `poetry lock`."""
+    base = tmp_path_factory.mktemp("poetry-fresh")
+    directory = base / "demo"
+    make_project(directory, "demo", "0.1", dependencies=["beta", "alpha<2", "libpkg"])
+    make_project(directory / "libs" / "libpkg", "libpkg", "0.2", dependencies=["alpha"])
+    with (directory / "pyproject.toml").open("a") as handle:
+        handle.write(POETRY_TABLES.format(url=local_index.url))
+    poetry("lock", cwd=directory, home=base / "poetry-home")
+    return directory
+
+
+@pytest.fixture
+def poetry_copy(poetry_project: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "demo"
+    shutil.copytree(poetry_project, copy)
+    return copy
+
+
+def test_a_poetry_lock_is_held_to_pep_621_ranges_and_poetry_groups(
+    poetry_copy: Path, markers: dict[str, str]
+) -> None:
+    assert outdated(poetry_copy, markers, "poetry.lock") == ""
+    edit(poetry_copy / "pyproject.toml", '"alpha<2"', '"alpha>=2"')
+    assert outdated(poetry_copy, markers, "poetry.lock") == (
+        "poetry.lock is out of date: pyproject.toml asks for alpha>=2, the lock has alpha 1.0; "
+        "run `poetry lock`"
+    )
+    edit(poetry_copy / "pyproject.toml", '"alpha>=2"', '"alpha<2"')
+    edit(poetry_copy / "pyproject.toml", 'devtool = "^1.0"', 'devtool = "^2.0"')
+    assert outdated(poetry_copy, markers, "poetry.lock") == (
+        "poetry.lock is out of date: pyproject.toml asks for devtool<3.0,>=2.0, the lock has "
+        "devtool 1.1; run `poetry lock`"
+    )
+
+
+def test_a_pipfile_lock_is_held_to_every_category_of_its_pipfile(
+    tmp_path: Path, local_index: LocalIndex, markers: dict[str, str]
+) -> None:
+    directory = tmp_path / "demo"
+    directory.mkdir()
+    make_project(directory / "libs" / "libpkg", "libpkg", "0.2", dependencies=["alpha"])
+    (directory / "Pipfile").write_text(PIPFILE.format(url=local_index.url))
+    pipenv("lock", cwd=directory, home=tmp_path / "pipenv-home", index=local_index)
+    assert outdated(directory, markers, "Pipfile.lock") == ""
+    pipfile = directory / "Pipfile"
+    edit(pipfile, 'devtool = "==1.1"', 'devtool = "==1.0"')
+    assert outdated(directory, markers, "Pipfile.lock") == (
+        "Pipfile.lock is out of date: Pipfile asks for devtool==1.0, the lock has devtool 1.1; "
+        "run `pipenv lock`"
+    )
