@@ -3,13 +3,15 @@ installed metadata, with markers evaluated for that environment's own interprete
 
 The tree is pipdeptree's (`pipdeptree --json-tree`, the oracle in the tests): the roots are
 the distributions no other installed distribution requires; each node carries the
-requirement's specifier on the edge that led to it ("Any" when there is none) and the
-installed version; a requirement naming extras (`b[fast]`) also brings in what `b`
-requires under those extras, as pip installs it; a package already on the path from the
-root is shown once more, marked `cycle`, without its children. Where this tree says more
-than pipdeptree's: a requirement that is not installed or not satisfied is marked
-(`conflict`), and packages that only require each other in a cycle nothing else reaches
-are roots too (pipdeptree leaves them out).
+requirement's specifier on the edge that led to it ("Any" when there is none, clauses in
+pipdeptree's order) and the installed version; a requirement naming extras (`b[fast]`)
+also brings in what `b` requires under those extras, as pip installs it; a package with
+something below it is expanded once per tree and marked `repeated` where it occurs again
+(`cycle` too when it is on its own path). Where this tree differs from pipdeptree 4.2's: a
+requirement not installed or not satisfied is marked (`conflict`); packages that only
+require each other in a cycle nothing else reaches are roots (pipdeptree leaves them out);
+an extra asking for the package's own other extras (`b[all]` → `b[one,two]`) brings in
+what those require, as pip resolves it (pipdeptree draws `b` under itself).
 
 Two inputs, one tree: `requirements_of(inventory)` evaluates every distribution's
 Requires-Dist for the environment (what the dashboard stores at scan time, as plain

@@ -82,6 +82,20 @@ def test_stored_text_is_escaped(tree_env: Environment, user: Client) -> None:
     assert "<i>x</i>" not in page
 
 
+def test_control_characters_are_shown_not_obeyed(
+    db: None, settings: SettingsWrapper, tmp_path: Path, user: Client
+) -> None:
+    site = posix_venv(tmp_path / "env")
+    dist_info(site, "app", "1.0", "evil")
+    dist_info(site, "evil", "1.0\u202egpj.exe")
+    settings.SCAN_ROOTS = [tmp_path]
+    assert scan_tree().state == "done"
+    env = Environment.objects.get(path=str(tmp_path / "env"))
+    page = text(user.get(f"/environments/{env.pk}/tree/"))
+    assert "installed: 1.0⟨U+202E⟩gpj.exe]" in page
+    assert "\u202e" not in page
+
+
 def test_htmx_gets_the_tree_fragment_only(tree_env: Environment, user: Client) -> None:
     fragment = text(user.get(f"/environments/{tree_env.pk}/tree/", HTTP_HX_REQUEST="true"))
     assert fragment.lstrip().startswith('<div id="dependency-tree" class="tree" data-tree>')
