@@ -103,11 +103,13 @@ class Fields:
         return text
 
 
+@lru_cache(maxsize=1024)
 def without_credentials(url: str) -> str:
     """A URL without the user part of an http(s) URL, or the password of any other.
 
     uv writes locks without credentials (they come from the user's configuration); one in
     a file on disk is never shown, and the install's own record (PEP 610) has none either.
+    Cached: every package of a lock names the same index.
     """
     parts = urllib.parse.urlsplit(url)
     userinfo, at, host = parts.netloc.rpartition("@")
