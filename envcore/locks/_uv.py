@@ -138,7 +138,10 @@ class UvLock(LockFile):
         self, selected: Mapping[int, object], false_edges: Sequence[_Edge]
     ) -> list[tuple[LockedPackage, str]]:
         """What only false edges reach, each with the false marker that cut it off (what
-        a skipped package needs is cut off by the same marker)."""
+        a skipped package needs is cut off by the same marker). Another version of a
+        selected package (a resolution forked by markers) is the selected one's business:
+        it is left out, not reported beside it."""
+        names = {self.nodes[index].package.name for index in selected}
         reasons: dict[int, str] = {}
         pending = [(edge.target, edge.marker or "") for edge in reversed(false_edges)]
         while pending:
@@ -150,7 +153,7 @@ class UvLock(LockFile):
         return [
             (self.nodes[index].package, reason)
             for index, reason in reasons.items()
-            if _installed(self.nodes[index])
+            if _installed(self.nodes[index]) and self.nodes[index].package.name not in names
         ]
 
     def _description(

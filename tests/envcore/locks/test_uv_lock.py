@@ -247,3 +247,29 @@ def test_workspaces_select_what_uv_sync_installs(tmp_path: Path, local_index: Lo
         assert {p.name: p.version for p in selection.packages} == installed
         assert described in selection.description
         assert set(drift_of(project / ".venv", project / "uv.lock").values()) == {"ok"}
+
+
+def test_a_resolution_forked_by_markers_selects_the_environments_fork(
+    tmp_path: Path, local_index: LocalIndex
+) -> None:
+    """alpha 1.0 for old Pythons, 2.0 for this one: one uv.lock holds both; the env's fork
+    is selected and the other version is not reported beside it."""
+    project = make_project(
+        tmp_path / "forked",
+        "forked",
+        "1.0",
+        dependencies=["alpha<2; python_version < '3.10'", "alpha>=2; python_version >= '3.10'"],
+    )
+    with (project / "pyproject.toml").open("a") as handle:
+        handle.write('requires-python = ">=3.8"\n')
+    uv("lock", cwd=project, index=local_index)
+    uv("sync", "--quiet", cwd=project, index=local_index)
+    lock = read_lock(project / "uv.lock")
+    assert sorted(str(p.version) for p in lock.packages if p.name == "alpha") == ["1.0", "2.0"]
+    selection = lock.select(environment(project / ".venv").marker_environment())
+    assert [(p.name, p.version) for p in selection.packages] == [
+        ("alpha", "2.0"),
+        ("forked", "1.0"),
+    ]
+    assert selection.skipped == ()
+    assert drift_of(project / ".venv", project / "uv.lock") == {"alpha": "ok", "forked": "ok"}
