@@ -305,7 +305,6 @@ def read_poetry_lock(path: Path) -> PoetryLock:
         groups=tuple(all_groups),
         default_groups=project.default_groups or tuple(all_groups),
         project_name=project.name,
-        warnings=project.warnings,
         groups_and_markers=groups_and_markers,
         group_markers=group_markers,
         optional=frozenset(optional),

@@ -32,8 +32,10 @@ from envcore.requirements._entry import ParseIssue, RequirementEntry
 from envcore.requirements._text import clip
 
 __all__ = [
+    "PoetryDependency",
     "UnionRequirementEntry",
     "poetry_alternatives",
+    "poetry_dependency",
     "poetry_entries",
     "python_marker",
 ]
@@ -269,7 +271,7 @@ def _join_markers(markers: Sequence[str]) -> str | None:
     return present[0] if present else None
 
 
-def _dependency(raw_name: str, spec: object, project_dir: Path) -> PoetryDependency:
+def poetry_dependency(raw_name: str, spec: object, project_dir: Path) -> PoetryDependency:
     """poetry-core's `Factory.create_dependency`, for what a requirement needs."""
     made = PoetryDependency(raw_name)
     if isinstance(spec, str):
@@ -327,7 +329,7 @@ def poetry_entries(
             continue
         line = (locate or {}).get(raw_name, 1)
         for spec in value if isinstance(value, list) else [value]:
-            made = _dependency(raw_name, spec, path.parent)
+            made = poetry_dependency(raw_name, spec, path.parent)
             issues.extend(ParseIssue(f"{path}:{line}", issue) for issue in made.issues)
             if made.issues or (made.optional and canonicalize_name(raw_name) not in wanted):
                 continue

@@ -14,7 +14,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 
 from envcore.errors import RequirementsError
 from envcore.requirements._entry import ParseIssue, RequirementEntry
-from envcore.requirements._poetry import _dependency, poetry_entries
+from envcore.requirements._poetry import poetry_dependency, poetry_entries
 
 __all__ = ["Edge", "PoetryProject", "poetry_requirements", "read_poetry_project"]
 
@@ -42,7 +42,6 @@ class PoetryProject:
     defaults_reason: str = "no pyproject.toml beside the lock: every group it names"
     #: The root's dependencies per group (for locks before 2.1, which poetry re-resolves).
     edges: Mapping[str, tuple[Edge, ...]] = field(default_factory=dict)
-    warnings: tuple[str, ...] = ()
 
 
 def _table(value: object) -> dict[str, object]:
@@ -102,7 +101,7 @@ def _poetry_edges(table: Mapping[str, object], root: Path) -> list[Edge]:
         if raw_name.lower() == "python":
             continue
         for spec in value if isinstance(value, list) else [value]:
-            made = _dependency(raw_name, spec, root)
+            made = poetry_dependency(raw_name, spec, root)
             extras = tuple(canonicalize_name(e) for e in made.extras)
             edges.append(Edge(canonicalize_name(raw_name), made.marker, extras, made.optional))
     return edges
