@@ -56,8 +56,23 @@ _ENVIRONMENT_NAMES = frozenset(
 )
 #: What an installer creates or removes directly in site-packages for every distribution.
 _SITE_SUFFIXES = (".dist-info", ".egg-info", ".pth", ".egg-link", ".egg")
-#: In a project directory, files that are (or may become) its requirements source.
-_PROJECT_NAMES = frozenset({"requirements.txt", "pyproject.toml", "requirements"})
+#: In a project directory, files that are (or may become) its requirements source, or that
+#: a lock is judged fresh against (see envcore.requirements.source), besides pylock.*.toml.
+_PROJECT_NAMES = frozenset(
+    {
+        "requirements.txt",
+        "pyproject.toml",
+        "requirements",
+        "uv.lock",
+        "poetry.lock",
+        "Pipfile",
+        "Pipfile.lock",
+        "pylock.toml",
+        "tox.ini",
+        "tox.toml",
+        "setup.cfg",
+    }
+)
 _INTERPRETER_NAME = re.compile(r"^(?:python|pypy)[\d.]*t?(?:\.exe)?$", re.IGNORECASE)
 
 
@@ -154,6 +169,8 @@ def _matters(watched: Watched, name: str) -> bool:
         return name in watched.names
     if name in watched.names:
         return True
+    if "pylock.toml" in watched.names and name.startswith("pylock.") and name.endswith(".toml"):
+        return name.count(".") == 2  # pylock.NAME.toml (PEP 751) in the project's directory
     # requirements/*.txt, where find_requirements_source looks when there is no top file
     return watched.directory.name == "requirements" and name.endswith(".txt")
 

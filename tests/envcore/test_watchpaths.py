@@ -94,6 +94,12 @@ def test_site_packages_changes_that_matter(project: Path, entry: str, matters: b
         ("pyproject.toml", True),
         ("requirements/base.txt", True),
         ("requirements/dev.txt", True),  # may become the source
+        ("uv.lock", True),  # a lock appearing beside requirements.txt becomes the source
+        ("Pipfile.lock", True),
+        ("pylock.toml", True),
+        ("pylock.dev.toml", True),
+        ("pylock.toml.swp", False),
+        ("tox.ini", True),
         (".requirements.txt.swp", False),
         ("README.md", False),
         ("requirements/notes.md", False),
