@@ -21,19 +21,15 @@ dashboard draw the same tree.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Literal, NamedTuple
 
-from envcore.distributions import parse_dependency
+from envcore._edges import ANY, Dependency, canonical, first_of_each, requirements_of
 
 if TYPE_CHECKING:
-    from packaging.specifiers import Specifier, SpecifierSet
-    from packaging.version import Version
-
-    from envcore.distributions import Distribution, Inventory
+    from envcore.distributions import Inventory
 
 __all__ = [
     "ANY",
@@ -49,43 +45,9 @@ __all__ = [
 #: The deepest a tree is drawn: real ones are a few levels deep, and a chain of thousands of
 #: packages written to a disk must not exhaust the recursion of drawing, JSON and templates.
 MAX_DEPTH = 100
-#: What pipdeptree prints for a requirement without a version specifier.
-ANY = "Any"
 #: `missing`: required but not installed; `unsatisfied`: installed at a version the
 #: requirement does not allow (pre-releases allowed, as `pip check` judges).
 Conflict = Literal["missing", "unsatisfied"]
-
-#: The quoted values of a marker: the only extras under which a marker can hold.
-_QUOTED = re.compile(r"""'([^']*)'|"([^"]*)\"""")
-
-
-@dataclass(frozen=True, slots=True)
-class Dependency:
-    """One Requires-Dist entry that applies to the environment.
-
-    `extra` is the requiring distribution's own extra it comes under ("" when it always
-    applies); `extras` are the extras it asks of the dependency (`b[fast]`).
-    """
-
-    name: str
-    required: str
-    extras: tuple[str, ...] = ()
-    extra: str = ""
-    key: str = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "key", _canonical(self.name))
-
-    def to_json(self) -> list[object]:
-        """Compact, for a JSON column: `[name, required, extras, extra]`."""
-        return [self.name, self.required, list(self.extras), self.extra]
-
-    @classmethod
-    def from_json(cls, data: Sequence[object]) -> Dependency:
-        name, required, extras, extra = data
-        if not isinstance(extras, list):
-            raise TypeError("extras must be a list")
-        return cls(str(name), str(required), tuple(str(e) for e in extras), str(extra))
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +60,7 @@ class Package:
     key: str = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "key", _canonical(self.name))
+        object.__setattr__(self, "key", canonical(self.name))
 
 
 class Node(NamedTuple):
@@ -135,94 +97,6 @@ class Node(NamedTuple):
         }
 
 
-def _marker_extras(marker_text: str) -> set[str]:
-    from envcore._pep508 import canonical_name
-
-    return {canonical_name(a or b) for a, b in _QUOTED.findall(marker_text) if a or b}
-
-
-def _display_specifier(specifier: SpecifierSet) -> str:
-    """pipdeptree's form of a specifier: its clauses by version, then operator
-    (`!=0.5,>=1.0,<2`); "Any" when there are none. Remembered by text (sets that are
-    equal, `>=1` and `>=1.0`, are still written as they were)."""
-    if not specifier:
-        return ANY
-    text = str(specifier)
-    shown = _DISPLAYED.get(text)
-    if shown is None:
-        shown = _DISPLAYED[text] = _ordered(specifier)
-    return shown
-
-
-_DISPLAYED: dict[str, str] = {}
-
-
-def _ordered(specifier: SpecifierSet) -> str:
-    from envcore.versions import parse_version
-
-    def order(clause: Specifier) -> tuple[int, Version | None, str]:
-        version = parse_version(clause.version.removesuffix(".*"))
-        return (0, version, clause.operator) if version is not None else (1, None, "")
-
-    clauses = list(specifier)
-    if len(clauses) == 1:
-        return str(clauses[0])
-    parsed = sorted((c for c in clauses if order(c)[0] == 0), key=order)
-    return ",".join(map(str, parsed + [c for c in clauses if order(c)[0] == 1]))
-
-
-def _dependencies(
-    dist: Distribution, marker_env: Mapping[str, str], verdicts: dict[tuple[str, str], bool]
-) -> list[Dependency]:
-    """`dist`'s Requires-Dist that apply here, with markers evaluated for the environment,
-    each extra's entries under that extra (`extra == "fast"` holds only for `fast`).
-    `verdicts` remembers each marker text's answer per extra: packages repeat a few."""
-    found: list[Dependency] = []
-    for text in dist.requires:
-        requirement = parse_dependency(text)
-        if requirement is None:  # pip and pipdeptree skip what they cannot parse
-            continue
-        extras = tuple(sorted(requirement.extras))
-        required = _display_specifier(requirement.specifier)
-        marker = requirement.marker
-        if marker is None:
-            found.append(Dependency(requirement.name, required, extras))
-            continue
-        marker_text = text.partition(";")[2]
-        candidates = [""]
-        if "extra" in marker_text:
-            candidates += sorted(_marker_extras(marker_text))
-        for extra in candidates:
-            verdict = verdicts.get((marker_text, extra))
-            if verdict is None:
-                verdict = marker.evaluate({**marker_env, "extra": extra})
-                verdicts[marker_text, extra] = verdict
-            if verdict:
-                found.append(Dependency(requirement.name, required, extras, extra))
-                if not extra:
-                    break  # true without an extra: it always applies
-    return found
-
-
-def requirements_of(inventory: Inventory) -> dict[str, tuple[Dependency, ...]]:
-    """Each installed distribution's applicable dependencies, keyed by canonical name
-    (the first distribution of a name, as on `sys.path`)."""
-    marker_env = inventory.environment.marker_environment()
-    verdicts: dict[tuple[str, str], bool] = {}
-    return {
-        key: tuple(_dependencies(dist, marker_env, verdicts))
-        for key, dist in _first_of_each(inventory)
-    }
-
-
-def _first_of_each(inventory: Inventory) -> Iterator[tuple[str, Distribution]]:
-    seen: set[str] = set()
-    for dist in inventory.distributions:
-        if dist.canonical_name not in seen:
-            seen.add(dist.canonical_name)
-            yield dist.canonical_name, dist
-
-
 class DependencyGraph:
     """The installed packages and their requirements, drawn as trees."""
 
@@ -239,7 +113,7 @@ class DependencyGraph:
         requirements = requirements_of(inventory)
         return cls(
             Package(dist.name, dist.version, requirements[key])
-            for key, dist in _first_of_each(inventory)
+            for key, dist in first_of_each(inventory)
         )
 
     @classmethod
@@ -281,13 +155,13 @@ class DependencyGraph:
     @staticmethod
     def _with_own_extras(package: Package, extras: Iterable[str]) -> set[str]:
         """`extras` and the package's own extras they ask for, to a fixed point."""
-        wanted = {_canonical(extra) for extra in extras}
+        wanted = {canonical(extra) for extra in extras}
         pending = list(wanted)
         while pending:
             extra = pending.pop()
             for dep in package.dependencies:
                 if dep.extra == extra and dep.key == package.key:
-                    for more in map(_canonical, dep.extras):
+                    for more in map(canonical, dep.extras):
                         if more not in wanted:
                             wanted.add(more)
                             pending.append(more)
@@ -404,12 +278,12 @@ class DependencyGraph:
 
     def known(self, name: str) -> bool:
         """Whether `name` is installed or at least required by something installed."""
-        key = _canonical(name)
+        key = canonical(name)
         return key in self.packages or key in self.dependents
 
     def _starts(self, names: Sequence[str]) -> list[str]:
         keys: list[str] = []
-        for key in map(_canonical, names):
+        for key in map(canonical, names):
             if (key in self.packages or key in self.dependents) and key not in keys:
                 keys.append(key)
         return keys
@@ -423,12 +297,6 @@ class DependencyGraph:
                 if conflict is not None:
                     found.append((self.packages[key], dep, conflict))
         return found
-
-
-def _canonical(name: str) -> str:
-    from envcore._pep508 import canonical_name  # cached
-
-    return canonical_name(name)
 
 
 class _Walk:
