@@ -6,17 +6,21 @@ watches, so that editing any of them re-runs the drift.
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Sequence
 from pathlib import Path
 
 from dashboard.models import Project
 from envcore.distributions import Inventory
-from envcore.drift import DriftReport, drift_for_environment, unreadable_report
+from envcore.drift import DriftReport, compute_drift, drift_for_environment, unreadable_report
 from envcore.environment import Environment as EnvFacts
 from envcore.errors import EnvcoreError, RequirementsError
-from envcore.requirements import ParseIssue, find_requirements_source, parse_requirements_file
-from envcore.requirements.source import SourceChoice, candidate_sources, choose_source
+from envcore.requirements import ParseIssue, find_requirements_source
+from envcore.requirements.source import (
+    SourceChoice,
+    candidate_sources,
+    choose_source,
+    read_source,
+)
 
 __all__ = ["drift_against", "project_and_choice"]
 
@@ -61,15 +65,22 @@ def drift_against(
     Only files inside the scan roots are read: a requirements file (or an include) leading
     elsewhere is reported as not read, never shown.
     """
+    if choice.path is None:
+        return drift_for_environment(facts, inventory, choice=choice, roots=roots), [], []
+    read: tuple[Path, ...] = (choice.path,)
     try:
-        report = drift_for_environment(facts, inventory, choice=choice, roots=roots)
+        # Read once: the report, and every file the read opened (includes, a tox env's -r).
+        parsed, outdated = read_source(facts, choice, roots=roots)
     except EnvcoreError as exc:
         # A source that cannot be read at all (or anything else envcore refuses on the
         # way: an unreadable directory, say) is one line, and never "in sync".
         error = exc if isinstance(exc, RequirementsError) else RequirementsError(str(exc))
         report = unreadable_report(facts, inventory, choice, error)
+    else:
+        report = compute_drift(facts, inventory, parsed, choice=choice, lock_outdated=outdated)
+        read = parsed.files or read
     errors = [_one_line(issue) for issue in report.parse_errors]
-    return report, _depends_on(facts, choice, roots), errors
+    return report, _depends_on(choice, read), errors
 
 
 def _one_line(issue: ParseIssue) -> str:
@@ -77,18 +88,14 @@ def _one_line(issue: ParseIssue) -> str:
     return issue.message if issue.message.startswith(issue.source) else str(issue)
 
 
-def _depends_on(facts: EnvFacts, choice: SourceChoice, roots: Sequence[Path]) -> list[str]:
-    """The source, what a requirements file includes, and for a lock the files its
-    freshness is judged against (those that exist: a new one changes the choice's reason)."""
-    path = choice.path
-    if path is None:
-        return []
-    files = [path]
-    if choice.kind == "requirements":
-        # The includes (drift's report does not list what its parse read); unreadable:
-        # the error is reported, and the file itself is still watched.
-        with contextlib.suppress(EnvcoreError):
-            files = list(parse_requirements_file(path, base_dir=facts.project, roots=roots).files)
-    elif choice.kind == "lock":
-        files += [declaring for name in _DECLARING if (declaring := path.parent / name).is_file()]
-    return [str(file) for file in files] or [str(path)]
+def _depends_on(choice: SourceChoice, read: Sequence[Path]) -> list[str]:
+    """What was read, and for a lock the files its freshness is judged against (those that
+    exist: one that appears changes the choice's reason, which a rescan compares)."""
+    files = list(read)
+    if choice.kind == "lock" and choice.path is not None:
+        files += [
+            declaring
+            for name in _DECLARING
+            if (declaring := choice.path.parent / name).is_file() and declaring not in files
+        ]
+    return [str(file) for file in files]

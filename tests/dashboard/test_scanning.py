@@ -88,6 +88,25 @@ def test_rescan_notices_an_install_and_a_requirements_edit(
     assert row(env).status == "drifted"
 
 
+def test_an_edit_to_an_included_requirements_file_reruns_the_drift(
+    db: None, settings: SettingsWrapper, tmp_path: Path, wheelhouse: Path
+) -> None:
+    settings.SCAN_ROOTS = [tmp_path]
+    env = make_venv(tmp_path / "proj" / ".venv", ["alpha==1.0"], wheelhouse=wheelhouse)
+    (tmp_path / "proj" / "requirements.txt").write_text("-r base.txt\n")
+    (tmp_path / "proj" / "base.txt").write_text("alpha==1.0\n")
+    scan_environment(env)
+    assert row(env).status == "in-sync"
+    assert row(env).requirement_files == [
+        str(tmp_path / "proj" / "requirements.txt"),
+        str(tmp_path / "proj" / "base.txt"),
+    ]
+    assert scan_environment(env, force=False).changed == 0
+    (tmp_path / "proj" / "base.txt").write_text("alpha==2.0\n")
+    assert scan_environment(env, force=False).changed == 1
+    assert row(env).status == "drifted"
+
+
 def test_a_vanished_environment_is_marked_gone_then_back(
     db: None, settings: SettingsWrapper, tmp_path: Path
 ) -> None:
