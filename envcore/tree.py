@@ -298,6 +298,58 @@ class DependencyGraph:
                     found.append((self.packages[key], dep, conflict))
         return found
 
+    def cycles(self) -> list[tuple[str, ...]]:
+        """One shortest cycle through each package on one (`a => b => a`, as pipdeptree
+        warns), a package in several cycles named in the first by name only."""
+        following = {
+            key: sorted({dep.key for dep in self.requirements(key, self.active_extras[key])})
+            for key in self.packages
+        }
+        found: list[tuple[str, ...]] = []
+        seen: set[str] = set()
+        for start in sorted(self._on_cycles(following)):
+            if start in seen:
+                continue
+            came_from: dict[str, str] = {}
+            pending = [start]
+            while pending and start not in came_from:
+                key = pending.pop(0)
+                for other in following.get(key, ()):
+                    if other not in came_from:
+                        came_from[other] = key
+                        pending.append(other)
+            if start in came_from:
+                path = [start]
+                while len(path) == 1 or path[-1] != start:
+                    path.append(came_from[path[-1]])
+                cycle = tuple(reversed(path))
+                seen.update(cycle)
+                found.append(cycle)
+        return found
+
+    def _on_cycles(self, following: dict[str, list[str]]) -> set[str]:
+        """Packages that can both reach and be reached from a cycle: what is left after
+        pruning, as a topological sort does (linear time), what requires nothing left and
+        what nothing left requires."""
+        preceding: dict[str, list[str]] = {key: [] for key in following}
+        for key, others in following.items():
+            for other in others:
+                if other in preceding:
+                    preceding[other].append(key)
+        left = set(following)
+        for ahead, behind in ((following, preceding), (preceding, following)):
+            count = {key: sum(o in left for o in ahead[key]) for key in left}
+            pending = [key for key, number in count.items() if number == 0]
+            while pending:
+                key = pending.pop()
+                left.discard(key)
+                for other in behind[key]:
+                    if other in left:
+                        count[other] -= 1
+                        if count[other] == 0:
+                            pending.append(other)
+        return left
+
 
 class _Walk:
     """One tree drawn depth-first, remembering what it has shown: a package with something

@@ -76,4 +76,9 @@ def run(args: argparse.Namespace) -> int:
                 f"[required: {dep.required}, installed: {version}] ({conflict})",
                 file=sys.stderr,
             )
+    cycles = graph.cycles()
+    if cycles:
+        print("Warning: dependency cycles found:", file=sys.stderr)
+        for cycle in cycles:
+            print("* " + " => ".join(graph.packages[key].name for key in cycle), file=sys.stderr)
     return 1 if args.strict and conflicts else 0

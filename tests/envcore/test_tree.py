@@ -234,6 +234,16 @@ def test_an_extra_asking_for_other_extras_brings_in_theirs_as_pip_resolves_it(
     assert [n.key for n in graph.reverse(["tiny"])[0].children] == ["bundle"]
 
 
+def test_cycles_are_listed_as_pipdeptree_warns(tangled_env: Path) -> None:
+    assert graph_of(tangled_env).cycles() == [
+        ("cyc-a", "cyc-b", "cyc-a"),
+        ("loop-x", "loop-y", "loop-x"),
+        ("selfref", "selfref"),
+    ]
+    result = envcore_tree(str(tangled_env))
+    assert "* loop-x => loop-y => loop-x\n* selfref => selfref\n" in result.stderr
+
+
 def test_depth_limits_the_levels_below_each_root(tangled_env: Path) -> None:
     graph = graph_of(tangled_env)
     assert all(not node.children for node in graph.tree(depth=0))
