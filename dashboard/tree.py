@@ -167,6 +167,9 @@ def environment_tree(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         "q": query,
         "shown": sum(row.shown for row in rows),
         "conflicts": len(graph.conflicts()),
+        "cycles": [
+            " → ".join(graph.packages[key].name for key in cycle) for cycle in graph.cycles()
+        ],
     }
     if request.htmx:
         return render(request, "dashboard/tree.html#dependency-tree", context)

@@ -96,6 +96,21 @@ def test_control_characters_are_shown_not_obeyed(
     assert "\u202e" not in page
 
 
+def test_cycles_are_named_and_cut(
+    db: None, settings: SettingsWrapper, tmp_path: Path, user: Client
+) -> None:
+    site = posix_venv(tmp_path / "env")
+    dist_info(site, "app", "1.0", "cyc-a")
+    dist_info(site, "cyc-a", "1.0", "cyc-b")
+    dist_info(site, "cyc-b", "1.0", "cyc-a>=1")
+    settings.SCAN_ROOTS = [tmp_path]
+    assert scan_tree().state == "done"
+    env = Environment.objects.get(path=str(tmp_path / "env"))
+    page = text(user.get(f"/environments/{env.pk}/tree/"))
+    assert 'Dependency cycle: <span class="mono">cyc-a → cyc-b → cyc-a</span>' in page
+    assert page.count(">cycle</span>") == 1
+
+
 def test_htmx_gets_the_tree_fragment_only(tree_env: Environment, user: Client) -> None:
     fragment = text(user.get(f"/environments/{tree_env.pk}/tree/", HTTP_HX_REQUEST="true"))
     assert fragment.lstrip().startswith('<div id="dependency-tree" class="tree" data-tree>')
