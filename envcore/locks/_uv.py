@@ -9,7 +9,6 @@ hold, with the extras an edge asks for; what only false edges reach is not appli
 
 from __future__ import annotations
 
-import urllib.parse
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,40 +19,14 @@ from packaging.utils import NormalizedName, canonicalize_name
 from envcore._pep508 import marker as parsed_marker
 from envcore._pep508 import specifier_set
 from envcore.errors import RequirementsError
-from envcore.locks import LockedPackage, LockFile, LockSelection, SourceKind
-from envcore.locks._read import Fields, file_url, read_toml, without_credentials
+from envcore.locks import LockedPackage, LockFile, LockSelection
+from envcore.locks._read import Fields, read_toml
+from envcore.locks._uvtables import Edge, Node, Resolver, read_edge, read_package
 
 __all__ = ["UvLock", "read_uv_lock"]
 
-#: uv.lock's `source` keys and the kind of source each is.
-_SOURCE_KINDS: dict[str, SourceKind] = {
-    "registry": "index",
-    "git": "vcs",
-    "url": "url",
-    "path": "path",
-    "directory": "path",
-    "editable": "editable",
-    "virtual": "virtual",
-}
 #: uv installs the `dev` group unless the project's `tool.uv.default-groups` says otherwise.
 _UV_DEFAULT_GROUPS = ("dev",)
-
-
-@dataclass(frozen=True, slots=True)
-class _Edge:
-    target: int
-    marker: str | None
-    extras: frozenset[NormalizedName]
-
-
-@dataclass(frozen=True, slots=True)
-class _Node:
-    """One `[[package]]` with its edges resolved to other nodes' indexes."""
-
-    package: LockedPackage
-    dependencies: tuple[_Edge, ...]
-    extras: Mapping[NormalizedName, tuple[_Edge, ...]]
-    groups: Mapping[NormalizedName, tuple[_Edge, ...]]
 
 
 @dataclass(frozen=True)
@@ -61,13 +34,13 @@ class UvLock(LockFile):
     """A uv.lock: its graph, its roots (the project, or the workspace members), and why
     the default groups are what they are."""
 
-    nodes: tuple[_Node, ...] = ()
+    nodes: tuple[Node, ...] = ()
     roots: tuple[int, ...] = ()
     defaults_from: str = "uv sync's default"
     #: The lock's `requires-python`: uv sync refuses an interpreter outside it.
     requires_python: str | None = None
     #: A virtual workspace root's own groups (`[manifest] dependency-groups`).
-    root_groups: Mapping[NormalizedName, tuple[_Edge, ...]] = field(default_factory=dict)
+    root_groups: Mapping[NormalizedName, tuple[Edge, ...]] = field(default_factory=dict)
 
     def select(
         self,
@@ -84,10 +57,10 @@ class UvLock(LockFile):
         wanted = {canonicalize_name(g) for g in chosen if not g.startswith("extra:")}
         holds = _MarkerCache(marker_environment)
         selected: dict[int, set[NormalizedName]] = {}
-        false_edges: list[_Edge] = []
+        false_edges: list[Edge] = []
         pending: list[tuple[int, frozenset[NormalizedName]]] = []
 
-        def follow(edges: Iterable[_Edge]) -> None:
+        def follow(edges: Iterable[Edge]) -> None:
             for edge in edges:
                 if edge.marker is not None and not holds(edge.marker):
                     false_edges.append(edge)
@@ -135,7 +108,7 @@ class UvLock(LockFile):
             )
 
     def _skipped(
-        self, selected: Mapping[int, object], false_edges: Sequence[_Edge]
+        self, selected: Mapping[int, object], false_edges: Sequence[Edge]
     ) -> list[tuple[LockedPackage, str]]:
         """What only false edges reach, each with the false marker that cut it off (what
         a skipped package needs is cut off by the same marker). Another version of a
@@ -175,7 +148,7 @@ class UvLock(LockFile):
         return f"{self.path.name}: {what} with {picked}; markers for {python} on {where}"
 
 
-def _installed(node: _Node) -> bool:
+def _installed(node: Node) -> bool:
     return node.package.source != "virtual"
 
 
@@ -196,28 +169,6 @@ class _MarkerCache:
 # --- reading ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class _RawEdge:
-    name: NormalizedName
-    version: str | None
-    source: str | None
-    marker: str | None
-    extras: frozenset[NormalizedName]
-    where: str
-
-
-@dataclass(slots=True)
-class _RawPackage:
-    name: NormalizedName
-    version: str | None
-    kind: SourceKind
-    location: str | None
-    source_key: str
-    dependencies: list[_RawEdge]
-    extras: dict[NormalizedName, list[_RawEdge]]
-    groups: dict[NormalizedName, list[_RawEdge]]
-
-
 def read_uv_lock(path: Path) -> UvLock:
     """Read and check a uv.lock; RequirementsError (one line naming the file) for anything
     uv itself would refuse to read: not TOML, an unknown version, a field of the wrong
@@ -234,12 +185,12 @@ def read_uv_lock(path: Path) -> UvLock:
             check.fail("requires-python", "is not a valid version specifier")
     base_dir = path.parent.absolute()
     raw = [
-        _read_package(check, table, f"package[{index}]", base_dir)
+        read_package(check, table, f"package[{index}]", base_dir)
         for index, table in enumerate(check.tables(data.get("package", []), "package"))
     ]
-    resolve = _Resolver(check, raw)
+    resolve = Resolver(check, raw)
     nodes = [
-        _Node(
+        Node(
             package=LockedPackage(
                 name=item.name,
                 version=item.version,
@@ -292,149 +243,21 @@ def _check_version(check: Fields, data: Mapping[str, object]) -> None:
         check.fail("revision", "is not a number")
 
 
-def _read_package(
-    check: Fields, table: Mapping[str, object], where: str, base_dir: Path
-) -> _RawPackage:
-    name = check.name(table.get("name"), f"{where}.name")
-    where = f"package {name!r}:"
-    version = check.optional_string(table, "version", where)
-    kind, location, key = _read_source(check, table.get("source"), f"{where} source", base_dir)
-
-    def edge_lists(field_name: str) -> dict[NormalizedName, list[_RawEdge]]:
-        lists = check.table(table.get(field_name, {}), f"{where} {field_name}")
-        return {
-            canonicalize_name(key): [
-                _read_edge(check, entry, f"{where} {field_name}.{key}[{index}]")
-                for index, entry in enumerate(check.tables(entries, f"{where} {field_name}.{key}"))
-            ]
-            for key, entries in lists.items()
-        }
-
-    return _RawPackage(
-        name=name,
-        version=version,
-        kind=kind,
-        location=location,
-        source_key=key,
-        dependencies=[
-            _read_edge(check, entry, f"{where} dependencies[{index}]")
-            for index, entry in enumerate(
-                check.tables(table.get("dependencies", []), f"{where} dependencies")
-            )
-        ],
-        extras=edge_lists("optional-dependencies"),
-        groups=edge_lists("dev-dependencies"),
-    )
-
-
-def _read_source(
-    check: Fields, value: object, where: str, base_dir: Path
-) -> tuple[SourceKind, str | None, str]:
-    """(kind, location, the source as dependency entries name it)."""
-    if value is None:
-        check.fail(where, "is missing")
-    table = check.table(value, where)
-    key = next((key for key in _SOURCE_KINDS if key in table), None)
-    if key is None:
-        check.fail(where, "names no kind of source uv knows")
-    kind, text = _SOURCE_KINDS[key], check.string(table[key], f"{where}.{key}")
-    identity = f"{key}:{text}"
-    if key == "git":
-        return kind, _git_location(check, text, where), identity
-    if key == "url":
-        location = without_credentials(text)
-        subdirectory = check.optional_string(table, "subdirectory", where)
-        if subdirectory:
-            location += f"#subdirectory={subdirectory}"
-        return kind, location, identity
-    if key == "registry":
-        # Data only (never given to an installer); a flat index may be a local directory.
-        scheme = urllib.parse.urlsplit(text).scheme
-        location = without_credentials(text) if scheme else file_url(base_dir, text)
-        return kind, location, identity
-    return kind, file_url(base_dir, text), identity
-
-
-def _git_location(check: Fields, text: str, where: str) -> str:
-    """`https://host/repo?rev=main#COMMIT` (uv's form) -> `git+https://host/repo@COMMIT`,
-    with `#subdirectory=` when the query names one: pip's and PEP 610's form."""
-    parts = urllib.parse.urlsplit(without_credentials(text))
-    commit = parts.fragment
-    if not commit:
-        check.fail(where, "names a git source without its locked commit")
-    query = urllib.parse.parse_qs(parts.query)
-    url = urllib.parse.urlunsplit(parts._replace(query="", fragment=""))
-    scheme = "" if parts.scheme.startswith("git") else "git+"
-    location = f"{scheme}{url}@{commit}"
-    subdirectory = query.get("subdirectory")
-    if subdirectory:
-        location += f"#subdirectory={subdirectory[0]}"
-    return location
-
-
-def _read_edge(check: Fields, table: Mapping[str, object], where: str) -> _RawEdge:
-    extras = table.get("extra", [])
-    source = table.get("source")
-    source_key = None
-    if source is not None:
-        source_table = check.table(source, f"{where}.source")
-        for key in _SOURCE_KINDS:
-            if key in source_table:
-                source_key = f"{key}:{check.string(source_table[key], f'{where}.source.{key}')}"
-                break
-    marker_text = table.get("marker")
-    return _RawEdge(
-        name=check.name(table.get("name"), f"{where}.name"),
-        version=check.optional_string(table, "version", where),
-        source=source_key,
-        marker=None if marker_text is None else check.marker(marker_text, f"{where}.marker"),
-        extras=frozenset(canonicalize_name(e) for e in check.strings(extras, f"{where}.extra")),
-        where=where,
-    )
-
-
-class _Resolver:
-    """Dependency entries to node indexes: by name, and by version and source where the
-    lock holds several versions of one name (a resolution forked by markers)."""
-
-    def __init__(self, check: Fields, raw: Sequence[_RawPackage]) -> None:
-        self.check = check
-        self.raw = raw
-        self.by_name: dict[str, list[int]] = {}
-        for index, item in enumerate(raw):
-            self.by_name.setdefault(item.name, []).append(index)
-
-    def edges(self, entries: Iterable[_RawEdge]) -> tuple[_Edge, ...]:
-        return tuple(_Edge(self.target(e), e.marker, e.extras) for e in entries)
-
-    def target(self, entry: _RawEdge) -> int:
-        candidates = self.by_name.get(entry.name)
-        if not candidates:
-            self.check.fail(entry.where, f"names {entry.name}, which the lock does not list")
-        if len(candidates) > 1 and entry.version is not None:
-            candidates = [i for i in candidates if self.raw[i].version == entry.version]
-        if len(candidates) > 1 and entry.source is not None:
-            candidates = [i for i in candidates if self.raw[i].source_key == entry.source]
-        if not candidates:
-            self.check.fail(entry.where, f"names a version of {entry.name} the lock does not list")
-        return candidates[0]
-
-
 def _manifest_groups(
-    check: Fields, manifest: Mapping[str, object], resolve: _Resolver
-) -> dict[NormalizedName, tuple[_Edge, ...]]:
+    check: Fields, manifest: Mapping[str, object], resolve: Resolver
+) -> dict[NormalizedName, tuple[Edge, ...]]:
     """A virtual workspace root's own dependency groups (it is no package of the lock)."""
     where = "manifest.dependency-groups"
-    groups: dict[NormalizedName, tuple[_Edge, ...]] = {}
+    groups: dict[NormalizedName, tuple[Edge, ...]] = {}
     for group, entries in check.table(manifest.get("dependency-groups", {}), where).items():
         tables = check.tables(entries, f"{where}.{group}")
-        edges = [_read_edge(check, item, f"{where}.{group}[{i}]") for i, item in enumerate(tables)]
+        edges = [read_edge(check, item, f"{where}.{group}[{i}]") for i, item in enumerate(tables)]
         groups[canonicalize_name(group)] = resolve.edges(edges)
     return groups
 
 
 def _roots(
-    check: Fields, nodes: Sequence[_Node], manifest: Mapping[str, object], base_dir: Path
+    check: Fields, nodes: Sequence[Node], manifest: Mapping[str, object], base_dir: Path
 ) -> tuple[int, ...]:
     """The project at the lock's directory (what `uv sync` there installs), else the
     workspace members (a virtual workspace root has no project of its own)."""
@@ -457,14 +280,14 @@ def _roots(
 
 
 def _with_memberships(
-    nodes: list[_Node],
+    nodes: list[Node],
     roots: Sequence[int],
-    root_groups: Mapping[NormalizedName, tuple[_Edge, ...]],
-) -> list[_Node]:
+    root_groups: Mapping[NormalizedName, tuple[Edge, ...]],
+) -> list[Node]:
     """Each package with the groups and extras that reach it (markers not evaluated)."""
     member_of: dict[int, set[str]] = {i: {"main"} for i in roots}
 
-    def mark(start: Iterable[_Edge], label: str) -> None:
+    def mark(start: Iterable[Edge], label: str) -> None:
         pending = [edge.target for edge in start]
         while pending:
             index = pending.pop()
@@ -485,7 +308,7 @@ def _with_memberships(
     for group, edges in root_groups.items():
         mark(edges, group)
     return [
-        _Node(
+        Node(
             _replace_groups(node.package, sorted(member_of.get(index, ()))),
             node.dependencies,
             node.extras,
