@@ -4,7 +4,9 @@ poetry, pdm and hatch keep environments out of the project, in their own directo
 name them after a hash of the project's path. The project's own editable install in the
 environment (`direct_url.json`, PEP 610) names a candidate directory; it is accepted only
 when its hash is the one in the environment's name, so a planted `direct_url.json` cannot
-link an environment to an arbitrary directory.
+link an environment to an arbitrary directory. Where the path holds no hash, nothing is
+linked through it: hatch 1.18 drops its hash level only for envs kept in `~/.virtualenvs`
+or in a directory inside the project (a project's `.hatch/` is linked as the project's).
 """
 
 from __future__ import annotations
@@ -93,9 +95,9 @@ def tool_cache(path: Path) -> ToolCache | None:
     return None
 
 
-def _editable_locations(site_packages: Sequence[Path], likely: str) -> Iterator[tuple[str, str]]:
-    """(distribution name, project directory) of each editable install (PEP 610), the
-    distribution named `likely` (the project's name as the env's name gives it) first.
+def _editable_locations(site_packages: Sequence[Path], likely: str) -> Iterator[str]:
+    """The project directory of each editable install (PEP 610), the distribution named
+    `likely` (the project's name as the env's name gives it) first.
 
     Only for environments in a tool's directory: a listing of site-packages, then one
     `direct_url.json` for the likely distribution, and for the others only if need be.
@@ -114,18 +116,18 @@ def _editable_locations(site_packages: Sequence[Path], likely: str) -> Iterator[
             likely_one = name[:size].lower().replace(".", "_") == prefix
             (first if likely_one else rest).append((site, name))
     for site, name in first + sorted(rest):
-        dist_name = name[: -len(".dist-info")].partition("-")[0]
         try:
             direct_url = read_direct_url(os.path.join(site, name, "direct_url.json"))
         except MetadataError:
             continue
         if direct_url is not None and direct_url.editable and direct_url.local_path is not None:
-            yield dist_name, direct_url.local_path
+            yield direct_url.local_path
 
 
 def _hatch_levels(path: Path) -> tuple[str, ...]:
-    """The levels below hatch's env-type directory: (project, hash, env), or (project, env)
-    when hatch keeps no hash level; `.internal/{env}` counts as a type directory."""
+    """The levels below hatch's env-type directory: (project, hash, env) as hatch 1.18
+    makes them (`.internal/{env}` counts as a type directory); anything else is no layout
+    of a project's env there (`.scripts/{id}` is a script's)."""
     parts = path.parts
     for index in range(len(parts) - 1):
         if parts[index] == "hatch" and parts[index + 1] == "env":
@@ -137,7 +139,7 @@ def _hatch_levels(path: Path) -> tuple[str, ...]:
 def _likely_name(path: Path, tool: ToolCache) -> str:
     """The project's name as the environment's path gives it (a guess: only an order)."""
     if tool == "hatch":
-        return _hatch_levels(path)[0] if len(_hatch_levels(path)) in {2, 3} else ""
+        return _hatch_levels(path)[0] if len(_hatch_levels(path)) == 3 else ""
     match = (_POETRY_NAME if tool == "poetry" else _PDM_NAME).match(path.name)
     return match.group("name") if match else ""
 
@@ -156,17 +158,15 @@ def _hash_in_name(path: Path, tool: ToolCache) -> str | None:
 def _cache_project(path: Path, tool: ToolCache, site_packages: Sequence[Path]) -> Path | None:
     """The project directory of an environment in a tool's directory, checked by its hash."""
     in_name = _hash_in_name(path, tool)
-    by_name = tool == "hatch" and len(_hatch_levels(path)) == 2
-    for dist_name, location in _editable_locations(site_packages, _likely_name(path, tool)):
+    if tool != "pdm" and in_name is None:
+        return None  # no hash to check a candidate against (hatch's `.scripts/{id}`...)
+    for location in _editable_locations(site_packages, _likely_name(path, tool)):
         for directory in _spellings(location, tool):
             if tool == "pdm":
                 prefix = f"{PurePath(directory).name}-{path_hash(directory, 'pdm')}-"
                 matches = path.name.startswith(prefix) and len(path.name) > len(prefix)
-            elif in_name is not None:
-                matches = path_hash(directory, tool) == in_name
             else:
-                # hatch without a hash level (`.../{project}/{env}`): the project's name.
-                matches = by_name and _normalized(dist_name) == _normalized(path.parent.name)
+                matches = path_hash(directory, tool) == in_name
             if matches and looks_like_project(Path(directory)):
                 return Path(directory)
     return None

@@ -123,17 +123,23 @@ def test_a_hatch_env_in_its_data_dir_is_linked(tmp_path: Path, env_name: str) ->
     assert env.project == project and env.manager == "hatch"
 
 
-def test_a_hatch_env_without_a_hash_level_is_linked_by_the_project_s_name(
-    tmp_path: Path,
-) -> None:
+def test_a_hatch_env_without_a_hash_level_is_not_linked(tmp_path: Path) -> None:
+    # hatch 1.18.2 never makes `env/virtual/{project}/{env}`: run for real, it made
+    # `env/virtual/hproj/-qWoCX2Q/hproj` by default, and `{root}/hdata/env/virtual/hproj`
+    # with HATCH_DATA_DIR inside the project. Without a hash nothing can be checked, so a
+    # planted direct_url.json naming another directory of the same name links nothing.
     project = _project(tmp_path)
     data = tmp_path / "home" / ".local" / "share" / "hatch" / "env" / "virtual"
-    venv = make_venv(data / "linkproj" / "default")
-    _editable(venv, project)
-    assert inspect_environment(venv).project == project
-    other = make_venv(data / "otherproj" / "default")
-    _editable(other, project)
-    assert inspect_environment(other).project is None
+    elsewhere = tmp_path / "elsewhere" / "linkproj"
+    elsewhere.mkdir(parents=True)
+    (elsewhere / "pyproject.toml").write_text("")
+    planted = make_venv(data / "linkproj" / "default")
+    _plant_editable(planted, "linkproj", elsewhere)
+    assert inspect_environment(planted).project is None
+    installed = make_venv(data / "linkproj" / "test")
+    _editable(installed, project)
+    env = inspect_environment(installed)
+    assert env.project is None and env.manager == "hatch"
 
 
 def test_hatch_envs_kept_in_the_project_are_its_envs(tmp_path: Path) -> None:
