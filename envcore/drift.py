@@ -2,7 +2,9 @@
 
 Each requirement gets one status (see STATUSES), judged with the markers of *that*
 environment's interpreter; constraints narrow the accepted versions; installed top-level
-distributions nobody asked for are `untracked`; `pip check` findings are included.
+distributions nobody asked for are `untracked`; `pip check` findings are included. What
+the environment is compared with, and why, is `envcore.requirements.source.choose_source`'s
+choice (a lock, selected for the environment, is a list of exact pins like any other).
 """
 
 from __future__ import annotations

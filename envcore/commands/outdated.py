@@ -40,7 +40,9 @@ def run(args: argparse.Namespace) -> int:
         source = find_requirements_source(env.project)
     if source is not None and not source.is_file():
         raise RequirementsError(f"{source} is not a file")
-    parsed = load_requirements(source) if source is not None else None
+    # A lock (the project's source when it has one) is selected for the env's own markers.
+    environment = env.marker_environment()
+    parsed = load_requirements(source, environment=environment) if source is not None else None
     config = read_pip_config(os.environ, site_prefix=env.path)
     if args.index_url:
         config = config.with_overrides(index_url=args.index_url)

@@ -163,7 +163,7 @@ def _lock_choice(
         reason = f"{name}: the project's lock file"
     others = [locks[other] for other in present if other != tool]
     if others:
-        why = hints[tool] or f"the first of {', '.join(locks[t] for t in present)}"
+        why = hints[tool] or "nothing says which tool the project uses"
         reason += f" ({why}; also found: {', '.join(others)})"
     return SourceChoice(project_dir / name, "lock", reason)
 

@@ -6,8 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from envcore.distributions import read_inventory
+from envcore.drift import drift_for_environment
 from envcore.environment import Environment, inspect_environment
 from envcore.requirements import find_requirements_source
+from envcore.requirements._roots import OUTSIDE
 from envcore.requirements.source import SourceChoice, candidate_sources, choose_source
 from tests.envcore.synthetic import posix_venv
 
@@ -64,7 +67,7 @@ CASES = [
         {"pyproject.toml": PEP621_PYPROJECT, "uv.lock": "", "pylock.toml": ""},
         "uv.lock",
         "lock",
-        "(the first of uv.lock, pylock.toml; also found: pylock.toml)",
+        "(nothing says which tool the project uses; also found: pylock.toml)",
     ),
     (
         {"pyproject.toml": PEP621_PYPROJECT, "pylock.dev.toml": "", "pylock.web.toml": ""},
@@ -209,3 +212,20 @@ def test_candidates_are_every_file_a_user_may_pick_inside_the_roots(tmp_path: Pa
             "pyproject.toml",
         )
     )
+
+
+def test_a_lock_leading_out_of_the_roots_is_named_but_not_read(tmp_path: Path) -> None:
+    """A planted uv.lock link: chosen (the project holds it), never opened, never in sync."""
+    outside = tmp_path / "secret.lock"
+    outside.write_text("version = 1\n")
+    project = tmp_path / "root" / "app"
+    project.mkdir(parents=True)
+    env = project_env(project, {"requirements.txt": "alpha\n"})
+    (project / "uv.lock").symlink_to(outside)
+    roots = [tmp_path / "root"]
+    choice = choose_source(env, roots)
+    assert (choice.path, choice.kind) == (project / "uv.lock", "lock")
+    report = drift_for_environment(env, read_inventory(env), choice=choice, roots=roots)
+    assert report.summary == "drifted"
+    assert [issue.message for issue in report.parse_errors] == [OUTSIDE]
+    assert report.items == () and report.lock_outdated == ""
