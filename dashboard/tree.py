@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.views.decorators.http import require_GET
+from django_htmx.http import push_url
 
 from dashboard.http import HtmxHttpRequest
 from dashboard.models import Distribution, Environment
@@ -172,5 +173,7 @@ def environment_tree(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         ],
     }
     if request.htmx:
-        return render(request, "dashboard/tree.html#dependency-tree", context)
+        # The fragment lives inside the environment page: its URL is never the page's own
+        # (the rows' links are boosted, and htmx would push theirs into the history).
+        return push_url(render(request, "dashboard/tree.html#dependency-tree", context), False)
     return render(request, "dashboard/tree.html", context)

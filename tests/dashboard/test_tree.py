@@ -112,7 +112,9 @@ def test_cycles_are_named_and_cut(
 
 
 def test_htmx_gets_the_tree_fragment_only(tree_env: Environment, user: Client) -> None:
-    fragment = text(user.get(f"/environments/{tree_env.pk}/tree/", HTTP_HX_REQUEST="true"))
+    response = user.get(f"/environments/{tree_env.pk}/tree/", HTTP_HX_REQUEST="true")
+    assert response["HX-Push-Url"] == "false"  # the environment page keeps its own URL
+    fragment = text(response)
     assert fragment.lstrip().startswith('<div id="dependency-tree" class="tree" data-tree>')
     assert "<html" not in fragment
 
