@@ -272,6 +272,52 @@ def _made_by_pdm(
     )
 
 
+def _home() -> str:
+    return os.environ.get("HOME") or str(Path.home())
+
+
+def _uv_tool_dirs() -> set[str]:
+    """Where `uv tool` keeps its envs (uv 0.13's `uv tool dir`): `$UV_TOOL_DIR`, else
+    `$XDG_DATA_HOME/uv/tools`, else `~/.local/share/uv/tools`; each of them, as settings
+    change between installs."""
+    data = os.environ.get("XDG_DATA_HOME") or os.path.join(_home(), ".local", "share")
+    dirs = {os.environ.get("UV_TOOL_DIR", ""), os.path.join(data, "uv", "tools")}
+    dirs.add(os.path.join(_home(), ".local", "share", "uv", "tools"))
+    return {os.path.realpath(os.path.expanduser(d)) for d in dirs if d}
+
+
+def _pipx_venv_dirs() -> set[str]:
+    """Where pipx keeps its envs: `{home}/venvs` for `$PIPX_HOME`, its defaults and the
+    fallbacks it still uses when they exist (pipx's docs, "Configure paths":
+    `~/.local/share/pipx` or `$XDG_DATA_HOME/pipx` on Linux, `~/.local/pipx`, macOS's
+    `~/Library/Application Support/pipx`) and `--global`'s `$PIPX_GLOBAL_HOME` or
+    `/opt/pipx`."""
+    home = _home()
+    data = os.environ.get("XDG_DATA_HOME") or os.path.join(home, ".local", "share")
+    homes = {
+        os.environ.get("PIPX_HOME", ""),
+        os.environ.get("PIPX_GLOBAL_HOME") or "/opt/pipx",
+        os.path.join(data, "pipx"),
+        os.path.join(home, ".local", "share", "pipx"),
+        os.path.join(home, ".local", "pipx"),
+        os.path.join(home, "Library", "Application Support", "pipx"),
+    }
+    return {os.path.realpath(os.path.join(os.path.expanduser(h), "venvs")) for h in homes if h}
+
+
+def _app_manager(path: Path) -> str | None:
+    """pipx or `uv tool`: the tool's own file in the env, and the env in that tool's own
+    directory (a receipt planted in a project's `.venv` makes no application env)."""
+    base = os.fspath(path)
+    for marker, manager, dirs in (
+        ("uv-receipt.toml", "uv-tool", _uv_tool_dirs),
+        ("pipx_metadata.json", "pipx", _pipx_venv_dirs),
+    ):
+        if os.path.isfile(os.path.join(base, marker)) and os.path.realpath(path.parent) in dirs():
+            return manager
+    return None
+
+
 def manager_of(
     path: Path,
     fallback: str,
@@ -280,11 +326,9 @@ def manager_of(
     minor: str | None,
 ) -> str:
     """Which tool's environment this is; `fallback` (the kind) when no tool claims it."""
-    base = os.fspath(path)
-    if os.path.isfile(os.path.join(base, "uv-receipt.toml")):
-        return "uv-tool"
-    if os.path.isfile(os.path.join(base, "pipx_metadata.json")):
-        return "pipx"
+    app = _app_manager(path)
+    if app is not None:
+        return app
     if "/.local/share/virtualenvs/" in path.as_posix():
         return "pipenv"
     tool = tool_cache(path)

@@ -187,10 +187,16 @@ def test_an_unreadable_lock_is_one_line_on_the_page_never_in_sync(
     assert row(env).status == "drifted"
 
 
+@pytest.mark.usefixtures("db")
 def test_an_application_env_has_no_requirements_and_says_why(
-    db: None, settings: SettingsWrapper, tmp_path: Path, wheelhouse: Path, user: Client
+    settings: SettingsWrapper,
+    tmp_path: Path,
+    wheelhouse: Path,
+    user: Client,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     settings.SCAN_ROOTS = [tmp_path]
+    monkeypatch.setenv("PIPX_HOME", str(tmp_path / ".local" / "share" / "pipx"))
     env = make_venv(
         tmp_path / ".local" / "share" / "pipx" / "venvs" / "toolapp",
         ["alpha==1.0"],

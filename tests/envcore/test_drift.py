@@ -505,11 +505,15 @@ def test_drift_within_roots_reports_an_outside_include_without_reading_it(
 
 
 def test_an_app_env_has_nothing_to_drift_from(
-    tmp_path: Path, wheels: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path,
+    wheels: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """`uv tool install`: the app and its dependencies are the tool's business, none of them
     "untracked" (as neither uv nor pip would call them)."""
     tools = tmp_path / "tools"
+    monkeypatch.setenv("UV_TOOL_DIR", str(tools))  # an app env only in uv's tool directory
     subprocess.run(
         [
             *(str(UV), "tool", "install", "-q", "--offline", "--no-index"),

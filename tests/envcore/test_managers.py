@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from envcore.environment import inspect_environment
+from envcore.requirements.source import choose_source
 from tests.envcore.synthetic import PY
 from tests.envtools import make_venv
 from tests.wheelmaker import write_wheel
@@ -34,10 +35,19 @@ def _app_wheel(directory: Path) -> Path:
     )
 
 
-def test_a_uv_tool_env_is_an_app_env(tmp_path: Path) -> None:
+@pytest.fixture(autouse=True)
+def _home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A home of the test's own, and none of the tools' directory settings of the machine."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    for variable in ("XDG_DATA_HOME", "UV_TOOL_DIR", "PIPX_HOME", "PIPX_GLOBAL_HOME"):
+        monkeypatch.delenv(variable, raising=False)
+
+
+def _uv_tool_install(tmp_path: Path, **settings: str) -> None:
+    """`uv tool install toolapp` for real, offline from a wheel directory, into the tool
+    directory uv picks itself from HOME and `settings`."""
     wheels = tmp_path / "wheels"
     _app_wheel(wheels)
-    tools = tmp_path / "home" / ".local" / "share" / "uv" / "tools"
     subprocess.run(
         [
             *(str(UV), "tool", "install", "-q", "--offline", "--no-index"),
@@ -48,14 +58,52 @@ def test_a_uv_tool_env_is_an_app_env(tmp_path: Path) -> None:
         env={
             **os.environ,
             "UV_NO_CONFIG": "1",
-            "UV_TOOL_DIR": str(tools),
             "UV_TOOL_BIN_DIR": str(tmp_path / "bin"),
+            "UV_CACHE_DIR": str(tmp_path / "uv-cache"),
+            **settings,
         },
     )
-    env = inspect_environment(tools / "toolapp")
-    assert (tools / "toolapp" / "uv-receipt.toml").is_file()
+
+
+@pytest.mark.parametrize(
+    ("settings", "tools"),
+    [
+        ({}, "home/.local/share/uv/tools"),
+        ({"XDG_DATA_HOME": "{tmp}/data"}, "data/uv/tools"),
+        ({"UV_TOOL_DIR": "{tmp}/tools"}, "tools"),
+    ],
+)
+def test_a_uv_tool_env_is_an_app_env(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: dict[str, str], tools: str
+) -> None:
+    settings = {key: value.format(tmp=tmp_path) for key, value in settings.items()}
+    for key, value in settings.items():
+        monkeypatch.setenv(key, value)
+    _uv_tool_install(tmp_path, **settings)
+    venv = tmp_path / tools / "toolapp"
+    env = inspect_environment(venv)
+    assert (venv / "uv-receipt.toml").is_file()
     assert env.kind == "uv" and env.manager == "uv-tool" and env.is_app_env
     assert env.project is None
+
+
+def test_a_tool_s_file_in_a_project_s_venv_makes_no_app_env(tmp_path: Path) -> None:
+    """The receipt and metadata of real installs, copied into a project's `.venv`: only the
+    tools' own directories hold application envs."""
+    _uv_tool_install(tmp_path)
+    receipt = (
+        tmp_path / "home" / ".local" / "share" / "uv" / "tools" / "toolapp" / "uv-receipt.toml"
+    )
+    project = tmp_path / "code" / "shop"
+    project.mkdir(parents=True)
+    (project / "requirements.txt").write_text("toolapp==1.0\n")
+    venv = make_venv(project / ".venv")
+    (venv / "uv-receipt.toml").write_bytes(receipt.read_bytes())
+    (venv / "pipx_metadata.json").write_text(json.dumps(PIPX_METADATA))
+    env = inspect_environment(venv)
+    assert env.manager == "venv" and not env.is_app_env and env.project == project
+    choice = choose_source(env)
+    assert (choice.kind, choice.path) == ("requirements", project / "requirements.txt")
 
 
 # What pipx 1.18.4 wrote for `pipx install toolapp` (its uv backend, offline from a local
@@ -98,10 +146,27 @@ PIPX_METADATA = {
 }
 
 
-def test_a_pipx_env_is_an_app_env(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("settings", "pipx_home"),
+    [
+        # pipx's docs ("Configure paths"): ~/.local/share/pipx on Linux, ~/.local/pipx when
+        # it exists (and on macOS), PIPX_HOME over both, /opt/pipx or PIPX_GLOBAL_HOME for
+        # --global.
+        ({}, "home/.local/share/pipx"),
+        ({}, "home/.local/pipx"),
+        ({"XDG_DATA_HOME": "{tmp}/data"}, "data/pipx"),
+        ({"PIPX_HOME": "{tmp}/apps"}, "apps"),
+        ({"PIPX_GLOBAL_HOME": "{tmp}/global"}, "global"),
+    ],
+)
+def test_a_pipx_env_is_an_app_env(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, settings: dict[str, str], pipx_home: str
+) -> None:
+    for key, value in settings.items():
+        monkeypatch.setenv(key, value.format(tmp=tmp_path))
     wheels = tmp_path / "wheels"
     wheel = _app_wheel(wheels)
-    venv = make_venv(tmp_path / ".local" / "share" / "pipx" / "venvs" / "toolapp")
+    venv = make_venv(tmp_path / pipx_home / "venvs" / "toolapp")
     subprocess.run(
         [
             str(UV),
@@ -180,12 +245,14 @@ def test_scan_json_says_manager_and_app_env(tmp_path: Path) -> None:
     make_venv(tmp_path / "tools" / "pipx" / "venvs" / "toolapp")
     (tmp_path / "tools" / "pipx" / "venvs" / "toolapp" / "pipx_metadata.json").write_text("{}")
     make_venv(tmp_path / "plain")
+    (tmp_path / "plain" / "pipx_metadata.json").write_text("{}")  # not in pipx's directory
     result = subprocess.run(
         [sys.executable, "-m", "envcore", "scan", str(tmp_path), "--json"],
         capture_output=True,
         text=True,
         check=True,
         timeout=60,
+        env={**os.environ, "PIPX_HOME": str(tmp_path / "tools" / "pipx")},
     )
     rows = {Path(row["path"]).name: row for row in json.loads(result.stdout)}
     assert (rows["toolapp"]["manager"], rows["toolapp"]["is_app_env"]) == ("pipx", True)
