@@ -50,6 +50,8 @@ class TreeRow:
     repeated: bool
     cycle: bool
     shown: bool = True
+    #: Nothing above it (a package nothing requires, in the reverse tree): no link to ask.
+    top: bool = False
 
     def html(self, tree_url: str, *, why: str) -> SafeString:
         """The row's `<li>`: guide, name, pipdeptree's bracket, marks, and the link to what
@@ -80,7 +82,7 @@ class TreeRow:
             parts.append(_CYCLE)
         elif self.repeated:
             parts.append(_REPEATED)
-        if self.depth and self.version != "?" and self.key != why:
+        if self.depth and not self.top and self.version != "?" and self.key != why:
             parts.append(
                 format_html(
                     ' <a class="tree-why" href="{}?why={}">what requires it'
@@ -126,6 +128,7 @@ def _row(line: TreeLine, *, reverse: bool) -> TreeRow:
         node.conflict or "",
         node.repeated,
         node.cycle,
+        top=reverse and not node.children and not node.repeated,
     )
 
 

@@ -127,6 +127,8 @@ def test_why_shows_what_requires_a_package_up_to_the_roots(
     assert "[requires: speedy&gt;=1, extra: fast]" in page  # lib2, through its extra
     assert "[requires: lib2]" in page  # App, above it
     assert "Back to the whole tree" in page
+    assert 'what requires it<span class="sr-only"> (App)' not in page  # nothing does
+    assert 'what requires it<span class="sr-only"> (lib2)' in page
 
 
 def test_an_unknown_why_shows_the_whole_tree(tree_env: Environment, user: Client) -> None:
