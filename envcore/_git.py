@@ -9,9 +9,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 from envcore._files import read_text
+from envcore.text import url_parts
 
 _SECTION = re.compile(r'^\s*\[\s*remote\s+"(?P<name>[^"]+)"\s*\]\s*$')
 _ANY_SECTION = re.compile(r"^\s*\[")
@@ -111,8 +111,8 @@ def strip_credentials(url: str) -> str:
         if scp:
             return f"{scp.group('host')}:{scp.group('path')}"
         return url
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, parts.query, ""))
+    parts = url_parts(url)  # no urllib: a malformed remote (`http://[`) never raises
+    if parts is None:
+        return url
+    scheme, _, host, rest = parts
+    return f"{scheme}://{host.lower()}{rest.partition('#')[0]}"

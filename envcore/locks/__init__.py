@@ -173,7 +173,13 @@ def read_lock(path: Path | str) -> LockFile:
         raise RequirementsError(f"{path} is not a lock file envdash reads")
     from envcore.locks._cache import read_cached
 
-    return read_cached(path, reader)
+    try:
+        return read_cached(path, reader)
+    except ValueError as exc:
+        # A reader's last line of defence: a value urllib or packaging refuses (a URL such
+        # as `http://[x/`) is the file's fault, one line naming it, never a traceback that
+        # stops a whole dashboard scan.
+        raise RequirementsError(f"{path}: {' '.join(str(exc).split())}") from exc
 
 
 def _entry(lock: LockFile, package: LockedPackage, marker: str | None) -> RequirementEntry:

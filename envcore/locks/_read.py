@@ -6,7 +6,6 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-import urllib.parse
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import NoReturn, cast
 from packaging.markers import InvalidMarker
 from packaging.utils import InvalidName, NormalizedName, canonicalize_name
 
+from envcore import text
 from envcore._files import read_bytes
 from envcore._pep508 import marker
 from envcore.errors import RequirementsError
@@ -103,23 +103,9 @@ class Fields:
         return text
 
 
-@lru_cache(maxsize=1024)
-def without_credentials(url: str) -> str:
-    """A URL without the user part of an http(s) URL, or the password of any other.
-
-    uv writes locks without credentials (they come from the user's configuration); one in
-    a file on disk is never shown, and the install's own record (PEP 610) has none either.
-    Cached: every package of a lock names the same index.
-    """
-    parts = urllib.parse.urlsplit(url)
-    userinfo, at, host = parts.netloc.rpartition("@")
-    if not at:
-        return url
-    if parts.scheme.split("+")[-1] in ("http", "https"):
-        netloc = host
-    else:
-        netloc = f"{userinfo.partition(':')[0]}@{host}"
-    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+#: uv writes locks without credentials (they come from the user's configuration); one in a
+#: file on disk is never shown. Cached: every package of a lock names the same index.
+without_credentials = lru_cache(maxsize=1024)(text.without_credentials)
 
 
 @lru_cache(maxsize=1024)

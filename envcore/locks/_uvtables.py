@@ -13,6 +13,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 
 from envcore.locks import LockedPackage, SourceKind
 from envcore.locks._read import Fields, file_url, without_credentials
+from envcore.text import url_parts
 
 __all__ = [
     "SOURCE_KINDS",
@@ -139,8 +140,8 @@ def read_source(
         return kind, location, identity
     if key == "registry":
         # Data only (never given to an installer); a flat index may be a local directory.
-        scheme = urllib.parse.urlsplit(text).scheme
-        location = without_credentials(text) if scheme else file_url(base_dir, text)
+        is_url = url_parts(text) is not None  # urllib would refuse some (`http://[`)
+        location = without_credentials(text) if is_url else file_url(base_dir, text)
         return kind, location, identity
     return kind, file_url(base_dir, text), identity
 
