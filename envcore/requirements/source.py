@@ -203,16 +203,20 @@ def _project_choice(project_dir: Path, roots: Sequence[Path | str] | None) -> So
     locked = _lock_choice(project_dir, names, data)
     if locked is not None:
         return locked
+    # pdm.lock is pdm's own format, not read here: say so rather than "no lock file".
+    no_lock = "no lock file envdash reads (pdm.lock is pdm's own)" if "pdm.lock" in names else ""
     if "requirements.txt" in names:
         return SourceChoice(
-            project_dir / "requirements.txt", "requirements", "requirements.txt: no lock file"
+            project_dir / "requirements.txt",
+            "requirements",
+            f"requirements.txt: {no_lock or 'no lock file'}",
         )
     in_dir = _requirements_dir_choice(project_dir)
     if in_dir is not None:
         return SourceChoice(
             in_dir,
             "requirements",
-            f"requirements/{in_dir.name}: no lock file, no requirements.txt",
+            f"requirements/{in_dir.name}: {no_lock or 'no lock file'}, no requirements.txt",
         )
     if "Pipfile" in names:
         return SourceChoice(
@@ -221,9 +225,8 @@ def _project_choice(project_dir: Path, roots: Sequence[Path | str] | None) -> So
     if "pyproject.toml" in names and (not within_roots(pyproject, roots) or _declares(data)):
         # Outside the roots it is named unread: reading it then says why, rather than the
         # project seeming to have no source.
-        return SourceChoice(
-            pyproject, "pyproject", "pyproject.toml: no lock or requirements file, so its ranges"
-        )
+        why = f"{no_lock}, no requirements file" if no_lock else "no lock or requirements file"
+        return SourceChoice(pyproject, "pyproject", f"pyproject.toml: {why}, so its ranges")
     return SourceChoice(
         None,
         "none",

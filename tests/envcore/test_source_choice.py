@@ -95,6 +95,13 @@ CASES = [
     ),
     ({"pyproject.toml": PEP621_PYPROJECT}, "pyproject.toml", "pyproject", "no lock or requirem"),
     ({"pyproject.toml": POETRY_PYPROJECT}, "pyproject.toml", "pyproject", "so its ranges"),
+    (
+        {"pyproject.toml": PEP621_PYPROJECT, "pdm.lock": ""},
+        "pyproject.toml",
+        "pyproject",
+        "pyproject.toml: no lock file envdash reads (pdm.lock is pdm's own), no requirements "
+        "file, so its ranges",
+    ),
 ]
 
 
