@@ -15,6 +15,7 @@ statically readable deps at all (there is no reader for it, by design).
 
 from __future__ import annotations
 
+import bisect
 import configparser
 import os
 import platform
@@ -233,16 +234,56 @@ def _declared_deps(path: Path, text: str, testenv: str) -> list[str]:
     return _toml_deps(data, tox_dir, testenv) or []
 
 
-def _line_numbers(text: str, lines: Sequence[str]) -> list[int]:
-    """Where each dep line stands in the file: the first line holding it (1 if none)."""
-    file_lines = text.splitlines()
+#: `deps = pytest` (a key's first line): the value.
+_DEPS_KEY = re.compile(r"^deps\s*=\s*(.*)$")
+#: A TOML string (`deps = ["pytest>=8", 'attrs']`): its text.
+_QUOTED = re.compile(r"\"((?:[^\"\\]|\\.)*)\"|'([^']*)'")
+
+
+def _line_texts(raw: str) -> set[str]:
+    """What a dep taken from this file line reads: the line without its comment, after
+    `deps =` or a factor condition (`py311: tomli`), or a TOML string in it."""
+    line = _COMMENT.sub("", raw).replace("\\#", "#").strip() if "#" in raw else raw.strip()
+    texts = {line}
+    key = _DEPS_KEY.match(line) if line.startswith("deps") else None
+    if key:
+        texts.add(key.group(1).strip())
+    condition = _CONDITION_END.search(line) if ":" in line else None
+    if condition:
+        texts.add(line[condition.end() :].strip())
+    if '"' in raw or "'" in raw:
+        texts.update(a or b for a, b in _QUOTED.findall(raw))
+    return texts
+
+
+def _line_numbers(text: str, lines: Sequence[str], testenv: str) -> list[int]:
+    """Where each dep line stands in the file (1 where no line reads it: a substitution).
+
+    One pass indexes the file's lines by what a dep taken from them reads. Deps keep file
+    order, so each takes the first such line at or after the previous dep's (the first of
+    all when there is none: a `{[base]deps}` reference reaches back), starting at the env's
+    own section when it has one, else the base section.
+    """
+    places: dict[str, list[int]] = {}
+    headers: dict[str, int] = {}
+    for number, raw in enumerate(text.splitlines(), 1):
+        if raw.startswith("["):
+            headers.setdefault(raw.strip(), number)
+        for item in _line_texts(raw):
+            if item:
+                places.setdefault(item, []).append(number)
+    own = (f"[testenv:{testenv}]", f"[env.{testenv}]", f"[tool.tox.env.{testenv}]")
+    base = ("[testenv]", "[env_run_base]", "[tool.tox.env_run_base]")
+    cursor = next((headers[header] for header in (*own, *base) if header in headers), 0)
     found = []
     for line in lines:
-        needle = line.strip()
-        number = next(
-            (index for index, raw in enumerate(file_lines, 1) if needle and needle in raw), 1
-        )
-        found.append(number)
+        numbers = places.get(line.strip())
+        if not numbers:
+            found.append(1)
+            continue
+        after = bisect.bisect_left(numbers, cursor)
+        cursor = numbers[after] if after < len(numbers) else numbers[0]
+        found.append(cursor)
     return found
 
 
@@ -299,7 +340,7 @@ def parse_tox_deps(
     display = str(tox_ini)
     walker = _Walker({}, str(tox_ini.parent.absolute()), resolve_roots(roots))
     walker.walk(display, "\n".join(lines) + "\n", False, ((os.path.realpath(tox_ini), display),))
-    numbers = _line_numbers(text, lines)
+    numbers = _line_numbers(text, lines, testenv)
 
     def located(source: str) -> str:
         where, _, number = source.rpartition(":")

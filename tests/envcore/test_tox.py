@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from envcore.errors import RequirementsError
+from envcore.requirements._entry import ParsedRequirements
 from envcore.requirements._tox import find_tox_config, parse_tox_deps
 
 TOX_INI = """\
@@ -106,6 +107,44 @@ def test_entries_are_located_in_tox_ini_and_the_included_file(tox_ini: Path) -> 
     lint = parse_tox_deps(tox_ini, "lint")
     assert lint is not None
     assert [entry.marker for entry in lint.entries] == ['python_version >= "3.8"']
+
+
+def _lines(parsed: ParsedRequirements | None) -> dict[str, int]:
+    assert parsed is not None and not parsed.errors
+    return {str(entry.name): entry.line_number for entry in parsed.entries}
+
+
+def test_each_dep_is_located_on_its_own_line_in_its_own_section(tmp_path: Path) -> None:
+    """Many deps shared by two envs, a command naming one of them before its deps, a
+    reference back to an earlier section: each entry on the line tox took it from."""
+    shared = [f"pkg{index}" for index in range(3000)]
+    body = "\n".join(f"    {name}>=1" for name in shared)
+    (tmp_path / "tox.ini").write_text(
+        "[base]\ndeps =\n    attrs\n\n"
+        f"[testenv]\ncommands = pytest tests\ndeps =\n    pytest\n{body}\n    {{[base]deps}}\n\n"
+        f"[testenv:lint]\ndeps = ruff\n{body}\n    lint: pytest\n"
+    )
+    first = 9  # pkg0's line in [testenv]
+    lint = first + len(shared) + 4  # pkg0's line in [testenv:lint]
+    assert _lines(parse_tox_deps(tmp_path / "tox.ini", "py312")) == {
+        "pytest": 8,
+        **{name: first + index for index, name in enumerate(shared)},
+        "attrs": 3,
+    }
+    assert _lines(parse_tox_deps(tmp_path / "tox.ini", "lint")) == {
+        "ruff": lint - 1,
+        **{name: lint + index for index, name in enumerate(shared)},
+        "pytest": lint + len(shared),
+    }
+
+
+def test_tox_toml_deps_are_located_in_their_table(tmp_path: Path) -> None:
+    (tmp_path / "tox.toml").write_text(
+        '[env_run_base]\ndeps = ["pytest>=8", "attrs"]\n'
+        '[env.lint]\ndeps = [\n  "attrs",  # a comment\n  "ruff",\n]\n'
+    )
+    assert _lines(parse_tox_deps(tmp_path / "tox.toml", "py")) == {"pytest": 2, "attrs": 2}
+    assert _lines(parse_tox_deps(tmp_path / "tox.toml", "lint")) == {"attrs": 5, "ruff": 6}
 
 
 def test_platform_factors_hold_for_this_machine(tmp_path: Path) -> None:
