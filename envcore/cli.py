@@ -7,6 +7,7 @@ and each subcommand start without loading what the other subcommands need.
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import sys
 from collections.abc import Sequence
@@ -95,6 +96,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = sys.argv[1:] if argv is None else list(argv)
     chosen, _ = build_parser().parse_known_args(arguments)
     args = build_parser(chosen.command).parse_args(arguments)
+    if argv is None:
+        # The process's own command line: what is loaded by now (modules, the parser) lives
+        # until exit, so it is moved out of the collector's sight, and the collections that
+        # a command's many small objects trigger no longer walk it each time (a fifth of
+        # `tree`'s CPU and a quarter of `drift`'s on 300 packages). Not done for a caller's
+        # argv (tests run main in their own process, which must keep collecting).
+        gc.freeze()
     try:
         result: int = args.func(args)
     except EnvcoreError as exc:
