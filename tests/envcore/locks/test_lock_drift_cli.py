@@ -16,7 +16,9 @@ import pytest
 
 from envcore.snapshot import build_snapshot, validate_snapshot
 from tests.envcore.locks.conftest import LocalIndex, envcore, make_env, make_uv_project
+from tests.envcore.locks.test_pipenv_real import PIPFILE, pipenv
 from tests.envtools import pip
+from tests.wheelmaker import make_project
 
 
 def test_without_an_option_the_lock_is_chosen_and_named(uv_project: Path) -> None:
@@ -159,3 +161,37 @@ def test_a_team_snapshot_carries_the_lock_as_source_and_its_drift(
     items = {item["name"]: (item["status"], item["required"]) for item in drift["items"]}
     assert items["beta"] == ("mismatch", "==2.0")
     assert items["winonly"] == ("not-applicable", "==1.0")
+
+
+def test_a_pipenv_project_is_held_to_its_pipfile_lock(
+    tmp_path: Path, local_index: LocalIndex
+) -> None:
+    """The issue's pipenv project had "no requirements file or pyproject.toml found": its
+    Pipfile.lock is chosen, and a version the lock does not pin is a mismatch."""
+    project = tmp_path / "demo"
+    project.mkdir()
+    make_project(project / "libs" / "libpkg", "libpkg", "0.2", dependencies=["alpha"])
+    (project / "Pipfile").write_text(PIPFILE.format(url=local_index.url))
+    pipenv("lock", cwd=project, home=tmp_path / "pipenv-home", index=local_index)
+    env = project / ".venv"  # made by pipenv itself (PIPENV_VENV_IN_PROJECT)
+    packages = ["alpha==1.0", "beta==2.0"]
+    pip("install", "--quiet", "--no-deps", f"--index-url={local_index.url}", *packages, env=env)
+    pip(
+        "install",
+        "--quiet",
+        "--no-deps",
+        "--no-index",
+        "-e",
+        str(project / "libs" / "libpkg"),
+        env=env,
+    )
+    result = envcore("drift", env)
+    assert result.returncode == 1, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[-3] == (
+        f"source: {project / 'Pipfile.lock'} (the project's lock file, more exact than "
+        "Pipfile's ranges)"
+    )
+    beta = next(line for line in lines if line.startswith("beta "))
+    assert beta.split()[:3] == ["beta", "mismatch", "2.0"]
+    assert lines[-1].startswith("drifted (")
