@@ -8,8 +8,9 @@ locked it unresolved, as it does for a package whose marker was false where it l
 `editable`, `extras`.
 
 `pipenv sync` and `pipenv install` install the default category only; `--dev` adds develop
-and `--categories` names others: the same groups here (`dev`, `dev-packages` and
-`develop` are one name, as are `packages` and `default`).
+and `--categories` names others. A group asked for here is added to default, as `--dev`
+adds develop (`dev`, `dev-packages` and `develop` are one name, as are `packages` and
+`default`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,13 @@ from packaging.utils import canonicalize_name
 from envcore.errors import RequirementsError
 from envcore.locks import LockedPackage, LockFile, LockSelection, SourceKind
 from envcore.locks._read import file_url, without_credentials
-from envcore.locks._toolsupport import environment_line, marker_holds, read_json, typed
+from envcore.locks._toolsupport import (
+    environment_line,
+    marker_holds,
+    read_json,
+    typed,
+    with_defaults,
+)
 
 __all__ = ["PipfileLock", "category_name", "read_pipfile_lock"]
 
@@ -48,7 +55,10 @@ class PipfileLock(LockFile):
         groups: Sequence[str] | None = None,
         tags: object = None,
     ) -> LockSelection:
-        requested = tuple(category_name(g) for g in groups) if groups else DEFAULT
+        # `--group dev` is `pipenv sync --dev`: default and develop (any other category is
+        # added to default too, so that its packages are never merely "untracked").
+        asked = [category_name(g) for g in groups or ()]
+        requested = with_defaults(DEFAULT, asked, category_name)
         chosen = set(requested)
         packages: list[LockedPackage] = []
         skipped: list[tuple[LockedPackage, str]] = []
@@ -64,7 +74,12 @@ class PipfileLock(LockFile):
             else:
                 skipped.append((package, package.marker))
         skipped = [(p, m) for p, m in skipped if p.name not in selected]
-        why = "" if groups else " (pipenv sync's default; dev: pipenv sync --dev)"
+        added = ", ".join(c for c in requested if c not in DEFAULT)
+        why = (
+            f" (default and {added}, as pipenv sync --dev adds develop)"
+            if added
+            else (" (pipenv sync's default; dev: pipenv sync --dev)")
+        )
         description = (
             f"{self.path.name}: {', '.join(requested) or 'no'} packages{why}; "
             f"{environment_line(marker_environment)}"

@@ -25,7 +25,7 @@ from envcore._pep508 import requirement
 from envcore.errors import RequirementsError
 from envcore.locks import LockedPackage, LockFile, LockSelection, SourceKind
 from envcore.locks._read import file_url, read_toml, without_credentials
-from envcore.locks._toolsupport import environment_line, marker_holds, typed
+from envcore.locks._toolsupport import environment_line, marker_holds, typed, with_defaults
 from envcore.requirements._poetry_project import Edge, read_poetry_project
 from envcore.requirements._text import clip
 
@@ -63,19 +63,23 @@ class PoetryLock(LockFile):
         groups: Sequence[str] | None = None,
         tags: object = None,
     ) -> LockSelection:
-        requested = tuple(groups) if groups else self.default_groups
+        # `--group lint` is `poetry install --with lint`: the default groups and lint (an
+        # extra, `extra:NAME`, is `-E NAME`: also on top of the defaults).
+        requested = with_defaults(self.default_groups, groups or (), canonicalize_name)
         extras = tuple(
             canonicalize_name(g.removeprefix("extra:")) for g in requested if g.startswith("extra:")
         )
         chosen = {canonicalize_name(g) for g in requested if not g.startswith("extra:")}
-        if not chosen:  # only extras asked for: with the default groups, as `poetry install -E`
-            requested = (*self.default_groups, *requested)
-            chosen = {canonicalize_name(g) for g in self.default_groups}
         if self.groups_and_markers:
             packages, skipped = self._select_locked(marker_environment, chosen, extras)
         else:
             packages, skipped = self._walk(marker_environment, chosen, extras)
-        why = "" if groups else f" ({self.defaults_reason})"
+        added = [g for g in requested if g not in self.default_groups]
+        command = "poetry install" + "".join(
+            f" -E {g.removeprefix('extra:')}" if g.startswith("extra:") else f" --with {g}"
+            for g in added
+        )
+        why = f" ({command})" if added else f" ({self.defaults_reason})"
         shown = ", ".join(requested) or "none"
         description = (
             f"{self.path.name}: groups {shown}{why}; {environment_line(marker_environment)}"

@@ -5,7 +5,7 @@ environment, and the selection's one-line description."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TypeVar
 
@@ -22,6 +22,7 @@ __all__ = [
     "read_json",
     "read_toml_text",
     "typed",
+    "with_defaults",
 ]
 
 
@@ -101,3 +102,20 @@ def environment_line(environment: Mapping[str, str]) -> str:
     version = environment.get("python_full_version", "")
     platform = environment.get("sys_platform", "")
     return f"markers for {implementation} {version} on {platform}".replace("  ", " ").strip()
+
+
+def with_defaults(
+    defaults: Iterable[str], asked: Iterable[str], key: Callable[[str], str]
+) -> tuple[str, ...]:
+    """The tool's default groups, then each group asked for that is not one of them (`key`:
+    the tool's own name for a group, as it compares them). Asking for a group adds it, as
+    `poetry install --with NAME` and `pipenv sync --dev` add to what they install: a
+    `--group` that dropped the defaults would leave their packages "untracked", and a
+    mismatch among them unseen."""
+    chosen = dict.fromkeys(defaults)
+    seen = {key(group) for group in chosen}
+    for group in asked:
+        if key(group) not in seen:
+            seen.add(key(group))
+            chosen[group] = None
+    return tuple(chosen)

@@ -9,7 +9,8 @@ are kept, since they decide what it installs: an `os_name` key is dropped, a mar
 mentions `extra` is dropped, and several markers are joined with `and` as written.
 
 `pipenv install` and `pipenv sync` install `[packages]`; `--dev` adds `[dev-packages]`,
-`--categories` names custom ones: `groups` here (`dev` and `develop` name dev-packages).
+`--categories` names custom ones. `groups` here are added to `[packages]`, as `--dev` adds
+(`dev` and `develop` name dev-packages).
 
 Also here: `ForeignFormatError`, what the requirements-file reader raises for a Pipfile, a
 lock or another TOML/JSON file given as `-r`, instead of one "invalid requirement" per line.
@@ -239,14 +240,15 @@ def parse_pipfile(
     groups: Iterable[str] | None = None,
     roots: Sequence[Path | str] | None = None,
 ) -> ParsedRequirements:
-    """Read a Pipfile: `[packages]`, or the categories named in `groups`."""
+    """Read a Pipfile: `[packages]` and the categories named in `groups`."""
     from envcore.locks._toolsupport import read_toml_text
 
     path = Path(path)
     if not within_roots(path, roots):
         return not_read(path)
     text, data = read_toml_text(path)
-    requested = [_ALIASES.get(g, g) for g in groups or ()] or ["packages"]
+    # `--group dev` is `pipenv install --dev`: [packages] and [dev-packages].
+    requested = ["packages", *(_ALIASES.get(g, g) for g in groups or ())]
     numbers = _line_numbers(text)
     errors: list[ParseIssue] = []
     options = _options(path, data, errors)

@@ -63,8 +63,19 @@ def test_the_dev_category_is_selected_by_any_of_its_names(lock_path: Path, dev: 
     assert "devtool" in selected and "sphinxish" not in selected
 
 
-def test_a_custom_category_is_selected_by_its_name(lock_path: Path) -> None:
-    assert _names(lock_path, ["docs"]) == (["sphinxish"], [])
+def test_a_custom_category_is_added_to_default_by_its_name(lock_path: Path) -> None:
+    assert _names(lock_path, ["docs"]) == (
+        ["alpha", "gitpkg", "localpkg", "remote-pkg", "sphinxish"],
+        ["winonly"],
+    )
+
+
+@pytest.mark.parametrize("dev", ["dev", "develop", "dev-packages"])
+def test_the_dev_category_alone_comes_with_default_as_pipenv_sync_dev(
+    lock_path: Path, dev: str
+) -> None:
+    selected, _ = _names(lock_path, [dev])
+    assert selected == ["alpha", "devtool", "gitpkg", "localpkg", "remote-pkg"]
 
 
 def test_versions_and_sources(lock_path: Path) -> None:

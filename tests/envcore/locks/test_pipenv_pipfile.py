@@ -178,9 +178,9 @@ def test_load_requirements_reads_a_pipfile_by_its_name(pipfile: Path) -> None:
 @pytest.mark.parametrize(
     ("groups", "names"),
     [
-        (["dev"], ["devtool"]),
+        (["dev"], ["alpha", "beta", "devtool", "libpkg", "winonly"]),
         (["default", "develop"], ["alpha", "beta", "devtool", "libpkg", "winonly"]),
-        (["docs"], ["sphinxish"]),
+        (["docs"], ["alpha", "beta", "libpkg", "sphinxish", "winonly"]),
         ([], ["alpha", "beta", "libpkg", "winonly"]),
     ],
 )

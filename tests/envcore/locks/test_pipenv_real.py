@@ -4,7 +4,9 @@ index) against it and against the Pipfile itself, through envcore's API and its 
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,7 +18,7 @@ from envcore.drift import compute_drift
 from envcore.environment import inspect_environment
 from envcore.locks import read_lock
 from envcore.requirements import load_requirements
-from tests.envcore.locks.conftest import LocalIndex, drift_json, make_env, statuses
+from tests.envcore.locks.conftest import LocalIndex, drift_json, envcore, make_env, statuses
 from tests.envtools import pip
 from tests.wheelmaker import make_project
 
@@ -111,6 +113,18 @@ def test_the_lock_pipenv_made_is_selected_as_pipenv_sync_selects(project: Path) 
     assert ("devtool", "1.1") in {(p.name, p.version) for p in with_dev.packages}
 
 
+def test_a_group_asked_for_is_added_to_default(project: Path) -> None:
+    """`groups=["dev"]` is `pipenv sync --dev`: default and develop, not develop alone."""
+    lock = read_lock(project / "Pipfile.lock")
+    linux = inspect_environment(Path(sys.prefix)).marker_environment()
+    selection = lock.select(linux, groups=["dev"])
+    assert selection.groups == ("default", "develop")
+    assert {p.name for p in selection.packages} == {"alpha", "beta", "libpkg", "devtool"}
+    assert selection.description.startswith(
+        "Pipfile.lock: default, develop packages (default and develop, as pipenv sync --dev"
+    )
+
+
 def test_an_env_as_pipenv_syncs_it_is_in_sync(synced_env: Path, project: Path) -> None:
     assert drift_of(synced_env, project / "Pipfile.lock") == {
         "alpha": "ok",
@@ -181,3 +195,29 @@ def test_the_editable_path_package_installed_as_a_copy_differs(
     path = str(project / "libs" / "libpkg")
     pip("install", "--quiet", "--no-deps", "--no-index", "--force-reinstall", path, env=synced_env)
     assert drift_of(synced_env, project / "Pipfile.lock")["libpkg"] == "source-differs"
+
+
+def test_drift_with_the_dev_group_matches_pipenv_sync_dev(
+    tmp_path: Path, project: Path, local_index: LocalIndex
+) -> None:
+    """What the real `pipenv sync --dev` installs is in sync with `--group dev`, against the
+    lock and against the Pipfile; a default package changed afterwards is a mismatch, not
+    an untracked package."""
+    copy = tmp_path / "demo"
+    shutil.copytree(project, copy, ignore=shutil.ignore_patterns(".venv"))
+    pipenv("sync", "--dev", cwd=copy, home=tmp_path / "pipenv-home", index=local_index)
+    env = copy / ".venv"
+    expected = {
+        copy / "Pipfile.lock": {"alpha": "ok", "beta": "ok", "devtool": "ok"},
+        copy / "Pipfile": {"alpha": "unpinned", "beta": "unpinned", "devtool": "ok"},
+    }
+    for source, wanted in expected.items():
+        result = envcore("drift", env, "-r", source, "--group", "dev", "--json")
+        data = json.loads(result.stdout)
+        assert (result.returncode, data["summary"]) == (0, "in-sync"), result.stdout
+        assert {name: statuses(data)[name] for name in wanted} == wanted
+    pip("install", "--quiet", "--no-deps", f"--index-url={local_index.url}", "alpha==2.0", env=env)
+    for source in expected:
+        result = envcore("drift", env, "-r", source, "--group", "dev", "--json")
+        assert result.returncode == 1
+        assert statuses(json.loads(result.stdout))["alpha"] == "mismatch"

@@ -114,10 +114,12 @@ def test_the_selection_line_names_the_groups_the_reason_and_the_interpreter(
     )
 
 
-def test_groups_and_extras_asked_for_replace_the_defaults(project: Path) -> None:
-    selected, skipped = _names(project / "poetry.lock", ["main", "docs", "extra:nice"])
-    assert selected == ["alpha", "fancy", "proj", "sphinxish"]
-    assert skipped == ["both", "oldonly", "winonly"]
+def test_groups_and_extras_asked_for_are_added_to_the_defaults(project: Path) -> None:
+    """`poetry install --with docs -E nice`: main, dev, docs and the extra."""
+    for asked in (["docs", "extra:nice"], ["main", "docs", "extra:nice"]):
+        selected, skipped = _names(project / "poetry.lock", asked)
+        assert selected == ["alpha", "both", "devtool", "fancy", "proj", "sphinxish"]
+        assert skipped == ["oldonly", "winonly"]
 
 
 def test_extras_alone_come_with_the_default_groups(project: Path) -> None:

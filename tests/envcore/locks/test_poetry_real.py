@@ -5,6 +5,7 @@ and its CLI."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -17,7 +18,7 @@ from envcore.drift import compute_drift
 from envcore.environment import inspect_environment
 from envcore.locks import read_lock
 from envcore.requirements import load_requirements
-from tests.envcore.locks.conftest import LocalIndex, drift_json, make_env, statuses
+from tests.envcore.locks.conftest import LocalIndex, drift_json, envcore, make_env, statuses
 from tests.envtools import pip
 from tests.wheelmaker import make_project
 
@@ -44,9 +45,12 @@ priority = "primary"
 """
 
 
-def poetry(*args: str, cwd: Path, home: Path) -> None:
-    """The real poetry, its cache, config and data in `home`, no keyring, no questions."""
+def poetry(*args: str, cwd: Path, home: Path, venv: Path | None = None) -> None:
+    """The real poetry, its cache, config and data in `home`, no keyring, no questions;
+    with `venv`, working on that environment (as when it is activated)."""
+    activated = {"VIRTUAL_ENV": str(venv)} if venv is not None else {}
     environ = {
+        **activated,
         **os.environ,
         "POETRY_CACHE_DIR": str(home / "cache"),
         "POETRY_CONFIG_DIR": str(home / "config"),
@@ -124,9 +128,28 @@ def test_the_lock_poetry_made_is_selected_as_poetry_install_selects(project: Pat
         "poetry.lock: groups main, dev (poetry install's defaults: main and every"
         " non-optional group; optional: lint; the project demo itself, editable);"
     )
-    with_extra = lock.select(linux, groups=["main", "lint", "extra:x"])
+    with_extra = lock.select(linux, groups=["lint", "extra:x"])
     assert {"gamma", "opt"} <= {p.name for p in with_extra.packages}
-    assert "devtool" not in {p.name for p in with_extra.packages}
+    assert with_extra.description.startswith(
+        "poetry.lock: groups main, dev, lint, extra:x (poetry install --with lint -E x);"
+    )
+
+
+def test_a_group_asked_for_is_added_to_the_default_groups(project: Path) -> None:
+    """`groups=["lint"]` is `poetry install --with lint`: main, dev and lint, not lint alone
+    (main's packages would be merely untracked, and a mismatch among them unseen)."""
+    lock = read_lock(project / "poetry.lock")
+    linux = inspect_environment(Path(sys.prefix)).marker_environment()
+    selection = lock.select(linux, groups=["lint"])
+    assert selection.groups == ("main", "dev", "lint")
+    assert {p.name for p in selection.packages} == {
+        "alpha",
+        "beta",
+        "devtool",
+        "gamma",
+        "libpkg",
+        "demo",
+    }
 
 
 def test_an_env_as_poetry_installs_it_is_in_sync(synced_env: Path, project: Path) -> None:
@@ -178,8 +201,28 @@ def test_a_mismatch_and_an_extra_package(
 
 
 def test_the_optional_group_asked_for_is_held_to(synced_env: Path, project: Path) -> None:
-    found = drift_of(synced_env, project / "poetry.lock", groups=["main", "lint"])
-    assert found["gamma"] == "missing" and found["devtool"] == "untracked"
+    found = drift_of(synced_env, project / "poetry.lock", groups=["lint"])
+    assert found["gamma"] == "missing"
+    assert found["alpha"] == found["devtool"] == "ok"
+
+
+def test_drift_with_a_group_matches_poetry_install_with_it(
+    tmp_path: Path, project: Path, local_index: LocalIndex
+) -> None:
+    """What the real `poetry install --with lint` installs is in sync with `--group lint`;
+    a main package changed afterwards is a mismatch, not an untracked package."""
+    env = make_env(tmp_path / "env")
+    poetry("install", "--with", "lint", cwd=project, home=tmp_path / "poetry-home", venv=env)
+    lock = project / "poetry.lock"
+    result = envcore("drift", env, "--lock", lock, "--group", "lint", "--json")
+    data = json.loads(result.stdout)
+    assert (result.returncode, data["summary"]) == (0, "in-sync"), result.stdout
+    assert {statuses(data)[name] for name in ("alpha", "beta", "devtool", "gamma")} == {"ok"}
+    assert data["untracked"] == []
+    pip("install", "--quiet", "--no-deps", f"--index-url={local_index.url}", "alpha==2.0", env=env)
+    result = envcore("drift", env, "--lock", lock, "--group", "lint", "--json")
+    assert result.returncode == 1
+    assert statuses(json.loads(result.stdout))["alpha"] == "mismatch"
 
 
 OLD_STYLE = """
