@@ -44,8 +44,13 @@ PROJECT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", "manage.py", "Pipf
 #: Managers whose environments hold one application, installed by the tool: no project
 #: and no requirements file to drift from.
 APP_MANAGERS = frozenset({"pipx", "uv-tool"})
-#: Directories of a project's tool-made envs, and the tool's file that marks the project.
-_TEST_ENV_DIRS = {".tox": "tox.ini", ".nox": "noxfile.py", ".hatch": "pyproject.toml"}
+#: Directories of a project's tool-made envs, and the tool's files that mark the project
+#: (tox 4 reads setup.cfg and pyproject.toml too: both mark a project already).
+_TEST_ENV_DIRS = {
+    ".tox": ("tox.ini", "tox.toml"),
+    ".nox": ("noxfile.py",),
+    ".hatch": ("pyproject.toml",),
+}
 
 #: poetry 2.5 `EnvManager.generate_env_name` + `-py{minor}`: `{name[:42]}-{hash}-py3.11`.
 _POETRY_NAME = re.compile(r"^(?P<name>.+)-(?P<hash>[A-Za-z0-9_-]{8})-py\d+\.\d+t?$")
@@ -226,8 +231,8 @@ def find_project(path: Path, site_packages: Sequence[Path]) -> Path | None:
     if parent.name in _TEST_ENV_DIRS:
         # hatch keeps envs flat in the project with `[tool.hatch.dirs.env] virtual = ".hatch"`
         owner = parent.parent
-        config = os.path.join(owner, _TEST_ENV_DIRS[parent.name])
-        return owner if os.path.isfile(config) or looks_like_project(owner) else None
+        configs = (os.path.join(owner, name) for name in _TEST_ENV_DIRS[parent.name])
+        return owner if any(map(os.path.isfile, configs)) or looks_like_project(owner) else None
     tool = tool_cache(path)
     if tool is None and _POETRY_NAME.match(path.name):
         tool = "poetry"  # poetry's `virtualenvs.path` set elsewhere: the hash still decides

@@ -16,6 +16,7 @@ import pytest
 
 from envcore._linking import ToolCache, path_hash
 from envcore.environment import inspect_environment
+from envcore.requirements.source import choose_source
 from tests.envcore.synthetic import PY, dist_info
 from tests.envtools import install, make_venv
 from tests.wheelmaker import make_project
@@ -214,7 +215,8 @@ def test_envs_kept_side_by_side_are_not_linked_to_the_directory_holding_them(
 
 
 @pytest.mark.parametrize(
-    ("config", "env_dir", "manager"), [("tox.ini", ".tox", "tox"), ("noxfile.py", ".nox", "nox")]
+    ("config", "env_dir", "manager"),
+    [("tox.ini", ".tox", "tox"), ("tox.toml", ".tox", "tox"), ("noxfile.py", ".nox", "nox")],
 )
 def test_a_test_env_belongs_to_the_directory_holding_its_tool_s_config(
     tmp_path: Path, config: str, env_dir: str, manager: str
@@ -227,3 +229,12 @@ def test_a_test_env_belongs_to_the_directory_holding_its_tool_s_config(
     bare = tmp_path / "code" / "bare"
     bare.mkdir()
     assert inspect_environment(make_venv(bare / env_dir / "py311")).project is None
+
+
+def test_a_tox_env_of_a_project_with_only_tox_toml_is_held_to_its_deps(tmp_path: Path) -> None:
+    project = tmp_path / "code" / "lib"
+    project.mkdir(parents=True)
+    (project / "tox.toml").write_text('[env_run_base]\ndeps = ["pytest>=8"]\n')
+    env = inspect_environment(make_venv(project / ".tox" / "py311"))
+    choice = choose_source(env)
+    assert (choice.path, choice.kind, choice.testenv) == (project / "tox.toml", "tox", "py311")
