@@ -9,7 +9,6 @@ import sys
 from envcore.commands._common import add_env_argument, open_inventory
 from envcore.errors import EnvcoreError
 from envcore.tree import DependencyGraph
-from envcore.treelines import label, tree_lines
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -62,6 +61,8 @@ def run(args: argparse.Namespace) -> int:
         # One C-encoded string: json.dump would write a large tree in ~10^5 pieces.
         sys.stdout.write(json.dumps([node.to_json() for node in nodes]) + "\n")
     else:
+        from envcore.treelines import label, tree_lines  # the text form only
+
         sys.stdout.writelines(
             f"{line.guide}{label(line, reverse=args.reverse)}\n" for line in tree_lines(nodes)
         )

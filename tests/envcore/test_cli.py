@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import subprocess
 import sys
 from pathlib import Path
@@ -178,3 +179,24 @@ def test_envcore_ops_names_stay_the_functions_whatever_is_imported_first() -> No
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_tree_as_json_loads_no_text_drawing(tmp_path: Path) -> None:
+    env = tmp_path / ".venv"
+    dist_info(posix_venv(env), "alpha", "1.0")
+    modules = imported_modules("tree", str(env), "--json")
+    assert "envcore.tree" in modules and "envcore.treelines" not in modules
+    assert "envcore.treelines" in imported_modules("tree", str(env))
+
+
+def test_main_called_with_argv_leaves_the_collector_as_it_was(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`python -m envcore` freezes what it has loaded (gc.freeze) to spare the collector;
+    a caller's process (the tests, a script calling main) must keep collecting it."""
+    env = tmp_path / ".venv"
+    dist_info(posix_venv(env), "alpha", "1.0")
+    frozen = gc.get_freeze_count()
+    assert main(["tree", str(env), "--json"]) == 0
+    assert gc.get_freeze_count() == frozen
+    assert '"alpha"' in capsys.readouterr().out
