@@ -31,19 +31,18 @@ from envcore.locks._toolsupport import (
     typed,
     with_defaults,
 )
+from envcore.requirements._pipfile import VCS_KEYS, pipenv_category
 
 __all__ = ["PipfileLock", "category_name", "read_pipfile_lock"]
 
 #: The newest `pipfile-spec` pipenv writes; a later one is a format not known here.
 _SPEC = 6
-_VCS = ("git", "hg", "svn", "bzr")
-_ALIASES = {"dev": "develop", "dev-packages": "develop", "packages": "default"}
 DEFAULT = ("default",)
 
 
 def category_name(group: str) -> str:
-    """pipenv's category for a group name as a user may write it (`dev` is `develop`)."""
-    return _ALIASES.get(group, group)
+    """pipenv's lock section for a group name as a user may write it (`dev` is `develop`)."""
+    return pipenv_category(group, in_lock=True)
 
 
 @dataclass(frozen=True)
@@ -104,7 +103,7 @@ def _origin(
 ) -> tuple[SourceKind, str | None]:
     """The kind of source and its location (a VCS URL with its ref, a path's file URL)."""
     editable = typed(path, f"editable of {raw_name!r}", info.get("editable"), bool, False)
-    for vcs in _VCS:
+    for vcs in VCS_KEYS:
         if vcs in info:
             url = typed(path, f"{vcs} of {raw_name!r}", info.get(vcs), str, "")
             ref = typed(path, f"ref of {raw_name!r}", info.get("ref"), str, "")

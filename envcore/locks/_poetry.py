@@ -26,7 +26,7 @@ from envcore.errors import RequirementsError
 from envcore.locks import LockedPackage, LockFile, LockSelection, SourceKind
 from envcore.locks._read import file_url, read_toml, without_credentials
 from envcore.locks._toolsupport import environment_line, marker_holds, typed, with_defaults
-from envcore.requirements._poetry_project import Edge, read_poetry_project
+from envcore.requirements._poetry_project import MAIN, Edge, read_poetry_project
 from envcore.requirements._text import clip
 
 __all__ = ["PoetryLock", "read_poetry_lock"]
@@ -34,7 +34,6 @@ __all__ = ["PoetryLock", "read_poetry_lock"]
 #: The lock versions poetry 2 reads (its `_READ_VERSION_RANGE`): a major it does not know
 #: is a format this reader cannot vouch for either.
 _MAJORS = (1, 2)
-MAIN = "main"
 
 
 @dataclass(frozen=True)

@@ -36,9 +36,17 @@ from envcore.requirements._line import interpret_editable, interpret_line
 from envcore.requirements._roots import not_read, within_roots
 from envcore.requirements._text import clip, one_line
 
-__all__ = ["ForeignFormatError", "foreign_format", "parse_pipfile", "pip_line"]
+__all__ = [
+    "VCS_KEYS",
+    "ForeignFormatError",
+    "foreign_format",
+    "parse_pipfile",
+    "pip_line",
+    "pipenv_category",
+]
 
-_VCS = ("git", "hg", "svn", "bzr")
+#: The keys that make a Pipfile (and Pipfile.lock) entry a VCS package, in pipenv's order.
+VCS_KEYS = ("git", "hg", "svn", "bzr")
 #: distlib's COMPARE_OP, which pipenv uses to tell a specifier from a bare version.
 _COMPARE_OP = re.compile(r"^(<=?|>=?|={2,3}|[~!]=)\s*")
 #: The marker variables pipenv accepts as keys of their own (packaging's environment).
@@ -56,7 +64,19 @@ _MARKER_KEYS = (
     "sys_platform",
 )
 _NOT_PACKAGES = {"source", "requires", "pipenv", "scripts"}
-_ALIASES = {"dev": "dev-packages", "develop": "dev-packages", "default": "packages"}
+#: pipenv's two names for each built-in category: the Pipfile's table and the Pipfile.lock's
+#: section (its get_lockfile_section_using_pipfile_category); `dev` is either dev name.
+_CATEGORIES = (("packages", "default"), ("dev-packages", "develop"))
+
+
+def pipenv_category(group: str, *, in_lock: bool) -> str:
+    """pipenv's name for a category as a user may write it (`dev`, `develop`,
+    `dev-packages`; `default`, `packages`): the lock's section or the Pipfile's table."""
+    group = "dev-packages" if group == "dev" else group
+    for table, section in _CATEGORIES:
+        if group in (table, section):
+            return section if in_lock else table
+    return group
 
 
 class ForeignFormatError(ValueError):
@@ -140,7 +160,7 @@ def pip_line(name: str, spec: object) -> str:
     marker = _marker_text(spec)
     extras = spec.get("extras")
     extras_text = f"[{','.join(str(e) for e in extras)}]" if isinstance(extras, list) else ""
-    vcs = next((v for v in _VCS if v in spec), None)
+    vcs = next((v for v in VCS_KEYS if v in spec), None)
     if vcs is not None:
         url = str(spec[vcs])
         prefix = "" if f"{vcs}+" in url else f"{vcs}+"
@@ -248,7 +268,7 @@ def parse_pipfile(
         return not_read(path)
     text, data = read_toml_text(path)
     # `--group dev` is `pipenv install --dev`: [packages] and [dev-packages].
-    requested = ["packages", *(_ALIASES.get(g, g) for g in groups or ())]
+    requested = ["packages", *(pipenv_category(g, in_lock=False) for g in groups or ())]
     numbers = _line_numbers(text)
     errors: list[ParseIssue] = []
     options = _options(path, data, errors)

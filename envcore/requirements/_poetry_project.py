@@ -16,8 +16,9 @@ from envcore.errors import RequirementsError
 from envcore.requirements._entry import ParseIssue, RequirementEntry
 from envcore.requirements._poetry import poetry_dependency, poetry_entries
 
-__all__ = ["Edge", "PoetryProject", "poetry_requirements", "read_poetry_project"]
+__all__ = ["MAIN", "Edge", "PoetryProject", "poetry_requirements", "read_poetry_project"]
 
+#: poetry's group of the project's own dependencies (`[tool.poetry.dependencies]`).
 MAIN = "main"
 
 

@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 from envcore.errors import RequirementsError
+from envcore.locks._pipenv import category_name
 from envcore.requirements import load_requirements, parse_requirements_file
-from envcore.requirements._pipfile import pip_line
+from envcore.requirements._pipfile import pip_line, pipenv_category
 from tests.envcore.locks.conftest import envcore, make_env
 
 CASES: list[tuple[str, object]] = [
@@ -270,3 +271,22 @@ def test_the_cli_refuses_a_pipfile_given_as_requirements_in_one_line(tmp_path: P
     assert result.stderr == (
         f"envcore: error: {odd}: odd.txt is a Pipfile's TOML, not a requirements file\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("written", "section", "table"),
+    [
+        ("dev", "develop", "dev-packages"),
+        ("develop", "develop", "dev-packages"),
+        ("dev-packages", "develop", "dev-packages"),
+        ("default", "default", "packages"),
+        ("packages", "default", "packages"),
+        ("docs", "docs", "docs"),
+    ],
+)
+def test_one_table_names_a_category_in_the_lock_and_in_the_pipfile(
+    written: str, section: str, table: str
+) -> None:
+    """The Pipfile reader and the Pipfile.lock reader name categories from one table."""
+    assert pipenv_category(written, in_lock=True) == category_name(written) == section
+    assert pipenv_category(written, in_lock=False) == table
