@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import Server, screenshot, start_server, wait_for_scan
-from tests.locked import build_shop
+from tests.locked import build_shop, pyproject
 
 
 @pytest.fixture(scope="module")
@@ -46,3 +46,24 @@ def test_holding_the_project_to_requirements_txt_re_drifts_its_env(
         str(Path(shop_server.roots[0]) / "shop" / "requirements.txt")
     )
     screenshot(page, "source-chosen")
+
+
+def test_back_to_automatic_then_a_pyproject_edit_shows_the_lock_out_of_date(
+    page: Page, shop_server: Server
+) -> None:
+    """Automatic (again, after the test above), then the project asks for what the lock
+    does not hold: the watcher sees pyproject.toml change and the page warns by itself."""
+    page.goto(shop_server.login_url)
+    wait_for_scan(page, shop_server, expected=1)
+    page.get_by_role("link", name="shop/.venv").click()
+    page.get_by_label("Hold shop to").select_option(label="automatic")
+    page.locator("#env-source").get_by_role("button", name="Save").click()
+    expect(page.locator("#env-source")).to_contain_text("Held to uv.lock", timeout=60_000)
+    expect(page.locator("#env-source")).not_to_contain_text("Lock out of date")
+
+    project = Path(shop_server.roots[0]) / "shop"
+    (project / "pyproject.toml").write_text(pyproject(["alpha<2"]))
+    warning = page.locator("#env-source .note--warning")
+    expect(warning).to_contain_text("Lock out of date:", timeout=60_000)
+    expect(page.locator("h1 .badge")).to_have_text("Drifted")
+    screenshot(page, "source-lock-out-of-date")
