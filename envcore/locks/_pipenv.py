@@ -31,7 +31,7 @@ from envcore.locks._toolsupport import (
     typed,
     with_defaults,
 )
-from envcore.requirements._pipfile import VCS_KEYS, pipenv_category
+from envcore.requirements._pipfile import VCS_KEYS, pipenv_category, vcs_location
 
 __all__ = ["PipfileLock", "category_name", "read_pipfile_lock"]
 
@@ -107,10 +107,9 @@ def _origin(
         if vcs in info:
             url = typed(path, f"{vcs} of {raw_name!r}", info.get(vcs), str, "")
             ref = typed(path, f"ref of {raw_name!r}", info.get("ref"), str, "")
-            location = without_credentials(f"{vcs}+{url}" + (f"@{ref}" if ref else ""))
             sub = typed(path, f"subdirectory of {raw_name!r}", info.get("subdirectory"), str, "")
-            if sub:
-                location += f"#subdirectory={sub}"
+            # pipenv copies the Pipfile's value: it may be `git+https://…#egg=name` already.
+            location = without_credentials(vcs_location(vcs, url, ref or None, sub or None))
             return ("editable" if editable else "vcs"), location
     local = typed(path, f"path of {raw_name!r}", info.get("path"), str, "")
     if local:

@@ -43,6 +43,7 @@ __all__ = [
     "parse_pipfile",
     "pip_line",
     "pipenv_category",
+    "vcs_location",
 ]
 
 #: The keys that make a Pipfile (and Pipfile.lock) entry a VCS package, in pipenv's order.
@@ -149,6 +150,21 @@ def _marker_text(entry: Mapping[str, object]) -> str | None:
     return str(Marker(" and ".join(sorted(found)))).replace('"', "'")
 
 
+def _with_vcs_prefix(vcs: str, url: str) -> str:
+    """`git+` put before a VCS value unless it has it: `pipenv install git+https://…`
+    stores the URL as typed, prefix included (pipenv's own test: `f"{vcs}+" in url`)."""
+    return url if f"{vcs}+" in url else f"{vcs}+{url}"
+
+
+def vcs_location(vcs: str, url: str, ref: str | None, subdirectory: str | None) -> str:
+    """`git+URL@REF#subdirectory=SUB`, the pip URL pipenv makes of a Pipfile's or a
+    Pipfile.lock's VCS entry (`git`/`hg`/`svn`/`bzr` and `ref`): the VCS prefix added
+    once, an `#egg=` fragment dropped, as pipenv drops it for a non-editable package."""
+    location = _with_vcs_prefix(vcs, url.split("#egg=", maxsplit=1)[0])
+    location += f"@{ref}" if ref else ""
+    return location + (f"#subdirectory={subdirectory}" if subdirectory is not None else "")
+
+
 def pip_line(name: str, spec: object) -> str:
     """The pip line pipenv makes of one Pipfile entry (hashes and index options aside)."""
     if isinstance(spec, str):
@@ -163,17 +179,17 @@ def pip_line(name: str, spec: object) -> str:
     vcs = next((v for v in VCS_KEYS if v in spec), None)
     if vcs is not None:
         url = str(spec[vcs])
-        prefix = "" if f"{vcs}+" in url else f"{vcs}+"
-        ref = f"@{spec['ref']}" if spec.get("ref") else ""
+        ref = str(spec["ref"]) if spec.get("ref") else None
         subdirectory = spec.get("subdirectory")
         # pipenv installs a VCS package editable only from a local checkout, whatever the
         # `editable` key says (its is_editable_path, a look at the disk, is not made here).
         if "file://" in url:
-            line = f"-e {prefix}{url}{ref}" + ("" if "#egg=" in url else f"#egg={name}")
+            line = f"-e {_with_vcs_prefix(vcs, url)}" + (f"@{ref}" if ref else "")
+            line += "" if "#egg=" in url else f"#egg={name}"
             line += f"&subdirectory={subdirectory}" if subdirectory is not None else ""
             return line + extras_text
-        line = f"{name}{extras_text} @ {prefix}{url.split('#egg=', maxsplit=1)[0]}{ref}"
-        line += f"#subdirectory={subdirectory}" if subdirectory is not None else ""
+        sub = None if subdirectory is None else str(subdirectory)
+        line = f"{name}{extras_text} @ {vcs_location(vcs, url, ref, sub)}"
         return f"{line}; {marker}" if marker else line
     for key in ("file", "path"):
         if key in spec:

@@ -11,6 +11,7 @@ import pytest
 
 from envcore.errors import RequirementsError
 from envcore.locks import read_lock
+from envcore.requirements import load_requirements
 from tests.envcore.locks.conftest import envcore, make_env
 from tests.envcore.locks.test_poetry_lock import LINUX
 
@@ -144,3 +145,17 @@ def test_the_cli_refuses_a_malformed_lock_in_one_line(tmp_path: Path) -> None:
         assert result.returncode == 2, (content, result.stdout)
         assert result.stderr.count("\n") == 1 and str(path) in result.stderr
         assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+def test_a_vcs_value_pipenv_kept_with_its_prefix_and_egg_is_one_pip_url(tmp_path: Path) -> None:
+    """`pipenv install git+https://…#egg=req` stores the URL as typed, in the Pipfile and
+    the lock: the lock reader gives the URL the Pipfile reader gives, not `git+git+…`."""
+    url = "git+https://example.invalid/psf/requests.git#egg=req"
+    lock = {**LOCK, "default": {"req": {"git": url, "ref": "abc"}}}
+    path = tmp_path / "Pipfile.lock"
+    path.write_text(json.dumps(lock))
+    (tmp_path / "Pipfile").write_text(f'[packages]\nreq = {{git = "{url}", ref = "abc"}}\n')
+    wanted = "git+https://example.invalid/psf/requests.git@abc"
+    found = {p.name: (p.source, p.location) for p in read_lock(path).packages}
+    assert found["req"] == ("vcs", wanted)
+    assert [e.url for e in load_requirements(tmp_path / "Pipfile").entries] == [wanted]
