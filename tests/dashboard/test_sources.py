@@ -228,3 +228,21 @@ def test_a_lock_that_appears_beside_requirements_changes_the_choice_at_the_next_
     assert scan_environment(env, force=False).changed == 1  # no file it read changed
     assert (row(env).source_kind, row(env).status) == ("lock", "drifted")
     assert scan_environment(env, force=False).changed == 0
+
+
+def test_a_pipenv_project_without_its_lock_is_held_to_the_pipfile(
+    db: None, settings: SettingsWrapper, tmp_path: Path, wheelhouse: Path, user: Client
+) -> None:
+    settings.SCAN_ROOTS = [tmp_path]
+    env = make_venv(tmp_path / "cafe" / ".venv", ["alpha==1.1"], wheelhouse=wheelhouse)
+    (tmp_path / "cafe" / "Pipfile").write_text('[packages]\nalpha = "==1.0"\n')
+    assert scan_tree().state == "done"
+    held = row(env)
+    assert (held.source_kind, held.source_reason) == (
+        "pipfile",
+        "Pipfile: no Pipfile.lock, so its ranges",
+    )
+    assert held.status == "drifted"
+    assert held.drift_items.get(name="alpha").status == "mismatch"
+    page = text(user.get(reverse("environment", args=[held.pk])))
+    assert "Held to <code>Pipfile</code> — no Pipfile.lock, so its ranges" in page
