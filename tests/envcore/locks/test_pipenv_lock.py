@@ -156,6 +156,6 @@ def test_a_vcs_value_pipenv_kept_with_its_prefix_and_egg_is_one_pip_url(tmp_path
     path.write_text(json.dumps(lock))
     (tmp_path / "Pipfile").write_text(f'[packages]\nreq = {{git = "{url}", ref = "abc"}}\n')
     wanted = "git+https://example.invalid/psf/requests.git@abc"
-    found = {p.name: (p.source, p.location) for p in read_lock(path).packages}
+    found = {str(p.name): (p.source, p.location) for p in read_lock(path).packages}
     assert found["req"] == ("vcs", wanted)
     assert [e.url for e in load_requirements(tmp_path / "Pipfile").entries] == [wanted]
