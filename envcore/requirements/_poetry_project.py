@@ -5,6 +5,7 @@ for `parse_pyproject`."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -108,13 +109,31 @@ def _poetry_edges(table: Mapping[str, object], root: Path) -> list[Edge]:
     return edges
 
 
+def _beside(pyproject: Path, lock: Path) -> str | None:
+    """Why the pyproject.toml next to a lock is not read (None: it is read). Only a file in
+    the lock's own directory, symlinks resolved, is: the lock was checked against the scan
+    roots where it was chosen, so this file is inside them too; a link (to a project
+    elsewhere) or a lock reached through a link from another directory is not followed."""
+    if pyproject.is_symlink():
+        return "the pyproject.toml beside the lock is a link, not followed"
+    if not pyproject.is_file():
+        return None
+    if os.path.realpath(pyproject.parent) != os.path.dirname(os.path.realpath(lock)):
+        return "the lock is a link to another directory: the pyproject.toml here is not read"
+    return None
+
+
 def read_poetry_project(pyproject: Path, lock: Path) -> PoetryProject:
-    """The project beside a poetry.lock; a lock alone gives every group as the default."""
+    """The project beside a poetry.lock; a lock alone gives every group as the default, and
+    so does a pyproject.toml not read (see `_beside`), with the reason."""
     from envcore.locks._read import read_toml
 
+    refused = _beside(pyproject, lock)
+    if refused is not None:
+        return PoetryProject(defaults_reason=f"{refused}: every group the lock names")
     if not pyproject.is_file():
         return PoetryProject()
-    data = read_toml(pyproject)
+    data = read_toml(pyproject, follow_symlinks=False)
     project = _table(data.get("project"))
     tool = _table(_table(data.get("tool")).get("poetry"))
     raw_name = project.get("name") or tool.get("name")

@@ -246,3 +246,38 @@ def test_a_50_mb_lock_is_refused_unread(tmp_path: Path) -> None:
     with pytest.raises(RequirementsError) as raised:
         read_lock(path)
     assert str(raised.value) == f"cannot read {path}: larger than 10 MiB"
+
+
+def test_a_pyproject_that_is_a_link_elsewhere_is_not_read(tmp_path: Path) -> None:
+    """A pyproject.toml beside the lock that links outside (the scan roots) is not
+    followed: its name and groups never reach the selection, as if it were absent."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "pyproject.toml").write_text(
+        '[tool.poetry]\nname = "other"\n[tool.poetry.group.secret]\noptional = true\n'
+    )
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "poetry.lock").write_text(LOCK_21)
+    (project / "pyproject.toml").symlink_to(outside / "pyproject.toml")
+    lock = read_lock(project / "poetry.lock")
+    assert lock.project_name is None and "secret" not in lock.groups
+    assert set(lock.default_groups) == {"main", "dev", "docs", "extra:nice"}
+    description = lock.select(LINUX).description
+    assert "other" not in description
+    assert "pyproject.toml beside the lock is a link, not followed" in description
+
+
+def test_a_lock_that_is_a_link_does_not_read_the_pyproject_beside_the_link(
+    tmp_path: Path,
+) -> None:
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / "poetry.lock").write_text(LOCK_21)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "pyproject.toml").write_text('[tool.poetry]\nname = "other"\n')
+    (elsewhere / "poetry.lock").symlink_to(real / "poetry.lock")
+    lock = read_lock(elsewhere / "poetry.lock")
+    assert lock.project_name is None
+    assert "the lock is a link to another directory" in lock.select(LINUX).description
