@@ -113,6 +113,9 @@ class Environment(models.Model):
     path = models.CharField(max_length=4096, unique=True)
     name = models.CharField(max_length=512)
     kind = models.CharField(max_length=32)
+    #: The tool that made or keeps it (pdm, pipx, uv-tool, poetry...; else the kind): envcore's
+    #: `Environment.manager`, which the kind alone cannot tell (a pdm env is a "virtualenv").
+    manager = models.CharField(max_length=32, blank=True)
     layout = models.CharField(max_length=16, default="posix")
     python_version = models.CharField(max_length=32, blank=True)
     #: major.minor, for the Python filter.

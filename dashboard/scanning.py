@@ -201,6 +201,7 @@ _DRIFT_FIELDS = ("name", "status", "required", "installed", "detail", "origin", 
 _SHOWN_FIELDS = (
     "name",
     "kind",
+    "manager",
     "layout",
     "python_version",
     "python_minor",
@@ -306,9 +307,12 @@ def record_environment(
             choice.reason[:1024],
         )
         same_name = existing.name == facts.name[:512]  # names follow envcore's rule
+        # Rows stored before the manager was (migration 0010) get it on the next scan.
+        same_manager = existing.manager == facts.manager[:32]
         if (
             same_source
             and same_name
+            and same_manager
             and existing.signature == _signature(facts, previous_files, roots)
         ):
             return existing, False
@@ -319,6 +323,7 @@ def record_environment(
     values = {
         "name": facts.name[:512],
         "kind": facts.kind,
+        "manager": facts.manager[:32],
         "layout": facts.layout,
         "python_version": facts.python_version or "",
         "python_minor": facts.python_minor or "",

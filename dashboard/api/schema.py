@@ -62,6 +62,11 @@ _ENVIRONMENT: dict[str, Schema] = {
     "name": STRING,
     "status": {"enum": list(EnvironmentStatus.values)},
     "kind": STRING,
+    "manager": {
+        **STRING,
+        "description": "the tool that made it: pdm, pipx, uv-tool, poetry, pipenv, hatch, tox,"
+        " nox, pyenv, conda, virtualenvwrapper; else the kind (empty before its next scan)",
+    },
     "layout": STRING,
     "project": {
         "oneOf": [

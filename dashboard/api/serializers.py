@@ -55,6 +55,7 @@ def environment(env: Environment) -> JSON:
         "name": env.name,
         "status": "gone" if env.gone_at is not None else env.status,
         "kind": env.kind,
+        "manager": env.manager,
         "layout": env.layout,
         "project": (
             {"id": project.pk, "name": project.name, "path": project.path} if project else None
