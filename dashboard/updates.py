@@ -47,7 +47,12 @@ def check_updates(env: Environment, *, announce: bool = False) -> int:
     parsed = None
     if env.requirements_source:
         try:
-            parsed = load_requirements(env.requirements_source, roots=scan_plan().roots)
+            # A lock is selected for the environment's Python, not the worker's own.
+            parsed = load_requirements(
+                env.requirements_source,
+                roots=scan_plan().roots,
+                environment=facts.marker_environment(),
+            )
         except EnvcoreError:
             parsed = None  # the drift tab already reports why
     report = outdated(facts, read_inventory(facts), _client(facts.path), parsed)

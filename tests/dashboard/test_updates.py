@@ -19,6 +19,7 @@ from dashboard.updates import check_updates
 from tests.dashboard.conftest import log_in
 from tests.envcore.indexserver import IndexState, serve_index
 from tests.envtools import make_venv, pip_list_json
+from tests.locked import pyproject, uv_lock
 from tests.wheelmaker import write_wheel
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -131,3 +132,34 @@ def test_the_check_sees_the_wheel_directories_jobs_install_from(
     alpha = Distribution.objects.get(environment=project, name="alpha")
     assert (alpha.latest, alpha.update_status) == ("3.0", "upgradable")
     assert alpha.choices == ["3.0"]
+
+
+@pytest.fixture
+def locked(tmp_path: Path, settings: SettingsWrapper, index_url: str) -> Environment:
+    """A uv project asking alpha<2 (uv locks 1.1), its .venv at alpha 1.0, scanned: held to
+    its uv.lock."""
+    settings.SCAN_ROOTS = [tmp_path / "home"]
+    app = tmp_path / "home" / "shop"
+    app.mkdir(parents=True)
+    (app / "pyproject.toml").write_text(pyproject(["alpha<2"]))
+    uv_lock(app, tmp_path / "published")
+    make_venv(app / ".venv", ["alpha==1.0"], wheelhouse=tmp_path / "published")
+    scan_tree()
+    env = Environment.objects.get()
+    assert env.source_kind == "lock"
+    return env
+
+
+def test_a_lock_is_read_for_the_environments_python_not_the_workers(
+    locked: Environment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker may run on another Python than the environment: here one the lock (made
+    for >=3.9) has nothing for. Only the worker's own markers change; the env is real."""
+    import packaging.markers
+
+    worker = {**packaging.markers.default_environment()}
+    worker.update(python_version="2.7", python_full_version="2.7.18")
+    monkeypatch.setattr(packaging.markers, "default_environment", lambda: dict(worker))
+    assert check_updates(locked) == 1
+    alpha = Distribution.objects.get(environment=locked, name="alpha")
+    assert (alpha.latest, alpha.latest_allowed) == ("2.0", "1.1")  # not 2.0: alpha<2 holds
