@@ -7,33 +7,61 @@ line and the installed distribution's PEP 610 record are compared by kind and lo
 from __future__ import annotations
 
 import os
+import re
 import urllib.parse
 from pathlib import Path
 
 from packaging.utils import NormalizedName, canonicalize_name
 
 from envcore._files import read_text
+from envcore._pep508 import specifier_set
 from envcore.distributions import Distribution, Inventory
+from envcore.locks import is_lock_file, locked_version
 from envcore.requirements import RequirementEntry
+from envcore.text import url_parts
+from envcore.versions import satisfies
 
-__all__ = ["match_unnamed", "source_difference"]
+__all__ = ["locked_version_difference", "match_unnamed", "source_difference"]
+
+#: A full commit hash (SHA-1 or SHA-256), as a lock records the commit it resolved.
+_FULL_HASH = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 
 
 def _local_path(url: str) -> str | None:
-    parts = urllib.parse.urlsplit(url)
+    try:
+        parts = urllib.parse.urlsplit(url)
+    except ValueError:  # `file://[x` in a planted direct_url.json: no local path
+        return None
     if parts.scheme != "file":
         return None
     return os.path.normpath(urllib.parse.unquote(parts.path))
 
 
-def _vcs_location(url: str) -> str:
-    """`git+https://host/repo.git@v1#egg=x` -> `https://host/repo.git` (for comparison)."""
-    scheme, netloc, path, _, _ = urllib.parse.urlsplit(url)
-    if "+" in scheme:
-        scheme = scheme.split("+", 1)[1]
+def _vcs_parts(url: str) -> tuple[str, str | None]:
+    """`git+https://host/repo.git@v1#egg=x` -> (`https://host/repo.git`, `v1`): the location
+    compared, and the revision asked for. No urllib: a planted direct_url.json or a lock may
+    hold a URL it refuses (`http://[`), and drift must not raise on it."""
+    url = url.partition("#")[0].partition("?")[0]
+    parts = url_parts(url)
+    if parts is None:
+        return url, None
+    scheme, userinfo, host, path = parts
+    scheme = scheme.split("+", 1)[-1]
+    revision = None
     if "@" in path.rsplit("/", 1)[-1]:
-        path = path.rsplit("@", 1)[0]
-    return urllib.parse.urlunsplit((scheme, netloc, path, "", ""))
+        path, _, revision = path.rpartition("@")
+    netloc = f"{userinfo}@{host}" if userinfo else host
+    return f"{scheme}://{netloc}{path}", revision
+
+
+def _locked_commit(entry: RequirementEntry) -> str | None:
+    """The commit a lock pins a VCS package at (uv, pylock and Pipfile.lock record the full
+    hash). A requirements file's `@rev` may name a branch or a tag, which moves: only a
+    lock's full hash is compared with the commit the install recorded."""
+    if not is_lock_file(entry.path) or entry.url is None:
+        return None
+    revision = _vcs_parts(entry.url)[1]
+    return revision.lower() if revision and _FULL_HASH.fullmatch(revision.lower()) else None
 
 
 def _installed_from(dist: Distribution) -> str:
@@ -44,6 +72,16 @@ def _installed_from(dist: Distribution) -> str:
     if dist.direct_url.vcs:
         return f"from {dist.direct_url.vcs}+{dist.direct_url.url}"
     return f"from {dist.direct_url.url}"
+
+
+def locked_version_difference(entry: RequirementEntry, dist: Distribution) -> str | None:
+    """Why the install is not the version a lock pins for a package from a URL, a path or
+    a VCS (the entry's URL is what pip is given, so its version is no specifier), or None.
+    """
+    version = locked_version(entry) if entry.url is not None else None
+    if version is None or satisfies(specifier_set(f"=={version}"), dist.version):
+        return None
+    return f"installed {dist.display_version}, the lock pins {version} from {entry.url}"
 
 
 def source_difference(entry: RequirementEntry, dist: Distribution) -> str | None:
@@ -70,7 +108,12 @@ def source_difference(entry: RequirementEntry, dist: Distribution) -> str | None
     if direct is None:  # editable through an .egg-link: no recorded origin to compare
         return None
     if direct.vcs:
-        same = _vcs_location(entry.url) == _vcs_location(direct.url)
+        same = _vcs_parts(entry.url)[0] == _vcs_parts(direct.url)[0]
+        commit = _locked_commit(entry)
+        installed_commit = (direct.commit_id or "").lower()
+        if same and commit is not None and installed_commit != commit:
+            shown = installed_commit[:12] or "no recorded commit"
+            return f"requires commit {commit[:12]} of {entry.url}, installed commit {shown}"
     elif wanted_path is not None:
         same = wanted_path == _local_path(direct.url)
     else:

@@ -16,7 +16,7 @@ from typing import Literal
 
 from packaging.utils import canonicalize_name
 
-from envcore._install_source import match_unnamed, source_difference
+from envcore._install_source import locked_version_difference, match_unnamed, source_difference
 from envcore.distributions import Distribution, Inventory, parse_dependency
 from envcore.environment import Environment
 from envcore.errors import RequirementsError
@@ -209,6 +209,9 @@ def _verdict(
                 "mismatch",
                 f"installed {installed}, constraint {constraint.specifier} ({constraint.source})",
             )
+    difference = locked_version_difference(entry, dist)
+    if difference is not None:
+        return "mismatch", difference
     difference = source_difference(entry, dist)
     if difference is not None:
         return "source-differs", difference

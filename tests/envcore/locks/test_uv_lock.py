@@ -273,3 +273,56 @@ def test_a_resolution_forked_by_markers_selects_the_environments_fork(
     ]
     assert selection.skipped == ()
     assert drift_of(project / ".venv", project / "uv.lock") == {"alpha": "ok", "forked": "ok"}
+
+
+def _commit(repo: Path, message: str) -> str:
+    for args in (["add", "."], ["commit", "-q", "-m", message]):
+        git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.invalid", *args]
+        subprocess.run(git, cwd=repo, check=True, capture_output=True)
+    return run(["git", "rev-parse", "HEAD"], cwd=repo).stdout.strip()
+
+
+def test_a_git_package_is_held_to_the_locked_version_and_commit(
+    tmp_path: Path, local_index: LocalIndex
+) -> None:
+    """uv.lock pins gitpkg 1.0 at one commit: the env is drifted when it has another
+    commit of the same version (source-differs) or another version (mismatch); a
+    requirements file naming a branch is not held to a commit."""
+    repo = make_project(tmp_path / "repo", "gitpkg", "1.0")
+    subprocess.run(["git", "init", "-q", "-b", "main"], cwd=repo, check=True)
+    locked = _commit(repo, "1.0")
+    project = make_project(tmp_path / "proj", "demo", "0.1", dependencies=["gitpkg"])
+    with (project / "pyproject.toml").open("a") as handle:
+        handle.write(
+            f'\n[tool.uv.sources]\ngitpkg = {{ git = "{repo.as_uri()}", branch = "main" }}\n'
+        )
+    uv("lock", cwd=project, index=local_index)
+    uv("sync", "--quiet", cwd=project, index=local_index)
+    env, lock = project / ".venv", project / "uv.lock"
+    assert drift_of(env, lock)["gitpkg"] == "ok"
+    (repo / "CHANGES").write_text("same version, another commit\n")
+    other = _commit(repo, "1.0 again")
+    pip(
+        "install",
+        "-q",
+        "--no-deps",
+        "--force-reinstall",
+        f"gitpkg @ git+{repo.as_uri()}@{other}",
+        env=env,
+    )
+    code, data = drift_json(env, lock)
+    assert code == 1 and statuses(data)["gitpkg"] == "source-differs"
+    items = data["items"]
+    assert isinstance(items, list)
+    [item] = [item for item in items if item["name"] == "gitpkg"]
+    assert item["message"] == (
+        f"requires commit {locked[:12]} of git+{repo.as_uri()}@{locked},"
+        f" installed commit {other[:12]}"
+    )
+    make_project(repo, "gitpkg", "2.0")
+    newer = _commit(repo, "2.0")
+    pip("install", "--quiet", "--no-deps", f"gitpkg @ git+{repo.as_uri()}@{newer}", env=env)
+    assert drift_of(env, lock)["gitpkg"] == "mismatch"
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text(f"gitpkg @ git+{repo.as_uri()}@main\n")
+    assert drift_of(env, requirements)["gitpkg"] == "ok"
