@@ -221,7 +221,7 @@ def read_pylock(path: Path) -> PylockFile:
     except (PylockValidationError, ValueError, TypeError) as exc:
         raise _one_line(path, exc) from exc
     packages = tuple(_locked(path, package, None) for package in pylock.packages)
-    here = path.parent.absolute().as_uri()
+    here = file_url(path.parent.absolute(), ".")  # normalised as locations are (`..`)
     project = next(
         (p.name for p in packages if p.source in ("editable", "path") and p.location == here),
         None,

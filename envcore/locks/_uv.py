@@ -20,7 +20,7 @@ from envcore._pep508 import marker as parsed_marker
 from envcore._pep508 import specifier_set
 from envcore.errors import RequirementsError
 from envcore.locks import LockedPackage, LockFile, LockSelection
-from envcore.locks._read import Fields, read_toml
+from envcore.locks._read import Fields, file_url, read_toml
 from envcore.locks._uvtables import Edge, Node, Resolver, read_edge, read_package
 
 __all__ = ["UvLock", "read_uv_lock"]
@@ -261,7 +261,7 @@ def _roots(
 ) -> tuple[int, ...]:
     """The project at the lock's directory (what `uv sync` there installs), else the
     workspace members (a virtual workspace root has no project of its own)."""
-    here = base_dir.as_uri()
+    here = file_url(base_dir, ".")  # normalised as every location is (`../proj/uv.lock`)
     local = [
         index
         for index, node in enumerate(nodes)

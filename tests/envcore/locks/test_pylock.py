@@ -176,3 +176,17 @@ def test_load_requirements_reads_a_pylock_for_the_environment(
     assert parsed.selection.startswith("pylock.toml: every package (the lock has no groups)")
     report = compute_drift(env, read_inventory(env), parsed)
     assert report.summary == "in-sync"
+
+
+def test_a_pylock_named_through_dotdot_still_knows_its_project(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "pylock.toml").write_text(
+        'lock-version = "1.0"\ncreated-by = "test"\n\n[[packages]]\nname = "proj"\n'
+        'directory = { path = ".", editable = true }\n'
+    )
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    assert read_lock(Path("../proj/pylock.toml")).project_name == "proj"

@@ -3,6 +3,7 @@ made from a local index (offline): what is selected, and drift on real environme
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -326,3 +327,16 @@ def test_a_git_package_is_held_to_the_locked_version_and_commit(
     requirements = tmp_path / "requirements.txt"
     requirements.write_text(f"gitpkg @ git+{repo.as_uri()}@main\n")
     assert drift_of(env, requirements)["gitpkg"] == "ok"
+
+
+def test_a_uv_lock_named_through_dotdot_finds_its_project(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`drift ENV --lock ../proj/uv.lock`: the project at `.` is found, `..` or not."""
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    relative = Path(os.path.relpath(project / "uv.lock"))
+    assert ".." in relative.parts
+    lock = read_lock(relative)
+    assert lock.project_name == "demo"
+    assert lock.select(environment(project / ".venv").marker_environment()).packages
