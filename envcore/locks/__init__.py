@@ -45,6 +45,7 @@ __all__ = [
     "LockSelection",
     "LockedPackage",
     "SourceKind",
+    "asked_groups",
     "is_lock_file",
     "load_lock",
     "lock_requirements",
@@ -142,7 +143,8 @@ class LockFile:
         tags: object = None,
     ) -> LockSelection:
         """What to install for an environment (`Environment.marker_environment()`), with
-        `groups` instead of the tool's defaults when given. Each reader overrides this."""
+        `groups` (and `extra:NAME` extras) asked for beside the tool's defaults where the
+        tool adds them (`uv sync --group`). Each reader overrides this."""
         raise NotImplementedError
 
 
@@ -230,11 +232,19 @@ def lock_requirements(lock: LockFile, selection: LockSelection) -> ParsedRequire
     )
 
 
+def asked_groups(groups: Iterable[str] | None, extras: Iterable[str] | None) -> list[str] | None:
+    """A command line's `--group`s and `--extra`s as a lock's group names (an extra is the
+    group `extra:NAME`); None when nothing is asked for: the tool's defaults."""
+    asked = [*(groups or ()), *(f"extra:{extra}" for extra in extras or ())]
+    return asked or None
+
+
 def load_lock(
     path: Path | str,
     marker_environment: Mapping[str, str],
     *,
     groups: Sequence[str] | None = None,
+    extras: Sequence[str] | None = None,
     roots: Sequence[Path | str] | None = None,
     tags: Iterable[Tag] | None = None,
 ) -> ParsedRequirements:
@@ -242,11 +252,12 @@ def load_lock(
 
     `groups` empty is the tool's default groups, as None is: a command line's `--group`
     not given is an empty list, and means "what the tool installs", not "no groups".
+    `extras` are asked for as the lock's `extra:NAME` groups.
     `tags`: the environment's wheel tags (`Environment.supported_tags()`), for pylocks.
     """
     path = Path(path)
     if not within_roots(path, roots):
         return not_read(path)
     lock = read_lock(path)
-    selection = lock.select(marker_environment, groups=groups or None, tags=tags)
+    selection = lock.select(marker_environment, groups=asked_groups(groups, extras), tags=tags)
     return lock_requirements(lock, selection)

@@ -50,9 +50,10 @@ class UvLock(LockFile):
         tags: object = None,
     ) -> LockSelection:
         """What `uv sync` installs for the environment (`tags` are not needed: uv.lock's
-        versions do not depend on which wheel is picked)."""
+        versions do not depend on which wheel is picked). `groups` are added to the
+        defaults, as `uv sync --group lint --extra x` adds them (dev is kept)."""
         self._check_python(marker_environment)
-        chosen = tuple(self.default_groups if groups is None else groups)
+        chosen = tuple(dict.fromkeys([*self.default_groups, *(groups or ())]))
         extras = {canonicalize_name(g[6:]) for g in chosen if g.startswith("extra:")}
         wanted = {canonicalize_name(g) for g in chosen if not g.startswith("extra:")}
         holds = _MarkerCache(marker_environment)
@@ -93,7 +94,7 @@ class UvLock(LockFile):
             ),
             skipped=tuple(sorted(skipped, key=lambda pair: pair[0].name)),
             groups=chosen,
-            description=self._description(chosen, groups is None, marker_environment),
+            description=self._description(chosen, not groups, marker_environment),
         )
 
     def _check_python(self, marker_environment: Mapping[str, str]) -> None:
@@ -134,7 +135,7 @@ class UvLock(LockFile):
     ) -> str:
         names = [self.nodes[i].package.name for i in self.roots]
         what = f"project {names[0]}" if len(names) == 1 else f"workspace {', '.join(names)}"
-        why = self.defaults_from if default else "chosen"
+        why = self.defaults_from if default else f"{self.defaults_from}, plus those asked for"
         picked = f"groups {', '.join(chosen)} ({why})" if chosen else f"no groups ({why})"
         python = " ".join(
             part

@@ -60,10 +60,11 @@ def load_requirements(
     """A lock file, a pyproject.toml, a Pipfile or a requirements file, told apart by the
     file name.
 
-    `extras`/`groups` apply to pyproject.toml (`groups` also to a lock and a Pipfile:
-    instead of its tool's default groups), `base_dir` to requirements files; `roots`
-    (the directories files may be read from; None for anywhere) to all. A lock is selected for
-    `environment` (`Environment.marker_environment()`; this interpreter's when None).
+    `extras`/`groups` apply to pyproject.toml and to a lock (asked for beside its tool's
+    defaults where the tool adds them), `groups` to a Pipfile, `base_dir` to requirements
+    files; `roots` (the directories files may be read from; None for anywhere) to all. A
+    lock is selected for `environment` (`Environment.marker_environment()`; this
+    interpreter's when None).
     """
     path = Path(path)
     from envcore.locks import is_lock_file  # locks imports this package: imported here
@@ -76,7 +77,11 @@ def load_requirements(
 
             environment = {key: str(value) for key, value in default_environment().items()}
         return load_lock(
-            path, environment, groups=list(groups) if groups is not None else None, roots=roots
+            path,
+            environment,
+            groups=list(groups) if groups is not None else None,
+            extras=list(extras) if extras is not None else None,
+            roots=roots,
         )
     if path.name == "pyproject.toml":
         return parse_pyproject(path, extras=extras, groups=groups, roots=roots)

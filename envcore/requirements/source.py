@@ -326,7 +326,7 @@ def read_source(
             raise RequirementsError(f"{path}: the deps of [testenv:{testenv}] cannot be read")
         return parsed, ""
     if choice.kind == "lock":
-        from envcore.locks import lock_requirements, read_lock
+        from envcore.locks import asked_groups, lock_requirements, read_lock
         from envcore.locks.freshness import lock_outdated
         from envcore.requirements._roots import not_read
 
@@ -335,7 +335,7 @@ def read_source(
         lock = read_lock(path)
         marker_env = env.marker_environment()
         # No group asked for (an empty --group list too): the lock's tool's default groups.
-        selection = lock.select(marker_env, groups=list(groups) if groups else None)
+        selection = lock.select(marker_env, groups=asked_groups(groups, extras))
         return lock_requirements(lock, selection), lock_outdated(lock, marker_env, roots=roots)
     from envcore.requirements import load_requirements
 

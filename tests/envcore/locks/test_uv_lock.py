@@ -3,6 +3,7 @@ made from a local index (offline): what is selected, and drift on real environme
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -21,6 +22,7 @@ from envcore.requirements import load_requirements
 from tests.envcore.locks.conftest import (
     LocalIndex,
     drift_json,
+    envcore,
     make_env,
     run,
     statuses,
@@ -75,13 +77,16 @@ def test_the_selection_is_what_uv_sync_installs(project: Path) -> None:
     assert kinds["alpha"][0] == "index"
 
 
-def test_groups_and_extras_asked_for_replace_the_defaults(project: Path) -> None:
+def test_groups_and_extras_asked_for_are_added_to_the_defaults(project: Path) -> None:
+    """`uv sync --group lint --extra x` keeps dev, uv's default group."""
     lock = read_lock(project / "uv.lock")
     env = environment(project / ".venv").marker_environment()
     chosen = lock.select(env, groups=["lint", "extra:x"])
     names = {p.name for p in chosen.packages}
-    assert {"gamma", "opt"} <= names and "devtool" not in names
-    assert "groups lint, extra:x (chosen)" in chosen.description
+    assert {"gamma", "opt", "devtool"} <= names
+    assert "groups dev, lint, extra:x (uv sync's default, plus those asked for)" in (
+        chosen.description
+    )
     by_name: dict[str, tuple[str, ...]] = {p.name: p.groups for p in lock.packages}
     assert by_name["devtool"] == ("dev",) and by_name["opt"] == ("extra:x",)
     assert by_name["alpha"] == ("main",)
@@ -340,3 +345,13 @@ def test_a_uv_lock_named_through_dotdot_finds_its_project(
     lock = read_lock(relative)
     assert lock.project_name == "demo"
     assert lock.select(environment(project / ".venv").marker_environment()).packages
+
+
+def test_the_cli_adds_group_and_extra_to_uv_syncs_defaults(project: Path) -> None:
+    """`drift --lock uv.lock --group lint --extra x` is held to what `uv sync --group lint
+    --extra x` installs: dev's devtool stays ok, gamma and opt are missing."""
+    env, lock = project / ".venv", project / "uv.lock"
+    result = envcore("drift", env, "--lock", lock, "--group", "lint", "--extra", "x", "--json")
+    assert result.returncode == 1, result.stderr
+    found = statuses(json.loads(result.stdout))
+    assert (found["devtool"], found["gamma"], found["opt"]) == ("ok", "missing", "missing")
