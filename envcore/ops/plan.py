@@ -49,7 +49,12 @@ from envcore.ops.session import (
     usable,
     work_dir,
 )
-from envcore.requirements import ParsedRequirements, RequirementEntry, load_requirements
+from envcore.requirements import (
+    ParsedRequirements,
+    RequirementEntry,
+    load_requirements,
+    roots_refusal,
+)
 from envcore.text import counted, shown_argv
 from envcore.versions import parse_version
 
@@ -610,7 +615,28 @@ def requirements_for(
         outdated = lock_outdated(read_lock(source), env.marker_environment(), roots=roots)
         if outdated:
             raise RequirementsError(f"cannot sync: {outdated}")
+        _refuse_lock_locations(source, parsed, roots)
     return source, parsed
+
+
+def _refuse_lock_locations(
+    source: Path, parsed: ParsedRequirements, roots: Sequence[Path | str] | None
+) -> None:
+    """A lock is a file envdash may have picked by itself: a directory it names is built
+    (its backend runs) and a file it names is read by the installer, so a local location
+    outside the roots is refused before anything runs, as a requirements file's would be."""
+    for entry in parsed.requirements:
+        if entry.url is None or not entry.url.startswith("file:"):
+            continue
+        try:
+            path = urllib.parse.unquote(urllib.parse.urlsplit(entry.url).path)
+        except ValueError:  # `file://[`: no path pip could use either
+            raise RequirementsError(f"cannot sync: {source} names {entry.url}") from None
+        refusal = roots_refusal(os.path.normpath(path), roots)
+        if refusal is not None:
+            raise RequirementsError(
+                f"cannot sync: {source} locks {entry.name} at {path}, which {refusal}"
+            )
 
 
 def _sync_target(

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from envcore.errors import RequirementsError
 from envcore.ops import Context, IndexOptions, plan_sync
+from envcore.ops.context import Log
 from tests.envcore.locks.conftest import LocalIndex, drift_json, make_env, uv
 from tests.envtools import pip, pip_list_json
 
@@ -99,3 +101,29 @@ def test_the_plan_from_a_lock_names_every_change(
         "stray": ("remove", None, None, False),
     }
     assert not any("127.0.0.1:9" in arg for arg in plan.dry_run_argv)
+
+
+def test_a_lock_naming_a_directory_outside_the_roots_is_refused_before_any_run(
+    project: Path, local_index: LocalIndex, tmp_path: Path
+) -> None:
+    """Syncing builds the directories a lock names (their backends run): one outside the
+    scan roots is refused in one line, before the installer is started."""
+    outside = Path(shutil.copytree(project / "libs" / "libpkg", tmp_path / "outside" / "libpkg"))
+    lock = project / "uv.lock"
+    text = lock.read_text()
+    assert 'editable = "libs/libpkg"' in text
+    lock.write_text(text.replace('editable = "libs/libpkg"', 'editable = "../outside/libpkg"'))
+    env = drifted_env(tmp_path / "envs" / "env", project, local_index)
+    commands: list[tuple[str, ...]] = []
+    context = Context(
+        installer="uv",
+        index=IndexOptions(index_url=local_index.url),
+        roots=[project, tmp_path / "envs"],
+        log=Log(on_command=commands.append),
+    )
+    with pytest.raises(RequirementsError) as caught:
+        plan_sync(env, lock, context=context)
+    assert str(caught.value) == (
+        f"cannot sync: {lock} locks libpkg at {outside}, which is outside the scan roots"
+    )
+    assert commands == []  # nothing was run
