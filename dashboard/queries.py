@@ -80,8 +80,8 @@ class FilterError(ValueError):
 
 
 #: The environment list's query parameters (the page's and the API's).
-FILTER_PARAMETERS = ("q", "status", "kind", "python", "sort", "gone", "page")
-_LIMITS = {"q": 200, "kind": 32, "python": 8}
+FILTER_PARAMETERS = ("q", "status", "kind", "manager", "python", "sort", "gone", "page")
+_LIMITS = {"q": 200, "kind": 32, "manager": 32, "python": 8}
 
 
 @dataclass(frozen=True)
@@ -91,6 +91,7 @@ class EnvironmentFilter:
     q: str = ""
     status: str = ""
     kind: str = ""
+    manager: str = ""
     python: str = ""
     sort: str = "status"
     show_gone: bool = False
@@ -111,6 +112,7 @@ class EnvironmentFilter:
             q=query.get("q", "").strip()[:200],
             status=status,
             kind=query.get("kind", "")[:32],
+            manager=query.get("manager", "")[:32],
             python=query.get("python", "")[:8],
             sort=sort,
             show_gone=query.get("gone") == "1" or status == EnvironmentStatus.GONE,
@@ -126,6 +128,8 @@ class EnvironmentFilter:
                 queryset = queryset.filter(status=self.status)
         if self.kind:
             queryset = queryset.filter(kind=self.kind)
+        if self.manager:
+            queryset = queryset.filter(manager=self.manager)
         if self.python:
             queryset = queryset.filter(python_minor=self.python)
         for word in self.q.split():

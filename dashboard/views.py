@@ -121,6 +121,12 @@ def environments(request: HtmxHttpRequest) -> HttpResponse:
         "kinds": list(
             Environment.objects.order_by("kind").values_list("kind", flat=True).distinct()
         ),
+        "managers": list(
+            Environment.objects.exclude(manager="")
+            .order_by("manager")
+            .values_list("manager", flat=True)
+            .distinct()
+        ),
         "pythons": list(
             Environment.objects.exclude(python_minor="")
             .order_by("python_minor")

@@ -447,6 +447,7 @@ def document() -> Schema:
         _query("q", {**STRING, "maxLength": 200}, "words in the name, path or project"),
         _query("status", {"enum": statuses}, "only this status (gone: vanished ones)"),
         _query("kind", {**STRING, "maxLength": 32}, "venv, conda, ..."),
+        _query("manager", {**STRING, "maxLength": 32}, "pdm, pipx, uv-tool, poetry, ..."),
         _query("python", {**STRING, "maxLength": 8}, "major.minor, e.g. 3.12"),
         _query("sort", {"enum": sorts}, "a column; a leading - reverses it"),
         _query("gone", {"enum": ["0", "1"]}, "1 includes vanished environments"),

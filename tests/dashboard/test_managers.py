@@ -65,6 +65,18 @@ def test_the_api_says_the_manager(managed: tuple[Path, Path]) -> None:
     assert status == 200 and (item["kind"], item["manager"]) == ("virtualenv", "pdm")
 
 
+def test_the_list_filters_by_manager_on_the_page_and_in_the_api(
+    managed: tuple[Path, Path], user: Client
+) -> None:
+    tool, pdm = managed
+    page = user.get("/environments/", {"manager": "pdm"}).content.decode()
+    assert str(pdm) in page and str(tool) not in page
+    assert "<option selected>pdm</option>" in page and "<option >uv-tool</option>" in page
+    api = ApiClient(Client(enforce_csrf_checks=True))
+    status, items = api.get("/api/environments", {"manager": "uv-tool"})
+    assert status == 200 and [item["path"] for item in items] == [str(tool)]
+
+
 def test_a_row_stored_before_the_manager_gets_it_on_the_next_scan(
     managed: tuple[Path, Path],
 ) -> None:

@@ -91,7 +91,8 @@ def test_the_python_filter_and_gone_environments(scanned: Tree, api: ApiClient) 
         ({"gone": "yes"}, "gone is 1 (include vanished environments) or 0"),
         (
             {"stauts": "broken"},
-            "unknown parameter 'stauts'; the filters are q, status, kind, python, sort, gone, page",
+            "unknown parameter 'stauts';"
+            " the filters are q, status, kind, manager, python, sort, gone, page",
         ),
         ({"q": "x" * 201}, "q is at most 200 characters"),
         ({"page": "0"}, "page 0 does not exist"),
