@@ -210,6 +210,31 @@ def test_plain_freeze_writes_a_new_lock_file_and_leaves_the_requirements(
     assert requirements.read_text() == "# pinned\nalpha==1.1\n"  # never touched
 
 
+def _freeze_modes(env: Environment) -> list[str]:
+    page = log_in(Client()).get(f"/environments/{env.pk}/").content.decode()
+    form = re.search(r'<form id="job-freeze".*?</form>', page, re.DOTALL)
+    assert form, page
+    return re.findall(r'<option value="(\w+)"', form.group())
+
+
+@pytest.mark.parametrize(
+    ("source", "kind"),
+    [("uv.lock", "lock"), ("pylock.toml", "lock"), ("pyproject.toml", "pyproject")],
+)
+def test_freeze_offers_no_writing_into_a_lock_or_a_declaring_file(
+    env: Environment, tmp_path: Path, source: str, kind: str
+) -> None:
+    """Only a requirements .txt is changed or replaced in place (the form refuses the rest,
+    and a lock is its tool's to write): the preview of a new file is all that is offered."""
+    env.requirements_source, env.source_kind = str(tmp_path / "app" / source), kind
+    env.save()
+    assert _freeze_modes(env) == ["plain"]
+    env.requirements_source = str(tmp_path / "app" / "requirements.txt")
+    env.source_kind = "requirements"
+    env.save()
+    assert _freeze_modes(env) == ["plain", "update", "replace"]
+
+
 # -- after Create: the job page links to the new environment; "just now" ---------------------
 
 
