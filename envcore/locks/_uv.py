@@ -56,7 +56,8 @@ class UvLock(LockFile):
         chosen = tuple(dict.fromkeys([*self.default_groups, *(groups or ())]))
         extras = {canonicalize_name(g[6:]) for g in chosen if g.startswith("extra:")}
         wanted = {canonicalize_name(g) for g in chosen if not g.startswith("extra:")}
-        holds = _MarkerCache(marker_environment)
+        projects = [self.nodes[root].package.name for root in self.roots]
+        holds = _MarkerCache(marker_environment, conflict_names(projects, extras, wanted))
         selected: dict[int, set[NormalizedName]] = {}
         false_edges: list[Edge] = []
         pending: list[tuple[int, frozenset[NormalizedName]]] = []
@@ -153,17 +154,43 @@ def _installed(node: Node) -> bool:
     return node.package.source != "virtual"
 
 
-class _MarkerCache:
-    """Edge markers evaluated once each for one environment (a lock repeats a few)."""
+def conflict_names(
+    projects: Iterable[str], extras: Iterable[str], groups: Iterable[str]
+) -> tuple[str, ...]:
+    """The names uv gives the selected extras and groups in the markers it writes for
+    `[tool.uv] conflicts`: `extra == 'extra-4-demo-one'`, `group-3-app-dev`."""
+    return tuple(
+        f"{kind}-{len(project)}-{project}-{name}"
+        for project in projects
+        for kind, names in (("extra", extras), ("group", groups))
+        for name in sorted(names)
+    )
 
-    def __init__(self, marker_environment: Mapping[str, str]) -> None:
+
+class _MarkerCache:
+    """Edge markers evaluated once each for one environment (a lock repeats a few).
+
+    uv's conflict markers test `extra` as a set of the selected extras and groups, by
+    name (`conflict_names`): `extra == X` holds when X is selected, `extra != X` when it
+    is not. One name the marker mentions (or none: `extra = ""`) gives exactly that; with
+    several (two conflict sets each with a member selected), the marker holds if it holds
+    for one of them.
+    """
+
+    def __init__(self, marker_environment: Mapping[str, str], names: Sequence[str] = ()) -> None:
         self.environment = {**marker_environment, "extra": ""}
+        self.names = names
         self.verdicts: dict[str, bool] = {}
 
     def __call__(self, text: str) -> bool:
         verdict = self.verdicts.get(text)
         if verdict is None:
-            verdict = self.verdicts[text] = parsed_marker(text).evaluate(self.environment)
+            marker = parsed_marker(text)
+            mentioned = [name for name in self.names if name in text] or [""]
+            verdict = any(
+                marker.evaluate({**self.environment, "extra": name}) for name in mentioned
+            )
+            self.verdicts[text] = verdict
         return verdict
 
 

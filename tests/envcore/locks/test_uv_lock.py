@@ -355,3 +355,29 @@ def test_the_cli_adds_group_and_extra_to_uv_syncs_defaults(project: Path) -> Non
     assert result.returncode == 1, result.stderr
     found = statuses(json.loads(result.stdout))
     assert (found["devtool"], found["gamma"], found["opt"]) == ("ok", "missing", "missing")
+
+
+def test_uv_conflict_markers_follow_the_extra_asked_for(
+    tmp_path: Path, local_index: LocalIndex
+) -> None:
+    """`[tool.uv] conflicts`: uv forks the resolution per extra and writes the fork into
+    edge markers (`extra == 'extra-4-demo-one'`); asking for the extra selects its fork,
+    exactly what `uv sync --extra one` installs, and no other fork's version beside it."""
+    project = make_project(tmp_path / "demo", "demo", "0.1", dependencies=["beta"])
+    with (project / "pyproject.toml").open("a") as handle:
+        handle.write(
+            '\n[project.optional-dependencies]\none = ["alpha==1.0"]\ntwo = ["alpha==2.0"]\n'
+            '\n[tool.uv]\nconflicts = [[{ extra = "one" }, { extra = "two" }]]\n'
+        )
+    uv("lock", cwd=project, index=local_index)
+    assert "extra == 'extra-4-demo-one'" in (project / "uv.lock").read_text()
+    lock = read_lock(project / "uv.lock")
+    for extra in ("one", "two"):
+        uv("sync", "--quiet", "--extra", extra, cwd=project, index=local_index)
+        env = environment(project / ".venv")
+        selection = lock.select(env.marker_environment(), groups=[f"extra:{extra}"])
+        installed = {d.canonical_name: d.version for d in read_inventory(env).distributions}
+        assert {p.name: p.version for p in selection.packages} == installed
+        lock_path = project / "uv.lock"
+        result = envcore("drift", project / ".venv", "--lock", lock_path, "--extra", extra)
+        assert result.returncode == 0, result.stdout + result.stderr
