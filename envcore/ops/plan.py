@@ -661,14 +661,28 @@ def _sync_target(
     editables = frozenset(
         _url_key(entry.url) for entry in entries if entry.editable and entry.url is not None
     )
-    if source.name == "pyproject.toml" or is_lock_file(source):
-        # pip cannot read pyproject.toml or a lock as requirements: their entries are passed,
-        # a lock's as exact pins and `name @ url` (the editable ones marked as such). A
-        # lock's index URL is never passed: the user's configured indexes are used.
+    if not _pip_reads(source):
+        # pip cannot read pyproject.toml, a Pipfile, a lock or a tox config as requirements:
+        # their entries are passed, a lock's as exact pins and `name @ url` (the editable
+        # ones marked as such). A lock's index URL is never passed: the user's configured
+        # indexes are used.
         specs = tuple(str(entry.requirement) for entry in entries if entry.requirement is not None)
         versions = _url_versions(entries, inventory)
         return _Target(specs, (), tuple(roots), parsed.project_name, editables, versions)
     return _Target((), (source,), tuple(roots), parsed.project_name, editables)
+
+
+#: The files tox reads a test env's deps from (see envcore.requirements._tox).
+_TOX_CONFIGS = frozenset({"tox.ini", "tox.toml", "setup.cfg"})
+
+
+def _pip_reads(source: Path) -> bool:
+    """Whether `source` is a requirements file pip itself can be given as `-r` (its options,
+    hashes and includes then apply as pip reads them); every other source is passed as the
+    requirement specs envcore read from it."""
+    from envcore.requirements.source import source_kind
+
+    return source_kind(source) == "requirements" and source.name not in _TOX_CONFIGS
 
 
 def _url_versions(entries: Iterable[RequirementEntry], inventory: Inventory) -> dict[str, str]:

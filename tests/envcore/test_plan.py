@@ -409,3 +409,30 @@ def test_apply_keeps_the_requirements_files_own_sources_and_hashes(
     with pytest.raises(PlanOutdatedError, match=r"requirements\.txt changed since the plan"):
         apply_plan(again, context=context)
     assert listed(env) == {"alpha": "1.0"}
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_a_pipfile_is_synced_from_its_entries_never_handed_to_the_installer_as_r(
+    backend: str, tmp_path: Path, index_url: str, index: IndexOptions
+) -> None:
+    """pip cannot read a Pipfile (`[[source]]`, `[packages]`): a sync held to one passes the
+    requirements envcore read from it, as pipenv would install them."""
+    env = make_env(tmp_path / "env", index_url, ["alpha==1.0", "delta==2.0"])
+    pipfile = tmp_path / "Pipfile"
+    pipfile.write_text(
+        '[[source]]\nurl = "https://example.invalid/simple"\nverify_ssl = true\nname = "x"\n\n'
+        '[packages]\nalpha = "==2.0"\ndelta = "==1.0"\n'
+    )
+    plan = plan_sync(
+        env, pipfile, keep_untracked=True, context=Context(installer=backend, index=index)
+    )
+    assert "-r" not in plan.dry_run_argv and str(pipfile) not in plan.dry_run_argv
+    assert summary(plan) == [
+        ("alpha", "upgrade", "1.0", "2.0"),
+        ("delta", "downgrade", "2.0", "1.0"),
+    ]
+    result = sync(
+        env, pipfile, keep_untracked=True, context=Context(installer=backend, index=index)
+    )
+    assert listed(env)["alpha"] == "2.0" and listed(env)["delta"] == "1.0"
+    assert result.drift is not None and result.drift.summary == "in-sync"
