@@ -20,8 +20,7 @@ from envcore.distributions import read_inventory
 from envcore.environment import inspect_environment
 from envcore.errors import EnvcoreError
 from envcore.index import IndexClient
-from envcore.outdated import outdated
-from envcore.requirements import load_requirements
+from envcore.outdated import allowed_by, outdated
 
 __all__ = ["check_updates", "enqueue_update_check", "update_check"]
 
@@ -47,11 +46,12 @@ def check_updates(env: Environment, *, announce: bool = False) -> int:
     parsed = None
     if env.requirements_source:
         try:
-            # A lock is selected for the environment's Python, not the worker's own.
-            parsed = load_requirements(
-                env.requirements_source,
+            # A lock is read for the environment's Python, not the worker's own, and
+            # "latest allowed" follows the ranges its project declares, not its pins.
+            parsed = allowed_by(
+                Path(env.requirements_source),
+                facts.marker_environment(),
                 roots=scan_plan().roots,
-                environment=facts.marker_environment(),
             )
         except EnvcoreError:
             parsed = None  # the drift tab already reports why

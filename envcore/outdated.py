@@ -10,8 +10,9 @@ specifier, as pip does.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 from packaging.specifiers import SpecifierSet
@@ -27,14 +28,18 @@ from packaging.version import InvalidVersion, Version
 
 from envcore.distributions import Inventory
 from envcore.environment import Environment
+from envcore.errors import RequirementsError
 from envcore.index import FileLink, IndexClient, ProjectFiles
-from envcore.requirements import ParsedRequirements
+from envcore.locks import is_lock_file
+from envcore.locks.freshness import declared_ranges
+from envcore.requirements import ParsedRequirements, load_requirements
 from envcore.versions import parse_specifier, parse_version, satisfies
 
 __all__ = [
     "Jump",
     "OutdatedReport",
     "PackageUpdate",
+    "allowed_by",
     "available_versions",
     "jump",
     "outdated",
@@ -186,6 +191,26 @@ def _specifiers(parsed: ParsedRequirements | None, env: Environment) -> dict[str
             continue
         result[entry.name] = result.get(entry.name, SpecifierSet()) & spec
     return result
+
+
+def allowed_by(
+    source: Path,
+    marker_environment: Mapping[str, str],
+    *,
+    roots: Sequence[Path | str] | None = None,
+) -> ParsedRequirements:
+    """What "latest allowed" is held to: for a lock, the ranges its project declares (the
+    lock's pins would make the allowed version the installed one); for a lock without a
+    readable declaring file, and for any other file, the file itself (a lock selected for
+    `marker_environment`). Raises RequirementsError as `load_requirements` does."""
+    if is_lock_file(source):
+        try:
+            declared = declared_ranges(source, marker_environment, roots=roots)
+        except RequirementsError:
+            declared = None  # a broken pyproject.toml: the lock still says something
+        if declared is not None:
+            return declared
+    return load_requirements(source, roots=roots, environment=marker_environment)
 
 
 def outdated(

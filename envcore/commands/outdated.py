@@ -15,9 +15,9 @@ from envcore.distributions import read_inventory
 from envcore.environment import inspect_environment
 from envcore.errors import RequirementsError
 from envcore.index import DEFAULT_TTL, IndexClient
-from envcore.outdated import outdated
+from envcore.outdated import allowed_by, outdated
 from envcore.pipconfig import read_pip_config
-from envcore.requirements import find_requirements_source, load_requirements
+from envcore.requirements import find_requirements_source
 from envcore.text import counted
 
 
@@ -40,9 +40,10 @@ def run(args: argparse.Namespace) -> int:
         source = find_requirements_source(env.project)
     if source is not None and not source.is_file():
         raise RequirementsError(f"{source} is not a file")
-    # A lock (the project's source when it has one) is selected for the env's own markers.
+    # A lock (the project's source when it has one) is selected for the env's own markers,
+    # and "Allowed" follows the ranges its project declares, not its pins.
     environment = env.marker_environment()
-    parsed = load_requirements(source, environment=environment) if source is not None else None
+    parsed = allowed_by(source, environment) if source is not None else None
     config = read_pip_config(os.environ, site_prefix=env.path)
     if args.index_url:
         config = config.with_overrides(index_url=args.index_url)

@@ -14,12 +14,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from envcore.errors import RequirementsError
-from envcore.locks import LockFile
-from envcore.requirements import RequirementEntry, load_requirements
+from envcore.locks import LockFile, lock_tool
+from envcore.requirements import ParsedRequirements, RequirementEntry, load_requirements
 from envcore.requirements._roots import within_roots
 from envcore.versions import satisfies
 
-__all__ = ["lock_outdated"]
+__all__ = ["declared_ranges", "lock_outdated"]
 
 _RUN_LOCK = {
     "uv": "run `uv lock`",
@@ -84,6 +84,27 @@ def _problem(entry: RequirementEntry, versions: list[str] | None, declaring: str
     if not known or any(satisfies(entry.specifier_set, version) for version in known):
         return None
     return f"{asked}, the lock has {entry.name} {', '.join(known)}"
+
+
+def declared_ranges(
+    lock_path: Path,
+    marker_environment: Mapping[str, str],
+    *,
+    roots: Sequence[Path | str] | None = None,
+) -> ParsedRequirements | None:
+    """The ranges a lock was made from: its pyproject.toml or Pipfile with every extra and
+    group, for "the newest version the project allows" (the pins say what is installed,
+    the ranges how far `uv lock --upgrade` or `poetry update` may take it). None when the
+    lock has no declaring file (or it is outside `roots`); RequirementsError when that
+    file cannot be read."""
+    tool = lock_tool(lock_path)
+    declaring = lock_path.parent / ("Pipfile" if tool == "pipenv" else "pyproject.toml")
+    if tool is None or not declaring.is_file() or not within_roots(declaring, roots):
+        return None
+    extras, groups = _declared_names(declaring)
+    return load_requirements(
+        declaring, extras=extras, groups=groups, roots=roots, environment=marker_environment
+    )
 
 
 def lock_outdated(

@@ -134,32 +134,57 @@ def test_the_check_sees_the_wheel_directories_jobs_install_from(
     assert alpha.choices == ["3.0"]
 
 
-@pytest.fixture
-def locked(tmp_path: Path, settings: SettingsWrapper, index_url: str) -> Environment:
-    """A uv project asking alpha<2 (uv locks 1.1), its .venv at alpha 1.0, scanned: held to
-    its uv.lock."""
-    settings.SCAN_ROOTS = [tmp_path / "home"]
-    app = tmp_path / "home" / "shop"
+def _locked_shop(root: Path, wheels: Path, asks: str) -> Path:
+    """A uv project asking `asks`, locked by the real `uv lock`, its .venv at alpha 1.0."""
+    app = root / "shop"
     app.mkdir(parents=True)
-    (app / "pyproject.toml").write_text(pyproject(["alpha<2"]))
-    uv_lock(app, tmp_path / "published")
-    make_venv(app / ".venv", ["alpha==1.0"], wheelhouse=tmp_path / "published")
+    (app / "pyproject.toml").write_text(pyproject([asks]))
+    uv_lock(app, wheels)
+    make_venv(app / ".venv", ["alpha==1.0"], wheelhouse=wheels)
+    return app
+
+
+def _held_to_its_lock() -> Environment:
     scan_tree()
     env = Environment.objects.get()
-    assert env.source_kind == "lock"
+    assert env.source_kind == "lock", env.source_reason
     return env
 
 
 def test_a_lock_is_read_for_the_environments_python_not_the_workers(
-    locked: Environment, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, settings: SettingsWrapper, index_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The worker may run on another Python than the environment: here one the lock (made
-    for >=3.9) has nothing for. Only the worker's own markers change; the env is real."""
+    for >=3.9) has nothing for. Only the worker's own markers change; the env is real.
+    The lock has no pyproject.toml to hold it to any more (a requirements.txt beside it
+    keeps the directory a project), so its pins are what is allowed."""
     import packaging.markers
 
+    settings.SCAN_ROOTS = [tmp_path / "home"]
+    app = _locked_shop(tmp_path / "home", tmp_path / "published", "alpha<2")  # locks 1.1
+    (app / "pyproject.toml").unlink()
+    (app / "requirements.txt").write_text("alpha\n")
+    env = _held_to_its_lock()
     worker = {**packaging.markers.default_environment()}
     worker.update(python_version="2.7", python_full_version="2.7.18")
     monkeypatch.setattr(packaging.markers, "default_environment", lambda: dict(worker))
-    assert check_updates(locked) == 1
-    alpha = Distribution.objects.get(environment=locked, name="alpha")
-    assert (alpha.latest, alpha.latest_allowed) == ("2.0", "1.1")  # not 2.0: alpha<2 holds
+    assert check_updates(env) == 1
+    alpha = Distribution.objects.get(environment=env, name="alpha")
+    assert (alpha.latest, alpha.latest_allowed) == ("2.0", "1.1")  # the lock's pin, not 2.0
+
+
+def test_latest_allowed_follows_the_declared_ranges_not_the_locks_pins(
+    tmp_path: Path, settings: SettingsWrapper, index_url: str
+) -> None:
+    """Locked at alpha 1.0, then the project widened to alpha<2 (the lock still satisfies
+    it: not out of date): 1.1 is allowed, as `uv lock --upgrade` would take it."""
+    settings.SCAN_ROOTS = [tmp_path / "home"]
+    app = _locked_shop(tmp_path / "home", tmp_path / "published", "alpha<=1.0")
+    (app / "pyproject.toml").write_text(pyproject(["alpha<2"]))
+    env = _held_to_its_lock()
+    assert env.status == "in-sync", env.status
+    assert check_updates(env) == 1
+    alpha = Distribution.objects.get(environment=env, name="alpha")
+    assert (alpha.latest, alpha.latest_allowed) == ("2.0", "1.1")  # not the pinned 1.0
+    page = log_in(Client()).get(f"/environments/{env.pk}/").content.decode()
+    assert "allowed: 1.1" in page
