@@ -62,8 +62,9 @@ def _marker_extras(marker_text: str) -> set[str]:
 
 def _display_specifier(specifier: SpecifierSet) -> str:
     """pipdeptree's form of a specifier: its clauses by version, then operator
-    (`!=0.5,>=1.0,<2`); "Any" when there are none. Remembered by text (sets that are
-    equal, `>=1` and `>=1.0`, are still written as they were)."""
+    (`!=0.5,>=1.0,<2`), each version normalised (`>=2023.03.6` is `>=2023.3.6`; `>=1`
+    and `>=1.0` stay apart, as normalising keeps trailing zeros); "Any" when there are
+    none. Remembered by text."""
     if not specifier:
         return ANY
     text = str(specifier)
@@ -85,9 +86,23 @@ def _ordered(specifier: SpecifierSet) -> str:
 
     clauses = list(specifier)
     if len(clauses) == 1:
-        return str(clauses[0])
+        return _clause(clauses[0])
     parsed = sorted((c for c in clauses if order(c)[0] == 0), key=order)
-    return ",".join(map(str, parsed + [c for c in clauses if order(c)[0] == 1]))
+    return ",".join(map(_clause, parsed + [c for c in clauses if order(c)[0] == 1]))
+
+
+def _clause(clause: Specifier) -> str:
+    """One clause with its version normalised (a `.*` kept); `===` compares text, so its
+    version is left as written."""
+    from envcore.versions import parse_version
+
+    if clause.operator == "===":
+        return str(clause)
+    wildcard = clause.version.endswith(".*")
+    version = parse_version(clause.version.removesuffix(".*"))
+    if version is None:
+        return str(clause)
+    return f"{clause.operator}{version}{'.*' if wildcard else ''}"
 
 
 def _dependencies(
