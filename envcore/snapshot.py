@@ -85,7 +85,10 @@ def normalise_remote(url: str) -> str | None:
     """
     url = strip_credentials(url.strip())
     if "://" in url:
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+        except ValueError:  # `https://[x/...` in a cloned repo's .git/config: names nothing
+            return None
         if parts.scheme == "file" or not parts.hostname:
             return None
         host, path = parts.hostname.lower(), parts.path

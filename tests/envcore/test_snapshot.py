@@ -42,6 +42,8 @@ NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
         ("/srv/git/proj.git", None),
         ("file:///srv/git/proj.git", None),
         ("https://github.com/", None),
+        # A planted remote urllib refuses (ValueError): no identity, never a crash.
+        ("https://[github.com/Acme/Proj.git", None),
     ],
 )
 def test_normalise_remote_gives_one_identity_per_repository(
