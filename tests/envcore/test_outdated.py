@@ -22,6 +22,7 @@ from envcore.pipconfig import IndexConfig
 from envcore.requirements import parse_requirements_file
 from tests.envcore.indexserver import IndexState, serve_index
 from tests.envtools import make_venv, pip
+from tests.locked import pyproject, uv_lock
 from tests.wheelmaker import write_wheel
 
 
@@ -221,3 +222,28 @@ def test_plain_http_hosts_need_trusted_host_as_in_pip(env: Path, tmp_path: Path)
     trusted = config.with_overrides(trusted_hosts=["packages.example.invalid"])
     items = _report(env, IndexClient(trusted, cache_dir=tmp_path, timeout=2))
     assert "not a trusted" not in items["alpha"].reason  # it was asked (and failed to resolve)
+
+
+def test_the_allowed_column_follows_a_locks_declared_ranges(
+    env: Path, published: IndexState, index: tuple[IndexState, str], tmp_path: Path
+) -> None:
+    """Locked at alpha 1.0, then pyproject.toml widened to alpha<2: 1.1 is allowed (the
+    lock's pin would say 1.0, the installed version); without pyproject.toml, the pin."""
+    _, url = index
+    wheels = published.files["alpha"][0].path.parent
+    project = tmp_path / "shop"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(pyproject(["alpha==1.0"]))
+    lock = uv_lock(project, wheels)
+    (project / "pyproject.toml").write_text(pyproject(["alpha<2"]))
+    argv = [sys.executable, "-m", "envcore", "outdated", str(env), "-r", str(lock), "--json"]
+    argv += ["--index-url", url, "--cache-dir", str(tmp_path / "cache")]
+
+    def allowed() -> str:
+        out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
+        packages = json.loads(out)["packages"]
+        return str(next(p["latest_allowed"] for p in packages if p["name"] == "alpha"))
+
+    assert allowed() == "1.1"
+    (project / "pyproject.toml").unlink()
+    assert allowed() == "1.0"
