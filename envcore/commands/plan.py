@@ -11,7 +11,8 @@ from envcore.commands._common import (
     print_table,
 )
 from envcore.ops.context import Context, Log
-from envcore.ops.plan import Plan, plan_sync
+from envcore.ops.plan import plan_sync
+from envcore.ops.plans import Plan
 from envcore.text import counted
 
 

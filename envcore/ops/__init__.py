@@ -52,15 +52,13 @@ if TYPE_CHECKING:
         upgrade,
     )
     from envcore.ops.plan import (
-        Plan,
-        PlanAction,
-        PlannedChange,
         apply_plan,
         plan_install,
         plan_sync,
         plan_uninstall,
         plan_upgrade,
     )
+    from envcore.ops.plans import Plan, PlanAction, PlannedChange
     from envcore.ops.recover import RecoveryAction, recover_interrupted
     from envcore.ops.recreate import recreate
     from envcore.ops.safety import (
@@ -91,9 +89,9 @@ _EXPORTS = {
     "Log": "envcore.ops.context",
     "MemoryJournal": "envcore.ops.journal",
     "OperationResult": "envcore.ops.session",
-    "Plan": "envcore.ops.plan",
-    "PlanAction": "envcore.ops.plan",
-    "PlannedChange": "envcore.ops.plan",
+    "Plan": "envcore.ops.plans",
+    "PlanAction": "envcore.ops.plans",
+    "PlannedChange": "envcore.ops.plans",
     "ProcessUse": "envcore.ops.safety",
     "RecoveryAction": "envcore.ops.recover",
     "UpgradeTarget": "envcore.ops.packages",

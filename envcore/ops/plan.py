@@ -4,68 +4,46 @@ installer's own resolver in dry-run mode, and `apply_plan`, which makes exactly 
 A plan is shown before anything changes (the dashboard's confirmation, `python -m envcore
 plan`), then applied; `sync` is a plan applied at once. Applying refuses when the
 environment changed since the plan was made, so what was confirmed is what happens.
+
+This module makes and applies plans; its parts are their own modules, each one idea, and
+none imports this one: what a plan is and its JSON (envcore.ops.plans), what a sync is
+about (envcore.ops.targets), the installer's dry run (envcore.ops.dryrun) and what a sync
+removes (envcore.ops.untracked).
 """
 
 from __future__ import annotations
 
-import json
 import os
-import re
 import tempfile
-import urllib.parse
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING
 
-from packaging.utils import (
-    InvalidSdistFilename,
-    InvalidWheelFilename,
-    canonicalize_name,
-    parse_sdist_filename,
-    parse_wheel_filename,
-)
+from packaging.utils import canonicalize_name
 
 from envcore._files import read_bytes
-from envcore._install_source import match_unnamed
-from envcore.distributions import Inventory, parse_dependency, read_inventory
+from envcore.distributions import Inventory, read_inventory
 from envcore.environment import Environment
-from envcore.errors import (
-    CommandFailedError,
-    InvalidSpecError,
-    PlanOutdatedError,
-    RequirementsError,
-)
-from envcore.locks import is_lock_file, locked_version
+from envcore.errors import InvalidSpecError, PlanOutdatedError, RequirementsError
 from envcore.ops.context import Context
-from envcore.ops.installers import Backend, Commands
+from envcore.ops.installers import Commands
 from envcore.ops.packages import parse_user_spec
 from envcore.ops.safety import exclusive_lock
-from envcore.ops.session import (
-    OperationResult,
-    Session,
-    project_name,
-    snapshot,
-    usable,
-    work_dir,
-)
-from envcore.requirements import (
-    ParsedRequirements,
-    RequirementEntry,
-    load_requirements,
-    roots_refusal,
-)
+from envcore.ops.session import OperationResult, Session, project_name, snapshot, usable, work_dir
+from envcore.requirements import ParsedRequirements
 from envcore.text import counted, shown_argv
 from envcore.versions import parse_version
 
 if TYPE_CHECKING:  # drift is read after applying; a plan alone never compares
     from envcore.drift import DriftReport
 
+from envcore.ops.dryrun import _dry_run, _DryRun, _Resolved
+from envcore.ops.plans import KEPT_TOOLS, Plan, PlanAction, PlannedChange
+from envcore.ops.targets import _sync_target, _Target, _url_key, requirements_for
+from envcore.ops.untracked import _untracked
+
 __all__ = [
-    "KEPT_TOOLS",
-    "Plan",
-    "PlanAction",
-    "PlannedChange",
     "apply_plan",
     "plan_install",
     "plan_sync",
@@ -73,137 +51,8 @@ __all__ = [
     "plan_upgrade",
 ]
 
-PlanAction = Literal["install", "upgrade", "downgrade", "remove"]
-_ACTIONS: tuple[PlanAction, ...] = ("install", "upgrade", "downgrade", "remove")
-#: The installers' own tools: never removed as untracked (as pip-sync), and left alone by
-#: "upgrade all" unless asked for.
-KEPT_TOOLS = frozenset({"pip", "setuptools", "wheel"})
 
-
-@dataclass(frozen=True)
-class PlannedChange:
-    """One change: `before` is the installed version (None for an install), `after` the
-    version to install (None for a removal, and for a direct URL uv names no version of).
-    `requirement` is exactly what apply installs (`name==1.2`, `name @ url`), with
-    `editable` for an editable install of that URL. An "upgrade" at the same version is a
-    reinstall from another source (a direct URL instead of an index release)."""
-
-    name: str
-    action: PlanAction
-    before: str | None
-    after: str | None
-    requirement: str | None
-    editable: bool = False
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "name": self.name,
-            "action": self.action,
-            "from": self.before,
-            "to": self.after,
-            "requirement": self.requirement,
-            "editable": self.editable,
-        }
-
-
-@dataclass(frozen=True)
-class Plan:
-    """The changes one operation would make to one environment, and how they were found."""
-
-    environment: Path
-    installer: Backend
-    changes: tuple[PlannedChange, ...]
-    source: Path | None
-    #: The dry run, as shown (credentials in index URLs hidden): never run again.
-    dry_run_argv: tuple[str, ...]
-    #: What applying it is reported as: sync, install, upgrade or uninstall.
-    operation: str = "sync"
-    #: Every installed distribution (canonical name, version) when the plan was made: apply
-    #: refuses if any of them moved, not only the ones it changes (a package installed
-    #: since may need one the plan removes).
-    installed: tuple[tuple[str, str], ...] = ()
-    #: The requirements files (path, sha256) apply hands the installer again, beside the
-    #: pins, because they steer where packages come from or how they are checked (index
-    #: options, find-links, hashes): bare pins would lose that. Apply refuses if one changed.
-    via_files: tuple[tuple[str, str], ...] = ()
-    #: Canonical names those files already pin at exactly the planned version: apply leaves
-    #: them to the file (in hash-checking mode every requirement must carry its hashes).
-    carried: tuple[str, ...] = ()
-
-    @property
-    def empty(self) -> bool:
-        return not self.changes
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "environment": str(self.environment),
-            "installer": self.installer,
-            "operation": self.operation,
-            "source": str(self.source) if self.source is not None else None,
-            "dry_run_argv": list(self.dry_run_argv),
-            "actions": [change.to_json() for change in self.changes],
-            "installed": [list(pair) for pair in self.installed],
-            "via_files": [list(pair) for pair in self.via_files],
-            "carried": list(self.carried),
-        }
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, object]) -> Plan:
-        """The plan `to_json` gave, checked field by field: a stored plan is input like any
-        other, and what apply would hand the installer must be a plain requirement."""
-        try:
-            installer = data["installer"]
-            if installer not in ("pip", "uv"):
-                raise InvalidSpecError(f"a plan's installer is pip or uv, not {installer!r}")
-            source = data.get("source")
-            argv = data.get("dry_run_argv", [])
-            operation = data.get("operation", "sync")
-            actions = data["actions"]
-            installed = data.get("installed", [])
-            via_files = data.get("via_files", [])
-            carried = data.get("carried", [])
-            if not (
-                isinstance(actions, list)
-                and isinstance(argv, list)
-                and isinstance(installed, list)
-                and isinstance(via_files, list)
-                and isinstance(carried, list)
-            ):
-                raise InvalidSpecError("a plan's actions, argv, files and installed set are lists")
-            return cls(
-                environment=Path(_text(data["environment"])),
-                installer=cast(Backend, installer),
-                changes=tuple(_change_from_json(item) for item in actions),
-                source=Path(_text(source)) if source is not None else None,
-                dry_run_argv=tuple(_text(arg) for arg in argv),
-                operation=_text(operation),
-                installed=tuple(_installed_pair(pair) for pair in installed),
-                via_files=tuple(_file_pair(pair) for pair in via_files),
-                carried=tuple(canonicalize_name(_text(name)) for name in carried),
-            )
-        except KeyError as exc:
-            raise InvalidSpecError(f"not a plan: {exc.args[0]!r} is missing") from exc
-
-
-def _text(value: object) -> str:
-    if not isinstance(value, str):
-        raise InvalidSpecError(f"not a plan: {value!r} is not text")
-    return value
-
-
-def _installed_pair(pair: object) -> tuple[str, str]:
-    if not isinstance(pair, list) or len(pair) != 2:
-        raise InvalidSpecError("not a plan: an installed entry is [name, version]")
-    return canonicalize_name(_text(pair[0])), _text(pair[1])
-
-
-def _file_pair(pair: object) -> tuple[str, str]:
-    if not isinstance(pair, list) or len(pair) != 2:
-        raise InvalidSpecError("not a plan: a file entry is [path, sha256]")
-    path, digest = _text(pair[0]), _text(pair[1])
-    if not Path(path).is_absolute() or not re.fullmatch(r"[0-9a-f]{64}", digest):
-        raise InvalidSpecError("not a plan: a file entry is an absolute path and a sha256")
-    return path, digest
+# --- what a plan carries besides its changes ---------------------------------------------
 
 
 def _digest(path: Path) -> str | None:
@@ -244,179 +93,6 @@ def _installed(inventory: Inventory) -> tuple[tuple[str, str], ...]:
     return tuple(sorted((d.canonical_name, d.display_version) for d in inventory.distributions))
 
 
-def _optional_text(value: object) -> str | None:
-    return None if value is None else _text(value)
-
-
-def _change_from_json(item: object) -> PlannedChange:
-    if not isinstance(item, Mapping):
-        raise InvalidSpecError("not a plan: an action is not an object")
-    action = item["action"]
-    if action not in _ACTIONS:
-        raise InvalidSpecError(f"not a plan: unknown action {action!r}")
-    name = project_name(_text(item["name"]))
-    requirement = _optional_text(item.get("requirement"))
-    if (requirement is None) != (action == "remove"):
-        raise InvalidSpecError(f"not a plan: {name} has no requirement to install")
-    if requirement is not None:
-        parsed = parse_user_spec(requirement, allow_urls=True)
-        if canonicalize_name(parsed.name) != canonicalize_name(name):
-            raise InvalidSpecError(f"not a plan: {requirement!r} does not install {name}")
-    editable = item.get("editable", False)
-    if not isinstance(editable, bool):
-        raise InvalidSpecError("not a plan: editable is true or false")
-    if editable and (requirement is None or " @ " not in requirement):
-        raise InvalidSpecError(f"not a plan: the editable {name} has no URL to install from")
-    return PlannedChange(
-        name=name,
-        action=cast(PlanAction, action),
-        before=_optional_text(item.get("from")),
-        after=_optional_text(item.get("to")),
-        requirement=requirement,
-        editable=editable,
-    )
-
-
-# --- what the installer's dry run says ---------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Resolved:
-    """One distribution the dry run would install. `requires` is its Requires-Dist from
-    pip's report; None when the installer does not say (uv)."""
-
-    name: str
-    version: str | None
-    requirement: str
-    editable: bool
-    requires: tuple[str, ...] | None
-    requested: bool = False
-    extras: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class _DryRun:
-    argv: tuple[str, ...]
-    installs: dict[str, _Resolved]  # by canonical name
-
-
-def _dry_run(
-    session: Session,
-    env: Environment,
-    specs: Sequence[str],
-    files: Sequence[Path],
-    *,
-    upgrade: Sequence[str] = (),
-    constraint_files: Sequence[Path] = (),
-) -> _DryRun:
-    commands = session.commands(env)
-    if session.backend == "pip":
-        commands = _with_dry_run_pip(commands, env)
-        with tempfile.TemporaryDirectory(prefix="envdash-plan-") as scratch:
-            report = Path(scratch) / "report.json"
-            argv = commands.dry_run_install(
-                specs,
-                requirement_files=files,
-                upgrade=upgrade,
-                constraint_files=constraint_files,
-                report=report,
-            )
-            session.run(argv, "planning (pip's dry run)")
-            try:
-                data = json.loads(report.read_text(encoding="utf-8"))
-            except (OSError, ValueError) as exc:
-                raise CommandFailedError(f"pip's dry run left no readable report: {exc}") from exc
-        return _DryRun(tuple(argv), _from_pip_report(data))
-    argv = commands.dry_run_install(
-        specs, requirement_files=files, upgrade=upgrade, constraint_files=constraint_files
-    )
-    result = session.run(argv, "planning (uv's dry run)")
-    return _DryRun(tuple(argv), _from_uv_lines(result.output.splitlines()))
-
-
-#: The first pip with `install --dry-run` and `--report` (22.2).
-_DRY_RUN_PIP = (22, 2)
-
-
-def _with_dry_run_pip(commands: Commands, env: Environment) -> Commands:
-    """`commands`, with the dashboard's own pip (`--python ENV`) for the dry run when the
-    environment's pip is too old to have one: environments made by older Pythons keep the
-    pip they were born with. Applying needs nothing new (`install --no-deps` of pins)."""
-    pip = read_inventory(env).by_name.get("pip") if commands.own_pip else None
-    version = parse_version(pip.version) if pip is not None else None
-    if version is not None and version.release[:2] < _DRY_RUN_PIP:
-        return replace(commands, own_pip=False)
-    return commands
-
-
-def _from_pip_report(data: object) -> dict[str, _Resolved]:
-    """pip's installation report (https://pip.pypa.io/en/stable/reference/installation-report/):
-    `install` lists only what would be installed; installed versions that satisfy stay."""
-    items = data.get("install") if isinstance(data, dict) else None
-    if not isinstance(items, list):
-        raise CommandFailedError("pip's dry-run report has no install list")
-    try:
-        return dict(_pip_report_item(item) for item in items)
-    except (KeyError, TypeError, AttributeError) as exc:
-        raise CommandFailedError(f"pip's dry-run report is not as documented: {exc!r}") from exc
-
-
-def _pip_report_item(item: dict[str, Any]) -> tuple[str, _Resolved]:
-    metadata = item.get("metadata", {})
-    name, version = str(metadata["name"]), str(metadata["version"])
-    info = item.get("download_info", {})
-    editable = bool(info.get("dir_info", {}).get("editable", False))
-    if item.get("is_direct"):
-        url = str(info["url"])
-        vcs = info.get("vcs_info")
-        if vcs is not None:
-            url = f"{vcs['vcs']}+{url}@{vcs['commit_id']}"
-        if info.get("subdirectory"):
-            url += f"#subdirectory={info['subdirectory']}"
-        requirement = f"{name} @ {url}"
-    else:
-        requirement = f"{name}=={version}"
-    return canonicalize_name(name), _Resolved(
-        name,
-        version,
-        requirement,
-        editable,
-        tuple(str(text) for text in metadata.get("requires_dist") or ()),
-        requested=bool(item.get("requested")),
-        extras=tuple(str(extra) for extra in item.get("requested_extras") or ()),
-    )
-
-
-#: uv's dry-run lines: ` + name==1.0`, ` - name==1.0`, ` + name @ file:///...`.
-_UV_LINE = re.compile(r"^ ([+~-]) ([A-Za-z0-9][A-Za-z0-9._-]*)(?:==(\S+)| @ (\S+))\s*$")
-
-
-def _from_uv_lines(lines: Iterable[str]) -> dict[str, _Resolved]:
-    resolved: dict[str, _Resolved] = {}
-    for line in lines:
-        match = _UV_LINE.match(line)
-        if match is None or match.group(1) == "-":
-            continue
-        name, version, url = match.group(2), match.group(3), match.group(4)
-        if url is not None:
-            requirement, version = f"{name} @ {url}", _version_in_url(url)
-        else:
-            requirement = f"{name}=={version}"
-        resolved[canonicalize_name(name)] = _Resolved(name, version, requirement, False, None)
-    return resolved
-
-
-def _version_in_url(url: str) -> str | None:
-    """The version a wheel's or sdist's file name carries (uv prints none for a URL)."""
-    filename = url.rsplit("/", 1)[-1].split("#", 1)[0]
-    try:
-        if filename.endswith(".whl"):
-            return str(parse_wheel_filename(filename)[1])
-        return str(parse_sdist_filename(filename)[1])
-    except (InvalidWheelFilename, InvalidSdistFilename):
-        return None
-
-
 # --- from the dry run to the changes ------------------------------------------------------
 
 
@@ -450,293 +126,6 @@ def _changes(
         dist = inventory.by_name[key]
         changes.append(PlannedChange(dist.name, "remove", dist.display_version, None, None))
     return tuple(sorted(changes, key=lambda change: canonicalize_name(change.name)))
-
-
-# --- what the requirements need after the change (for untracked removals) ------------------
-
-
-def _closure(
-    env: Environment,
-    inventory: Inventory,
-    installs: Mapping[str, _Resolved],
-    roots: Iterable[tuple[str, tuple[str, ...]]],
-) -> tuple[set[str], dict[str, set[str]]]:
-    """The canonical names the roots need once `installs` are in, walking Requires-Dist
-    (the report's for what is installed anew, the installed metadata for what stays), and
-    those reached that had no metadata to walk (uv's new installs), with their extras."""
-    marker_env = env.marker_environment()
-    done: dict[str, set[str]] = {}
-    unknown: dict[str, set[str]] = {}
-    pending = [(canonicalize_name(name), extras) for name, extras in roots]
-    while pending:
-        name, extras = pending.pop()
-        wanted = {canonicalize_name(extra) for extra in extras}
-        seen = done.get(name)
-        if seen is not None and wanted <= seen:
-            continue
-        done.setdefault(name, set()).update(wanted)
-        item, dist = installs.get(name), inventory.by_name.get(name)
-        requires: tuple[str, ...] | None = ()
-        if item is not None:
-            requires = item.requires
-        elif dist is not None:
-            requires = dist.requires
-        if requires is None:
-            unknown.setdefault(name, set()).update(wanted)
-            continue
-        for text in requires:
-            requirement = parse_dependency(text)
-            if requirement is None:
-                continue
-            if requirement.marker is not None and not any(
-                requirement.marker.evaluate({**marker_env, "extra": extra})
-                for extra in ("", *sorted(wanted))
-            ):
-                continue
-            pending.append((canonicalize_name(requirement.name), tuple(requirement.extras)))
-    return set(done), unknown
-
-
-def _compiled_closure(
-    session: Session,
-    env: Environment,
-    inventory: Inventory,
-    installs: Mapping[str, _Resolved],
-    unknown: Mapping[str, set[str]],
-) -> set[str]:
-    """What the `unknown` new installs need, by `uv pip compile` of just them (with their
-    extras) and every other distribution pinned to the version it will have after the change.
-
-    uv's dry run names what it would install but not what those need, so whether a new
-    install depends on an installed distribution is unknown. Resolving the new installs
-    again with the after-change versions as constraints answers it with uv's own resolver
-    and the same index options: the resolution can only pick those versions, so the names
-    it lists are their closure in the environment as it will be. Only the new installs are
-    resolved (the rest of the walk has the installed metadata), and only when a removal
-    depends on the answer, so that this costs a fraction of the dry run.
-    """
-    pins = {key: f"{dist.name}=={dist.version}" for key, dist in inventory.by_name.items()}
-    for key, item in installs.items():
-        if item.version is not None and item.requirement.endswith(f"=={item.version}"):
-            pins[key] = item.requirement
-        else:
-            pins.pop(key, None)  # a direct URL: its own requirement decides
-    lines = [_with_extras(installs[key].requirement, extras) for key, extras in unknown.items()]
-    with tempfile.TemporaryDirectory(prefix="envdash-plan-") as scratch:
-        constraints = Path(scratch) / "after.txt"
-        constraints.write_text("".join(f"{pin}\n" for pin in pins.values()), encoding="utf-8")
-        requirements = Path(scratch) / "new.txt"
-        requirements.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
-        argv = session.commands(env).compile_closure([requirements], constraints)
-        result = session.run(argv, "planning removals (uv pip compile of the new installs)")
-    names: set[str] = set()
-    for line in result.stdout.splitlines():
-        match = re.match(r"^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:==|@|\[|;|$)", line.strip())
-        if match is not None:
-            names.add(canonicalize_name(match.group(1)))
-    return names
-
-
-def _with_extras(requirement: str, extras: set[str]) -> str:
-    """`name==1.0` / `name @ url` asking for `extras`: `name[a,b]==1.0`."""
-    if not extras:
-        return requirement
-    joiner = " @ " if " @ " in requirement else "=="
-    name, _, rest = requirement.partition(joiner)
-    return f"{name}[{','.join(sorted(extras))}]{joiner}{rest}"
-
-
-# --- the requirements --------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Target:
-    """What the dry run is given (specs and/or requirement files) and the roots of the
-    closure: the names the requirements ask for, with their extras."""
-
-    specs: tuple[str, ...]
-    files: tuple[Path, ...]
-    roots: tuple[tuple[str, tuple[str, ...]], ...]
-    project: str | None = None
-    #: The URLs the requirements install editable, for uv's dry run, which does not say.
-    editables: frozenset[str] = frozenset()
-    #: The version a lock records for each URL it installs from: uv's dry run names none.
-    url_versions: Mapping[str, str] = field(default_factory=dict)
-
-    def marked(self, installs: Mapping[str, _Resolved]) -> dict[str, _Resolved]:
-        """`installs` with the ones from an editable requirement's URL marked editable, and
-        the version a lock records for a URL where the dry run names none."""
-        marked: dict[str, _Resolved] = {}
-        for key, resolved in installs.items():
-            url = _url_key(resolved.requirement.partition(" @ ")[2])
-            item = replace(resolved, editable=True) if url in self.editables else resolved
-            if item.version is None and url in self.url_versions:
-                item = replace(item, version=self.url_versions[url])
-            marked[key] = item
-        return marked
-
-
-def requirements_for(
-    env: Environment, requirements: Path | None, roots: Sequence[Path | str] | None
-) -> tuple[Path, ParsedRequirements]:
-    """The requirements a sync or upgrade of `env` is about (what `choose_source` picks when
-    None: the project's lock, else its requirements; a tox env's deps), read;
-    RequirementsError when there are none, when they are invalid or lead outside the roots,
-    and when the lock is out of date (its tool would refuse it too: `uv sync --locked`)."""
-    from envcore.requirements.source import choose_source
-
-    choice = choose_source(env, roots) if requirements is None else None
-    source = requirements if choice is None else choice.path
-    if source is None:
-        reason = choice.reason if choice is not None else ""
-        raise RequirementsError(f"nothing to sync {env.path} with: {reason}")
-    source = Path(source)
-    if not source.is_file():
-        raise RequirementsError(f"requirements file {source} does not exist")
-    parsed: ParsedRequirements | None
-    if choice is not None and choice.kind == "tox":
-        from envcore.requirements._tox import parse_tox_deps
-
-        parsed = parse_tox_deps(source, choice.testenv or env.path.name, roots=roots)
-        if parsed is None:
-            raise RequirementsError(f"nothing to sync {env.path} with: {choice.reason}")
-    else:
-        # A lock is selected for this environment's interpreter (its markers), as its tool
-        # would.
-        parsed = load_requirements(
-            source, base_dir=env.project, roots=roots, environment=env.marker_environment()
-        )
-    if parsed.errors:
-        raise RequirementsError(f"cannot sync: {parsed.errors[0]}")
-    if is_lock_file(source):
-        from envcore.locks import read_lock
-        from envcore.locks.freshness import lock_outdated
-
-        outdated = lock_outdated(read_lock(source), env.marker_environment(), roots=roots)
-        if outdated:
-            raise RequirementsError(f"cannot sync: {outdated}")
-        _refuse_lock_locations(source, parsed, roots)
-    return source, parsed
-
-
-def _refuse_lock_locations(
-    source: Path, parsed: ParsedRequirements, roots: Sequence[Path | str] | None
-) -> None:
-    """A lock is a file envdash may have picked by itself: a directory it names is built
-    (its backend runs) and a file it names is read by the installer, so a local location
-    outside the roots is refused before anything runs, as a requirements file's would be."""
-    for entry in parsed.requirements:
-        if entry.url is None or not entry.url.startswith("file:"):
-            continue
-        try:
-            path = urllib.parse.unquote(urllib.parse.urlsplit(entry.url).path)
-        except ValueError:  # `file://[`: no path pip could use either
-            raise RequirementsError(f"cannot sync: {source} names {entry.url}") from None
-        refusal = roots_refusal(os.path.normpath(path), roots)
-        if refusal is not None:
-            raise RequirementsError(
-                f"cannot sync: {source} locks {entry.name} at {path}, which {refusal}"
-            )
-
-
-def _sync_target(
-    env: Environment, inventory: Inventory, source: Path, parsed: ParsedRequirements
-) -> _Target:
-    marker_env = env.marker_environment()
-    entries = [
-        entry
-        for entry in parsed.requirements
-        if entry.marker is None or entry.applies_to(marker_env)
-    ]
-    roots: list[tuple[str, tuple[str, ...]]] = []
-    for entry in entries:
-        if entry.name is not None:
-            roots.append((entry.name, entry.extras))
-        else:
-            dist = match_unnamed(entry, inventory)
-            if dist is not None:
-                roots.append((dist.canonical_name, entry.extras))
-    if parsed.project_name is not None and parsed.project_name in inventory.by_name:
-        roots.append((parsed.project_name, ()))
-    editables = frozenset(
-        _url_key(entry.url) for entry in entries if entry.editable and entry.url is not None
-    )
-    if not _pip_reads(source):
-        # pip cannot read pyproject.toml, a Pipfile, a lock or a tox config as requirements:
-        # their entries are passed, a lock's as exact pins and `name @ url` (the editable
-        # ones marked as such). A lock's index URL is never passed: the user's configured
-        # indexes are used.
-        specs = tuple(str(entry.requirement) for entry in entries if entry.requirement is not None)
-        versions = _url_versions(entries, inventory)
-        return _Target(specs, (), tuple(roots), parsed.project_name, editables, versions)
-    return _Target((), (source,), tuple(roots), parsed.project_name, editables)
-
-
-#: The files tox reads a test env's deps from (see envcore.requirements._tox).
-_TOX_CONFIGS = frozenset({"tox.ini", "tox.toml", "setup.cfg"})
-
-
-def _pip_reads(source: Path) -> bool:
-    """Whether `source` is a requirements file pip itself can be given as `-r` (its options,
-    hashes and includes then apply as pip reads them); every other source is passed as the
-    requirement specs envcore read from it."""
-    from envcore.requirements.source import source_kind
-
-    return source_kind(source) == "requirements" and source.name not in _TOX_CONFIGS
-
-
-def _url_versions(entries: Iterable[RequirementEntry], inventory: Inventory) -> dict[str, str]:
-    """The version each URL of a lock installs (uv's dry run names none): the locked one,
-    or for an editable directory a lock gives no version of (a pylock's `directory`), the
-    installed one when it is already editable from there (the directory is the version)."""
-    versions: dict[str, str] = {}
-    for entry in entries:
-        if entry.url is None:
-            continue
-        url = _url_key(entry.url)
-        version = locked_version(entry)
-        dist = inventory.by_name.get(entry.name) if entry.name else None
-        location = dist.editable_location if dist is not None and entry.editable else None
-        if (
-            version is None
-            and dist
-            and location
-            and Path(os.path.normpath(location)).as_uri() == url
-        ):
-            version = dist.display_version
-        if version is not None:
-            versions[url] = version
-    return versions
-
-
-def _url_key(url: str) -> str:
-    """A URL compared as a location: a local path as the `file://` URL of its normal form,
-    anything else as written."""
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme != "file":
-        return url
-    return Path(os.path.normpath(urllib.parse.unquote(parts.path))).as_uri()
-
-
-def _untracked(
-    session: Session,
-    env: Environment,
-    inventory: Inventory,
-    dry: _DryRun,
-    target: _Target,
-) -> list[str]:
-    """Installed distributions the requirements will not need after the change."""
-    roots = [*target.roots]
-    roots += [(key, item.extras) for key, item in dry.installs.items() if item.requested]
-    needed, unknown = _closure(env, inventory, dry.installs, roots)
-    kept = needed | KEPT_TOOLS | set(dry.installs)
-    if target.project is not None:
-        kept.add(target.project)
-    candidates = [key for key in inventory.by_name if key not in kept]
-    if candidates and unknown:
-        needed = _compiled_closure(session, env, inventory, dry.installs, unknown)
-        candidates = [key for key in candidates if key not in needed]
-    return sorted(candidates)
 
 
 def _without_editable_reinstalls(

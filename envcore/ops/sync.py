@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from envcore.ops.context import Context
-from envcore.ops.plan import _apply, _plan_sync, requirements_for
+from envcore.ops.plan import _apply, _plan_sync
 from envcore.ops.safety import exclusive_lock
 from envcore.ops.session import OperationResult, Session, usable, work_dir
+from envcore.ops.targets import requirements_for
 
 
 def sync(

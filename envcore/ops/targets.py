@@ -1,0 +1,194 @@
+"""What a sync is about: the requirements it is for (`requirements_for`: the project's
+lock or requirements, or a tox env's deps, refused when out of date or leading outside the
+roots) and what the dry run is given for them (`_Target`: specs or `-r` files, the roots
+of the closure, the editable URLs and a lock's URL versions uv's dry run does not say)."""
+
+from __future__ import annotations
+
+import os
+import urllib.parse
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from envcore._install_source import match_unnamed
+from envcore.distributions import Inventory
+from envcore.environment import Environment
+from envcore.errors import RequirementsError
+from envcore.locks import is_lock_file, locked_version
+from envcore.ops.dryrun import _Resolved
+from envcore.requirements import (
+    ParsedRequirements,
+    RequirementEntry,
+    load_requirements,
+    roots_refusal,
+)
+
+
+@dataclass(frozen=True)
+class _Target:
+    """What the dry run is given (specs and/or requirement files) and the roots of the
+    closure: the names the requirements ask for, with their extras."""
+
+    specs: tuple[str, ...]
+    files: tuple[Path, ...]
+    roots: tuple[tuple[str, tuple[str, ...]], ...]
+    project: str | None = None
+    #: The URLs the requirements install editable, for uv's dry run, which does not say.
+    editables: frozenset[str] = frozenset()
+    #: The version a lock records for each URL it installs from: uv's dry run names none.
+    url_versions: Mapping[str, str] = field(default_factory=dict)
+
+    def marked(self, installs: Mapping[str, _Resolved]) -> dict[str, _Resolved]:
+        """`installs` with the ones from an editable requirement's URL marked editable, and
+        the version a lock records for a URL where the dry run names none."""
+        marked: dict[str, _Resolved] = {}
+        for key, resolved in installs.items():
+            url = _url_key(resolved.requirement.partition(" @ ")[2])
+            item = replace(resolved, editable=True) if url in self.editables else resolved
+            if item.version is None and url in self.url_versions:
+                item = replace(item, version=self.url_versions[url])
+            marked[key] = item
+        return marked
+
+
+def requirements_for(
+    env: Environment, requirements: Path | None, roots: Sequence[Path | str] | None
+) -> tuple[Path, ParsedRequirements]:
+    """The requirements a sync or upgrade of `env` is about (what `choose_source` picks when
+    None: the project's lock, else its requirements; a tox env's deps), read;
+    RequirementsError when there are none, when they are invalid or lead outside the roots,
+    and when the lock is out of date (its tool would refuse it too: `uv sync --locked`)."""
+    from envcore.requirements.source import choose_source
+
+    choice = choose_source(env, roots) if requirements is None else None
+    source = requirements if choice is None else choice.path
+    if source is None:
+        reason = choice.reason if choice is not None else ""
+        raise RequirementsError(f"nothing to sync {env.path} with: {reason}")
+    source = Path(source)
+    if not source.is_file():
+        raise RequirementsError(f"requirements file {source} does not exist")
+    parsed: ParsedRequirements | None
+    if choice is not None and choice.kind == "tox":
+        from envcore.requirements._tox import parse_tox_deps
+
+        parsed = parse_tox_deps(source, choice.testenv or env.path.name, roots=roots)
+        if parsed is None:
+            raise RequirementsError(f"nothing to sync {env.path} with: {choice.reason}")
+    else:
+        # A lock is selected for this environment's interpreter (its markers), as its tool
+        # would.
+        parsed = load_requirements(
+            source, base_dir=env.project, roots=roots, environment=env.marker_environment()
+        )
+    if parsed.errors:
+        raise RequirementsError(f"cannot sync: {parsed.errors[0]}")
+    if is_lock_file(source):
+        from envcore.locks import read_lock
+        from envcore.locks.freshness import lock_outdated
+
+        outdated = lock_outdated(read_lock(source), env.marker_environment(), roots=roots)
+        if outdated:
+            raise RequirementsError(f"cannot sync: {outdated}")
+        _refuse_lock_locations(source, parsed, roots)
+    return source, parsed
+
+
+def _refuse_lock_locations(
+    source: Path, parsed: ParsedRequirements, roots: Sequence[Path | str] | None
+) -> None:
+    """A lock is a file envdash may have picked by itself: a directory it names is built
+    (its backend runs) and a file it names is read by the installer, so a local location
+    outside the roots is refused before anything runs, as a requirements file's would be."""
+    for entry in parsed.requirements:
+        if entry.url is None or not entry.url.startswith("file:"):
+            continue
+        try:
+            path = urllib.parse.unquote(urllib.parse.urlsplit(entry.url).path)
+        except ValueError:  # `file://[`: no path pip could use either
+            raise RequirementsError(f"cannot sync: {source} names {entry.url}") from None
+        refusal = roots_refusal(os.path.normpath(path), roots)
+        if refusal is not None:
+            raise RequirementsError(
+                f"cannot sync: {source} locks {entry.name} at {path}, which {refusal}"
+            )
+
+
+def _sync_target(
+    env: Environment, inventory: Inventory, source: Path, parsed: ParsedRequirements
+) -> _Target:
+    marker_env = env.marker_environment()
+    entries = [
+        entry
+        for entry in parsed.requirements
+        if entry.marker is None or entry.applies_to(marker_env)
+    ]
+    roots: list[tuple[str, tuple[str, ...]]] = []
+    for entry in entries:
+        if entry.name is not None:
+            roots.append((entry.name, entry.extras))
+        else:
+            dist = match_unnamed(entry, inventory)
+            if dist is not None:
+                roots.append((dist.canonical_name, entry.extras))
+    if parsed.project_name is not None and parsed.project_name in inventory.by_name:
+        roots.append((parsed.project_name, ()))
+    editables = frozenset(
+        _url_key(entry.url) for entry in entries if entry.editable and entry.url is not None
+    )
+    if not _pip_reads(source):
+        # pip cannot read pyproject.toml, a Pipfile, a lock or a tox config as requirements:
+        # their entries are passed, a lock's as exact pins and `name @ url` (the editable
+        # ones marked as such). A lock's index URL is never passed: the user's configured
+        # indexes are used.
+        specs = tuple(str(entry.requirement) for entry in entries if entry.requirement is not None)
+        versions = _url_versions(entries, inventory)
+        return _Target(specs, (), tuple(roots), parsed.project_name, editables, versions)
+    return _Target((), (source,), tuple(roots), parsed.project_name, editables)
+
+
+#: The files tox reads a test env's deps from (see envcore.requirements._tox).
+_TOX_CONFIGS = frozenset({"tox.ini", "tox.toml", "setup.cfg"})
+
+
+def _pip_reads(source: Path) -> bool:
+    """Whether `source` is a requirements file pip itself can be given as `-r` (its options,
+    hashes and includes then apply as pip reads them); every other source is passed as the
+    requirement specs envcore read from it."""
+    from envcore.requirements.source import source_kind
+
+    return source_kind(source) == "requirements" and source.name not in _TOX_CONFIGS
+
+
+def _url_versions(entries: Iterable[RequirementEntry], inventory: Inventory) -> dict[str, str]:
+    """The version each URL of a lock installs (uv's dry run names none): the locked one,
+    or for an editable directory a lock gives no version of (a pylock's `directory`), the
+    installed one when it is already editable from there (the directory is the version)."""
+    versions: dict[str, str] = {}
+    for entry in entries:
+        if entry.url is None:
+            continue
+        url = _url_key(entry.url)
+        version = locked_version(entry)
+        dist = inventory.by_name.get(entry.name) if entry.name else None
+        location = dist.editable_location if dist is not None and entry.editable else None
+        if (
+            version is None
+            and dist
+            and location
+            and Path(os.path.normpath(location)).as_uri() == url
+        ):
+            version = dist.display_version
+        if version is not None:
+            versions[url] = version
+    return versions
+
+
+def _url_key(url: str) -> str:
+    """A URL compared as a location: a local path as the `file://` URL of its normal form,
+    anything else as written."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme != "file":
+        return url
+    return Path(os.path.normpath(urllib.parse.unquote(parts.path))).as_uri()
