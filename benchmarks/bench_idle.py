@@ -16,7 +16,6 @@ import os
 import random
 import secrets
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,6 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import psutil
 from playwright.sync_api import sync_playwright
 
+from benchmarks.bench_scan import offline_venv
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.serving import serve_environ, serving
 from tests.wheelmaker import write_wheel
@@ -48,11 +48,7 @@ def build_home(root: Path, envs: int) -> Path:
         project.mkdir(parents=True)
         chosen = rng.sample(names, rng.randint(5, 15))
         (project / "requirements.txt").write_text("\n".join(chosen[:4]) + "\n")
-        env = project / ".venv"
-        subprocess.run([UV, "venv", "-q", "--python", sys.executable, str(env)], check=True)
-        python = str(env / "bin" / "python")
-        options = ["-q", "--python", python, "--no-index", "--find-links", str(wheelhouse)]
-        subprocess.run([UV, "pip", "install", *options, *chosen], check=True)
+        offline_venv(project / ".venv", wheelhouse, chosen)
     return home
 
 

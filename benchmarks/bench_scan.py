@@ -33,6 +33,16 @@ from tests.wheelmaker import write_wheel
 UV = str(Path(sys.executable).parent / "uv")
 
 
+def offline_venv(env: Path, wheels: Path, names: list[str]) -> Path:
+    """A venv (uv's, fast) with `names` installed from the `wheels` directory only: the
+    benchmarks' environments are built offline, as the tests' are."""
+    subprocess.run([UV, "venv", "-q", "--python", sys.executable, str(env)], check=True)
+    python = str(env / "bin" / "python")
+    options = ["-q", "--python", python, "--no-index", "--find-links", str(wheels)]
+    subprocess.run([UV, "pip", "install", *options, *names], check=True)
+    return env
+
+
 def build_home(root: Path, envs: int, clutter: int) -> list[Path]:
     rng = random.Random(42)
     wheelhouse = root / "_wheelhouse"
@@ -45,24 +55,7 @@ def build_home(root: Path, envs: int, clutter: int) -> list[Path]:
         project = home / "code" / f"project{index:03d}"
         project.mkdir(parents=True)
         (project / "requirements.txt").write_text("\n".join(rng.sample(names, 5)) + "\n")
-        env = project / ".venv"
-        subprocess.run([UV, "venv", "-q", "--python", sys.executable, str(env)], check=True)
-        chosen = rng.sample(names, rng.randint(30, 60))
-        subprocess.run(
-            [
-                UV,
-                "pip",
-                "install",
-                "-q",
-                "--python",
-                str(env / "bin" / "python"),
-                "--no-index",
-                "--find-links",
-                str(wheelhouse),
-                *chosen,
-            ],
-            check=True,
-        )
+        env = offline_venv(project / ".venv", wheelhouse, rng.sample(names, rng.randint(30, 60)))
         env_paths.append(env)
     made = 0
     per_project = max(1, clutter // envs)

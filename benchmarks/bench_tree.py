@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.bench_cli import compare  # noqa: E402
+from benchmarks.bench_scan import offline_venv  # noqa: E402
 from tests.wheelmaker import write_wheel  # noqa: E402
 
 UV = str(Path(sys.executable).parent / "uv")
@@ -82,25 +83,8 @@ def build_env(base: Path, rng: random.Random) -> Path:
                 extras=extras,
                 summary=f"The {name} package",
             )
-    env = base / "env"
-    subprocess.run([UV, "venv", "-q", "--python", sys.executable, str(env)], check=True)
     every = [name for layer in names.values() for name in layer]
-    subprocess.run(
-        [
-            UV,
-            "pip",
-            "install",
-            "-q",
-            "--python",
-            str(env / "bin" / "python"),
-            "--no-index",
-            "--find-links",
-            str(wheels),
-            *every,
-        ],
-        check=True,
-    )
-    return env
+    return offline_venv(base / "env", wheels, every)
 
 
 def same_tree(env: Path) -> None:
