@@ -18,13 +18,8 @@ from pytest_django.fixtures import Settings as SettingsWrapper
 
 from dashboard.jobs.models import RecoveryRecord
 from dashboard.models import Activity, Distribution, DriftItem, Environment, Project, ScanRoot
-from dashboard.scanning import (
-    is_inside_roots,
-    record_environment,
-    scan_environment,
-    scan_plan,
-    scan_tree,
-)
+from dashboard.scanning import is_inside_roots, scan_environment, scan_plan, scan_tree
+from dashboard.scanrecord import record_environment
 from dashboard.team.local import machine_snapshot, stored_snapshot
 from tests.dashboard.conftest import row
 from tests.envtools import install, make_venv
