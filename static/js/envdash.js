@@ -143,16 +143,23 @@ async function refreshLive() {
 for (const region of liveRegions()) servedHtml.set(region, comparable(region.outerHTML));
 document.body.addEventListener("envdash:changed", refreshLive);
 
-// One question at a time, held by the server, in the focused window only. A browser opens
-// at most 6 connections to one host: a held question in every open tab would leave none
-// for a click after 6 tabs. Other visible tabs ask a quick question every 2 s instead (the
-// change still shows within 3 s), and the tab that gets the focus starts holding at once.
-// A hidden tab asks nothing (its question is dropped, so a tab left in the background all
-// day costs nothing) and asks at once when shown again, catching up on what changed
-// meanwhile. A quick "nothing new" to a held question means the server holds no more
-// (all its holds are taken): ask again after 2 s, as a plain poll. Errors (the server
-// restarting) back off up to 30 s.
+// One held question per browser, not one per tab. A browser opens at most 6 connections to
+// one host: a held question in every open tab would leave none for a click after 6 tabs.
+// So the visible tabs of the dashboard elect one (a Web Lock, let go when that tab is hidden
+// or closed and taken by the next visible tab) to hold the question, and it tells the others
+// what changed (a BroadcastChannel): every visible tab shows a change at once, however many
+// are open. A hidden tab asks nothing and ignores what it hears (a tab left in the
+// background all day costs nothing); shown again, it asks once at once, catching up on what
+// changed meanwhile, and queues for the lock. Without Web Locks (only secure contexts have
+// them: loopback is one, a team server over plain http is not) only the focused window
+// holds a question; other visible windows ask a quick one every 2 s, and the window that
+// gets the focus holds at once. A quick "nothing new" to a held question means the server
+// holds no more (all its holds are taken): ask again after 2 s, as a plain poll. Errors (the
+// server restarting) back off up to 30 s.
 const HELD_SECONDS = 25;
+const live = document.getElementById("live");
+let since = live?.dataset.since;
+let pause = 0;
 let wakeEarly = null;
 const sleep = (ms) => new Promise((resolve) => {
   const timer = setTimeout(resolve, ms);
@@ -168,52 +175,96 @@ const shown = () => new Promise((resolve) => {
 });
 let asking = null;
 let holding = false;
-document.addEventListener("visibilitychange", () => { if (document.hidden && asking) asking.abort(); });
+document.addEventListener("visibilitychange", () => {
+  if (!document.hidden) return;
+  if (asking) asking.abort();
+  if (wakeEarly) wakeEarly();
+});
 window.addEventListener("blur", () => { if (holding && asking) asking.abort(); });
 window.addEventListener("focus", () => { if (wakeEarly) wakeEarly(); });
-async function follow(live) {
-  let since = live.dataset.since;
-  let pause = 0;
+const channel = "BroadcastChannel" in window ? new BroadcastChannel("envdash-live") : null;
+const newer = (revision) => Number(revision) > Number(since);
+function changed(revision) {
+  since = revision;
+  document.body.dispatchEvent(new CustomEvent("envdash:changed"));
+}
+if (channel) {
+  channel.addEventListener("message", ({ data }) => {
+    if (!document.hidden && newer(data)) changed(data);
+  });
+}
+
+// One question to the server, held up to `wait` seconds; sets the pause before the next.
+async function ask(wait) {
+  asking = new AbortController();
+  const started = performance.now();
+  try {
+    const url = `${live.dataset.src}?since=${encodeURIComponent(since)}&wait=${wait}`;
+    const response = await fetch(url, {
+      signal: asking.signal, cache: "no-store", headers: { "X-Envdash-Live": "1" },
+    });
+    if (response.redirected && new URL(response.url).pathname === "/login/") {
+      window.location.reload(); // the session ended: let the login page take over
+      await new Promise(() => {});
+    }
+    if (response.status === 204) {
+      pause = !wait || performance.now() - started < 1000 ? 2000 : 0;
+    } else if (response.ok) {
+      const next = new DOMParser().parseFromString(await response.text(), "text/html");
+      const revision = next.getElementById("live")?.dataset.since;
+      pause = 0;
+      if (revision !== undefined && revision !== since) { // a reset database goes back
+        changed(revision);
+        if (channel) channel.postMessage(revision);
+      }
+    } else {
+      pause = Math.min(Math.max(pause * 2, 2000), 30000);
+    }
+  } catch {
+    // Aborted (the tab was hidden, or lost the focus while holding) or offline for a moment.
+    pause = asking.signal.aborted ? 0 : Math.min(Math.max(pause * 2, 2000), 30000);
+  } finally {
+    asking = null;
+    wakeEarly = null;
+  }
+}
+
+// The tab holding the lock: held questions for the whole browser while it is shown.
+async function lead() {
+  pause = 0;
+  while (!document.hidden) {
+    if (pause) await sleep(pause);
+    if (document.hidden) break;
+    await ask(HELD_SECONDS);
+  }
+}
+async function followShared() {
+  for (let first = true; ; first = false) {
+    await shown();
+    if (!first) await ask(0); // what changed while this tab was hidden
+    const hidden = new AbortController();
+    const onHidden = () => { if (document.hidden) hidden.abort(); };
+    document.addEventListener("visibilitychange", onHidden);
+    try {
+      await navigator.locks.request("envdash-live", { signal: hidden.signal }, lead);
+    } catch {
+      // Hidden while another tab held the lock: nothing to let go.
+    } finally {
+      document.removeEventListener("visibilitychange", onHidden);
+    }
+  }
+}
+async function followAlone() {
   for (;;) {
     await shown();
     if (pause) await sleep(pause);
     if (document.hidden) continue;
-    asking = new AbortController();
     holding = document.hasFocus();
-    const started = performance.now();
-    try {
-      const wait = holding ? HELD_SECONDS : 0;
-      const url = `${live.dataset.src}?since=${encodeURIComponent(since)}&wait=${wait}`;
-      const response = await fetch(url, {
-        signal: asking.signal, cache: "no-store", headers: { "X-Envdash-Live": "1" },
-      });
-      if (response.redirected && new URL(response.url).pathname === "/login/") {
-        window.location.reload(); // the session ended: let the login page take over
-        return;
-      }
-      if (response.status === 204) {
-        pause = !holding || performance.now() - started < 1000 ? 2000 : 0;
-      } else if (response.ok) {
-        const next = new DOMParser().parseFromString(await response.text(), "text/html");
-        since = next.getElementById("live")?.dataset.since ?? since;
-        pause = 0;
-        document.body.dispatchEvent(new CustomEvent("envdash:changed"));
-      } else {
-        pause = Math.min(Math.max(pause * 2, 2000), 30000);
-      }
-    } catch {
-      // Aborted (the tab was hidden: asks again once shown; it lost the focus: asks a
-      // quick question next) or offline for a moment.
-      pause = asking.signal.aborted ? 0 : Math.min(Math.max(pause * 2, 2000), 30000);
-    } finally {
-      asking = null;
-      holding = false;
-      wakeEarly = null;
-    }
+    await ask(holding ? HELD_SECONDS : 0);
+    holding = false;
   }
 }
-const live = document.getElementById("live");
-if (live && liveRegions().length) follow(live);
+if (live && liveRegions().length) (channel && navigator.locks ? followShared : followAlone)();
 else live?.remove(); // nothing to update
 
 // A job's log follows its newest line, like a terminal or a CI log, unless the user
