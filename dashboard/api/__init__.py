@@ -14,5 +14,7 @@ Plain Django function views and an OpenAPI 3.1 document built in Python
    and test (`dashboard.auth`); `dashboard.api.http` adds one rule: writes need the Bearer
    token, a session cookie alone never starts anything.
 
-Response schemas live in `schema.py`, serializers in `serializers.py`, views stay thin.
+The document is built in `schema.py`, from the response schemas in `response_schemas.py`
+and the request bodies `request_schemas.py` makes from the Forms; serializers in
+`serializers.py`, views stay thin.
 """

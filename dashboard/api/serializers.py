@@ -1,5 +1,6 @@
 """What the JSON API returns for each thing: plain dicts of JSON types, one function per
-shape, matching the schemas in `dashboard.api.schema` (the tests validate every response).
+shape, matching the schemas in `dashboard.api.response_schemas` (the tests validate every
+response).
 
 Everything a job carries that may hold an index URL (its parameters, argv, log, result)
 goes out as pip shows a URL, `user:****@` (`envcore.text.shown_argv`): the worker already

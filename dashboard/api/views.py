@@ -3,7 +3,7 @@
 
 A job started here passes the very Form the page's POST passes (`dashboard.jobs.kinds`),
 so the refusals are the same one-line messages; the body's shape (field names and JSON
-types, from those Forms' fields: `schema.kind_request_schema`) is checked first.
+types, from those Forms' fields: `request_schemas.kind_request_schema`) is checked first.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from django.urls import reverse
 from dashboard import tasks
 from dashboard.api import serializers
 from dashboard.api.http import ApiError, api_view, json_body, number
-from dashboard.api.schema import JOB_LIST_LIMIT, document, kind_request_schema
+from dashboard.api.request_schemas import kind_request_schema
+from dashboard.api.schema import JOB_LIST_LIMIT, document
 from dashboard.jobs.forms import JobError, JobStateError
 from dashboard.jobs.kinds import KINDS
 from dashboard.jobs.models import Job

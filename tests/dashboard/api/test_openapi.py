@@ -12,7 +12,8 @@ from django.core.management import call_command
 from django.test import Client
 from schemathesis.specs.openapi.definitions import OPENAPI_31
 
-from dashboard.api.schema import document, kind_request_schema
+from dashboard.api.request_schemas import kind_request_schema
+from dashboard.api.schema import document
 from dashboard.jobs.kinds import KINDS
 
 REPO = Path(__file__).resolve().parents[3]
