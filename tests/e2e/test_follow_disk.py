@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, Request, expect
 
 from tests.e2e.conftest import Server, screenshot, start_server, wait_for_scan
 from tests.envtools import make_venv
@@ -186,12 +186,12 @@ def seven_windows(
     asked: list[tuple[int, str]] = []
     pages = [first, *(context.new_page() for _ in range(6))]
     for index, page in enumerate(pages):
-        page.on(
-            "request",
-            lambda request, index=index: (
-                "/live/" in request.url and asked.append((index, request.url))
-            ),
-        )
+
+        def note(request: Request, index: int = index) -> None:
+            if "/live/" in request.url:
+                asked.append((index, request.url))
+
+        page.on("request", note)
         page.goto(server.url("/environments/"))
     return context, pages, asked
 
