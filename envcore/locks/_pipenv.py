@@ -23,14 +23,8 @@ from packaging.utils import canonicalize_name
 
 from envcore.errors import RequirementsError
 from envcore.locks import LockedPackage, LockFile, LockSelection, SourceKind
-from envcore.locks._read import file_url, without_credentials
-from envcore.locks._toolsupport import (
-    environment_line,
-    marker_holds,
-    read_json,
-    typed,
-    with_defaults,
-)
+from envcore.locks._read import Fields, file_url, read_json, without_credentials
+from envcore.locks._select import environment_line, marker_holds, with_defaults
 from envcore.requirements._pipfile import VCS_KEYS, pipenv_category, vcs_location
 
 __all__ = ["PipfileLock", "category_name", "read_pipfile_lock"]
@@ -86,79 +80,80 @@ class PipfileLock(LockFile):
         return LockSelection(tuple(packages), tuple(skipped), requested, description)
 
 
-def _sources(path: Path, meta: Mapping[str, object]) -> dict[str, str]:
+def _sources(check: Fields, meta: Mapping[str, object]) -> dict[str, str]:
     """Source name -> index URL, from `_meta.sources`."""
     sources: dict[str, str] = {}
-    for index, value in enumerate(typed(path, "_meta.sources", meta.get("sources"), list, [])):
-        item = typed(path, f"source #{index + 1}", value, dict, {})
-        name = typed(path, f"source #{index + 1} name", item.get("name"), str, "")
-        url = typed(path, f"source #{index + 1} url", item.get("url"), str, "")
+    for index, value in enumerate(check.typed("_meta.sources", meta.get("sources"), list, [])):
+        item = check.typed(f"source #{index + 1}", value, dict, {})
+        name = check.typed(f"source #{index + 1} name", item.get("name"), str, "")
+        url = check.typed(f"source #{index + 1} url", item.get("url"), str, "")
         if name and url:
             sources[name] = without_credentials(url)
     return sources
 
 
 def _origin(
-    path: Path, raw_name: str, info: Mapping[str, object], sources: Mapping[str, str]
+    check: Fields, raw_name: str, info: Mapping[str, object], sources: Mapping[str, str]
 ) -> tuple[SourceKind, str | None]:
     """The kind of source and its location (a VCS URL with its ref, a path's file URL)."""
-    editable = typed(path, f"editable of {raw_name!r}", info.get("editable"), bool, False)
+    editable = check.typed(f"editable of {raw_name!r}", info.get("editable"), bool, False)
     for vcs in VCS_KEYS:
         if vcs in info:
-            url = typed(path, f"{vcs} of {raw_name!r}", info.get(vcs), str, "")
-            ref = typed(path, f"ref of {raw_name!r}", info.get("ref"), str, "")
-            sub = typed(path, f"subdirectory of {raw_name!r}", info.get("subdirectory"), str, "")
+            url = check.typed(f"{vcs} of {raw_name!r}", info.get(vcs), str, "")
+            ref = check.typed(f"ref of {raw_name!r}", info.get("ref"), str, "")
+            sub = check.typed(f"subdirectory of {raw_name!r}", info.get("subdirectory"), str, "")
             # pipenv copies the Pipfile's value: it may be `git+https://…#egg=name` already.
             location = without_credentials(vcs_location(vcs, url, ref or None, sub or None))
             return ("editable" if editable else "vcs"), location
-    local = typed(path, f"path of {raw_name!r}", info.get("path"), str, "")
+    local = check.typed(f"path of {raw_name!r}", info.get("path"), str, "")
     if local:
-        return ("editable" if editable else "path"), file_url(path.parent, local)
-    remote = typed(path, f"file of {raw_name!r}", info.get("file"), str, "")
+        return ("editable" if editable else "path"), file_url(check.path.parent, local)
+    remote = check.typed(f"file of {raw_name!r}", info.get("file"), str, "")
     if remote:
         if "://" in remote:
             return "url", without_credentials(remote)
-        return ("editable" if editable else "path"), file_url(path.parent, remote)
-    index = typed(path, f"index of {raw_name!r}", info.get("index"), str, "")
+        return ("editable" if editable else "path"), file_url(check.path.parent, remote)
+    index = check.typed(f"index of {raw_name!r}", info.get("index"), str, "")
     return "index", sources.get(index)
 
 
-def _version(path: Path, raw_name: str, info: Mapping[str, object]) -> str | None:
+def _version(check: Fields, raw_name: str, info: Mapping[str, object]) -> str | None:
     """`==X` -> X; `*` or no version (a VCS or path package) -> None."""
-    text = typed(path, f"version of {raw_name!r}", info.get("version"), str, "").strip()
+    text = check.typed(f"version of {raw_name!r}", info.get("version"), str, "").strip()
     if text.startswith("==="):
         return text[3:].strip() or None
     if text.startswith("=="):
         return text[2:].strip() or None
     if text in ("", "*"):
         return None
-    raise RequirementsError(f"{path}: version of {raw_name!r} is {text!r}, not an exact pin")
+    raise RequirementsError(f"{check.path}: version of {raw_name!r} is {text!r}, not an exact pin")
 
 
 def read_pipfile_lock(path: Path) -> PipfileLock:
     """Read and check a Pipfile.lock: every category, every package."""
     path = Path(path)
     data = read_json(path)
-    meta = typed(path, "_meta", data.get("_meta"), dict, {})
-    spec = typed(path, "_meta.pipfile-spec", meta.get("pipfile-spec"), int, _SPEC)
+    check = Fields(path)
+    meta = check.typed("_meta", data.get("_meta"), dict, {})
+    spec = check.typed("_meta.pipfile-spec", meta.get("pipfile-spec"), int, _SPEC)
     if not 1 <= spec <= _SPEC:
         raise RequirementsError(f"{path}: pipfile-spec {spec} is not one pipenv writes (1-6)")
-    sources = _sources(path, meta)
+    sources = _sources(check, meta)
     packages: list[LockedPackage] = []
     categories: list[str] = []
     for category, value in data.items():
         if category == "_meta":
             continue
-        table = typed(path, f"category {category!r}", value, dict, {})
+        table = check.typed(f"category {category!r}", value, dict, {})
         categories.append(category)
         for raw_name, item in table.items():
-            info = typed(path, f"package {raw_name!r}", item, dict, {})
-            kind, location = _origin(path, raw_name, info, sources)
-            marker = typed(path, f"markers of {raw_name!r}", info.get("markers"), str, "")
+            info = check.typed(f"package {raw_name!r}", item, dict, {})
+            kind, location = _origin(check, raw_name, info, sources)
+            marker = check.typed(f"markers of {raw_name!r}", info.get("markers"), str, "")
             packages.append(
                 LockedPackage(
                     canonicalize_name(raw_name),
-                    _version(path, raw_name, info),
+                    _version(check, raw_name, info),
                     kind,
                     location,
                     marker or None,

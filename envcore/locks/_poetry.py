@@ -24,8 +24,8 @@ from packaging.utils import NormalizedName, canonicalize_name
 from envcore._pep508 import requirement
 from envcore.errors import RequirementsError
 from envcore.locks import LockedPackage, LockFile, LockSelection, SourceKind
-from envcore.locks._read import file_url, read_toml, without_credentials
-from envcore.locks._toolsupport import environment_line, marker_holds, typed, with_defaults
+from envcore.locks._read import Fields, file_url, read_toml, without_credentials
+from envcore.locks._select import environment_line, marker_holds, with_defaults
 from envcore.requirements._poetry_project import MAIN, Edge, read_poetry_project
 from envcore.requirements._text import clip
 
@@ -157,13 +157,12 @@ class PoetryLock(LockFile):
 _ROOT = canonicalize_name("<root>")
 
 
-def _source(
-    lock_dir: Path, info: Mapping[str, object], path: Path
-) -> tuple[SourceKind, str | None]:
+def _source(check: Fields, info: Mapping[str, object]) -> tuple[SourceKind, str | None]:
     """The kind of source and its location, from `[package.source]` and `develop`."""
-    source = typed(path, "[package.source]", info.get("source"), dict, {})
-    kind = typed(path, "source type", source.get("type"), str, "")
-    url = without_credentials(typed(path, "source url", source.get("url"), str, ""))
+    source = check.typed("[package.source]", info.get("source"), dict, {})
+    kind = check.typed("source type", source.get("type"), str, "")
+    url = without_credentials(check.typed("source url", source.get("url"), str, ""))
+    lock_dir = check.path.parent
     if kind in ("", "legacy"):
         return "index", url or None
     if kind == "git":
@@ -178,15 +177,15 @@ def _source(
     if kind == "file":
         return "path", file_url(lock_dir, url)
     if kind == "directory":
-        develop = typed(path, "develop", info.get("develop"), bool, False)
+        develop = check.typed("develop", info.get("develop"), bool, False)
         return ("editable" if develop else "path"), file_url(lock_dir, url)
-    raise RequirementsError(f"{path}: unknown source type {kind!r}")
+    raise RequirementsError(f"{check.path}: unknown source type {kind!r}")
 
 
-def _dependency_edges(path: Path, value: object) -> tuple[Edge, ...]:
+def _dependency_edges(check: Fields, value: object) -> tuple[Edge, ...]:
     """`[package.dependencies]`: a constraint text, a table, or a list of tables (one
     per marker) for each dependency."""
-    table = typed(path, "[package.dependencies]", value, dict, {})
+    table = check.typed("[package.dependencies]", value, dict, {})
     edges: list[Edge] = []
     for raw_name, spec in table.items():
         name = canonicalize_name(raw_name)
@@ -194,49 +193,50 @@ def _dependency_edges(path: Path, value: object) -> tuple[Edge, ...]:
             if isinstance(item, str):
                 edges.append(Edge(name, None))
                 continue
-            edges.append(_edge(path, name, typed(path, f"dependency {raw_name!r}", item, dict, {})))
+            entry = check.typed(f"dependency {raw_name!r}", item, dict, {})
+            edges.append(_edge(check, name, entry))
     return tuple(edges)
 
 
-def _edge(path: Path, name: NormalizedName, item: Mapping[str, object]) -> Edge:
+def _edge(check: Fields, name: NormalizedName, item: Mapping[str, object]) -> Edge:
     from envcore.requirements._poetry import python_marker  # the constraint translation
 
     markers = []
-    text = typed(path, f"markers of {name!r}", item.get("markers"), str, "")
+    text = check.typed(f"markers of {name!r}", item.get("markers"), str, "")
     if text:
         markers.append(text)
-    python = typed(path, f"python of {name!r}", item.get("python"), str, "")
+    python = check.typed(f"python of {name!r}", item.get("python"), str, "")
     if python:
         try:
             translated = python_marker(python)
         except ValueError as exc:
-            raise RequirementsError(f"{path}: {name}: {exc}") from exc
+            raise RequirementsError(f"{check.path}: {name}: {exc}") from exc
         if translated:
             markers.append(translated)
-    extras = typed(path, f"extras of {name!r}", item.get("extras"), list, [])
+    extras = check.typed(f"extras of {name!r}", item.get("extras"), list, [])
     joined = " and ".join(f"({m})" for m in markers) if len(markers) > 1 else None
     return Edge(
         name,
         joined or (markers[0] if markers else None),
         tuple(canonicalize_name(e) for e in extras if isinstance(e, str)),
-        typed(path, f"optional of {name!r}", item.get("optional"), bool, False),
+        check.typed(f"optional of {name!r}", item.get("optional"), bool, False),
     )
 
 
-def _package_extras(path: Path, value: object) -> dict[str, frozenset[NormalizedName]]:
+def _package_extras(check: Fields, value: object) -> dict[str, frozenset[NormalizedName]]:
     """`[package.extras]` / `[extras]`: extra -> the names it brings in. Items are PEP 508
     (`"name (>=1)"`, `"name[x] ; marker"`) or, in `[extras]`, bare names."""
-    table = typed(path, "extras", value, dict, {})
+    table = check.typed("extras", value, dict, {})
     extras: dict[str, frozenset[NormalizedName]] = {}
     for extra, items in table.items():
         names = set()
-        for index, item in enumerate(typed(path, f"extra {extra!r}", items, list, [])):
-            text = typed(path, f"extra {extra!r} item {index + 1}", item, str, "")
+        for index, item in enumerate(check.typed(f"extra {extra!r}", items, list, [])):
+            text = check.typed(f"extra {extra!r} item {index + 1}", item, str, "")
             try:
                 names.add(canonicalize_name(requirement(text).name))
             except InvalidRequirement as exc:
                 raise RequirementsError(
-                    f"{path}: extra {extra!r} names {clip(text)!r}, not a requirement"
+                    f"{check.path}: extra {extra!r} names {clip(text)!r}, not a requirement"
                 ) from exc
         extras[canonicalize_name(extra)] = frozenset(names)
     return extras
@@ -246,8 +246,9 @@ def read_poetry_lock(path: Path) -> PoetryLock:
     """Read and check a poetry.lock (and the pyproject.toml beside it, for the groups)."""
     path = Path(path)
     data = read_toml(path)
-    metadata = typed(path, "[metadata]", data.get("metadata"), dict, {})
-    version = typed(path, "lock-version", metadata.get("lock-version"), str, "")
+    check = Fields(path)
+    metadata = check.typed("[metadata]", data.get("metadata"), dict, {})
+    version = check.typed("lock-version", metadata.get("lock-version"), str, "")
     try:
         parts = tuple(int(part) for part in version.split("."))
     except ValueError:
@@ -263,18 +264,18 @@ def read_poetry_lock(path: Path) -> PoetryLock:
     optional: set[NormalizedName] = set()
     edges: dict[NormalizedName, tuple[Edge, ...]] = {}
     package_extras: dict[NormalizedName, Mapping[str, frozenset[NormalizedName]]] = {
-        _ROOT: _package_extras(path, data.get("extras"))
+        _ROOT: _package_extras(check, data.get("extras"))
     }
     all_groups: dict[str, None] = {MAIN: None}
-    for index, item in enumerate(typed(path, "[[package]]", data.get("package"), list, [])):
-        info = typed(path, f"package #{index + 1}", item, dict, {})
-        raw_name = typed(path, f"package #{index + 1} name", info.get("name"), str, "")
+    for index, item in enumerate(check.typed("[[package]]", data.get("package"), list, [])):
+        info = check.typed(f"package #{index + 1}", item, dict, {})
+        raw_name = check.typed(f"package #{index + 1} name", info.get("name"), str, "")
         if not raw_name:
             raise RequirementsError(f"{path}: package #{index + 1} has no name")
         name = canonicalize_name(raw_name)
-        version_text = typed(path, f"version of {raw_name!r}", info.get("version"), str, "")
-        kind, location = _source(path.parent, info, path)
-        groups = _groups(path, raw_name, info, groups_and_markers)
+        version_text = check.typed(f"version of {raw_name!r}", info.get("version"), str, "")
+        kind, location = _source(check, info)
+        groups = _groups(check, raw_name, info, groups_and_markers)
         all_groups.update(dict.fromkeys(groups))
         marker_value = info.get("markers")
         if isinstance(marker_value, dict):
@@ -284,12 +285,12 @@ def read_poetry_lock(path: Path) -> PoetryLock:
             group_markers[name] = by_group
             own = None
         else:
-            own = typed(path, f"markers of {raw_name!r}", marker_value, str, "") or None
+            own = check.typed(f"markers of {raw_name!r}", marker_value, str, "") or None
             group_markers[name] = dict.fromkeys(groups, own)
-        if typed(path, f"optional of {raw_name!r}", info.get("optional"), bool, False):
+        if check.typed(f"optional of {raw_name!r}", info.get("optional"), bool, False):
             optional.add(name)
-        edges[name] = _dependency_edges(path, info.get("dependencies"))
-        package_extras[name] = _package_extras(path, info.get("extras"))
+        edges[name] = _dependency_edges(check, info.get("dependencies"))
+        package_extras[name] = _package_extras(check, info.get("extras"))
         packages.append(
             LockedPackage(name, version_text or None, kind, location, own, tuple(groups))
         )
@@ -319,13 +320,13 @@ def read_poetry_lock(path: Path) -> PoetryLock:
 
 
 def _groups(
-    path: Path, raw_name: str, info: Mapping[str, object], groups_and_markers: bool
+    check: Fields, raw_name: str, info: Mapping[str, object], groups_and_markers: bool
 ) -> list[str]:
     """2.1: `groups = [...]`; 1.x: `category = "main" | "dev"`; 2.0: none (the walk)."""
     if groups_and_markers:
-        groups = typed(path, f"groups of {raw_name!r}", info.get("groups"), list, [])
+        groups = check.typed(f"groups of {raw_name!r}", info.get("groups"), list, [])
         if not all(isinstance(group, str) for group in groups):
-            raise RequirementsError(f"{path}: groups of {raw_name!r} must be strings")
+            raise RequirementsError(f"{check.path}: groups of {raw_name!r} must be strings")
         return [str(group) for group in groups]
-    category = typed(path, f"category of {raw_name!r}", info.get("category"), str, "")
+    category = check.typed(f"category of {raw_name!r}", info.get("category"), str, "")
     return [category] if category else []

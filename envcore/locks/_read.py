@@ -1,15 +1,17 @@
-"""What every lock reader needs: a TOML file read within the size limit, and its fields
-checked for type, each failure one line naming the file (never a traceback)."""
+"""The one reading layer of every project-format reader (uv.lock, pylock.toml, poetry.lock,
+Pipfile.lock, Pipfile, pyproject.toml): a file read within the size limit as TOML or JSON,
+and its fields checked for type, each failure one line naming the file (never a traceback)."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tomllib
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import NoReturn, cast
+from typing import NoReturn, TypeVar, cast
 
 from packaging.markers import InvalidMarker
 from packaging.utils import InvalidName, NormalizedName, canonicalize_name
@@ -18,29 +20,58 @@ from envcore import text
 from envcore._files import read_bytes
 from envcore._pep508 import marker
 from envcore.errors import RequirementsError
+from envcore.requirements._text import clip, one_line
 
-__all__ = ["Fields", "file_url", "read_toml", "without_credentials"]
+__all__ = [
+    "Fields",
+    "file_url",
+    "read_json",
+    "read_toml",
+    "read_toml_text",
+    "without_credentials",
+]
 
 
 _NORMALIZED = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+T = TypeVar("T")
 
 
-def _one_line(text: object) -> str:
-    return " ".join(str(text).split())
-
-
-def read_toml(path: Path, *, follow_symlinks: bool = True) -> dict[str, object]:
-    """A TOML file as tomllib reads it; RequirementsError (one line) when it cannot be."""
+def _read(path: Path, follow_symlinks: bool) -> str:
     try:
         data = read_bytes(path, follow_symlinks=follow_symlinks)
     except OSError as exc:
         raise RequirementsError(f"cannot read {path}: {exc.strerror or exc}") from exc
     try:
-        return tomllib.loads(data.decode("utf-8-sig"))
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise RequirementsError(f"{path} is not UTF-8 text (byte {exc.start})") from exc
+
+
+def read_toml_text(path: Path, *, follow_symlinks: bool = True) -> tuple[str, dict[str, object]]:
+    """The file's text and TOML table (the text for line numbers, which tomllib drops);
+    RequirementsError (one line, naming the file) when it cannot be read."""
+    content = _read(path, follow_symlinks)
+    try:
+        return content, tomllib.loads(content)
     except tomllib.TOMLDecodeError as exc:
-        raise RequirementsError(f"{path} is not valid TOML: {_one_line(exc)}") from exc
+        raise RequirementsError(f"{path} is not valid TOML: {one_line(exc)}") from exc
+
+
+def read_toml(path: Path, *, follow_symlinks: bool = True) -> dict[str, object]:
+    """A TOML file as tomllib reads it; RequirementsError (one line) when it cannot be."""
+    return read_toml_text(path, follow_symlinks=follow_symlinks)[1]
+
+
+def read_json(path: Path) -> dict[str, object]:
+    """The file's JSON object; RequirementsError (one line, naming the file) otherwise."""
+    content = _read(path, True)
+    try:
+        data = json.loads(content)
+    except (ValueError, RecursionError) as exc:
+        raise RequirementsError(f"{path} is not valid JSON: {clip(one_line(exc))}") from exc
+    if not isinstance(data, dict):
+        raise RequirementsError(f"{path} is not a JSON object")
+    return data
 
 
 def _shown(value: object) -> str:
@@ -48,6 +79,16 @@ def _shown(value: object) -> str:
     return {dict: "a table", list: "an array", str: "a string", bool: "a boolean"}.get(
         type(value), type(value).__name__
     )
+
+
+#: `Fields.typed`'s words for a type (poetry.lock and Pipfile.lock messages say "a list").
+_EXPECTED = {
+    str: "a string",
+    int: "a number",
+    bool: "true or false",
+    dict: "a table",
+    list: "a list",
+}
 
 
 class Fields:
@@ -58,7 +99,20 @@ class Fields:
         self.path = path
 
     def fail(self, where: str, problem: str) -> NoReturn:
-        raise RequirementsError(_one_line(f"{self.path}: {where} {problem}"))
+        raise RequirementsError(" ".join(f"{self.path}: {where} {problem}".split()))
+
+    def typed(self, where: str, value: object, kind: type[T], default: T) -> T:
+        """`value` when it has the expected type (`default` when absent); a field of
+        another type is refused with one line naming the file and the field."""
+        if value is None:
+            return default
+        # bool is an int: a `true` where a number is expected is as wrong as a string.
+        if isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
+            return value
+        shown = _EXPECTED.get(kind, kind.__name__)
+        # The value's type, never its text (which may be huge, or a secret).
+        actual = _EXPECTED.get(type(value), type(value).__name__)
+        raise RequirementsError(f"{self.path}: {where} must be {shown}, not {actual}")
 
     def table(self, value: object, where: str) -> dict[str, object]:
         if not isinstance(value, dict):
@@ -85,22 +139,22 @@ class Fields:
         return [self.string(item, f"{where}[{index}]") for index, item in enumerate(value)]
 
     def name(self, value: object, where: str) -> NormalizedName:
-        text = self.string(value, where)
-        if _NORMALIZED.fullmatch(text):  # what locks write: no need to normalise again
-            return cast(NormalizedName, text)
+        name = self.string(value, where)
+        if _NORMALIZED.fullmatch(name):  # what locks write: no need to normalise again
+            return cast(NormalizedName, name)
         try:
-            return canonicalize_name(text, validate=True)
+            return canonicalize_name(name, validate=True)
         except InvalidName:
             self.fail(where, "is not a valid project name")
 
     def marker(self, value: object, where: str) -> str:
         """A marker's text, checked to parse (evaluating it later cannot fail)."""
-        text = self.string(value, where)
+        found = self.string(value, where)
         try:
-            marker(text)
+            marker(found)
         except InvalidMarker:
             self.fail(where, "is not a valid environment marker")
-        return text
+        return found
 
 
 #: uv writes locks without credentials (they come from the user's configuration); one in a

@@ -277,7 +277,7 @@ def parse_pipfile(
     roots: Sequence[Path | str] | None = None,
 ) -> ParsedRequirements:
     """Read a Pipfile: `[packages]` and the categories named in `groups`."""
-    from envcore.locks._toolsupport import read_toml_text
+    from envcore.locks._read import read_toml_text
 
     path = Path(path)
     if not within_roots(path, roots):
