@@ -11,7 +11,8 @@ never stop), so a `pip install` is one rescan, or a few for one of tens of secon
 Between events the loop wakes every few seconds to rebuild the watch set when the known
 environments changed, queue the periodic full rescan, re-check updates whose index
 answers expired, push the team snapshot once changes settled, and say it is alive
-(dashboard.watchduties). The sources it reads are in dashboard.watchsources.
+(dashboard.watchduties). The sources it reads are in dashboard.watchsources; how events
+become rescans, in dashboard.watchrescans.
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import cast
 
 from django.conf import settings
 from django.db import DatabaseError, close_old_connections
@@ -34,10 +34,9 @@ from django.db.models import Count, Max
 from django.utils import timezone
 
 from dashboard.models import Environment, WatchState
-from dashboard.scanning import follow_environment
-from dashboard.signals import busy_environments
 from dashboard.watchduties import PUSH_AFTER, PUSH_AT_LATEST, Duties
-from dashboard.watchsources import REFUSED, Event, Failure, Source, fit, refusal
+from dashboard.watchrescans import QUIET, Rescans, _Pending
+from dashboard.watchsources import REFUSED, Event, Source, fit, refusal
 from envcore.environment import inspect_environment
 from envcore.errors import EnvcoreError
 from envcore.watchpaths import (
@@ -51,24 +50,12 @@ from envcore.watchpaths import (
     watch_paths,
 )
 
-__all__ = ["LONGEST", "QUIET", "Follower", "FollowerConfig"]
+__all__ = ["Follower", "FollowerConfig"]
 
 logger = logging.getLogger("envdash.watch")
 
-#: An environment is rescanned once its events have been quiet this long...
-QUIET = 0.4
-#: ...or this long after its first event, whichever comes first (what a change in a
-#: terminal waits at most)...
-LONGEST = 1.5
-#: ...and, while the events never stop (a long install), once this long after each forced
-#: rescan: the progress, not every half-installed state.
-PROGRESS = 10.0
-#: Two run-time failures of the OS watches within this long send their directories to polling.
-FAILURE_WINDOW = 60.0
 #: How often the OS watches are tried again without the directories that vanished meanwhile.
 VANISHED_RETRIES = 3
-#: How often an environment a job is running on is looked at again, its changes kept.
-BUSY_RECHECK = 1.0
 #: How often the loop looks at the database when nothing happens (the known environments'
 #: fingerprint, the periodic rescan's and the update checks' due times).
 HOUSEKEEPING = 5.0
@@ -114,17 +101,6 @@ class FollowerConfig:
 
 
 @dataclass
-class _Pending:
-    first: float
-    last: float
-    rebuild: bool = False
-    #: The longest its rescan waits after `first` (LONGEST, or PROGRESS within a burst).
-    cap: float = LONGEST
-    #: Not rescanned before this (a job runs on the environment: looked at again later).
-    not_before: float = 0.0
-
-
-@dataclass
 class _Plan:
     """The watch set as built: what is watched by the OS, what is polled, and why."""
 
@@ -136,7 +112,7 @@ class _Plan:
     os_only: frozenset[str] = frozenset()
 
 
-class Follower(Duties):
+class Follower(Rescans, Duties):
     """The watcher's loop; `run()` until `stop` is set (or KeyboardInterrupt)."""
 
     def __init__(
@@ -346,92 +322,6 @@ class Follower(Duties):
         for source in self.sources:
             source.close()
         self.sources = []
-
-    # --- events and rescans ---------------------------------------------------------
-
-    def _take(self, item: Event) -> None:
-        now = self.clock()
-        if isinstance(item, Failure):  # a source failed: rebuild it
-            logger.warning("watching failed: %s; rebuilding the watch set", item.error)
-            self._failed_sources = True
-            if not item.polling:
-                self._failures = [at for at in self._failures if now - at < FAILURE_WINDOW]
-                self._failures.append(now)
-                if len(self._failures) >= 2:  # again: the OS's notifications do not hold
-                    self._os_failed = f"the OS's notifications failed at run time: {item.error}"
-            return
-        directories = set(self.plan.watchset.directories)
-        for _, path in item:
-            owners = self.plan.watchset.owners(path)
-            for env in owners:
-                entry = self.pending.get(env)
-                if entry is None:
-                    entry = self.pending[env] = _Pending(now, now, cap=self._cap(env, now))
-                entry.last = now
-                # A watched directory itself came or went: its watch is gone or missing.
-                entry.rebuild = entry.rebuild or path in directories
-            if owners:
-                self._last_event_at = timezone.now()
-
-    def _cap(self, env: Path, now: float) -> float:
-        """PROGRESS when the environment's last rescan was forced by a burst still going on
-        (one of a long install's states): the rest of the install is one more rescan."""
-        forced = self._bursts.pop(env, None)
-        if forced is not None and now - forced < PROGRESS:
-            return PROGRESS
-        return LONGEST
-
-    def _due(self, entry: _Pending, now: float) -> bool:
-        if now < entry.not_before:
-            return False
-        return now - entry.last >= QUIET or now - entry.first >= entry.cap
-
-    def _rescan_due(self) -> None:
-        now = self.clock()
-        due = [env for env, entry in self.pending.items() if self._due(entry, now)]
-        if not due:
-            return
-        busy = {
-            str(path)
-            for _, paths in busy_environments.send(Environment, machine=self.config.machine)
-            for path in cast("Iterable[str]", paths)
-        }
-        rebuild = False
-        for env in due:
-            entry = self.pending.pop(env)
-            rebuild = rebuild or entry.rebuild
-            if str(env) in busy:
-                # Kept, not dropped: a plan or a preview never rescans at its end, and a
-                # rescan after a job's own is free (nothing changed since: skipped).
-                entry.rebuild, entry.not_before = False, now + BUSY_RECHECK
-                self.pending[env] = entry
-                continue
-            if now - entry.last < QUIET:  # forced while events still arrive: a burst
-                self._bursts[env] = now
-            else:
-                self._bursts.pop(env, None)
-            try:
-                scan = follow_environment(env)
-            except DatabaseError:
-                self.pending[env] = entry  # the loop's step says why; the next one retries
-                self._rebuild_wanted = self._rebuild_wanted or rebuild
-                raise
-            except Exception:  # one environment's surprise must not stop the others
-                logger.exception("rescanning %s failed", env)
-                continue
-            if scan is None:
-                continue
-            self.rescans += 1
-            logger.info("rescanned %s after a change on disk (%d ms)", env, scan.duration_ms)
-            row = Environment.objects.filter(path=str(env)).first()
-            if row is not None and row.updates_checked_at is not None:
-                # Its package rows were replaced: the "latest" column is empty until then.
-                self._enqueue_update_check(row, force=True)
-            self._push_last = self.clock()
-            self._push_first = self._push_first or self._push_last
-            self._push_changes += 1
-        if rebuild:
-            self.rebuild()
 
     # --- housekeeping ---------------------------------------------------------------
 
