@@ -21,6 +21,7 @@ from django.db.models import (
 )
 from packaging.utils import canonicalize_name
 
+from dashboard.lockpins import pin_refusal
 from dashboard.models import Distribution, DriftItem, Environment, EnvironmentStatus, Project, Scan
 from dashboard.shells import quote_cmd, quote_csh, quote_fish, quote_posix, quote_powershell
 from envcore.versions import parse_version
@@ -308,6 +309,9 @@ class PackageRow:
     update_status: str = ""
     update_reason: str = ""
     choices: tuple[str, ...] = ()
+    #: Why Upgrade is not offered: the lock the environment is held to pins the package, and
+    #: its tool's command moves it (`dashboard.lockpins`); "" when it may be upgraded.
+    lock_pin: str = ""
     #: False for a requirement that is missing: listed so it can be installed from here.
     installed: bool = True
 
@@ -358,6 +362,7 @@ def package_rows(env: Environment, q: str = "") -> list[PackageRow]:
                 update_status=dist.update_status,
                 update_reason=dist.update_reason,
                 choices=tuple(dist.choices),
+                lock_pin=pin_refusal(env, verdict),
             )
         )
     return rows

@@ -12,6 +12,7 @@ __all__ = [
     "MetadataError",
     "NotAnEnvironmentError",
     "PathNotAllowedError",
+    "PinnedByLockError",
     "PipConfigError",
     "PlanOutdatedError",
     "RequirementsError",
@@ -69,3 +70,8 @@ class PipConfigError(EnvcoreError):
 
 class PlanOutdatedError(EnvcoreError):
     """An environment changed after a plan for it was made; the plan must be made again."""
+
+
+class PinnedByLockError(EnvcoreError):
+    """An upgrade of a package the environment's lock file pins: the lock's tool moves it
+    (`uv lock --upgrade-package`, `poetry update`), then a sync installs it."""

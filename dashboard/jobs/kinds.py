@@ -25,6 +25,7 @@ from dashboard.jobs.interpreters import (
     recreate_default,
 )
 from dashboard.jobs.models import Interpreter, Job
+from dashboard.lockpins import every_pinned_refusal, pin_refusal, pinned_items
 from dashboard.models import DriftItem, Environment
 from dashboard.scanning import scan_plan
 from dashboard.text import has_control_characters, is_number
@@ -217,6 +218,11 @@ class UpgradeForm(JobForm):
                 raise ValidationError(f"{target!r} is not a version number")
             target = str(version)
         data["target"] = target
+        if "name" in data:
+            # Held to a lock: the lock's tool moves a package it pins, never an upgrade here.
+            pinned = pinned_items(self.env).get(canonicalize_name(data["name"]))
+            if pinned is not None:
+                raise ValidationError(pin_refusal(self.env, pinned))
         return data
 
     def params(self) -> dict[str, Any]:
@@ -238,14 +244,17 @@ class UpgradeAllForm(JobForm):
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         rows = self.env.distributions.exclude(latest_allowed="")
+        newer = [dist for dist in rows if _newer(dist.latest_allowed, dist.version)]
+        # Held to a lock: only what the lock does not pin (untracked) is upgraded here.
+        pinned = pinned_items(self.env)
         data["specs"] = [
-            f"{dist.name}=={dist.latest_allowed}"
-            for dist in rows
-            if _newer(dist.latest_allowed, dist.version)
+            f"{dist.name}=={dist.latest_allowed}" for dist in newer if dist.name not in pinned
         ]
         if not data["specs"]:
+            held = [pinned[dist.name] for dist in newer if dist.name in pinned]
             raise ValidationError(
-                "nothing to upgrade within the requirements (check for updates first)"
+                every_pinned_refusal(self.env, held)
+                or "nothing to upgrade within the requirements (check for updates first)"
             )
         return data
 
@@ -543,7 +552,7 @@ KINDS: dict[str, Kind] = {
     ),
     Job.Kind.INSTALL: Kind(InstallForm, operations.install),
     Job.Kind.UPGRADE: Kind(UpgradeForm, operations.upgrade),
-    Job.Kind.UPGRADE_ALL: Kind(UpgradeAllForm, operations.install),
+    Job.Kind.UPGRADE_ALL: Kind(UpgradeAllForm, operations.upgrade_all),
     Job.Kind.UNINSTALL: Kind(
         UninstallForm,
         operations.uninstall,

@@ -15,6 +15,7 @@ from django.conf import settings
 from dashboard.indexes import envdash_overrides, index_config
 from dashboard.jobs.journal import DatabaseJournal
 from dashboard.jobs.models import Interpreter, Job
+from dashboard.lockpins import held_lock
 from dashboard.models import Environment
 from dashboard.scanning import scan_plan
 from envcore import ops
@@ -37,6 +38,7 @@ __all__ = [
     "sync",
     "uninstall",
     "upgrade",
+    "upgrade_all",
 ]
 
 #: A one-line summary, and data for the job's page (`Job.result`).
@@ -72,6 +74,11 @@ class Context:
         """The environment's requirements file, as the scan found it."""
         env = self.env
         return Path(env.requirements_source) if env and env.requirements_source else None
+
+    @property
+    def lock(self) -> Path | None:
+        """The lock file the environment is held to (upgrades leave what it pins alone)."""
+        return held_lock(self.env) if self.env is not None else None
 
 
 Run = Callable[[dict[str, Any], Context], Outcome]
@@ -115,8 +122,15 @@ def create(params: dict[str, Any], ctx: Context) -> Outcome:
 
 
 def install(params: dict[str, Any], ctx: Context) -> Outcome:
-    """Install (or upgrade all to) the given specs."""
+    """Install the given specs."""
     result = ops.install(ctx.path, params["specs"], context=ctx.ops_context)
+    return _changed(result)
+
+
+def upgrade_all(params: dict[str, Any], ctx: Context) -> Outcome:
+    """Install the newest allowed versions; a package the environment's lock pins (pinned
+    since the job was queued) is refused before anything runs."""
+    result = ops.install(ctx.path, params["specs"], held_to=ctx.lock, context=ctx.ops_context)
     return _changed(result)
 
 
@@ -126,6 +140,7 @@ def upgrade(params: dict[str, Any], ctx: Context) -> Outcome:
         params["name"],
         params["target"],
         specifier=params.get("specifier") or None,
+        held_to=ctx.lock,
         context=ctx.ops_context,
     )
     return _changed(result)

@@ -15,6 +15,7 @@ from packaging.version import InvalidVersion, Version
 
 from envcore.distributions import read_inventory
 from envcore.errors import InvalidSpecError
+from envcore.locks.pins import refuse_pinned
 from envcore.ops.context import Context
 from envcore.ops.safety import checked_requirements, exclusive_lock
 from envcore.ops.session import (
@@ -151,11 +152,14 @@ def install(
     *,
     requirements: Path | None = None,
     allow_urls: bool = False,
+    held_to: Path | None = None,
     context: Context | None = None,
 ) -> OperationResult:
     """Install user-typed specs (validated) and/or a requirements file into an environment.
 
     With the context's roots, a requirements file outside them (or including one) is refused.
+    `held_to`: the lock file the environment follows, for an upgrade of its packages: a spec
+    naming a package the lock pins is refused before anything runs (`refuse_pinned`).
     """
     parsed = [str(parse_user_spec(spec, allow_urls=allow_urls)) for spec in specs]
     if not parsed and requirements is None:
@@ -163,6 +167,9 @@ def install(
     context = context or Context()
     checked_requirements(requirements, context.roots)
     env = usable(env_path)
+    if held_to is not None:
+        names = [Requirement(spec).name for spec in parsed]
+        refuse_pinned(held_to, env.marker_environment(), names, roots=context.roots)
     session = Session(context, work_dir(env, requirements), prefix=env.path)
     before = snapshot(env)
     files = [Path(requirements)] if requirements is not None else []
@@ -177,10 +184,15 @@ def upgrade(
     target: UpgradeTarget = "allowed",
     *,
     specifier: str | None = None,
+    held_to: Path | None = None,
     context: Context | None = None,
 ) -> OperationResult:
     """Upgrade one distribution: to the newest `specifier` allows ("allowed", the project's
-    requirement), to the newest there is ("latest"), or to an exact version."""
+    requirement), to the newest there is ("latest"), or to an exact version.
+
+    `held_to`: the lock file the environment follows. A package it pins is refused before
+    anything runs (PinnedByLockError naming the lock tool's command): the lock moves it, and
+    a sync then installs it; a package the lock does not pin is upgraded as any other."""
     name = project_name(name)
     if target == "allowed":
         try:
@@ -199,7 +211,10 @@ def upgrade(
     env = usable(env_path)
     if canonicalize_name(name) not in read_inventory(env).by_name:
         raise InvalidSpecError(f"{name} is not installed in {env.path}")
-    session = Session(context or Context(), work_dir(env), prefix=env.path)
+    context = context or Context()
+    if held_to is not None:
+        refuse_pinned(held_to, env.marker_environment(), [name], roots=context.roots)
+    session = Session(context, work_dir(env), prefix=env.path)
     before = snapshot(env)
     with exclusive_lock(env.path):
         session.run(session.commands(env).install([spec], upgrade=[name]), f"upgrading {name}")

@@ -63,6 +63,13 @@ def local_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalIndex
         yield index
 
 
+def this_python() -> dict[str, str]:
+    """The marker environment of the suite's interpreter (the one the tests' envs use)."""
+    from packaging.markers import default_environment
+
+    return {key: str(value) for key, value in default_environment().items()}
+
+
 def run(argv: Sequence[str | Path], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     """A real tool, checked, its output shown when it fails."""
     result = subprocess.run(

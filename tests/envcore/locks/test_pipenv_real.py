@@ -16,9 +16,18 @@ import pytest
 from envcore.distributions import read_inventory
 from envcore.drift import compute_drift
 from envcore.environment import inspect_environment
+from envcore.errors import PinnedByLockError
 from envcore.locks import read_lock
+from envcore.locks.pins import refuse_pinned
 from envcore.requirements import load_requirements
-from tests.envcore.locks.conftest import LocalIndex, drift_json, envcore, make_env, statuses
+from tests.envcore.locks.conftest import (
+    LocalIndex,
+    drift_json,
+    envcore,
+    make_env,
+    statuses,
+    this_python,
+)
 from tests.envtools import pip
 from tests.wheelmaker import make_project
 
@@ -221,3 +230,11 @@ def test_drift_with_the_dev_group_matches_pipenv_sync_dev(
         result = envcore("drift", env, "-r", source, "--group", "dev", "--json")
         assert result.returncode == 1
         assert statuses(json.loads(result.stdout))["alpha"] == "mismatch"
+
+
+def test_an_upgrade_of_a_package_pipfile_lock_pins_names_pipenv_update(project: Path) -> None:
+    with pytest.raises(PinnedByLockError) as caught:
+        refuse_pinned(project / "Pipfile.lock", this_python(), ["stray", "alpha"])
+    assert str(caught.value) == (
+        "alpha is pinned to 1.0 by Pipfile.lock: update the lock (pipenv update alpha) and Sync"
+    )

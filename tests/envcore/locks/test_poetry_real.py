@@ -16,9 +16,18 @@ import pytest
 from envcore.distributions import read_inventory
 from envcore.drift import compute_drift
 from envcore.environment import inspect_environment
+from envcore.errors import PinnedByLockError
 from envcore.locks import read_lock
+from envcore.locks.pins import refuse_pinned
 from envcore.requirements import load_requirements
-from tests.envcore.locks.conftest import LocalIndex, drift_json, envcore, make_env, statuses
+from tests.envcore.locks.conftest import (
+    LocalIndex,
+    drift_json,
+    envcore,
+    make_env,
+    statuses,
+    this_python,
+)
 from tests.envtools import pip
 from tests.wheelmaker import make_project
 
@@ -264,3 +273,11 @@ def test_an_old_style_project_whose_env_breaks_a_caret_constraint_drifts(
         "beta": "ok",
         "devtool": "ok",
     }
+
+
+def test_an_upgrade_of_a_package_poetry_lock_pins_names_poetry_update(project: Path) -> None:
+    with pytest.raises(PinnedByLockError) as caught:
+        refuse_pinned(project / "poetry.lock", this_python(), ["stray", "alpha"])
+    assert str(caught.value) == (
+        "alpha is pinned to 1.0 by poetry.lock: update the lock (poetry update alpha) and Sync"
+    )

@@ -12,11 +12,12 @@ from packaging.markers import default_environment
 from envcore.distributions import read_inventory
 from envcore.drift import compute_drift
 from envcore.environment import cpython_wheel_tags, inspect_environment
-from envcore.errors import RequirementsError
+from envcore.errors import PinnedByLockError, RequirementsError
 from envcore.locks import lock_tool, read_lock
 from envcore.locks._pylock import PylockFile
+from envcore.locks.pins import refuse_pinned
 from envcore.requirements import load_requirements
-from tests.envcore.locks.conftest import LocalIndex, drift_json, make_env, statuses, uv
+from tests.envcore.locks.conftest import LocalIndex, drift_json, make_env, statuses, this_python, uv
 
 
 @pytest.fixture(scope="module")
@@ -190,3 +191,14 @@ def test_a_pylock_named_through_dotdot_still_knows_its_project(
     (tmp_path / "elsewhere").mkdir()
     monkeypatch.chdir(tmp_path / "elsewhere")
     assert read_lock(Path("../proj/pylock.toml")).project_name == "proj"
+
+
+def test_an_upgrade_of_a_package_the_pylock_pins_asks_for_it_to_be_exported_again(
+    exported: Path,
+) -> None:
+    with pytest.raises(PinnedByLockError) as caught:
+        refuse_pinned(exported, this_python(), ["stray", "alpha"])
+    assert str(caught.value) == (
+        "alpha is pinned to 2.0 by pylock.toml: re-export pylock.toml with alpha upgraded "
+        "(from the tool that wrote it) and Sync"
+    )
