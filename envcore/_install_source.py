@@ -16,6 +16,7 @@ from packaging.utils import NormalizedName, canonicalize_name
 from envcore._files import read_text
 from envcore._pep508 import specifier_set
 from envcore.distributions import Distribution, Inventory
+from envcore.errors import RequirementsError
 from envcore.locks import is_lock_file, locked_version
 from envcore.requirements import RequirementEntry
 from envcore.text import url_parts
@@ -126,11 +127,11 @@ def _project_name_at(url: str | None) -> NormalizedName | None:
     path = _local_path(url) if url else None
     if path is None:
         return None
-    import tomllib  # only for a local project: not at every start-up
+    from envcore.locks._read import read_project_toml  # only for a local project
 
     try:
-        data = tomllib.loads(read_text(Path(path, "pyproject.toml"), encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        _text, data = read_project_toml(Path(path, "pyproject.toml"))
+    except RequirementsError:
         data = {}
     project = data.get("project")
     if isinstance(project, dict) and isinstance(project.get("name"), str):

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import tomllib
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -23,10 +22,9 @@ from typing import Literal, Protocol, TypeVar
 
 from packaging.version import Version
 
-from envcore._files import read_text
 from envcore.discover import pyenv_root
 from envcore.environment import Environment
-from envcore.errors import InvalidSpecError
+from envcore.errors import InvalidSpecError, RequirementsError
 from envcore.runner import minimal_environment, run
 from envcore.versions import parse_specifier, parse_version, satisfies
 
@@ -315,9 +313,11 @@ def is_end_of_life(version: str, today: date) -> bool:
 def project_requires_python(project: Path) -> str | None:
     """The `requires-python` of `project`'s pyproject.toml, or None when there is none (or
     the file cannot be read as TOML: then nothing is known about what it allows)."""
+    from envcore.locks._read import read_project_toml  # only for a new env's project
+
     try:
-        data = tomllib.loads(read_text(project / "pyproject.toml", encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        _text, data = read_project_toml(project / "pyproject.toml")
+    except RequirementsError:
         return None
     table = data.get("project")
     value = table.get("requires-python") if isinstance(table, dict) else None

@@ -20,12 +20,14 @@ from envcore import text
 from envcore._files import read_bytes
 from envcore._pep508 import marker
 from envcore.errors import RequirementsError
+from envcore.locks._cache import Kept
 from envcore.requirements._text import clip, one_line
 
 __all__ = [
     "Fields",
     "file_url",
     "read_json",
+    "read_project_toml",
     "read_toml",
     "read_toml_text",
     "without_credentials",
@@ -60,6 +62,23 @@ def read_toml_text(path: Path, *, follow_symlinks: bool = True) -> tuple[str, di
 def read_toml(path: Path, *, follow_symlinks: bool = True) -> dict[str, object]:
     """A TOML file as tomllib reads it; RequirementsError (one line) when it cannot be."""
     return read_toml_text(path, follow_symlinks=follow_symlinks)[1]
+
+
+#: Projects' own files as read (their text and tables), by real path and link handling.
+_projects: Kept[tuple[str, dict[str, object]]] = Kept(64)
+
+
+def read_project_toml(path: Path, *, follow_symlinks: bool = True) -> tuple[str, dict[str, object]]:
+    """A project's own TOML file (pyproject.toml, a Pipfile) as `read_toml_text` reads it,
+    kept while the file is unchanged: every reader of pyproject.toml (source choice, a
+    lock's default groups and freshness, its ranges, requires-python) takes it from here.
+    What it returns is shared: never changed by a caller."""
+    return _projects.get(
+        (os.path.abspath(path), follow_symlinks),
+        (path,),
+        lambda: read_toml_text(path, follow_symlinks=follow_symlinks),
+        follow_symlinks=follow_symlinks,
+    )
 
 
 def read_json(path: Path) -> dict[str, object]:

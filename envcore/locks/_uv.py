@@ -20,7 +20,7 @@ from envcore._pep508 import marker as parsed_marker
 from envcore._pep508 import specifier_set
 from envcore.errors import RequirementsError
 from envcore.locks import LockedPackage, LockFile, LockSelection
-from envcore.locks._read import Fields, file_url, read_toml
+from envcore.locks._read import Fields, file_url, read_project_toml, read_toml
 from envcore.locks._uvtables import Edge, Node, Resolver, read_edge, read_package
 
 __all__ = ["UvLock", "read_uv_lock"]
@@ -365,7 +365,7 @@ def _default_groups(
     pyproject.toml is read only if it is a file there, not a link to elsewhere."""
     pyproject = lock_path.parent / "pyproject.toml"
     try:
-        data = read_toml(pyproject, follow_symlinks=False)
+        _text, data = read_project_toml(pyproject, follow_symlinks=False)
     except RequirementsError as exc:
         defaults = tuple(group for group in _UV_DEFAULT_GROUPS if group in groups)
         return defaults, "uv sync's default", (f"{exc}; uv's default groups assumed",)

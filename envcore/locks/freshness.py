@@ -36,13 +36,11 @@ _PIPFILE_SETTINGS = frozenset({"source", "requires", "pipenv", "scripts"})
 def _declared_names(path: Path) -> tuple[list[str], list[str]]:
     """Every extra and group the declaring file has: a pyproject.toml's optional
     dependencies and dependency groups (PEP 735 and poetry's), a Pipfile's categories."""
-    import tomllib
-
-    from envcore._files import read_text
+    from envcore.locks._read import read_project_toml
 
     try:
-        data = tomllib.loads(read_text(path, encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        _text, data = read_project_toml(path)
+    except RequirementsError:
         return [], []
     if path.name == "Pipfile":
         tables = [key for key, value in data.items() if isinstance(value, dict)]

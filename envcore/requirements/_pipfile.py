@@ -277,12 +277,12 @@ def parse_pipfile(
     roots: Sequence[Path | str] | None = None,
 ) -> ParsedRequirements:
     """Read a Pipfile: `[packages]` and the categories named in `groups`."""
-    from envcore.locks._read import read_toml_text
+    from envcore.locks._read import read_project_toml
 
     path = Path(path)
     if not within_roots(path, roots):
         return not_read(path)
-    text, data = read_toml_text(path)
+    text, data = read_project_toml(path)
     # `--group dev` is `pipenv install --dev`: [packages] and [dev-packages].
     requested = ["packages", *(pipenv_category(g, in_lock=False) for g in groups or ())]
     numbers = _line_numbers(text)

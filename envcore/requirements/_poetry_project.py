@@ -126,14 +126,14 @@ def _beside(pyproject: Path, lock: Path) -> str | None:
 def read_poetry_project(pyproject: Path, lock: Path) -> PoetryProject:
     """The project beside a poetry.lock; a lock alone gives every group as the default, and
     so does a pyproject.toml not read (see `_beside`), with the reason."""
-    from envcore.locks._read import read_toml
+    from envcore.locks._read import read_project_toml
 
     refused = _beside(pyproject, lock)
     if refused is not None:
         return PoetryProject(defaults_reason=f"{refused}: every group the lock names")
     if not pyproject.is_file():
         return PoetryProject()
-    data = read_toml(pyproject, follow_symlinks=False)
+    _text, data = read_project_toml(pyproject, follow_symlinks=False)
     project = _table(data.get("project"))
     tool = _table(_table(data.get("tool")).get("poetry"))
     raw_name = project.get("name") or tool.get("name")

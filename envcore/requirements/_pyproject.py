@@ -13,8 +13,6 @@ from packaging.dependency_groups import CyclicDependencyGroup, DependencyGroupRe
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from envcore._files import read_bytes
-from envcore.errors import RequirementsError
 from envcore.requirements._entry import (
     ParsedRequirements,
     ParseIssue,
@@ -175,18 +173,12 @@ def parse_pyproject(
     read (see `parse_requirements_file`). Raises RequirementsError when the file is
     unreadable or not TOML.
     """
-    import tomllib  # only for pyproject.toml: not at every start-up
+    from envcore.locks._read import read_project_toml  # envcore.locks imports this package
 
     path = Path(path)
     if not within_roots(path, roots):
         return not_read(path)
-    try:
-        text = read_bytes(path).decode("utf-8-sig")
-        data = tomllib.loads(text)
-    except OSError as exc:
-        raise RequirementsError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise RequirementsError(f"{path} is not valid TOML: {exc}") from exc
+    text, data = read_project_toml(path)
     project = data.get("project")
     if not isinstance(project, dict):
         project = {}

@@ -15,7 +15,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from envcore._files import read_text
 from envcore.requirements._roots import within_roots
 
 if TYPE_CHECKING:
@@ -91,11 +90,12 @@ def _pyproject_data(path: Path, roots: Sequence[Path | str] | None) -> Mapping[s
     then judged by the parser that reads it, which says why)."""
     if not within_roots(path, roots):
         return {}
-    import tomllib  # only when there is a pyproject.toml: not at every start-up
+    from envcore.errors import RequirementsError
+    from envcore.locks._read import read_project_toml  # envcore.locks imports this package
 
     try:
-        return tomllib.loads(read_text(path, encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        return read_project_toml(path)[1]
+    except RequirementsError:
         return {}
 
 
