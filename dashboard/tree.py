@@ -22,7 +22,7 @@ from dashboard.http import HtmxHttpRequest
 from dashboard.models import Distribution, Environment
 from dashboard.text import mark_invisible
 from envcore.tree import ANY, DependencyGraph
-from envcore.treelines import TreeLine, tree_lines
+from envcore.treelines import TRUNCATED, TreeLine, tree_lines
 
 __all__ = ["TreeRow", "environment_tree", "stored_graph", "tree_rows"]
 
@@ -49,6 +49,7 @@ class TreeRow:
     conflict: str
     repeated: bool
     cycle: bool
+    truncated: bool = False
     shown: bool = True
     #: Nothing above it (a package nothing requires, in the reverse tree): no link to ask.
     top: bool = False
@@ -82,6 +83,8 @@ class TreeRow:
             parts.append(_CYCLE)
         elif self.repeated:
             parts.append(_REPEATED)
+        if self.truncated:
+            parts.append(_TRUNCATED)
         if self.depth and not self.top and self.version != "?" and self.key != why:
             parts.append(
                 format_html(
@@ -105,6 +108,7 @@ _CYCLE = (
     'is cut here">cycle</span>'
 )
 _REPEATED = ' <span class="muted" title="already shown above">(*)</span>'
+_TRUNCATED = format_html(' <span class="muted">{}</span>', TRUNCATED)
 
 
 def _row(line: TreeLine, *, reverse: bool) -> TreeRow:
@@ -128,7 +132,8 @@ def _row(line: TreeLine, *, reverse: bool) -> TreeRow:
         node.conflict or "",
         node.repeated,
         node.cycle,
-        top=reverse and not node.children and not node.repeated,
+        node.truncated,
+        top=reverse and not node.children and not node.repeated and not node.truncated,
     )
 
 

@@ -71,6 +71,8 @@ class Node(NamedTuple):
     specifier ("Any" without one; a root shows its own version, as pipdeptree does).
     `repeated`: its subtree is already shown above in this tree (pipdeptree's and uv's
     `(*)`), so its children are left out; `cycle`: it is even on the path from the root.
+    `truncated`: it requires more, but it is MAX_DEPTH levels down and the tree stops
+    there (not for a depth the caller asked for: that cut is the caller's own).
     """
 
     key: str
@@ -82,6 +84,7 @@ class Node(NamedTuple):
     repeated: bool = False
     cycle: bool = False
     children: tuple[Node, ...] = ()
+    truncated: bool = False
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -93,6 +96,7 @@ class Node(NamedTuple):
             "conflict": self.conflict,
             "repeated": self.repeated,
             "cycle": self.cycle,
+            "truncated": self.truncated,
             "children": [child.to_json() for child in self.children],
         }
 
@@ -360,9 +364,11 @@ class _Walk:
         self, graph: DependencyGraph, depth: int | None, *, reverse: bool, shown: set[str]
     ) -> None:
         self.graph = graph
-        self.depth = depth
         self.reverse = reverse
         self.shown = shown
+        self.limit = MAX_DEPTH if depth is None else min(depth, MAX_DEPTH)
+        #: Whether a node at the limit is cut by MAX_DEPTH (marked) or by the caller's depth.
+        self.capped = depth is None or depth > MAX_DEPTH
 
     def edges(self, key: str, extras: Sequence[str]) -> list[tuple[str, Dependency]]:
         """(the next package, the requirement between them), by the next package's name."""
@@ -372,7 +378,7 @@ class _Walk:
         return [(dep.key, dep) for dep in graph.requirements(key, extras)]
 
     def below(self, key: str, extras: Sequence[str], path: tuple[str, ...]) -> tuple[Node, ...]:
-        if len(path) > (MAX_DEPTH if self.depth is None else min(self.depth, MAX_DEPTH)):
+        if len(path) > self.limit:
             return ()
         graph = self.graph
         nodes = []
@@ -384,6 +390,10 @@ class _Walk:
             fields = (other, name, version, dep.required, dep.extra, graph.conflict(dep))
             if other in self.shown and self.edges(other, asked):
                 nodes.append(Node(*fields, repeated=True, cycle=other in path))
+                continue
+            if self.capped and len(path) >= MAX_DEPTH and self.edges(other, asked):
+                # Not remembered as shown: where it occurs higher up, it is drawn there.
+                nodes.append(Node(*fields, truncated=True))
                 continue
             self.shown.add(other)
             nodes.append(Node(*fields, children=self.below(other, asked, (*path, other))))

@@ -6,9 +6,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
-from envcore.tree import ANY, Node
+from envcore.tree import ANY, MAX_DEPTH, Node
 
-__all__ = ["TreeLine", "label", "tree_lines"]
+__all__ = ["TRUNCATED", "TreeLine", "label", "tree_lines"]
+
+#: After a node the depth limit cut (`Node.truncated`): the tree goes on below it.
+TRUNCATED = f"… deeper levels not shown (depth limit {MAX_DEPTH})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +44,7 @@ def _below(parent: Node, prefix: str, depth: int) -> Iterator[TreeLine]:
 def label(line: TreeLine, *, reverse: bool) -> str:
     """pipdeptree's text for the line (`name [required: >=1, installed: 1.2]`, a start as
     `name==1.2`, reversed `name==1.2 [requires: dep>=1]`), plus the conflict it leaves to
-    its warnings."""
+    its warnings, and where the depth limit cut the tree."""
     node, parent = line.node, line.parent
     installed = node.version if node.version is not None else "?"
     if parent is None:
@@ -56,4 +59,6 @@ def label(line: TreeLine, *, reverse: bool) -> str:
         text += f" ({node.conflict})"
     if node.repeated:
         text += " (*)"
+    if node.truncated:
+        text += f" {TRUNCATED}"
     return text

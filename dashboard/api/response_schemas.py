@@ -150,6 +150,10 @@ _TREE_NODE = _object(
         "conflict": _CONFLICT,
         "repeated": {**BOOLEAN, "description": "shown above in this tree: children left out"},
         "cycle": {**BOOLEAN, "description": "it is on its own path from the start"},
+        "truncated": {
+            **BOOLEAN,
+            "description": "it requires more, not shown: the tree stops 100 levels deep",
+        },
         "children": {"type": "array", "items": _ref("TreeNode")},
     }
 )

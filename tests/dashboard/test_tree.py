@@ -111,6 +111,24 @@ def test_cycles_are_named_and_cut(
     assert page.count(">cycle</span>") == 1
 
 
+def test_where_the_depth_limit_cuts_a_branch_the_page_says_so(
+    db: None, settings: SettingsWrapper, tmp_path: Path, user: Client
+) -> None:
+    site = posix_venv(tmp_path / "env")
+    for index in range(105):
+        dist_info(site, f"p{index}", "1.0", *([f"p{index + 1}"] if index < 104 else []))
+    settings.SCAN_ROOTS = [tmp_path]
+    assert scan_tree().state == "done"
+    env = Environment.objects.get(path=str(tmp_path / "env"))
+    page = text(user.get(f"/environments/{env.pk}/tree/"))
+    note = "… deeper levels not shown (depth limit 100)"
+    assert page.count(note) == 1
+    row = page[page.index("<strong>p100</strong>") :]
+    assert note in row[: row.index("</li>")]
+    reverse = text(user.get(f"/environments/{env.pk}/tree/?why=p104"))
+    assert reverse.count(note) == 1
+
+
 def test_htmx_gets_the_tree_fragment_only(tree_env: Environment, user: Client) -> None:
     response = user.get(f"/environments/{tree_env.pk}/tree/", HTTP_HX_REQUEST="true")
     assert response["HX-Push-Url"] == "false"  # the environment page keeps its own URL

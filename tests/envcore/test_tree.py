@@ -276,6 +276,74 @@ def test_a_chain_deeper_than_max_depth_is_cut_there_not_a_crash(tmp_path: Path) 
     assert result.returncode == 0, result.stderr
 
 
+def deepest(nodes: list[Any]) -> tuple[int, Any]:
+    """(levels below the start, the last node) of a chain, in JSON form."""
+    (node,) = nodes
+    depth = 0
+    while node["children"]:
+        (node,) = node["children"]
+        depth += 1
+    return depth, node
+
+
+def test_where_max_depth_cuts_a_branch_it_says_so(tmp_path: Path) -> None:
+    """The chain goes on below the cut: the text, JSON and the reverse tree tell it."""
+    from tests.envcore.synthetic import posix_venv
+
+    site = posix_venv(tmp_path / "env")
+    for index in range(150):
+        dist_info(site, f"p{index}", "1.0", *([f"p{index + 1}"] if index < 149 else []))
+    env = str(tmp_path / "env")
+    lines = envcore_tree(env).stdout.splitlines()
+    assert len(lines) == MAX_DEPTH + 1
+    assert lines[-1].endswith(
+        "└── p100 [required: Any, installed: 1.0] … deeper levels not shown (depth limit 100)"
+    )
+    assert not any("deeper levels" in line for line in lines[:-1])
+    depth, cut = deepest(json.loads(envcore_tree(env, "--json").stdout))
+    assert (depth, cut["key"], cut["truncated"], cut["children"]) == (MAX_DEPTH, "p100", True, [])
+    depth, cut = deepest(json.loads(envcore_tree(env, "--json", "-r", "-p", "p149").stdout))
+    assert (depth, cut["key"], cut["truncated"]) == (MAX_DEPTH, "p49", True)
+    # The last package of the chain requires nothing: a full 100 levels is no cut.
+    depth, end = deepest(json.loads(envcore_tree(env, "--json", "-p", "p49").stdout))
+    assert (depth, end["key"], end["truncated"]) == (MAX_DEPTH, "p149", False)
+
+
+def test_a_depth_asked_for_is_not_marked_as_cut(tmp_path: Path) -> None:
+    from tests.envcore.synthetic import posix_venv
+
+    site = posix_venv(tmp_path / "env")
+    for index in range(150):
+        dist_info(site, f"p{index}", "1.0", *([f"p{index + 1}"] if index < 149 else []))
+    env = str(tmp_path / "env")
+    depth, last = deepest(json.loads(envcore_tree(env, "--json", "-d", "3").stdout))
+    assert (depth, last["key"], last["truncated"]) == (3, "p3", False)
+    assert "deeper levels" not in envcore_tree(env, "-d", "3").stdout
+    depth, cut = deepest(json.loads(envcore_tree(env, "--json", "-d", "120").stdout))
+    assert (depth, cut["key"], cut["truncated"]) == (MAX_DEPTH, "p100", True)
+
+
+def test_a_package_cut_deep_down_is_drawn_where_it_occurs_higher(tmp_path: Path) -> None:
+    """Not `(*)` ("already shown above") where its subtree was never shown."""
+    from tests.envcore.synthetic import posix_venv
+
+    site = posix_venv(tmp_path / "env")
+    dist_info(site, "app", "1.0", "a0", "z-shallow")
+    for index in range(MAX_DEPTH - 1):  # a0 is level 1, a98 level 99: `deep` at the limit
+        dist_info(site, f"a{index}", "1.0", f"a{index + 1}" if index < MAX_DEPTH - 2 else "deep")
+    dist_info(site, "z-shallow", "1.0", "deep")
+    dist_info(site, "deep", "1.0", "leaf")
+    dist_info(site, "leaf", "1.0")
+    (app,) = graph_of(tmp_path / "env").tree(["app"])
+    chain, shallow = app.children
+    while chain.children:
+        (chain,) = chain.children
+    assert (chain.key, chain.truncated, chain.repeated) == ("deep", True, False)
+    (deep,) = shallow.children
+    assert (deep.key, deep.truncated, deep.repeated) == ("deep", False, False)
+    assert [child.key for child in deep.children] == ["leaf"]
+
+
 def test_markers_are_evaluated_for_the_environments_own_python(tmp_path: Path) -> None:
     """A Windows venv and a Python 3.10 conda env, read from this Linux 3.11 process."""
     site = windows_venv(tmp_path / "win")
@@ -442,6 +510,7 @@ def test_cli_json_shape(tangled_env: Path) -> None:
             "conflict": None,
             "repeated": False,
             "cycle": False,
+            "truncated": False,
             "children": [],
         },
         {
@@ -453,6 +522,7 @@ def test_cli_json_shape(tangled_env: Path) -> None:
             "conflict": None,
             "repeated": False,
             "cycle": False,
+            "truncated": False,
             "children": [
                 {
                     "name": "foo_bar",
@@ -463,6 +533,7 @@ def test_cli_json_shape(tangled_env: Path) -> None:
                     "conflict": None,
                     "repeated": False,
                     "cycle": False,
+                    "truncated": False,
                     "children": [],
                 },
                 {
@@ -474,6 +545,7 @@ def test_cli_json_shape(tangled_env: Path) -> None:
                     "conflict": None,
                     "repeated": False,
                     "cycle": False,
+                    "truncated": False,
                     "children": [],
                 },
             ],
