@@ -22,7 +22,7 @@ from envcore.requirements.source import (
     read_source,
 )
 
-__all__ = ["drift_against", "project_and_choice"]
+__all__ = ["automatic_source", "drift_against", "project_and_choice"]
 
 #: The files a lock is judged fresh against (envcore.locks.freshness reads them).
 _DECLARING = ("pyproject.toml", "Pipfile")
@@ -41,8 +41,7 @@ def project_and_choice(
     explicit = project.requirements_explicit and bool(project.requirements_source)
     changed: list[str] = []
     if not explicit:
-        found = find_requirements_source(facts.project, roots)
-        automatic = str(found) if found else ""
+        automatic = automatic_source(facts.project, roots)
         if project.requirements_source != automatic:
             project.requirements_source = automatic
             changed.append("requirements_source")
@@ -54,6 +53,14 @@ def project_and_choice(
         project.save(update_fields=[*changed, "updated_at"])
     chosen = Path(project.requirements_source) if explicit else None
     return project, choose_source(facts, roots, explicit=chosen)
+
+
+def automatic_source(project_dir: Path, roots: Sequence[Path]) -> str:
+    """The file a project is held to when nobody chose one ("" for none): envcore's choice
+    for the project's directory, reading only its listing and pyproject.toml (the same file
+    `choose_source` picks for an environment of the project that is no tox or app env)."""
+    found = find_requirements_source(project_dir, roots)
+    return str(found) if found else ""
 
 
 def drift_against(

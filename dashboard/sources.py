@@ -9,14 +9,17 @@ compared with that list, never opened, so no form can point drift at another fil
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, cast
 
 from django import forms
 
 from dashboard import tasks
 from dashboard.models import Environment, Project
+from dashboard.scandrift import automatic_source
+from dashboard.scanning import scan_plan
 
-__all__ = ["AUTOMATIC", "SourceForm", "hold_project_to"]
+__all__ = ["AUTOMATIC", "SourceForm", "held_to_line", "hold_project_to"]
 
 #: The value that gives the choice back to envdash (the lock if there is one, and so on).
 AUTOMATIC = ""
@@ -57,12 +60,26 @@ def hold_project_to(project: Project, source: str) -> list[Environment]:
     """Store the choice (`source` from a valid SourceForm) and queue a rescan of each of the
     project's environments on disk, which then compare with it; returns those environments.
 
-    Going back to automatic clears the path: the next scan writes what it chose.
+    Going back to automatic stores what automatic chooses now (the scan's own choice, from
+    the project's few candidate files), so the pages and the API never show the project
+    without a source while the rescans run.
     """
-    project.requirements_source = source
-    project.requirements_explicit = source != AUTOMATIC
+    explicit = source != AUTOMATIC
+    project.requirements_source = (
+        source if explicit else automatic_source(Path(project.path), scan_plan().roots)
+    )
+    project.requirements_explicit = explicit
     project.save(update_fields=["requirements_source", "requirements_explicit", "updated_at"])
     live = list(project.environments.filter(gone_at__isnull=True))
     for env in live:
         tasks.enqueue_scan(path=env.path, force=True)
     return live
+
+
+def held_to_line(project: Project) -> str:
+    """What the project is held to now, for the saved message: `held to requirements.txt`,
+    `chosen automatically: uv.lock`."""
+    if not project.requirements_source:
+        return "chosen automatically: no source found"
+    label = project.label_of(project.requirements_source)
+    return f"held to {label}" if project.requirements_explicit else f"chosen automatically: {label}"

@@ -40,7 +40,7 @@ from dashboard.queries import (
     status_counts,
 )
 from dashboard.scanning import scan_plan
-from dashboard.sources import SourceForm, hold_project_to
+from dashboard.sources import SourceForm, held_to_line, hold_project_to
 from dashboard.text import is_number
 from dashboard.updates import enqueue_update_check
 from dashboard.watchstatus import stored_state as stored_watch_state
@@ -200,9 +200,8 @@ def environment_source(request: HtmxHttpRequest, pk: int) -> HttpResponse:
     form = SourceForm(project, request.POST)
     saved = ""
     if form.is_valid():
-        chosen = form.chosen()
-        hold_project_to(project, chosen)
-        saved = f"held to {project.label_of(chosen)}" if chosen else "chosen automatically"
+        hold_project_to(project, form.chosen())
+        saved = held_to_line(project)
         form = SourceForm(project)
     if not request.htmx:
         if saved:

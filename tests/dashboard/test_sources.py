@@ -101,8 +101,17 @@ def test_choosing_requirements_txt_holds_every_env_of_the_project_to_it(
     snapshot = stored_snapshot()
     assert snapshot["environments"][0]["project"]["requirements_source"] == "requirements.txt"
 
-    _choose(user, env, "")
-    assert not Project.objects.get(path=str(project)).requirements_explicit
+    answer = _choose(user, env, "")
+    assert "Saved: chosen automatically: uv.lock." in text(answer)
+    # What automatic chooses is stored at once, not after the rescans: never a project
+    # without a source in between.
+    stored = Project.objects.get(path=str(project))
+    assert (stored.requirements_source, stored.requirements_explicit) == (
+        str(project / "uv.lock"),
+        False,
+    )
+    listed = text(user.get(reverse("projects")))
+    assert f"<code>{project / 'uv.lock'}</code> (automatic)" in listed
     _worker_runs_the_queued_scans()
     assert row(Path(env.path)).source_kind == "lock"
     snapshot = stored_snapshot()

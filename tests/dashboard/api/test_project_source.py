@@ -58,7 +58,10 @@ def test_a_project_is_held_to_one_of_its_files(shop: Path, api: ApiClient) -> No
 
     status, data = api.post(f"/api/projects/{project.pk}/source", {"source": ""})
     assert status == 202
-    assert (data["requirements_source"], data["requirements_explicit"]) == ("", False)
+    # What automatic chooses, at once (the rescans queued have not run).
+    lock = str(shop / "uv.lock")
+    assert (data["requirements_source"], data["requirements_explicit"]) == (lock, False)
+    assert DBTaskResult.objects.count() == 2
 
 
 @pytest.mark.parametrize(
