@@ -24,7 +24,7 @@ from packaging.utils import canonicalize_name
 from envcore.errors import RequirementsError
 from envcore.locks import LockedPackage, LockFile, LockSelection, SourceKind
 from envcore.locks._read import Fields, file_url, read_json, without_credentials
-from envcore.locks._select import environment_line, marker_holds, with_defaults
+from envcore.locks._select import marker_holds, selection_line, with_defaults
 from envcore.requirements._pipfile import VCS_KEYS, pipenv_category, vcs_location
 
 __all__ = ["PipfileLock", "category_name", "read_pipfile_lock"]
@@ -73,10 +73,8 @@ class PipfileLock(LockFile):
             if added
             else (" (pipenv sync's default; dev: pipenv sync --dev)")
         )
-        description = (
-            f"{self.path.name}: {', '.join(requested) or 'no'} packages{why}; "
-            f"{environment_line(marker_environment)}"
-        )
+        picked = f"{', '.join(requested) or 'no'} packages{why}"
+        description = selection_line(self.path, picked, marker_environment)
         return LockSelection(tuple(packages), tuple(skipped), requested, description)
 
 

@@ -25,7 +25,7 @@ from envcore._pep508 import requirement
 from envcore.errors import RequirementsError
 from envcore.locks import LockedPackage, LockFile, LockSelection, SourceKind
 from envcore.locks._read import Fields, file_url, read_toml, without_credentials
-from envcore.locks._select import environment_line, marker_holds, with_defaults
+from envcore.locks._select import groups_phrase, marker_holds, selection_line, with_defaults
 from envcore.requirements._poetry_project import MAIN, Edge, read_poetry_project
 from envcore.requirements._text import clip
 
@@ -78,11 +78,9 @@ class PoetryLock(LockFile):
             f" -E {g.removeprefix('extra:')}" if g.startswith("extra:") else f" --with {g}"
             for g in added
         )
-        why = f" ({command})" if added else f" ({self.defaults_reason})"
-        shown = ", ".join(requested) or "none"
-        description = (
-            f"{self.path.name}: groups {shown}{why}; {environment_line(marker_environment)}"
-        )
+        # Never "no groups": a poetry.lock always has default groups (main at least).
+        picked = groups_phrase(requested, command if added else self.defaults_reason)
+        description = selection_line(self.path, picked, marker_environment)
         return LockSelection(tuple(packages), tuple(skipped), requested, description)
 
     def _select_locked(

@@ -31,6 +31,7 @@ from packaging.version import InvalidVersion, Version
 from envcore.errors import RequirementsError
 from envcore.locks import LockedPackage, LockFile, LockSelection, SourceKind
 from envcore.locks._read import file_url, read_toml, without_credentials
+from envcore.locks._select import groups_phrase, selection_line
 
 __all__ = ["PylockFile", "read_pylock"]
 
@@ -99,23 +100,14 @@ class PylockFile(LockFile):
         why = "the lock's default groups" if chosen is None else "chosen"
         if not self.groups:
             picked = "every package (the lock has no groups)"
-        elif in_groups:
-            picked = f"groups {', '.join(in_groups)} ({why})"
         else:
-            picked = f"no groups ({why})"
-        python = " ".join(
-            marker_environment.get(key, "")
-            for key in ("platform_python_implementation", "python_full_version")
-        )
+            picked = groups_phrase(in_groups, why)
         wheels = "wheels for its tags" if tags is not None else "any wheel (tags not checked)"
         return LockSelection(
             packages=tuple(sorted(packages, key=lambda package: package.name)),
             skipped=tuple(sorted(skipped, key=lambda pair: pair[0].name)),
             groups=tuple(in_groups),
-            description=(
-                f"{self.path.name}: {picked}; markers for {python.strip()} on "
-                f"{marker_environment.get('sys_platform', '')}, {wheels}"
-            ),
+            description=selection_line(self.path, picked, marker_environment, also=f", {wheels}"),
         )
 
 

@@ -1,9 +1,10 @@
 """What the lock readers share when selecting for one environment: a lock's markers
-evaluated, the groups chosen beside the tool's defaults, and the selection's one line."""
+evaluated, the groups chosen beside the tool's defaults, and the selection's one line
+(`selection_line`, the one place it is built)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 from packaging.markers import InvalidMarker
@@ -12,7 +13,7 @@ from envcore._pep508 import marker
 from envcore.errors import RequirementsError
 from envcore.requirements._text import clip, one_line
 
-__all__ = ["environment_line", "marker_holds", "with_defaults"]
+__all__ = ["groups_phrase", "marker_holds", "selection_line", "with_defaults"]
 
 
 def marker_holds(
@@ -27,12 +28,27 @@ def marker_holds(
     return any(parsed.evaluate({**environment, "extra": extra}) for extra in ("", *extras))
 
 
-def environment_line(environment: Mapping[str, str]) -> str:
+def _environment_line(environment: Mapping[str, str]) -> str:
     """`markers for CPython 3.11.4 on linux`: whose markers a selection was evaluated for."""
     implementation = environment.get("platform_python_implementation", "Python")
     version = environment.get("python_full_version", "")
     platform = environment.get("sys_platform", "")
     return f"markers for {implementation} {version} on {platform}".replace("  ", " ").strip()
+
+
+def groups_phrase(groups: Sequence[str], why: str) -> str:
+    """`groups main, dev (why)`, or `no groups (why)`."""
+    return f"groups {', '.join(groups)} ({why})" if groups else f"no groups ({why})"
+
+
+def selection_line(
+    path: Path, picked: str, environment: Mapping[str, str], *, also: str = ""
+) -> str:
+    """A selection's one line for pages and the CLI, the same for every lock: the lock's
+    name, what was picked (and why), whose markers were evaluated, then `also` (a pylock's
+    wheels): `uv.lock: project demo with groups dev (uv sync's default); markers for
+    CPython 3.11.4 on linux`."""
+    return f"{path.name}: {picked}; {_environment_line(environment)}{also}"
 
 
 def with_defaults(

@@ -21,6 +21,7 @@ from envcore._pep508 import specifier_set
 from envcore.errors import RequirementsError
 from envcore.locks import LockedPackage, LockFile, LockSelection
 from envcore.locks._read import Fields, file_url, read_project_toml, read_toml
+from envcore.locks._select import groups_phrase, selection_line
 from envcore.locks._uvtables import Edge, Node, Resolver, read_edge, read_package
 
 __all__ = ["UvLock", "read_uv_lock"]
@@ -137,17 +138,8 @@ class UvLock(LockFile):
         names = [self.nodes[i].package.name for i in self.roots]
         what = f"project {names[0]}" if len(names) == 1 else f"workspace {', '.join(names)}"
         why = self.defaults_from if default else f"{self.defaults_from}, plus those asked for"
-        picked = f"groups {', '.join(chosen)} ({why})" if chosen else f"no groups ({why})"
-        python = " ".join(
-            part
-            for part in (
-                marker_environment.get("platform_python_implementation", ""),
-                marker_environment.get("python_full_version", ""),
-            )
-            if part
-        )
-        where = marker_environment.get("sys_platform", "")
-        return f"{self.path.name}: {what} with {picked}; markers for {python} on {where}"
+        picked = f"{what} with {groups_phrase(chosen, why)}"
+        return selection_line(self.path, picked, marker_environment)
 
 
 def _installed(node: Node) -> bool:
