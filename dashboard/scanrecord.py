@@ -242,10 +242,10 @@ def record_environment(
     """Inspect one environment and store what was found; returns (row, changed).
 
     `roots` (the scan plan's, read once by the caller) bound where requirements files are
-    read from.
+    read from, and where a `.project` file may link the environment.
     Raises NotAnEnvironmentError when the directory is no longer an environment.
     """
-    facts = inspect_environment(path)
+    facts = inspect_environment(path, roots=roots)
     project, choice = project_and_choice(facts, roots)
     source = str(choice.path) if choice.path is not None else ""
     previous_files = list(existing.requirement_files) if existing is not None else []

@@ -34,6 +34,7 @@ from django.db.models import Count, Max
 from django.utils import timezone
 
 from dashboard.models import Environment, WatchState
+from dashboard.scanning import scan_plan
 from dashboard.watchduties import PUSH_AFTER, PUSH_AT_LATEST, Duties
 from dashboard.watchrescans import QUIET, Rescans, _Pending
 from dashboard.watchsources import REFUSED, Event, Source, fit, refusal
@@ -173,21 +174,22 @@ class Follower(Rescans, Duties):
         )
         return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
 
-    def _watched_for(self, row: Environment) -> tuple[Watched, ...]:
+    def _watched_for(self, row: Environment, roots: Sequence[Path]) -> tuple[Watched, ...]:
         files = [Path(name) for name in row.requirement_files]
         if row.requirements_source:
             files.append(Path(row.requirements_source))
         try:
             if row.gone_at is not None:
                 raise EnvcoreError(f"{row.path} is gone")
-            facts = inspect_environment(row.path)
+            facts = inspect_environment(row.path, roots=roots)  # its project as the scan's
         except (EnvcoreError, OSError):
             # Gone or unreadable: watch where it was (its parent), to see it come back.
             return watch_paths(Path(row.path), requirement_files=files)
         return environment_paths(facts, files)
 
     def _plan(self, rows: Sequence[Environment]) -> _Plan:
-        watched = [item for row in rows for item in self._watched_for(row)]
+        roots = scan_plan().roots
+        watched = [item for row in rows for item in self._watched_for(row, roots)]
         watchset = WatchSet(watched)
         priority: dict[str, int] = {}
         for item in watched:

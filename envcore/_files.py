@@ -7,6 +7,10 @@ So every reader of scanned content goes through `read_bytes`/`read_text`: the fi
 opened without blocking, must be a regular file, and is read up to a size limit. A
 refusal is an OSError whose `strerror` is a one-line reason, so each caller's existing
 "cannot read X: reason" handling reports it like any other unreadable file.
+
+Where from: `within_roots` is the one "inside the scan roots" check (symlinks resolved),
+here rather than in `envcore.requirements` so linking an environment to its project
+(`scan`) asks it without loading the requirement parsers.
 """
 
 from __future__ import annotations
@@ -14,6 +18,8 @@ from __future__ import annotations
 import errno
 import os
 import stat
+from collections.abc import Sequence
+from pathlib import Path
 
 #: Requirements and constraints files, pyproject.toml, lock files, pyvenv.cfg, git files,
 #: direct_url.json, WHEEL, INSTALLER: the largest real ones are a few hundred KiB.
@@ -120,3 +126,30 @@ def read_text(
     """`Path.read_text` for scanned content: `read_bytes` then decode (UnicodeDecodeError
     as before); universal newlines are not applied, as `splitlines()` callers need none."""
     return read_bytes(path, limit).decode(encoding, errors)
+
+
+def resolve_roots(roots: Sequence[Path | str] | None) -> tuple[str, ...] | None:
+    return None if roots is None else tuple(os.path.realpath(root) for root in roots)
+
+
+def admitted(real: str, real_roots: tuple[str, ...] | None, *, strictly: bool = False) -> bool:
+    """Whether a real (symlink-free) path is inside one of `real_roots` (None: anywhere);
+    a root itself counts unless `strictly`."""
+    if real_roots is None:
+        return True
+    return any(
+        (real == root and not strictly) or real.startswith(root.rstrip(os.sep) + os.sep)
+        for root in real_roots
+    )
+
+
+def within_roots(
+    path: Path | str, roots: Sequence[Path | str] | None, *, strictly: bool = False
+) -> bool:
+    """Whether `path`, symlinks resolved, is inside one of `roots` (None: anywhere).
+
+    A root itself counts (a scan may start at a root that is an environment, and files are
+    read from it) unless `strictly`: a change to an environment (create, delete, recreate,
+    which moves the old one aside next to it) must stay strictly below a root.
+    """
+    return admitted(os.path.realpath(path), resolve_roots(roots), strictly=strictly)

@@ -19,7 +19,7 @@ from pathlib import Path, PurePath
 from typing import Literal
 
 from envcore._direct_url import read_direct_url
-from envcore._files import read_text
+from envcore._files import read_text, within_roots
 from envcore.discover import pyenv_root, workon_home
 from envcore.errors import MetadataError
 
@@ -216,15 +216,14 @@ def _sibling_project(path: Path) -> Path | None:
     return parent if looks_like_project(parent) else None
 
 
-def find_project(path: Path, site_packages: Sequence[Path]) -> Path | None:
-    """The project that owns an environment, if one can be told from the disk."""
-    # virtualenvwrapper (setvirtualenvproject) and pipenv write the project path here.
-    try:
-        linked = read_text(path / ".project", errors="replace").strip()
-    except OSError:
-        linked = ""
-    if linked and Path(linked).is_dir():
-        return Path(linked)
+def find_project(
+    path: Path, site_packages: Sequence[Path], roots: Sequence[Path | str] | None = None
+) -> Path | None:
+    """The project that owns an environment, if one can be told from the disk; a `.project`
+    file links it only to a directory inside `roots` (None: anywhere)."""
+    linked = _dot_project(path, roots)
+    if linked is not None:
+        return linked
     parent = path.parent
     if path.name in PROJECT_ENV_NAMES:
         return parent if looks_like_project(parent) else None
@@ -239,6 +238,21 @@ def find_project(path: Path, site_packages: Sequence[Path]) -> Path | None:
     if tool is not None:
         return _cache_project(path, tool, site_packages)
     return _sibling_project(path)
+
+
+def _dot_project(path: Path, roots: Sequence[Path | str] | None) -> Path | None:
+    """The directory the environment's `.project` names: virtualenvwrapper's
+    `setvirtualenvproject` writes the project's absolute path there on one line, pipenv
+    its project's path (no newline). Anyone can write one, so the directory must be inside
+    the scan roots (symlinks resolved) as every file envdash reads is: a link elsewhere is
+    not followed, as a tool cache's hash that does not match is not."""
+    try:
+        linked = read_text(path / ".project", errors="replace").strip()
+    except OSError:
+        return None
+    if not os.path.isabs(linked) or not os.path.isdir(linked):
+        return None
+    return Path(linked) if within_roots(linked, roots) else None
 
 
 def looks_like_project(directory: Path) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from pathlib import Path
@@ -262,8 +262,12 @@ def _health(
     return ""
 
 
-def inspect_environment(path: Path | str) -> Environment:
-    """Read one environment's facts. Raises NotAnEnvironmentError for anything else."""
+def inspect_environment(
+    path: Path | str, *, roots: Sequence[Path | str] | None = None
+) -> Environment:
+    """Read one environment's facts. Raises NotAnEnvironmentError for anything else.
+
+    `roots` (a scan's; None: anywhere) bound where a `.project` file may link it."""
     path = Path(path).absolute()
     if not path.exists():
         raise NotAnEnvironmentError(f"{path} does not exist")
@@ -317,7 +321,7 @@ def inspect_environment(path: Path | str) -> Environment:
         creator=creator,
         creator_version=creator_version,
         site_packages=site_packages,
-        project=find_project(path, site_packages),
+        project=find_project(path, site_packages, roots),
         broken_reason=broken_reason,
         config=config,
     )

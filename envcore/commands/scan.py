@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from envcore.commands._common import print_json, print_table
@@ -23,9 +24,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.set_defaults(func=run)
 
 
-def describe(path: Path) -> dict[str, object]:
-    """One environment as the JSON `scan` prints (also used by the benchmark)."""
-    env = inspect_environment(path)
+def describe(path: Path, roots: Sequence[Path] | None = None) -> dict[str, object]:
+    """One environment as the JSON `scan` prints (also used by the benchmark); `roots`:
+    the scan's, where a `.project` file may link it."""
+    env = inspect_environment(path, roots=roots)
     inventory = read_inventory(env)
     return {
         "path": str(env.path),
@@ -43,9 +45,9 @@ def describe(path: Path) -> dict[str, object]:
     }
 
 
-def _safe_describe(path: Path) -> dict[str, object] | str:
+def _safe_describe(path: Path, roots: Sequence[Path]) -> dict[str, object] | str:
     try:
-        return describe(path)
+        return describe(path, roots)
     except EnvcoreError as exc:
         return f"{path}: {exc}"
 
@@ -65,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     # One after the other: a pool of threads was slower on two cores (the work is short
     # system calls and the GIL), and one of processes costs more than it saves
     # (benchmarks/README.md, "Command line").
-    described = [_safe_describe(path) for path in found.environments]
+    described = [_safe_describe(path, roots) for path in found.environments]
     rows = [item for item in described if isinstance(item, dict)]
     for item in described:
         if isinstance(item, str):

@@ -57,6 +57,22 @@ def test_projects_group_their_environments(scanned: Tree) -> None:
     assert list(project.environments.values_list("path", flat=True)) == [str(scanned.drifted)]
 
 
+def test_a_dot_project_file_leading_out_of_the_roots_links_nothing(
+    db: None, settings: SettingsWrapper, tmp_path: Path
+) -> None:
+    """review16 #14: a planted `.project` made a Project row for any directory."""
+    root = tmp_path / "root"
+    outside = tmp_path / "outside" / "oproj"
+    outside.mkdir(parents=True)
+    (outside / "requirements.txt").write_text("alpha==1.0\n")
+    env = make_venv(root / "dotp" / "venvx")
+    (env / ".project").write_text(f"{outside}\n")
+    settings.SCAN_ROOTS = [root]
+    assert scan_tree().state == "done"
+    assert row(env).project is None and row(env).requirements_source == ""
+    assert not Project.objects.exists()
+
+
 def test_rescan_of_an_unchanged_tree_skips_every_environment(scanned: Tree) -> None:
     before = {env.pk: env.last_scanned for env in Environment.objects.all()}
     again = scan_tree()

@@ -135,6 +135,49 @@ def test_project_from_dot_project_file(tmp_path: Path) -> None:
     assert inspect_environment(tmp_path / "virtualenvs" / "api").project == project
 
 
+@pytest.mark.parametrize(
+    ("written", "linked"),
+    [
+        ("{inside}\n", "inside"),  # virtualenvwrapper's setvirtualenvproject: one line
+        ("{inside}", "inside"),  # pipenv's: no newline
+        ("{via_root_link}\n", "via_root_link"),  # a root reached through a link is inside
+        ("{outside}\n", None),
+        ("{link_out}\n", None),  # inside by its name, outside once resolved
+        ("{root}/../outside\n", None),
+        ("work/api\n", None),  # relative: neither tool writes one
+        ("{inside}\n{outside}\n", None),  # one line only
+    ],
+)
+def test_a_dot_project_file_links_only_inside_the_scan_roots(
+    tmp_path: Path, written: str, linked: str | None
+) -> None:
+    root = tmp_path / "root"
+    places = {
+        "root": root,
+        "inside": root / "work" / "api",
+        "outside": tmp_path / "outside",
+        "link_out": root / "work" / "elsewhere",
+        "via_root_link": tmp_path / "root-link" / "work" / "api",
+    }
+    places["inside"].mkdir(parents=True)
+    places["outside"].mkdir()
+    places["link_out"].symlink_to(places["outside"], target_is_directory=True)
+    (tmp_path / "root-link").symlink_to(root, target_is_directory=True)
+    env = root / "virtualenvs" / "api"
+    posix_venv(env)
+    (env / ".project").write_text(written.format(**{k: str(v) for k, v in places.items()}))
+    found = inspect_environment(env, roots=[root]).project
+    assert found == (places[linked] if linked else None)
+
+
+def test_without_roots_a_dot_project_file_links_any_directory(tmp_path: Path) -> None:
+    """The command line's commands on one environment have no roots: nothing bounds them."""
+    posix_venv(tmp_path / "root" / "api")
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "root" / "api" / ".project").write_text(f"{tmp_path / 'outside'}\n")
+    assert inspect_environment(tmp_path / "root" / "api").project == tmp_path / "outside"
+
+
 def test_venv_without_project_markers_has_no_project(tmp_path: Path) -> None:
     posix_venv(tmp_path / "empty" / ".venv")
     assert inspect_environment(tmp_path / "empty" / ".venv").project is None
@@ -195,3 +238,21 @@ def test_scan_cli_json(tmp_path: Path) -> None:
     )
     for key in ("path", "kind", "python_version", "broken", "broken_reason", "project", "packages"):
         assert key in rows["proj"]
+
+
+def test_scan_cli_links_a_dot_project_file_only_inside_its_roots(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    (root / "work" / "api").mkdir(parents=True)
+    (tmp_path / "outside").mkdir()
+    for name, target in (("in", root / "work" / "api"), ("out", tmp_path / "outside")):
+        posix_venv(root / "virtualenvs" / name)
+        (root / "virtualenvs" / name / ".project").write_text(f"{target}\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "envcore", "scan", str(root), "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    projects = {Path(row["path"]).name: row["project"] for row in json.loads(result.stdout)}
+    assert projects == {"in": str(root / "work" / "api"), "out": None}
