@@ -38,9 +38,12 @@ def test_holding_the_project_to_requirements_txt_re_drifts_its_env(
 
     page.get_by_label("Hold shop to").select_option(label="requirements.txt")
     source.get_by_role("button", name="Save").click()
-    expect(source).to_contain_text("Saved: held to requirements.txt")
-    # No reload by the test: the worker rescans, the live page fetches itself again.
+    saved = page.locator("#messages")
+    expect(saved).to_contain_text("Saved: held to requirements.txt")
+    # No reload by the test: the worker rescans, the live page fetches itself again...
     expect(page.locator("h1 .badge")).to_have_text("In sync", timeout=60_000)
+    # ...and the note stays (it is outside the live region the update swapped).
+    expect(saved).to_contain_text("Saved: held to requirements.txt")
     expect(page.locator("#env-source")).to_contain_text("Held to requirements.txt — chosen by you")
     expect(page.get_by_label("Hold shop to")).to_have_value(
         str(Path(shop_server.roots[0]) / "shop" / "requirements.txt")
