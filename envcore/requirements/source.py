@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -52,6 +52,9 @@ class SourceChoice:
     reason: str
     #: For a tox.ini: which `[testenv:NAME]` section.
     testenv: str | None = None
+    #: A tox env's deps as `choose_source` read them to tell they are static, with the same
+    #: roots: `read_source` hands them on instead of parsing the configuration again.
+    tox_deps: ParsedRequirements | None = field(default=None, compare=False, repr=False)
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -252,16 +255,12 @@ def _test_env_choice(env: Environment, roots: Sequence[Path | str] | None) -> So
         return SourceChoice(
             None, "none", f"a test env whose {config} is outside the scan roots (not read)"
         )
-    chosen = SourceChoice(
-        config,
-        "tox",
-        f"{config.name} [testenv:{testenv}] deps: what tox installs into this test env",
-        testenv=testenv,
-    )
+    reason = f"{config.name} [testenv:{testenv}] deps: what tox installs into this test env"
     try:
         static = parse_tox_deps(config, testenv, roots=roots)
     except RequirementsError:
-        return chosen  # reading it for drift says why, naming the file
+        # Reading it for drift says why, naming the file.
+        return SourceChoice(config, "tox", reason, testenv=testenv)
     if static is None:
         return SourceChoice(
             None,
@@ -269,7 +268,7 @@ def _test_env_choice(env: Environment, roots: Sequence[Path | str] | None) -> So
             f"a test env with no declared source ({config.name} [testenv:{testenv}] deps "
             "not readable statically)",
         )
-    return chosen
+    return SourceChoice(config, "tox", reason, testenv=testenv, tox_deps=static)
 
 
 def choose_source(
@@ -318,6 +317,8 @@ def read_source(
     if path is None:
         raise RequirementsError(choice.reason)
     if choice.kind == "tox":
+        if choice.tox_deps is not None:
+            return choice.tox_deps, ""
         from envcore.requirements._tox import parse_tox_deps
 
         testenv = choice.testenv or env.path.name

@@ -11,7 +11,12 @@ from envcore.drift import drift_for_environment
 from envcore.environment import Environment, inspect_environment
 from envcore.requirements import find_requirements_source
 from envcore.requirements._roots import OUTSIDE
-from envcore.requirements.source import SourceChoice, candidate_sources, choose_source
+from envcore.requirements.source import (
+    SourceChoice,
+    candidate_sources,
+    choose_source,
+    read_source,
+)
 from tests.envcore.synthetic import posix_venv
 
 POETRY_PYPROJECT = """\
@@ -187,6 +192,21 @@ def test_a_tox_env_without_tox_ini_has_no_declared_source(tmp_path: Path) -> Non
     choice = choose_source(inspect_environment(tmp_path / ".tox" / "py311"))
     assert (choice.path, choice.kind) == (None, "none")
     assert choice.reason == "a test env with no declared source (no tox configuration found)"
+
+
+def test_a_tox_env_s_deps_are_read_once_for_the_choice_and_the_drift(tmp_path: Path) -> None:
+    (tmp_path / "tox.ini").write_text("[testenv]\ndeps =\n    alpha>=1\n    beta\n")
+    posix_venv(tmp_path / ".tox" / "py311")
+    env = inspect_environment(tmp_path / ".tox" / "py311")
+    choice = choose_source(env, [tmp_path])
+    assert (choice.path, choice.kind, choice.testenv) == (tmp_path / "tox.ini", "tox", "py311")
+    assert choice == SourceChoice(choice.path, "tox", choice.reason, testenv="py311")
+    # Gone after the choice: what drift reads is what the choice read, not a second parse.
+    (tmp_path / "tox.ini").unlink()
+    parsed, outdated = read_source(env, choice, roots=[tmp_path])
+    assert [entry.text for entry in parsed.entries] == ["alpha>=1", "beta"]
+    assert [entry.line_number for entry in parsed.entries] == [3, 4]
+    assert (parsed.files, outdated) == ((tmp_path / "tox.ini",), "")
 
 
 def test_candidates_are_every_file_a_user_may_pick_inside_the_roots(tmp_path: Path) -> None:
