@@ -55,7 +55,9 @@ def test_a_worker_killed_mid_recreate_is_repaired_at_the_next_start(
             ).exists(),
             timeout=90,
         )
-        wait_until(lambda: Job.objects.get(pk=job.pk).pgid is not None, timeout=10)
+        # The job records each command's group as it starts: wait for the install's (the
+        # group of the venv step before it is already empty), so the kill lands on it.
+        wait_until(lambda: bool(living_members(Job.objects.get(pk=job.pk).pgid or -1)), timeout=30)
         [backup] = _backups(env_path)
         record = RecoveryRecord.objects.get()
         assert (record.job_id, record.kind, record.moved) == (job.pk, "recreate", str(backup))
