@@ -4,13 +4,27 @@ the kind's own one line (see `kinds`), and the base Form that turns into job par
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 
 from dashboard.models import Environment
+from dashboard.scanning import scan_plan
+from envcore import ops
+from envcore.errors import EnvcoreError, InvalidSpecError, PathNotAllowedError
 
-__all__ = ["Flag", "JobError", "JobForm", "JobStateError", "RetryForm", "Text"]
+__all__ = [
+    "Flag",
+    "JobError",
+    "JobForm",
+    "JobStateError",
+    "RetryForm",
+    "Text",
+    "clean_project_name",
+    "refuse_requirements_outside_roots",
+]
 
 
 class JobError(ValueError):
@@ -63,6 +77,26 @@ class JobForm(forms.Form):
     def first_error(self) -> str:
         """The refusal shown to the user: the first check that failed, as today's pages say."""
         return str(next(iter(self.errors.values()))[0])
+
+
+def clean_project_name(text: str) -> str:
+    try:
+        return ops.project_name(text)
+    except InvalidSpecError as exc:
+        raise ValidationError(str(exc)) from exc
+
+
+def refuse_requirements_outside_roots(env: Environment) -> None:
+    """Refuse now what the job would refuse when it runs: a requirements file leading out of
+    the scan roots, which pip would read (the job checks again: the file may change)."""
+    if not env.requirements_source:
+        return
+    try:
+        ops.requirements_inside_roots(Path(env.requirements_source), scan_plan().roots)
+    except PathNotAllowedError as exc:
+        raise ValidationError(str(exc)) from exc
+    except EnvcoreError:
+        pass  # unreadable now: the job reports why when it runs
 
 
 class RetryForm(forms.Form):

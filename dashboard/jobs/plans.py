@@ -20,8 +20,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from dashboard.http import HtmxHttpRequest
-from dashboard.jobs.kinds import PLAN_PURPOSES, JobError
+from dashboard.jobs.forms import JobError
 from dashboard.jobs.models import Job
+from dashboard.jobs.planforms import PLAN_PURPOSES
 from dashboard.jobs.queue import enqueue
 from dashboard.models import Environment
 from dashboard.text import is_number

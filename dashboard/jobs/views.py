@@ -13,7 +13,8 @@ from django_htmx.http import HttpResponseStopPolling
 
 from dashboard.http import HtmxHttpRequest
 from dashboard.jobs.interpreters import listed_interpreters
-from dashboard.jobs.kinds import KINDS, CreateForm, JobError
+from dashboard.jobs.kinds import KINDS, JobError
+from dashboard.jobs.lifecycle import CreateForm
 from dashboard.jobs.models import Job
 from dashboard.jobs.queue import cancel as cancel_job
 from dashboard.jobs.queue import enqueue, enqueue_create

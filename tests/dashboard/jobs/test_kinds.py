@@ -10,7 +10,8 @@ import pytest
 from django.utils import timezone
 from pytest_django.fixtures import Settings as SettingsWrapper
 
-from dashboard.jobs.kinds import KINDS, NO_INTERPRETERS, JobError, validate, validate_create
+from dashboard.jobs.kinds import KINDS, JobError, validate, validate_create
+from dashboard.jobs.lifecycle import NO_INTERPRETERS
 from dashboard.jobs.models import Interpreter, Job
 from dashboard.models import Environment
 
