@@ -2,41 +2,27 @@
 
 A path or package name may carry control characters (a newline splits a log line or a
 snapshot field) or bidirectional overrides (U+202E shows `txt.exe` as `exe.txt`). Forms
-refuse them; pages show them as visible escapes such as ⟨U+202E⟩.
+refuse them; pages show them as visible escapes such as ⟨U+202E⟩ (envcore.text's rule,
+which the command line follows too).
 """
 
 from __future__ import annotations
 
-import re
+from envcore.text import INVISIBLE, has_control_characters, mark_invisible
 
 __all__ = [
-    "BIDI_CONTROLS",
     "as_references",
     "has_control_characters",
     "is_number",
     "mark_invisible",
 ]
 
-#: Embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069) and the LRM/RLM marks.
-BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
-#: C0 and C1 control characters, DEL, and the bidi controls above.
-_INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f" + "".join(sorted(BIDI_CONTROLS)) + "]")
-
-
-def has_control_characters(text: str) -> bool:
-    return _INVISIBLE.search(text) is not None
-
-
-def mark_invisible(text: str) -> str:
-    """Each control or bidi character replaced by a visible ⟨U+XXXX⟩."""
-    return _INVISIBLE.sub(lambda match: f"⟨U+{ord(match.group()):04X}⟩", text)
-
 
 def as_references(text: str) -> str:
     """Each control or bidi character as an HTML character reference (`&#x202e;`): for
     escaped text in an attribute a form sends back as is, which the page's source then
     shows no raw control in, while the browser still sends the very same text."""
-    return _INVISIBLE.sub(lambda match: f"&#x{ord(match.group()):x};", text)
+    return INVISIBLE.sub(lambda match: f"&#x{ord(match.group()):x};", text)
 
 
 #: The largest row id, revision or cursor the databases store (a signed 64-bit integer).

@@ -2,15 +2,23 @@
 
 Only the chosen subcommand's module is imported, after a first parse has named it: `--help`
 and each subcommand start without loading what the other subcommands need.
+
+What a command prints may come from files anyone can write (a METADATA `Name:` holding
+`ESC]0;…BEL` sets the terminal's title, `ESC[2J` clears it): while it runs, stdout and
+stderr show every control and bidi character as ⟨U+XXXX⟩, line feeds kept, as the
+dashboard's pages do (envcore.text.mark_invisible). JSON output is unchanged by this: it
+escapes every such character itself.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from typing import TextIO, cast
 
 from envcore import __version__
 from envcore.errors import EnvcoreError
@@ -103,13 +111,48 @@ def main(argv: Sequence[str] | None = None) -> int:
         # CPU of `tree` and of `drift -r uv.lock` on 300 packages). Not done for a caller's
         # argv (tests run main in their own process, which must keep collecting).
         gc.freeze()
-    try:
-        result: int = args.func(args)
-    except EnvcoreError as exc:
-        print(f"envcore: error: {exc}", file=sys.stderr)
-        return 2
-    except BrokenPipeError:  # `python -m envcore freeze ENV | head`
-        return 0
-    except KeyboardInterrupt:
-        return 130
+    with _shown_visibly():
+        try:
+            result: int = args.func(args)
+        except EnvcoreError as exc:
+            print(f"envcore: error: {exc}", file=sys.stderr)
+            return 2
+        except BrokenPipeError:  # `python -m envcore freeze ENV | head`
+            return 0
+        except KeyboardInterrupt:
+            return 130
     return result
+
+
+class _Visible:
+    """A text stream writing control and bidi characters as ⟨U+XXXX⟩, line feeds kept;
+    the rest (flush, fileno, encoding…) is the stream's own."""
+
+    def __init__(self, stream: TextIO) -> None:
+        from envcore.text import mark_invisible  # after the parse: `--help` does without
+
+        self._mark = mark_invisible
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(self._mark(text, lines=True))
+        return len(text)
+
+    def writelines(self, lines: Iterable[str]) -> None:
+        # One pass over the whole text: `tree` writes ~10^5 lines at once.
+        self._stream.write(self._mark("".join(lines), lines=True))
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._stream, name)
+
+
+@contextlib.contextmanager
+def _shown_visibly() -> Iterator[None]:
+    """stdout and stderr as `_Visible` streams, given back afterwards (tests run `main`
+    in their own process, with their own captured streams)."""
+    stdout, stderr = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = cast(TextIO, _Visible(stdout)), cast(TextIO, _Visible(stderr))
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = stdout, stderr

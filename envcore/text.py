@@ -1,11 +1,36 @@
-"""Words shown to people, from the command line and from the dashboard alike."""
+"""Words shown to people, from the command line and from the dashboard alike.
+
+Text from disk (a path, a package's name or version from its METADATA) may carry control
+characters (ESC sequences set a terminal's title or clear it; a newline splits a line) or
+bidirectional overrides (U+202E shows `txt.exe` as `exe.txt`): both are shown, never
+obeyed, as visible escapes such as ⟨U+202E⟩ (`mark_invisible`), on pages and in the
+command line's text alike.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
 
-__all__ = ["counted", "shown_argv", "shown_url", "url_parts", "without_credentials"]
+__all__ = [
+    "BIDI_CONTROLS",
+    "INVISIBLE",
+    "counted",
+    "has_control_characters",
+    "mark_invisible",
+    "shown_argv",
+    "shown_url",
+    "url_parts",
+    "without_credentials",
+]
+
+#: Embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069) and the LRM/RLM marks.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
+_BIDI = "".join(sorted(BIDI_CONTROLS))
+#: C0 and C1 control characters, DEL, and the bidi controls above.
+INVISIBLE = re.compile("[\x00-\x1f\x7f-\x9f" + _BIDI + "]")
+#: The same but the line feed: text already made of lines, as a terminal gets it.
+_INVISIBLE_IN_LINES = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f" + _BIDI + "]")
 
 #: A URL anywhere in an argument: alone, after `--option=`, or after `name @ `.
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://\S+")
@@ -60,3 +85,17 @@ def shown_argv(argv: Iterable[str]) -> tuple[str, ...]:
     path but lose their credentials (`--index-url https://user:token@host/simple` comes
     from the user's pip configuration and must not reach a job log or a page)."""
     return tuple(_URL.sub(lambda match: shown_url(match.group()), arg) for arg in argv)
+
+
+def has_control_characters(text: str) -> bool:
+    return INVISIBLE.search(text) is not None
+
+
+def _escape(match: re.Match[str]) -> str:
+    return f"⟨U+{ord(match.group()):04X}⟩"
+
+
+def mark_invisible(text: str, *, lines: bool = False) -> str:
+    """Each control or bidi character replaced by a visible ⟨U+XXXX⟩; with `lines`, the
+    line feeds that end the lines of a text output are kept."""
+    return (_INVISIBLE_IN_LINES if lines else INVISIBLE).sub(_escape, text)

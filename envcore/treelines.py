@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from envcore.text import mark_invisible
 from envcore.tree import ANY, MAX_DEPTH, Node
 
 __all__ = ["TRUNCATED", "TreeLine", "label", "tree_lines"]
@@ -44,7 +45,12 @@ def _below(parent: Node, prefix: str, depth: int) -> Iterator[TreeLine]:
 def label(line: TreeLine, *, reverse: bool) -> str:
     """pipdeptree's text for the line (`name [required: >=1, installed: 1.2]`, a start as
     `name==1.2`, reversed `name==1.2 [requires: dep>=1]`), plus the conflict it leaves to
-    its warnings, and where the depth limit cut the tree."""
+    its warnings, and where the depth limit cut the tree; control and bidi characters
+    from the metadata shown as ⟨U+XXXX⟩, so a line stays one line."""
+    return mark_invisible(_label(line, reverse=reverse))
+
+
+def _label(line: TreeLine, *, reverse: bool) -> str:
     node, parent = line.node, line.parent
     installed = node.version if node.version is not None else "?"
     if parent is None:

@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from envcore.text import mark_invisible
+
 if TYPE_CHECKING:
     from envcore.distributions import Inventory
 
@@ -75,9 +77,11 @@ def print_json(data: object) -> None:
 
 
 def print_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
-    """Columns like pip's: a header, a dashed rule, left-aligned cells."""
-    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
-    lines = [header, ["-" * width for width in widths], *rows]
+    """Columns like pip's: a header, a dashed rule, left-aligned cells; a control or bidi
+    character in a cell shown as ⟨U+XXXX⟩ before the columns are measured."""
+    cells = [[mark_invisible(str(cell)) for cell in row] for row in rows]
+    widths = [max(len(row[i]) for row in [header, *cells]) for i in range(len(header))]
+    lines = [header, ["-" * width for width in widths], *cells]
     for row in lines:
         print(
             " ".join(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -200,3 +201,73 @@ def test_main_called_with_argv_leaves_the_collector_as_it_was(
     assert main(["tree", str(env), "--json"]) == 0
     assert gc.get_freeze_count() == frozen
     assert '"alpha"' in capsys.readouterr().out
+
+
+#: review16 #15: a planted METADATA whose name sets the terminal's title and colour, and
+#: whose version clears the screen; another whose version reads backwards.
+TITLE_NAME = "red\x1b]0;pwned\x07\x1b[31m"
+SHOWN_NAME = "red⟨U+001B⟩]0;pwned⟨U+0007⟩⟨U+001B⟩[31m"
+
+
+@pytest.fixture
+def hostile_env(tmp_path: Path) -> Path:
+    site = posix_venv(tmp_path / "an" / ".venv")
+    dist_info(site, TITLE_NAME, "1.0\x1b[2J")
+    dist_info(site, "evil", "1.0\u202egpj.exe", "gone-dep")
+    (tmp_path / "req.txt").write_text("evil\n")
+    return tmp_path / "an" / ".venv"
+
+
+@pytest.mark.parametrize(
+    ("argv", "shown"),
+    [
+        (["tree", "{env}"], f"{SHOWN_NAME}==1.0⟨U+001B⟩[2J"),
+        (["tree", "{env}", "--reverse"], "evil==1.0⟨U+202E⟩gpj.exe [requires: gone-dep]"),
+        (["list", "{env}"], f"{SHOWN_NAME} 1.0⟨U+001B⟩[2J"),
+        (["check", "{env}"], "evil 1.0⟨U+202E⟩gpj.exe requires gone-dep, which is not installed"),
+        (["drift", "{env}", "-r", "{req}"], f"{SHOWN_NAME} untracked"),
+        (["tree", "{env}/\x1b[2J"], "⟨U+001B⟩[2J does not exist"),  # an error, on stderr
+    ],
+)
+def test_control_and_bidi_characters_are_shown_not_obeyed(
+    hostile_env: Path, argv: list[str], shown: str
+) -> None:
+    paths = {"env": str(hostile_env), "req": str(hostile_env.parent.parent / "req.txt")}
+    result = subprocess.run(
+        [sys.executable, "-m", "envcore", *(arg.format(**paths) for arg in argv)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    output = result.stdout + result.stderr
+    assert "Traceback" not in output
+    assert shown in output
+    assert not any(char in output for char in "\x1b\x07\u202e")
+
+
+@pytest.mark.parametrize("command", ["tree", "list"])
+def test_json_output_keeps_the_names_as_they_are(hostile_env: Path, command: str) -> None:
+    """JSON escapes every control character itself: a reader gets the very name back."""
+    result = subprocess.run(
+        [sys.executable, "-m", "envcore", command, str(hostile_env), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "\x1b" not in result.stdout
+    assert TITLE_NAME in {row["name"] for row in json.loads(result.stdout)}
+
+
+def test_a_table_measures_its_columns_as_shown(
+    hostile_env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """And main gives the caller's streams back afterwards."""
+    before = sys.stdout
+    assert main(["list", str(hostile_env)]) == 0
+    assert sys.stdout is before
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1] == f"{'-' * len(SHOWN_NAME)} {'-' * len('1.0⟨U+202E⟩gpj.exe')}"
+    assert lines[2:] == [
+        "evil" + " " * (len(SHOWN_NAME) - 3) + "1.0⟨U+202E⟩gpj.exe",
+        f"{SHOWN_NAME} 1.0⟨U+001B⟩[2J",
+    ]

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from envcore.text import counted, shown_argv, shown_url
+from envcore.text import counted, has_control_characters, mark_invisible, shown_argv, shown_url
 
 
 def test_counts_read_as_people_write_them() -> None:
@@ -73,3 +74,20 @@ def test_any_text_is_shown_without_error(text: str) -> None:
     shown = shown_argv([text])[0]
     if "@" not in text:
         assert shown == text
+
+
+@pytest.mark.parametrize(
+    ("text", "shown", "as_lines"),
+    [
+        ("plain ünïcode\tname", "plain ünïcode⟨U+0009⟩name", "plain ünïcode⟨U+0009⟩name"),
+        ("a\nb\r\n", "a⟨U+000A⟩b⟨U+000D⟩⟨U+000A⟩", "a\nb⟨U+000D⟩\n"),
+        ("red\x1b]0;t\x07", "red⟨U+001B⟩]0;t⟨U+0007⟩", "red⟨U+001B⟩]0;t⟨U+0007⟩"),
+        ("\x7f\x9b\u202etxt\u2066", "⟨U+007F⟩⟨U+009B⟩⟨U+202E⟩txt⟨U+2066⟩", None),
+    ],
+)
+def test_mark_invisible_shows_control_and_bidi_characters(
+    text: str, shown: str, as_lines: str | None
+) -> None:
+    assert mark_invisible(text) == shown
+    assert mark_invisible(text, lines=True) == (shown if as_lines is None else as_lines)
+    assert has_control_characters(text) == (text != shown)
