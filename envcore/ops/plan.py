@@ -206,7 +206,7 @@ def plan_sync(
     context = context or Context()
     env = usable(env_path)
     source, parsed = requirements_for(env, requirements, context.roots)
-    session = Session(context, work_dir(env, requirements), prefix=env.path)
+    session = Session(context, work_dir(env, source), prefix=env.path)
     return _plan_sync(session, env, source, parsed, keep_untracked=keep_untracked)
 
 
@@ -390,7 +390,7 @@ def plan_upgrade(
         if requirements is not None or not wanted:
             raise
         source, parsed = None, None
-    session = Session(context, work_dir(env, requirements), prefix=env.path)
+    session = Session(context, work_dir(env, source), prefix=env.path)
     held = set() if include_tools else {key for key in KEPT_TOOLS if key in inventory.by_name}
     held -= wanted or set()  # a tool named on purpose is upgraded
     target: _Target | None = None

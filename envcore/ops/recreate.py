@@ -124,9 +124,10 @@ def recreate(
     if context.roots is not None:
         inside_roots(path, context.roots)
     env = confirmed_environment(path)
-    checked_requirements(requirements, context.roots)
+    cwd = work_dir(path, requirements)
+    checked_requirements(requirements, context.roots, base_dir=cwd)
     base = interpreter_path(interpreter) if interpreter is not None else _same_base(env, trusted)
-    session = Session(context, work_dir(path, requirements), prefix=path)
+    session = Session(context, cwd, prefix=path)
     inventory = read_inventory(env)
     before = snapshot(env)
     before_problems = {str(problem) for problem in check(inventory)}

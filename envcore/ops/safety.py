@@ -12,15 +12,17 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import re
 import shutil
-from collections.abc import Iterator, Sequence
+import urllib.parse
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from envcore.environment import Environment, inspect_environment
 from envcore.errors import EnvironmentBusyError, NotAnEnvironmentError, PathNotAllowedError
 from envcore.ops.journal import Journal, JournalEntry, MoveKind, plan_move
-from envcore.requirements import load_requirements, roots_refusal
+from envcore.requirements import ParsedRequirements, load_requirements, roots_refusal
 
 LOCK_NAME = ".envdash-operation.lock"
 #: Open flags that refuse a symbolic link as the last part of a path.
@@ -39,32 +41,144 @@ def inside_roots(path: Path, roots: Sequence[Path | str]) -> Path:
     raise PathNotAllowedError(f"{path} {refusal} ({shown})")
 
 
-def requirements_inside_roots(requirements: Path, roots: Sequence[Path | str]) -> None:
-    """Refuse a requirements file that is, or includes (`-r`/`-c`), a file outside `roots`.
+def requirements_inside_roots(
+    requirements: Path, roots: Sequence[Path | str], *, base_dir: Path | None = None
+) -> None:
+    """Refuse a requirements file that is, or includes (`-r`/`-c`), a file outside `roots`,
+    or that names a local location outside them (`-e /elsewhere`, `--find-links ../x`).
 
     pip reads every include and quotes the lines it cannot parse: a planted `-r /etc/shadow`
-    handed to pip would show that file in the job log. Read with envcore first, which
-    opens nothing outside the roots, and refuse before pip runs.
+    handed to pip would show that file in the job log; and it builds every directory a
+    line names. Read with envcore first, which opens nothing outside the roots, and refuse
+    before pip runs. `base_dir`: where pip will run (relative paths are resolved there).
     """
-    outside = load_requirements(requirements, roots=roots).outside
-    if outside:
+    parsed = load_requirements(requirements, roots=roots, base_dir=base_dir)
+    if parsed.outside:
         raise PathNotAllowedError(
-            f"{requirements} leads to {outside[0]}, which is outside the scan roots; "
+            f"{requirements} leads to {parsed.outside[0]}, which is outside the scan roots; "
             "envdash does not let pip read it (fix the file, or add a scan root)"
         )
+    cwd = base_dir or Path(requirements).absolute().parent
+    refusal = location_refusal(parsed, roots, cwd=cwd, finder=True)
+    if refusal is not None:
+        raise PathNotAllowedError(refusal)
+
+
+#: A URL's scheme (`file:`, `git+file:`); a location without one is a path.
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
+#: pip's version-control schemes: `git+file:///repo` clones a local repository.
+_VCS = ("git+", "hg+", "svn+", "bzr+")
+
+
+def location_refusal(
+    parsed: ParsedRequirements,
+    roots: Sequence[Path | str] | None,
+    *,
+    cwd: Path,
+    finder: bool = False,
+) -> str | None:
+    """Why the installer may not be given these requirements (None: it may): one line
+    naming the first local location outside `roots` that an entry names, named or not,
+    editable or not, under any source kind: a directory (its build backend runs), a
+    repository (`git+file:`, cloned then built), an archive (built or read). With `finder`
+    (pip reads the file itself, as `-r`), also `--find-links` and index URLs on disk.
+
+    The rule: envdash never runs or reads anything just because a file on disk names it,
+    only what lies inside the scan roots, what it recorded, or what the user chose. A
+    relative location is resolved against both the file naming it and `cwd` (the
+    installer's working directory): either may be how the installer reads it. Symlinks
+    are resolved; a location is refused when any reading of it leads outside.
+    """
+    if roots is None:
+        return None
+    from envcore.locks import is_lock_file  # envcore.locks imports requirements: here
+
+    for entry in parsed.entries:
+        if entry.url is None:
+            continue
+        outside = _outside(entry.url, (entry.path.parent, cwd), roots)
+        if outside is not None:
+            name = entry.name or "a project"
+            if is_lock_file(entry.path):
+                where = f"{entry.path} locks {name}"
+            else:
+                where = f"{entry.source} names {name}"
+            return f"{where} at {outside}, {_WHY}"
+    if finder:
+        options = parsed.options
+        bases = (*(path.parent for path in parsed.files), cwd)
+        for option, values in (
+            ("--find-links", options.find_links),
+            ("--index-url", (options.index_url,) if options.index_url else ()),
+            ("--extra-index-url", options.extra_index_urls),
+        ):
+            for value in values:
+                outside = _outside(value, bases, roots)
+                if outside is not None:
+                    return f"{parsed.files[0]} gives pip {option} {outside}, {_WHY}"
+    return None
+
+
+_WHY = (
+    "which is outside the scan roots: the installer would build or read it there "
+    "(fix the file, or add a scan root)"
+)
+
+
+def _outside(location: str, bases: Iterable[Path], roots: Sequence[Path | str]) -> str | None:
+    """The first reading of `location` as a path on this machine that lies outside `roots`
+    (None when it names none outside them, or is no local location at all)."""
+    for path in sorted(_local_paths(location), key=len):  # `/repo` before `/repo@rev`
+        candidates = [path] if os.path.isabs(path) else [os.path.join(b, path) for b in bases]
+        for candidate in candidates:
+            plain = os.path.normpath(os.path.abspath(candidate))
+            if any(roots_refusal(form, roots) is not None for form in (plain, candidate)):
+                real = os.path.realpath(candidate)
+                return plain if real == plain else f"{plain} (really {real})"
+    return None
+
+
+def _local_paths(location: str) -> set[str]:
+    """The paths a requirement's location may stand for on this machine: a plain path, a
+    `file:` URL (also under a VCS scheme, with and without its `@revision`), read with and
+    without percent-decoding and its `?query#fragment`; none for a remote URL. A string
+    splitter, never urllib's parser: it refuses (raises on) what a hostile file may hold."""
+    match = _SCHEME.match(location)
+    if match is None:
+        return {location} if location else set()
+    scheme = match.group(1).lower()
+    vcs = scheme.startswith(_VCS)
+    if (scheme.partition("+")[2] if vcs else scheme) != "file":
+        return set()
+    rests = {location[match.end() :]}
+    rests.add(re.split(r"[?#]", location[match.end() :], maxsplit=1)[0])
+    paths: set[str] = set()
+    for rest in rests:
+        path = rest
+        if rest.startswith("//"):  # the authority (`localhost`, or any host) ends at "/"
+            slash = rest.find("/", 2)
+            path = rest[slash:] if slash >= 0 else "/"
+        paths.update({path, urllib.parse.unquote(path)})
+    if vcs:
+        paths.update({path.rpartition("@")[0] for path in paths if "@" in path})
+    return {path for path in paths if path}
 
 
 def checked_requirements(
-    requirements: Path | str | None, roots: Sequence[Path | str] | None
+    requirements: Path | str | None,
+    roots: Sequence[Path | str] | None,
+    *,
+    base_dir: Path | None = None,
 ) -> None:
     """Refuse a requirements file an operation would hand to pip when it does not exist or
-    (with `roots`) it or one of its includes lies outside them."""
+    (with `roots`) it or one of its includes, or a location it names, lies outside them
+    (`base_dir`: where pip will run; the file's directory when None)."""
     if requirements is None:
         return
     if not Path(requirements).is_file():
         raise NotAnEnvironmentError(f"requirements file {requirements} does not exist")
     if roots is not None:
-        requirements_inside_roots(Path(requirements), roots)
+        requirements_inside_roots(Path(requirements), roots, base_dir=base_dir)
 
 
 def confirmed_environment(path: Path) -> Environment:

@@ -1,7 +1,8 @@
 """What a sync is about: the requirements it is for (`requirements_for`: the project's
-lock or requirements, or a tox env's deps, refused when out of date or leading outside the
-roots) and what the dry run is given for them (`_Target`: specs or `-r` files, the roots
-of the closure, the editable URLs and a lock's URL versions uv's dry run does not say)."""
+lock or requirements, or a tox env's deps, refused when out of date or when they name a
+location outside the roots) and what the dry run is given for them (`_Target`: specs or
+`-r` files, the roots of the closure, the editable URLs and a lock's URL versions uv's dry
+run does not say)."""
 
 from __future__ import annotations
 
@@ -17,12 +18,9 @@ from envcore.environment import Environment
 from envcore.errors import RequirementsError
 from envcore.locks import is_lock_file, locked_version
 from envcore.ops.dryrun import _Resolved
-from envcore.requirements import (
-    ParsedRequirements,
-    RequirementEntry,
-    load_requirements,
-    roots_refusal,
-)
+from envcore.ops.safety import location_refusal
+from envcore.ops.session import work_dir
+from envcore.requirements import ParsedRequirements, RequirementEntry, load_requirements
 
 
 @dataclass(frozen=True)
@@ -57,8 +55,9 @@ def requirements_for(
 ) -> tuple[Path, ParsedRequirements]:
     """The requirements a sync or upgrade of `env` is about (what `choose_source` picks when
     None: the project's lock, else its requirements; a tox env's deps), read;
-    RequirementsError when there are none, when they are invalid or lead outside the roots,
-    and when the lock is out of date (its tool would refuse it too: `uv sync --locked`)."""
+    RequirementsError when there are none, when they are invalid, when they (any entry,
+    whatever the source) name a local location outside the roots, and when the lock is out
+    of date (its tool would refuse it too: `uv sync --locked`)."""
     from envcore.requirements.source import choose_source
 
     choice = choose_source(env, roots) if requirements is None else None
@@ -84,6 +83,11 @@ def requirements_for(
         )
     if parsed.errors:
         raise RequirementsError(f"cannot sync: {parsed.errors[0]}")
+    # Whatever picked the file (envdash, or the user), the locations it names were picked
+    # by nobody: one outside the roots is refused before any installer runs or builds it.
+    refusal = location_refusal(parsed, roots, cwd=work_dir(env, source), finder=_pip_reads(source))
+    if refusal is not None:
+        raise RequirementsError(f"cannot sync: {refusal}")
     if is_lock_file(source):
         from envcore.locks import read_lock
         from envcore.locks.freshness import lock_outdated
@@ -91,28 +95,7 @@ def requirements_for(
         outdated = lock_outdated(read_lock(source), env.marker_environment(), roots=roots)
         if outdated:
             raise RequirementsError(f"cannot sync: {outdated}")
-        _refuse_lock_locations(source, parsed, roots)
     return source, parsed
-
-
-def _refuse_lock_locations(
-    source: Path, parsed: ParsedRequirements, roots: Sequence[Path | str] | None
-) -> None:
-    """A lock is a file envdash may have picked by itself: a directory it names is built
-    (its backend runs) and a file it names is read by the installer, so a local location
-    outside the roots is refused before anything runs, as a requirements file's would be."""
-    for entry in parsed.requirements:
-        if entry.url is None or not entry.url.startswith("file:"):
-            continue
-        try:
-            path = urllib.parse.unquote(urllib.parse.urlsplit(entry.url).path)
-        except ValueError:  # `file://[`: no path pip could use either
-            raise RequirementsError(f"cannot sync: {source} names {entry.url}") from None
-        refusal = roots_refusal(os.path.normpath(path), roots)
-        if refusal is not None:
-            raise RequirementsError(
-                f"cannot sync: {source} locks {entry.name} at {path}, which {refusal}"
-            )
 
 
 def _sync_target(

@@ -124,6 +124,7 @@ def test_a_lock_naming_a_directory_outside_the_roots_is_refused_before_any_run(
     with pytest.raises(RequirementsError) as caught:
         plan_sync(env, lock, context=context)
     assert str(caught.value) == (
-        f"cannot sync: {lock} locks libpkg at {outside}, which is outside the scan roots"
+        f"cannot sync: {lock} locks libpkg at {outside}, which is outside the scan roots: "
+        "the installer would build or read it there (fix the file, or add a scan root)"
     )
     assert commands == []  # nothing was run
