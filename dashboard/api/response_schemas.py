@@ -98,6 +98,11 @@ _PACKAGE = _object(
         "latest_allowed": STRING,
         "update_status": STRING,
         "update_reason": STRING,
+        "pinned_by_lock": {
+            **STRING,
+            "description": "why it is not upgraded here: the lock the environment is held to "
+            "pins it (and the command that moves the lock); empty when it may be upgraded",
+        },
     }
 )
 

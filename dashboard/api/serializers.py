@@ -98,6 +98,7 @@ def _package(row: PackageRow) -> JSON:
         "latest_allowed": row.latest_allowed,
         "update_status": row.update_status,
         "update_reason": row.update_reason,
+        "pinned_by_lock": row.lock_pin,
     }
 
 

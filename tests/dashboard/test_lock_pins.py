@@ -96,6 +96,14 @@ def test_upgrading_a_locked_package_is_refused_by_the_page_and_the_api(
         )
         assert escape(PINNED) in page
     api = ApiClient(Client(enforce_csrf_checks=True))
+    packages = {
+        row["name"]: row for row in api.get(f"/api/environments/{locked.pk}")[1]["packages"]
+    }
+    assert (packages["alpha"]["latest_allowed"], packages["alpha"]["pinned_by_lock"]) == (
+        "1.1",
+        PINNED,
+    )
+    assert packages["stray"]["pinned_by_lock"] == ""
     status, answer = api.post(
         "/api/jobs", {"kind": "upgrade", "environment": locked.pk, "name": "Alpha"}
     )
