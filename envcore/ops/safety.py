@@ -23,6 +23,7 @@ from envcore.environment import Environment, inspect_environment
 from envcore.errors import EnvironmentBusyError, NotAnEnvironmentError, PathNotAllowedError
 from envcore.ops.journal import Journal, JournalEntry, MoveKind, plan_move
 from envcore.requirements import ParsedRequirements, load_requirements, roots_refusal
+from envcore.text import shown_url
 
 LOCK_NAME = ".envdash-operation.lock"
 #: Open flags that refuse a symbolic link as the last part of a path.
@@ -87,24 +88,28 @@ def location_refusal(
     only what lies inside the scan roots, what it recorded, or what the user chose. A
     relative location is resolved against both the file naming it and `cwd` (the
     installer's working directory): either may be how the installer reads it. Symlinks
-    are resolved; a location is refused when any reading of it leads outside.
+    are resolved; a location is refused when any reading of it leads outside. Without
+    roots (anywhere allowed) only a URL urllib refuses is, in one line, as the installers
+    would refuse it after starting.
     """
-    if roots is None:
-        return None
     from envcore.locks import is_lock_file  # envcore.locks imports requirements: here
 
     for entry in parsed.entries:
         if entry.url is None:
             continue
-        outside = _outside(entry.url, (entry.path.parent, cwd), roots)
+        name = entry.name or "a project"
+        where = (
+            f"{entry.path} locks {name}"
+            if is_lock_file(entry.path)
+            else f"{entry.source} names {name}"
+        )
+        if not _is_url(entry.url):
+            unusable = "which is no URL an installer could use (fix the file)"
+            return f"{where} at {shown_url(entry.url)}, {unusable}"
+        outside = None if roots is None else _outside(entry.url, (entry.path.parent, cwd), roots)
         if outside is not None:
-            name = entry.name or "a project"
-            if is_lock_file(entry.path):
-                where = f"{entry.path} locks {name}"
-            else:
-                where = f"{entry.source} names {name}"
             return f"{where} at {outside}, {_WHY}"
-    if finder:
+    if finder and roots is not None:
         options = parsed.options
         bases = (*(path.parent for path in parsed.files), cwd)
         for option, values in (
@@ -123,6 +128,36 @@ _WHY = (
     "which is outside the scan roots: the installer would build or read it there "
     "(fix the file, or add a scan root)"
 )
+
+
+def _is_url(location: str) -> bool:
+    """Whether urllib can split `location`: what it refuses (`https://[bad/`, an unclosed
+    IPv6 host) the installers refuse too, after starting."""
+    try:
+        urllib.parse.urlsplit(location)
+    except ValueError:
+        return False
+    return True
+
+
+def file_url_path(url: str) -> str | None:
+    """The path a `file:` URL names (its authority, `?query` and `#fragment` dropped,
+    percent-decoded), None for any other URL. A string splitter, never urllib's parser,
+    which raises on what a hostile file may hold."""
+    match = _SCHEME.match(url)
+    if match is None or match.group(1).lower() != "file":
+        return None
+    return urllib.parse.unquote(
+        _without_authority(re.split(r"[?#]", url[match.end() :], maxsplit=1)[0])
+    )
+
+
+def _without_authority(rest: str) -> str:
+    """`//host/path` -> `/path` (the authority, `localhost` or any host, ends at "/")."""
+    if not rest.startswith("//"):
+        return rest
+    slash = rest.find("/", 2)
+    return rest[slash:] if slash >= 0 else "/"
 
 
 def _outside(location: str, bases: Iterable[Path], roots: Sequence[Path | str]) -> str | None:
@@ -154,10 +189,7 @@ def _local_paths(location: str) -> set[str]:
     rests.add(re.split(r"[?#]", location[match.end() :], maxsplit=1)[0])
     paths: set[str] = set()
     for rest in rests:
-        path = rest
-        if rest.startswith("//"):  # the authority (`localhost`, or any host) ends at "/"
-            slash = rest.find("/", 2)
-            path = rest[slash:] if slash >= 0 else "/"
+        path = _without_authority(rest)
         paths.update({path, urllib.parse.unquote(path)})
     if vcs:
         paths.update({path.rpartition("@")[0] for path in paths if "@" in path})

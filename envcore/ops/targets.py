@@ -7,7 +7,6 @@ run does not say)."""
 from __future__ import annotations
 
 import os
-import urllib.parse
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -18,7 +17,7 @@ from envcore.environment import Environment
 from envcore.errors import RequirementsError
 from envcore.locks import is_lock_file, locked_version
 from envcore.ops.dryrun import _Resolved
-from envcore.ops.safety import location_refusal
+from envcore.ops.safety import file_url_path, location_refusal
 from envcore.ops.session import work_dir
 from envcore.requirements import ParsedRequirements, RequirementEntry, load_requirements
 
@@ -169,9 +168,9 @@ def _url_versions(entries: Iterable[RequirementEntry], inventory: Inventory) -> 
 
 
 def _url_key(url: str) -> str:
-    """A URL compared as a location: a local path as the `file://` URL of its normal form,
-    anything else as written."""
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme != "file":
+    """A URL compared as a location: an absolute local path as the `file://` URL of its
+    normal form, anything else as written (never raising: see `file_url_path`)."""
+    path = file_url_path(url)
+    if path is None or not os.path.isabs(path):
         return url
-    return Path(os.path.normpath(urllib.parse.unquote(parts.path))).as_uri()
+    return Path(os.path.normpath(path)).as_uri()

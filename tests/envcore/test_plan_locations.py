@@ -215,3 +215,34 @@ def test_creating_from_a_requirements_file_naming_an_outside_project_is_refused(
         create(places.project / ".venv", sys.executable, requirements=requirements, context=context)
     assert commands == [] and not places.mark.exists()
     assert not (places.project / ".venv").exists()
+
+
+@pytest.mark.parametrize("roots", [None, "root"])
+def test_a_locked_url_urllib_refuses_is_one_line_before_any_run(
+    roots: str | None, places: Places
+) -> None:
+    """`https://[bad/…` is no URL (urllib raises on it, and so would the installers): the
+    plan says so in one line, with or without roots, and starts nothing."""
+    url = "https://[bad/foo-1.0-py3-none-any.whl"
+    _pyproject(places, '"foo"', f'\n[tool.uv.sources]\nfoo = {{ url = "{url}" }}\n')
+    (places.project / "uv.lock").write_text(
+        'version = 1\nrequires-python = ">=3.8"\n\n'
+        '[[package]]\nname = "proj"\nversion = "0"\nsource = { virtual = "." }\n'
+        'dependencies = [{ name = "foo" }]\n\n'
+        f'[package.metadata]\nrequires-dist = [{{ name = "foo", url = "{url}" }}]\n\n'
+        f'[[package]]\nname = "foo"\nversion = "1.0"\nsource = {{ url = "{url}" }}\n'
+    )
+    env = _uv_venv(places.project / ".venv")
+    commands: list[tuple[str, ...]] = []
+    context = Context(
+        installer="uv",
+        roots=None if roots is None else [places.root],
+        log=Log(on_command=commands.append),
+    )
+    with pytest.raises(RequirementsError) as caught:
+        plan_sync(env, None, context=context)
+    assert str(caught.value) == (
+        f"cannot sync: {places.project / 'uv.lock'} locks foo at {url}, which is no URL "
+        "an installer could use (fix the file)"
+    )
+    assert commands == []
