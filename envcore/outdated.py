@@ -26,6 +26,7 @@ from packaging.utils import (
 )
 from packaging.version import InvalidVersion, Version
 
+from envcore._pep508 import is_project_name
 from envcore.distributions import Inventory
 from envcore.environment import Environment
 from envcore.errors import RequirementsError
@@ -230,7 +231,9 @@ def outdated(
     # Editable and VCS checkouts follow their source, not releases; a wheel installed from
     # a file or URL is still a release of its project (pip list --outdated checks it too).
     checkable = {"index", "local", "url"}
-    from_index = [dist for dist in dists if dist.source in checkable]
+    # A name that is no project name (planted METADATA: `Name: red\x1b]0;…`) is asked of
+    # no index: it names no project there, and urllib refuses a URL holding a control.
+    from_index = [dist for dist in dists if dist.source in checkable and is_project_name(dist.name)]
     pages = client.many(dist.canonical_name for dist in from_index)
     tags = env.supported_tags()
     python_version = env.python_version or "0"
@@ -248,7 +251,11 @@ def outdated(
                 PackageUpdate.without_release(name, shown, spec_text, "not-from-index", reason)
             )
             continue
-        page = pages[dist.canonical_name]
+        page = pages.get(dist.canonical_name)
+        if page is None:
+            reason = "invalid name in its metadata"  # as freeze says it
+            items.append(PackageUpdate.without_release(name, shown, spec_text, "unknown", reason))
+            continue
         releases = available_versions(page, python_version, tags)
         if not releases:
             reason = page.error or "no installable release found on the indexes"

@@ -247,3 +247,23 @@ def test_the_allowed_column_follows_a_locks_declared_ranges(
     assert allowed() == "1.1"
     (project / "pyproject.toml").unlink()
     assert allowed() == "1.0"
+
+
+@pytest.mark.parametrize("planted", ["red\x1b]0;pwned\x07", "two words", "--index-url=evil"])
+def test_a_name_that_is_no_project_name_is_not_asked_of_the_index(
+    tmp_path: Path, index: tuple[IndexState, str], planted: str
+) -> None:
+    """Planted METADATA: urllib refused the URL (a traceback), and nothing is to be found."""
+    from tests.envcore.synthetic import dist_info, posix_venv
+
+    state, url = index
+    site = posix_venv(tmp_path / "env")
+    dist_info(site, "alpha", "1.0")
+    dist_info(site, planted, "1.0")
+    items = _report(tmp_path / "env", IndexClient(IndexConfig(index_url=url), cache_dir=tmp_path))
+    assert (items[planted].status, items[planted].reason) == (
+        "unknown",
+        "invalid name in its metadata",
+    )
+    assert items["alpha"].latest == "1.1"
+    assert list(state.requests) == ["/simple/alpha/"]
