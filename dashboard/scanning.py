@@ -21,7 +21,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from dashboard.models import Activity, Distribution, Environment, Scan, ScanRoot
-from dashboard.scanrecord import record_environment
+from dashboard.scanrecord import record_environment, record_failure
 from dashboard.signals import moved_aside
 from envcore.discover import default_excludes, default_roots, discover
 from envcore.errors import EnvcoreError, NotAnEnvironmentError, PathNotAllowedError
@@ -116,6 +116,12 @@ def scan_tree(*, force: bool = False) -> Scan:
                 scan.warnings.append(f"{env_path}: {exc}")
                 logger.warning("scan: %s: %s", env_path, exc)
                 continue
+            except Exception as exc:  # one environment must never stop the others
+                logger.exception("scan: %s", env_path)
+                problem = f"{type(exc).__name__}: {exc}"
+                scan.warnings.append(" ".join(f"{env_path}: {problem}".split())[:1000])
+                row = record_failure(env_path, now=now, existing=existing, problem=problem)
+                changed = True
             seen.add(row.path)
             if changed:
                 scan.changed += 1

@@ -26,12 +26,17 @@ from dashboard.scandrift import drift_against, project_and_choice
 from envcore.distributions import Inventory, read_inventory
 from envcore.drift import DRIFT_STATUSES, DriftReport
 from envcore.environment import Environment as EnvFacts
-from envcore.environment import disk_usage, inspect_environment, site_packages_signature
+from envcore.environment import (
+    disk_usage,
+    display_name,
+    inspect_environment,
+    site_packages_signature,
+)
 from envcore.interpreters import base_interpreter
 from envcore.pipcompat import freeze, unsafe_reason
 from envcore.tree import requirements_of
 
-__all__ = ["record_environment"]
+__all__ = ["record_environment", "record_failure"]
 
 
 def _stat_part(path: str) -> str:
@@ -339,3 +344,38 @@ def record_environment(
                 )
         _replace_rows(row, *_new_rows(row, inventory, report))
     return row, True
+
+
+def record_failure(
+    path: Path | str, *, now: datetime, existing: Environment | None, problem: str
+) -> Environment:
+    """Keep an environment whose recording failed on an error nothing expected listed, as
+    broken with that error in one line, instead of dropping it (and marking it gone): the
+    scan goes on with the others. The signature is cleared, so the next scan tries again;
+    what was stored for it before (packages, drift) stays until then."""
+    reason = " ".join(f"envdash could not read it: {problem}".split())[:2000]
+    values: dict[str, Any] = {
+        "health": "broken",
+        "broken_reason": reason,
+        "status": EnvironmentStatus.BROKEN,
+        "signature": "",
+        "last_seen": now,
+        "last_scanned": now,
+        "gone_at": None,
+    }
+    if existing is None:
+        existing, created = _stored_or_created(
+            str(path), now, {"name": display_name(Path(path))[:512], "kind": "unknown", **values}
+        )
+        if created:
+            return existing
+    row = existing
+    if row.broken_reason != reason:
+        Activity.objects.create(
+            at=now, kind="status", message=f"{row.name}: {reason}"[:1024], environment=row
+        )
+        row.last_changed = now
+    for key, value in values.items():
+        setattr(row, key, value)
+    row.save()
+    return row

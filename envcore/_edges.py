@@ -9,7 +9,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from envcore._pep508 import evaluate_marker
 from envcore.distributions import parse_dependency
+from envcore.errors import MarkerError
 
 if TYPE_CHECKING:
     from packaging.specifiers import Specifier, SpecifierSet
@@ -110,7 +112,8 @@ def _dependencies(
 ) -> list[Dependency]:
     """`dist`'s Requires-Dist that apply here, with markers evaluated for the environment,
     each extra's entries under that extra (`extra == "fast"` holds only for `fast`).
-    `verdicts` remembers each marker text's answer per extra: packages repeat a few."""
+    `verdicts` remembers each marker text's answer per extra: packages repeat a few.
+    MarkerError when a marker cannot be evaluated."""
     found: list[Dependency] = []
     for text in dist.requires:
         requirement = parse_dependency(text)
@@ -129,7 +132,7 @@ def _dependencies(
         for extra in candidates:
             verdict = verdicts.get((marker_text, extra))
             if verdict is None:
-                verdict = marker.evaluate({**marker_env, "extra": extra})
+                verdict = evaluate_marker(marker, {**marker_env, "extra": extra})
                 verdicts[marker_text, extra] = verdict
             if verdict:
                 found.append(Dependency(requirement.name, required, extras, extra))
@@ -140,13 +143,18 @@ def _dependencies(
 
 def requirements_of(inventory: Inventory) -> dict[str, tuple[Dependency, ...]]:
     """Each installed distribution's applicable dependencies, keyed by canonical name
-    (the first distribution of a name, as on `sys.path`)."""
+    (the first distribution of a name, as on `sys.path`). One with a marker that cannot be
+    evaluated has none, as pip reads none of them (`Inventory.unreadable_dependencies`
+    says why)."""
     marker_env = inventory.environment.marker_environment()
     verdicts: dict[tuple[str, str], bool] = {}
-    return {
-        key: tuple(_dependencies(dist, marker_env, verdicts))
-        for key, dist in first_of_each(inventory)
-    }
+    found: dict[str, tuple[Dependency, ...]] = {}
+    for key, dist in first_of_each(inventory):
+        try:
+            found[key] = tuple(_dependencies(dist, marker_env, verdicts))
+        except MarkerError:
+            found[key] = ()
+    return found
 
 
 def first_of_each(inventory: Inventory) -> Iterator[tuple[str, Distribution]]:

@@ -10,17 +10,25 @@ inventory take them from this one place.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Literal
 
-from packaging.markers import Marker
+from packaging.markers import Marker, UndefinedComparison, UndefinedEnvironmentName
 from packaging.requirements import Requirement
 from packaging.specifiers import Specifier, SpecifierSet
 from packaging.utils import InvalidName, NormalizedName, canonicalize_name
 
+from envcore.errors import MarkerError
+
 __all__ = [
+    "MARKER_ERRORS",
     "PlainParts",
     "canonical_name",
+    "evaluate_marker",
+    "holds_with_extras",
     "is_project_name",
     "marker",
     "marker_text",
@@ -144,3 +152,38 @@ def normalized_specifier(text: str) -> str:
         clause = text.strip()
         return str(_specifier(clause)) if clause else ""
     return str(specifier_set(text))
+
+
+#: What `Marker.evaluate` raises for a marker it parsed but cannot evaluate: `~=` beside
+#: no version (`python_full_version ~= 'abc'`), a set-valued name on the left, a name the
+#: environment lacks (`'1' ~= 'x'` looks up `x`). pip's own `pip check` warns
+#: "Error parsing dependencies of NAME" and reads none of that distribution's
+#: dependencies; `pip install -r` stops with a traceback.
+MARKER_ERRORS = (UndefinedComparison, UndefinedEnvironmentName)
+
+
+def evaluate_marker(
+    parsed: Marker,
+    environment: Mapping[str, str | AbstractSet[str]],
+    *,
+    context: Literal["metadata", "lock_file", "requirement"] = "metadata",
+) -> bool:
+    """`parsed.evaluate(environment)`, the one guarded evaluation every reader uses:
+    MarkerError (one line, the marker and packaging's reason) where packaging raises."""
+    try:
+        return parsed.evaluate(environment, context=context)
+    except MARKER_ERRORS as exc:
+        reason = (
+            f"{exc.args[0]!r} is not a marker variable here"
+            if isinstance(exc, UndefinedEnvironmentName)
+            else str(exc)
+        )
+        raise MarkerError(f"marker cannot be evaluated: {parsed} ({reason})") from exc
+
+
+def holds_with_extras(
+    parsed: Marker, environment: Mapping[str, str], extras: Iterable[str]
+) -> bool:
+    """Whether `parsed` holds with no extra or with one of `extras`, as pip evaluates a
+    dependency's marker once per extra asked for; MarkerError as `evaluate_marker`."""
+    return any(evaluate_marker(parsed, {**environment, "extra": extra}) for extra in ("", *extras))

@@ -187,13 +187,29 @@ class Inventory:
         """Each distribution's applicable dependencies, keyed by `id(dist)`.
 
         Markers are evaluated for this environment once; `pip check`, "required by" and
-        "not required" all walk this.
+        "not required" all walk this. A distribution with a marker that cannot be
+        evaluated has none, as pip reads none of them (`unreadable_dependencies`).
         """
-        from envcore._pep508 import canonical_name
+        return self._dependencies[0]
+
+    @cached_property
+    def unreadable_dependencies(self) -> dict[int, str]:
+        """Why a distribution's dependencies are not read, keyed by `id(dist)`: one of
+        its Requires-Dist markers cannot be evaluated here (pip check: "Error parsing
+        dependencies of NAME"), said once per distribution."""
+        return self._dependencies[1]
+
+    @cached_property
+    def _dependencies(
+        self,
+    ) -> tuple[dict[int, list[tuple[NormalizedName, Requirement]]], dict[int, str]]:
+        from envcore._pep508 import canonical_name, evaluate_marker
+        from envcore.errors import MarkerError
 
         no_extra = {**self.environment.marker_environment(), "extra": ""}
         verdicts: dict[str, bool] = {}  # packages repeat the same few markers
         dependencies: dict[int, list[tuple[NormalizedName, Requirement]]] = {}
+        unreadable: dict[int, str] = {}
         for dist in self.distributions:
             applicable = dependencies[id(dist)] = []
             for text in dist.requires:
@@ -204,11 +220,20 @@ class Inventory:
                     marker_text = text.partition(";")[2]
                     verdict = verdicts.get(marker_text)
                     if verdict is None:
-                        verdict = verdicts[marker_text] = requirement.marker.evaluate(no_extra)
+                        try:
+                            verdict = evaluate_marker(requirement.marker, no_extra)
+                        except MarkerError as exc:
+                            unreadable[id(dist)] = (
+                                f"{dist.name} {dist.display_version}: dependencies not read, "
+                                f"a Requires-Dist {exc}"
+                            )
+                            applicable.clear()
+                            break
+                        verdicts[marker_text] = verdict
                     if not verdict:
                         continue
                 applicable.append((canonical_name(requirement.name), requirement))
-        return dependencies
+        return dependencies, unreadable
 
     @cached_property
     def required_by(self) -> dict[str, tuple[NormalizedName, ...]]:

@@ -17,9 +17,10 @@ from typing import Literal
 from packaging.utils import canonicalize_name
 
 from envcore._install_source import locked_version_difference, match_unnamed, source_difference
+from envcore._pep508 import evaluate_marker
 from envcore.distributions import Distribution, Inventory, parse_dependency
 from envcore.environment import Environment
-from envcore.errors import RequirementsError
+from envcore.errors import MarkerError, RequirementsError
 from envcore.pipcompat import DependencyProblem, check
 from envcore.requirements import (
     ParsedRequirements,
@@ -171,10 +172,13 @@ def _extra_findings(
             requirement = parse_dependency(text)
             if requirement is None or requirement.marker is None:
                 continue
-            if not requirement.marker.evaluate({**marker_env, "extra": wanted_extra}):
-                continue
-            if requirement.marker.evaluate({**marker_env, "extra": ""}):
-                continue  # a base dependency, pip check covers it
+            try:
+                if not evaluate_marker(requirement.marker, {**marker_env, "extra": wanted_extra}):
+                    continue
+                if evaluate_marker(requirement.marker, {**marker_env, "extra": ""}):
+                    continue  # a base dependency, pip check covers it
+            except MarkerError:
+                return [], [], set()  # none of them read, as pip; check() tells why
             dependency = canonicalize_name(requirement.name)
             names.add(dependency)
             other = inventory.by_name.get(dependency)
@@ -242,12 +246,20 @@ def compute_drift(
     (`read_source` says) being drifted whatever its packages say."""
     marker_env = env.marker_environment()
     verdicts: dict[str | None, bool] = {None: True}
+    #: Entries whose marker cannot be evaluated here: parse errors (never in sync), and
+    #: compared with nothing.
+    unevaluable: list[ParseIssue] = []
 
     def applies(entry: RequirementEntry) -> bool:
         # Files repeat the same few markers: evaluate each once for this environment.
         verdict = verdicts.get(entry.marker)
         if verdict is None:
-            verdict = verdicts[entry.marker] = entry.applies_to(marker_env)
+            try:
+                verdict = verdicts[entry.marker] = entry.applies_to(marker_env)
+            except RequirementsError as exc:
+                message = str(exc).removeprefix(f"{entry.source}: ")
+                unevaluable.append(ParseIssue(entry.source, message))
+                return False
         return verdict
 
     constraints: dict[str, list[RequirementEntry]] = {}
@@ -275,6 +287,8 @@ def compute_drift(
         elif entry.name is not None:
             named.add(entry.name)
         if not applies(entry):
+            if entry.marker not in verdicts:
+                continue  # cannot be evaluated: a parse error
             items.append(
                 DriftItem(
                     entry.name or entry.url or entry.text,
@@ -314,6 +328,7 @@ def compute_drift(
         sorted(d.name for d in inventory.not_required() if d.canonical_name not in ignored)
     )
     problems = check(inventory)
+    errors = (*parsed.errors, *unevaluable)
     counts: dict[str, int] = dict.fromkeys(STATUSES, 0)
     for drift_item in items:
         counts[drift_item.status] += 1
@@ -326,7 +341,7 @@ def compute_drift(
         # A source that was not read (outside the roots) or not wholly understood cannot
         # say the environment is in sync.
         or parsed.outside
-        or parsed.errors
+        or errors
         or lock_outdated
         or any(drift_item.status in DRIFT_STATUSES for drift_item in items)
     ):
@@ -340,8 +355,8 @@ def compute_drift(
         summary=summary,
         counts=counts,
         source=source or (choice.path if choice else None) or next(iter(parsed.files), None),
-        parse_errors=parsed.errors,
-        note=env.broken_reason or _unread_note(parsed),
+        parse_errors=errors,
+        note=env.broken_reason or _unread_note(errors),
         source_kind=choice.kind if choice is not None else "",
         source_reason=choice.reason if choice is not None else "",
         selection=parsed.selection,
@@ -349,17 +364,14 @@ def compute_drift(
     )
 
 
-def _unread_note(parsed: ParsedRequirements) -> str:
+def _unread_note(errors: Sequence[ParseIssue]) -> str:
     """Why a source with errors is not in sync, in one line (empty: no errors)."""
-    if not parsed.errors:
+    if not errors:
         return ""
-    first = parsed.errors[0]
-    if len(parsed.errors) == 1:
+    first = errors[0]
+    if len(errors) == 1:
         return f"the source could not be read whole: {first}"
-    return (
-        f"the source could not be read whole ({counted(len(parsed.errors), 'problem')}); "
-        f"first: {first}"
-    )
+    return f"the source could not be read whole ({counted(len(errors), 'problem')}); first: {first}"
 
 
 def _nothing(

@@ -28,6 +28,7 @@ __all__ = [
     "EnvironmentKind",
     "cpython_wheel_tags",
     "disk_usage",
+    "display_name",
     "inspect_environment",
     "is_environment",
     "site_packages_signature",
@@ -38,6 +39,15 @@ Layout = Literal["posix", "windows"]
 
 _VERSION_DIR = re.compile(r"^(?:python|pypy)(\d+\.\d+)t?$")
 _CONDA_PYTHON = re.compile(r"^python-(\d+\.\d+(?:\.\d+)?)-.*\.json$")
+
+
+def display_name(path: Path) -> str:
+    """An environment's short display name: the directory, or `app/.venv` for a generic
+    name (`.venv`, `venv`, `env`...), which says nothing alone: the directory holding it,
+    as PyCharm names such an interpreter after its project and VS Code shows its folder."""
+    if path.name in PROJECT_ENV_NAMES and path.parent.name:
+        return f"{path.parent.name}/{path.name}"
+    return path.name
 
 
 @dataclass(frozen=True)
@@ -62,12 +72,7 @@ class Environment:
 
     @property
     def name(self) -> str:
-        """A short display name: the directory, or `app/.venv` for a generic name (`.venv`,
-        `venv`, `env`...), which says nothing alone: the directory holding it, as PyCharm
-        names such an interpreter after its project and VS Code shows its folder."""
-        if self.path.name in PROJECT_ENV_NAMES and self.path.parent.name:
-            return f"{self.path.parent.name}/{self.path.name}"
-        return self.path.name
+        return display_name(self.path)
 
     @property
     def broken(self) -> bool:

@@ -9,6 +9,7 @@ __all__ = [
     "EnvironmentBusyError",
     "IndexUnavailableError",
     "InvalidSpecError",
+    "MarkerError",
     "MetadataError",
     "NotAnEnvironmentError",
     "PathNotAllowedError",
@@ -30,6 +31,11 @@ class NotAnEnvironmentError(EnvcoreError):
 
 class MetadataError(EnvcoreError):
     """A distribution's metadata is unreadable or corrupt."""
+
+
+class MarkerError(EnvcoreError):
+    """A marker packaging parses but cannot evaluate for an environment (`~=` with no
+    version beside it, a name that is no marker variable there)."""
 
 
 class RequirementsError(EnvcoreError):

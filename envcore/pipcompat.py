@@ -186,9 +186,10 @@ def freeze(inventory: Inventory, *, include_all: bool = False) -> Frozen:
 
 @dataclass(frozen=True, slots=True)
 class DependencyProblem:
-    """One `pip check` finding."""
+    """One `pip check` finding. `unreadable` is what pip warns about on stderr (a
+    distribution whose dependencies it cannot read); `requirement` holds the reason."""
 
-    kind: Literal["missing", "conflict", "unsupported"]
+    kind: Literal["missing", "conflict", "unsupported", "unreadable"]
     name: NormalizedName
     version: str
     requirement: str
@@ -203,6 +204,8 @@ class DependencyProblem:
                 f"{self.name} {self.version} has requirement {self.requirement}, "
                 f"but you have {self.dependency} {self.installed_version}."
             )
+        if self.kind == "unreadable":
+            return self.requirement
         return f"{self.requirement} {self.version} is not supported on this platform"
 
 
@@ -253,13 +256,26 @@ def _unsupported_dists(inventory: Inventory) -> list[Distribution]:
 
 
 def check(inventory: Inventory) -> tuple[DependencyProblem, ...]:
-    """What `pip check` reports, with markers evaluated for the environment's own Python."""
-    installed = {d.canonical_name: d for d in reversed(inventory.distributions)}
+    """What `pip check` reports, with markers evaluated for the environment's own Python.
+
+    A distribution whose dependencies cannot be read comes first, as pip's warning does;
+    pip then leaves it out of what is installed (what requires it is told it is missing),
+    and so does this.
+    """
     dependencies = inventory.dependencies
+    unreadable = inventory.unreadable_dependencies
+    installed = {
+        d.canonical_name: d for d in reversed(inventory.distributions) if id(d) not in unreadable
+    }
+    warned = [
+        DependencyProblem("unreadable", dist.canonical_name, dist.display_version, reason)
+        for dist in inventory.distributions
+        if (reason := unreadable.get(id(dist))) is not None
+    ]
     missing: list[DependencyProblem] = []
     conflicting: list[DependencyProblem] = []
     for dist in inventory.distributions:
-        if installed[dist.canonical_name] is not dist:
+        if installed.get(dist.canonical_name) is not dist:
             continue
         found_missing: dict[str, DependencyProblem] = {}
         found_conflicts: dict[str, DependencyProblem] = {}
@@ -297,4 +313,4 @@ def check(inventory: Inventory) -> tuple[DependencyProblem, ...]:
         DependencyProblem("unsupported", dist.canonical_name, dist.display_version, dist.name)
         for dist in _unsupported_dists(inventory)
     ]
-    return tuple(missing + conflicting + unsupported)
+    return tuple(warned + missing + conflicting + unsupported)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from envcore.commands._common import add_env_argument, open_inventory
 from envcore.pipcompat import check
@@ -17,7 +18,10 @@ def run(args: argparse.Namespace) -> int:
     inventory = open_inventory(args.env)
     problems = check(inventory)
     for problem in problems:
-        print(problem)
+        if problem.kind == "unreadable":  # pip warns about these on stderr
+            print(f"envcore: warning: {problem}", file=sys.stderr)
+        else:
+            print(problem)
     if problems or inventory.warnings:
         return 1
     print("No broken requirements found.")

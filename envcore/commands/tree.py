@@ -49,6 +49,8 @@ def _depth(text: str) -> int:
 def run(args: argparse.Namespace) -> int:
     inventory = open_inventory(args.env)
     graph = DependencyGraph.from_inventory(inventory)
+    for reason in inventory.unreadable_dependencies.values():
+        print(f"envcore: warning: {reason}", file=sys.stderr)
     names = [name.strip() for value in args.package for name in value.split(",") if name.strip()]
     unknown = [name for name in names if not graph.known(name)]
     if unknown:

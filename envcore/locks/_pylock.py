@@ -28,10 +28,12 @@ from packaging.tags import Tag
 from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel_filename
 from packaging.version import InvalidVersion, Version
 
-from envcore.errors import RequirementsError
+from envcore._pep508 import MARKER_ERRORS, evaluate_marker
+from envcore.errors import MarkerError, RequirementsError
 from envcore.locks import LockedPackage, LockFile, LockSelection, SourceKind
 from envcore.locks._read import file_url, read_toml, without_credentials
 from envcore.locks._select import groups_phrase, selection_line
+from envcore.requirements._text import one_line
 
 __all__ = ["PylockFile", "read_pylock"]
 
@@ -87,6 +89,9 @@ class PylockFile(LockFile):
             )
         except (PylockSelectError, InvalidWheelFilename, InvalidVersion) as exc:
             raise _one_line(self.path, exc) from exc
+        except MARKER_ERRORS as exc:  # packaging evaluates them itself
+            message = f"{self.path}: marker cannot be evaluated: {one_line(exc)}"
+            raise RequirementsError(message) from exc
         packages = [_locked(self.path, package, artifact) for package, artifact in selected]
         names = {package.name for package in packages}
         skipped = [
@@ -94,7 +99,7 @@ class PylockFile(LockFile):
             for package in self.pylock.packages
             if package.name not in names
             and package.marker is not None
-            and not _for_any_group(self.pylock, package.marker, environment)
+            and not _for_any_group(self.path, self.pylock, package.marker, environment)
         ]
         in_groups = list(self.default_groups if chosen is None else chosen)
         why = "the lock's default groups" if chosen is None else "chosen"
@@ -141,7 +146,9 @@ def _tags(pylock: Pylock, tags: object) -> list[Tag]:
     return sorted(every, key=str)
 
 
-def _for_any_group(pylock: Pylock, marker: Marker, environment: Mapping[str, str]) -> bool:
+def _for_any_group(
+    path: Path, pylock: Pylock, marker: Marker, environment: Mapping[str, str]
+) -> bool:
     """Whether a package's marker holds for the environment with every extra and group:
     false means the environment itself rules it out (not applicable); true means only a
     group or extra not asked for left it out (not listed, as for any other lock)."""
@@ -150,7 +157,10 @@ def _for_any_group(pylock: Pylock, marker: Marker, environment: Mapping[str, str
         "extras": frozenset(pylock.extras or ()),
         "dependency_groups": frozenset(pylock.dependency_groups or ()),
     }
-    return bool(marker.evaluate(everything, context="lock_file"))
+    try:
+        return evaluate_marker(marker, everything, context="lock_file")
+    except MarkerError as exc:
+        raise RequirementsError(f"{path}: {exc}") from exc
 
 
 def _locked(path: Path, package: Package, artifact: Artifact | None) -> LockedPackage:

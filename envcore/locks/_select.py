@@ -9,8 +9,8 @@ from pathlib import Path
 
 from packaging.markers import InvalidMarker
 
-from envcore._pep508 import marker
-from envcore.errors import RequirementsError
+from envcore._pep508 import holds_with_extras, marker
+from envcore.errors import MarkerError, RequirementsError
 from envcore.requirements._text import clip, one_line
 
 __all__ = ["groups_phrase", "marker_holds", "selection_line", "with_defaults"]
@@ -20,12 +20,14 @@ def marker_holds(
     path: Path, text: str, environment: Mapping[str, str], extras: Iterable[str] = ()
 ) -> bool:
     """Whether a lock's marker holds for `environment` with the requested extras (as pip
-    evaluates a marker once per extra: true for one of them is enough)."""
+    evaluates a marker once per extra: true for one of them is enough). RequirementsError
+    naming the lock for a marker that is invalid or cannot be evaluated here."""
     try:
-        parsed = marker(text)
+        return holds_with_extras(marker(text), environment, extras)
     except InvalidMarker as exc:
         raise RequirementsError(f"{path}: invalid marker {clip(text)!r}: {one_line(exc)}") from exc
-    return any(parsed.evaluate({**environment, "extra": extra}) for extra in ("", *extras))
+    except MarkerError as exc:
+        raise RequirementsError(f"{path}: {one_line(exc)}") from exc
 
 
 def _environment_line(environment: Mapping[str, str]) -> str:

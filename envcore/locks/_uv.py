@@ -16,9 +16,9 @@ from pathlib import Path
 from packaging.specifiers import InvalidSpecifier
 from packaging.utils import NormalizedName, canonicalize_name
 
+from envcore._pep508 import evaluate_marker, specifier_set
 from envcore._pep508 import marker as parsed_marker
-from envcore._pep508 import specifier_set
-from envcore.errors import RequirementsError
+from envcore.errors import MarkerError, RequirementsError
 from envcore.locks import LockedPackage, LockFile, LockSelection
 from envcore.locks._read import Fields, file_url, read_project_toml, read_toml
 from envcore.locks._select import groups_phrase, selection_line
@@ -58,7 +58,9 @@ class UvLock(LockFile):
         extras = {canonicalize_name(g[6:]) for g in chosen if g.startswith("extra:")}
         wanted = {canonicalize_name(g) for g in chosen if not g.startswith("extra:")}
         projects = [self.nodes[root].package.name for root in self.roots]
-        holds = _MarkerCache(marker_environment, conflict_names(projects, extras, wanted))
+        holds = _MarkerCache(
+            self.path, marker_environment, conflict_names(projects, extras, wanted)
+        )
         selected: dict[int, set[NormalizedName]] = {}
         false_edges: list[Edge] = []
         pending: list[tuple[int, frozenset[NormalizedName]]] = []
@@ -169,19 +171,27 @@ class _MarkerCache:
     for one of them.
     """
 
-    def __init__(self, marker_environment: Mapping[str, str], names: Sequence[str] = ()) -> None:
+    def __init__(
+        self, path: Path, marker_environment: Mapping[str, str], names: Sequence[str] = ()
+    ) -> None:
+        self.path = path
         self.environment = {**marker_environment, "extra": ""}
         self.names = names
         self.verdicts: dict[str, bool] = {}
 
     def __call__(self, text: str) -> bool:
+        """RequirementsError naming the lock for a marker that cannot be evaluated here."""
         verdict = self.verdicts.get(text)
         if verdict is None:
             marker = parsed_marker(text)
             mentioned = [name for name in self.names if name in text] or [""]
-            verdict = any(
-                marker.evaluate({**self.environment, "extra": name}) for name in mentioned
-            )
+            try:
+                verdict = any(
+                    evaluate_marker(marker, {**self.environment, "extra": name})
+                    for name in mentioned
+                )
+            except MarkerError as exc:
+                raise RequirementsError(f"{self.path}: {exc}") from exc
             self.verdicts[text] = verdict
         return verdict
 

@@ -10,10 +10,13 @@ import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from packaging.markers import Marker
 from packaging.utils import canonicalize_name
 
+from envcore._pep508 import holds_with_extras
 from envcore.distributions import Inventory, parse_dependency
 from envcore.environment import Environment
+from envcore.errors import MarkerError
 from envcore.ops.dryrun import _DryRun, _Resolved
 from envcore.ops.plans import KEPT_TOOLS
 from envcore.ops.session import Session
@@ -53,13 +56,21 @@ def _closure(
             requirement = parse_dependency(text)
             if requirement is None:
                 continue
-            if requirement.marker is not None and not any(
-                requirement.marker.evaluate({**marker_env, "extra": extra})
-                for extra in ("", *sorted(wanted))
+            if requirement.marker is not None and not _may_hold(
+                requirement.marker, marker_env, sorted(wanted)
             ):
                 continue
             pending.append((canonicalize_name(requirement.name), tuple(requirement.extras)))
     return set(done), unknown
+
+
+def _may_hold(marker: Marker, marker_env: Mapping[str, str], extras: Iterable[str]) -> bool:
+    """Whether a dependency's marker holds; one that cannot be evaluated may (a sync never
+    removes what such a marker might need)."""
+    try:
+        return holds_with_extras(marker, marker_env, extras)
+    except MarkerError:
+        return True
 
 
 def _compiled_closure(

@@ -12,7 +12,8 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.utils import NormalizedName
 
-from envcore._pep508 import marker, specifier_set
+from envcore._pep508 import evaluate_marker, marker, specifier_set
+from envcore.errors import MarkerError, RequirementsError
 
 __all__ = [
     "ParseIssue",
@@ -79,10 +80,16 @@ class RequirementEntry:
         return specifier.startswith("===") or not specifier.endswith(".*")
 
     def applies_to(self, marker_environment: Mapping[str, str]) -> bool:
-        """Whether the marker holds for an environment (`Environment.marker_environment()`)."""
+        """Whether the marker holds for an environment (`Environment.marker_environment()`).
+
+        RequirementsError naming the line when packaging cannot evaluate the marker (pip
+        stops there too, with a traceback)."""
         if self.marker is None:
             return True
-        return marker(self.marker).evaluate({**marker_environment, "extra": ""})
+        try:
+            return evaluate_marker(marker(self.marker), {**marker_environment, "extra": ""})
+        except MarkerError as exc:
+            raise RequirementsError(f"{self.source}: {exc}") from exc
 
 
 @dataclass(frozen=True)
