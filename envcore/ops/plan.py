@@ -37,6 +37,7 @@ from envcore.versions import parse_version
 
 if TYPE_CHECKING:  # drift is read after applying; a plan alone never compares
     from envcore.drift import DriftReport
+    from envcore.requirements.source import SourceChoice
 
 from envcore.ops.dryrun import _dry_run, _DryRun, _Resolved
 from envcore.ops.plans import KEPT_TOOLS, Plan, PlanAction, PlannedChange
@@ -156,6 +157,7 @@ def _plan_sync(
     env: Environment,
     source: Path,
     parsed: ParsedRequirements,
+    testenv: str | None,
     *,
     keep_untracked: bool,
 ) -> Plan:
@@ -163,6 +165,11 @@ def _plan_sync(
     roots) before the session was opened: nothing is started or reported for them."""
     inventory = read_inventory(env)
     target = _sync_target(env, inventory, source, parsed)
+    if not target.specs and not target.files:
+        # A dry run of nothing is the installer's usage text, not a plan.
+        raise RequirementsError(
+            f"nothing to install from {source}: none of its requirements applies to {env.path}"
+        )
     dry = _dry_run(session, env, target.specs, target.files)
     installs = _without_editable_reinstalls(inventory, target.marked(dry.installs))
     dry = replace(dry, installs=installs)
@@ -187,6 +194,7 @@ def _plan_sync(
         installed=_installed(inventory),
         via_files=via,
         carried=carried,
+        testenv=testenv,
     )
 
 
@@ -205,9 +213,9 @@ def plan_sync(
     """
     context = context or Context()
     env = usable(env_path)
-    source, parsed = requirements_for(env, requirements, context.roots)
+    source, parsed, testenv = requirements_for(env, requirements, context.roots)
     session = Session(context, work_dir(env, source), prefix=env.path)
-    return _plan_sync(session, env, source, parsed, keep_untracked=keep_untracked)
+    return _plan_sync(session, env, source, parsed, testenv, keep_untracked=keep_untracked)
 
 
 # --- applying ------------------------------------------------------------------------------
@@ -283,8 +291,20 @@ def _apply(
     if plan.source is not None and plan.operation == "sync":
         from envcore.drift import drift_for_environment
 
-        drift = drift_for_environment(env, read_inventory(env), plan.source, roots=roots)
+        drift = drift_for_environment(
+            env, read_inventory(env), plan.source, choice=_read_as(plan), roots=roots
+        )
     return session.result(plan.operation, env.path, before, snapshot(env), drift=drift)
+
+
+def _read_as(plan: Plan) -> SourceChoice | None:
+    """How apply's drift reads the plan's source: as the tox env's deps it was planned from,
+    else (None) by its file name."""
+    if plan.source is None or plan.testenv is None:
+        return None
+    from envcore.requirements.source import SourceChoice
+
+    return SourceChoice(plan.source, "tox", "the deps the plan was made from", plan.testenv)
 
 
 def apply_plan(plan: Plan, *, context: Context | None = None) -> OperationResult:
@@ -385,7 +405,7 @@ def plan_upgrade(
     inventory = read_inventory(env)
     wanted = None if names is None else {canonicalize_name(project_name(n)) for n in names}
     try:
-        source, parsed = requirements_for(env, requirements, context.roots)
+        source, parsed, _testenv = requirements_for(env, requirements, context.roots)
     except RequirementsError:
         if requirements is not None or not wanted:
             raise

@@ -78,6 +78,9 @@ class Plan:
     #: Canonical names those files already pin at exactly the planned version: apply leaves
     #: them to the file (in hash-checking mode every requirement must carry its hashes).
     carried: tuple[str, ...] = ()
+    #: For a tox env: the `[testenv:NAME]` whose deps `source` was read for (None: the
+    #: source is read by its file name), so that apply's drift reads it the same way.
+    testenv: str | None = None
 
     @property
     def empty(self) -> bool:
@@ -94,6 +97,7 @@ class Plan:
             "installed": [list(pair) for pair in self.installed],
             "via_files": [list(pair) for pair in self.via_files],
             "carried": list(self.carried),
+            "testenv": self.testenv,
         }
 
     @classmethod
@@ -129,6 +133,7 @@ class Plan:
                 installed=tuple(_installed_pair(pair) for pair in installed),
                 via_files=tuple(_file_pair(pair) for pair in via_files),
                 carried=tuple(canonicalize_name(_text(name)) for name in carried),
+                testenv=_optional_text(data.get("testenv")),
             )
         except KeyError as exc:
             raise InvalidSpecError(f"not a plan: {exc.args[0]!r} is missing") from exc

@@ -29,8 +29,8 @@ def sync(
     """
     context = context or Context()
     env = usable(env_path)
-    source, parsed = requirements_for(env, requirements, context.roots)
+    source, parsed, testenv = requirements_for(env, requirements, context.roots)
     session = Session(context, work_dir(env, source), prefix=env.path)
     with exclusive_lock(env.path):
-        plan = _plan_sync(session, env, source, parsed, keep_untracked=keep_untracked)
+        plan = _plan_sync(session, env, source, parsed, testenv, keep_untracked=keep_untracked)
         return _apply(session, env, plan, context.roots)

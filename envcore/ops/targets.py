@@ -35,6 +35,16 @@ class _Target:
     editables: frozenset[str] = frozenset()
     #: The version a lock records for each URL it installs from: uv's dry run names none.
     url_versions: Mapping[str, str] = field(default_factory=dict)
+    #: The locations of the requirements that name no project (`-e .`), with their extras:
+    #: what the dry run installs from one is a root of the closure too.
+    unnamed: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def unnamed_roots(self, installs: Mapping[str, _Resolved]) -> list[tuple[str, tuple[str, ...]]]:
+        """The names the dry run found at the unnamed requirements' locations."""
+        found = (
+            (key, _url_key(item.requirement.partition(" @ ")[2])) for key, item in installs.items()
+        )
+        return [(key, self.unnamed[url]) for key, url in found if url in self.unnamed]
 
     def marked(self, installs: Mapping[str, _Resolved]) -> dict[str, _Resolved]:
         """`installs` with the ones from an editable requirement's URL marked editable, and
@@ -51,12 +61,13 @@ class _Target:
 
 def requirements_for(
     env: Environment, requirements: Path | None, roots: Sequence[Path | str] | None
-) -> tuple[Path, ParsedRequirements]:
+) -> tuple[Path, ParsedRequirements, str | None]:
     """The requirements a sync or upgrade of `env` is about (what `choose_source` picks when
     None: the project's lock, else its requirements; a tox env's deps), read;
     RequirementsError when there are none, when they are invalid, when they (any entry,
     whatever the source) name a local location outside the roots, and when the lock is out
-    of date (its tool would refuse it too: `uv sync --locked`)."""
+    of date (its tool would refuse it too: `uv sync --locked`). The third item: for a tox
+    env's deps, the `[testenv:NAME]` they were read for (None: the file read by its name)."""
     from envcore.requirements.source import choose_source
 
     choice = choose_source(env, roots) if requirements is None else None
@@ -68,10 +79,12 @@ def requirements_for(
     if not source.is_file():
         raise RequirementsError(f"requirements file {source} does not exist")
     parsed: ParsedRequirements | None
+    testenv: str | None = None
     if choice is not None and choice.kind == "tox":
         from envcore.requirements._tox import parse_tox_deps
 
-        parsed = parse_tox_deps(source, choice.testenv or env.path.name, roots=roots)
+        testenv = choice.testenv or env.path.name
+        parsed = parse_tox_deps(source, testenv, roots=roots)
         if parsed is None:
             raise RequirementsError(f"nothing to sync {env.path} with: {choice.reason}")
     else:
@@ -94,7 +107,7 @@ def requirements_for(
         outdated = lock_outdated(read_lock(source), env.marker_environment(), roots=roots)
         if outdated:
             raise RequirementsError(f"cannot sync: {outdated}")
-    return source, parsed
+    return source, parsed, testenv
 
 
 def _sync_target(
@@ -119,15 +132,37 @@ def _sync_target(
     editables = frozenset(
         _url_key(entry.url) for entry in entries if entry.editable and entry.url is not None
     )
+    unnamed = {
+        _url_key(entry.url): entry.extras
+        for entry in entries
+        if entry.name is None and entry.url is not None
+    }
     if not _pip_reads(source):
         # pip cannot read pyproject.toml, a Pipfile, a lock or a tox config as requirements:
         # their entries are passed, a lock's as exact pins and `name @ url` (the editable
         # ones marked as such). A lock's index URL is never passed: the user's configured
         # indexes are used.
-        specs = tuple(str(entry.requirement) for entry in entries if entry.requirement is not None)
+        specs = tuple(spec for entry in entries if (spec := _spec(entry)) is not None)
         versions = _url_versions(entries, inventory)
-        return _Target(specs, (), tuple(roots), parsed.project_name, editables, versions)
-    return _Target((), (source,), tuple(roots), parsed.project_name, editables)
+        return _Target(specs, (), tuple(roots), parsed.project_name, editables, versions, unnamed)
+    return _Target((), (source,), tuple(roots), parsed.project_name, editables, unnamed=unnamed)
+
+
+def _spec(entry: RequirementEntry) -> str | None:
+    """What the installer is given for one entry: its PEP 508 requirement; for one naming
+    no project (`-e .` in a tox env's deps) its location, a local directory as its path
+    with its extras (`/p/proj[test]`, which pip and uv both read), anything else as its
+    URL. It is installed editable when the entry says so (see `_Target.marked`), and its
+    location has passed the roots check (`requirements_for`)."""
+    if entry.requirement is not None:
+        return str(entry.requirement)
+    if entry.url is None:
+        return None
+    path = file_url_path(entry.url)
+    if path is None or not os.path.isabs(path):
+        return entry.url
+    extras = f"[{','.join(entry.extras)}]" if entry.extras else ""
+    return os.path.normpath(path) + extras
 
 
 #: The files tox reads a test env's deps from (see envcore.requirements._tox).
@@ -145,15 +180,16 @@ def _pip_reads(source: Path) -> bool:
 
 def _url_versions(entries: Iterable[RequirementEntry], inventory: Inventory) -> dict[str, str]:
     """The version each URL of a lock installs (uv's dry run names none): the locked one,
-    or for an editable directory a lock gives no version of (a pylock's `directory`), the
-    installed one when it is already editable from there (the directory is the version)."""
+    or for an editable directory nothing gives a version of (a pylock's `directory`, a tox
+    env's `-e .`), the installed one when it is already editable from there (the directory
+    is the version)."""
     versions: dict[str, str] = {}
     for entry in entries:
         if entry.url is None:
             continue
         url = _url_key(entry.url)
         version = locked_version(entry)
-        dist = inventory.by_name.get(entry.name) if entry.name else None
+        dist = inventory.by_name.get(entry.name) if entry.name else match_unnamed(entry, inventory)
         location = dist.editable_location if dist is not None and entry.editable else None
         if (
             version is None

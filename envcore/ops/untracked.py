@@ -130,7 +130,7 @@ def _untracked(
     target: _Target,
 ) -> list[str]:
     """Installed distributions the requirements will not need after the change."""
-    roots = [*target.roots]
+    roots = [*target.roots, *target.unnamed_roots(dry.installs)]
     roots += [(key, item.extras) for key, item in dry.installs.items() if item.requested]
     needed, unknown = _closure(env, inventory, dry.installs, roots)
     kept = needed | KEPT_TOOLS | set(dry.installs)

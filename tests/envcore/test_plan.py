@@ -14,7 +14,7 @@ from typing import cast
 
 import pytest
 
-from envcore.errors import InvalidSpecError, PlanOutdatedError
+from envcore.errors import InvalidSpecError, PlanOutdatedError, RequirementsError
 from envcore.ops import (
     Context,
     IndexOptions,
@@ -436,3 +436,45 @@ def test_a_pipfile_is_synced_from_its_entries_never_handed_to_the_installer_as_r
     )
     assert listed(env)["alpha"] == "2.0" and listed(env)["delta"] == "1.0"
     assert result.drift is not None and result.drift.summary == "in-sync"
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("named", [True, False])
+def test_a_tox_envs_unnamed_deps_are_synced_with_what_they_need(
+    named: bool, backend: str, tmp_path: Path, index_url: str, index: IndexOptions
+) -> None:
+    """`-e .` in a tox env's deps names no project: it is given to the installer as its
+    location (and installed editable), the rest of its closure is kept, and without any
+    named dep the dry run still has something to resolve."""
+    project = make_project(tmp_path / "tx", "txproj", "0.1", dependencies=["lam"])
+    deps = "    -e .\n" + ("    alpha==2.0\n" if named else "")
+    (project / "tox.ini").write_text(f"[testenv]\ndeps =\n{deps}")
+    env = make_env(project / ".tox" / "py", index_url, ["lam==1.0", "stray==1.0"])
+    context = Context(installer=backend, index=index, roots=[tmp_path])
+    plan = plan_sync(env, None, context=context)
+    changes = {c.name: (c.action, c.editable) for c in plan.changes}
+    assert changes == {
+        "txproj": ("install", True),
+        "stray": ("remove", False),  # lam stays: txproj needs it
+        **({"alpha": ("install", False)} if named else {}),
+    }
+    apply_plan(plan, context=context)
+    assert listed(env) == {"lam": "1.0", "txproj": "0.1", **({"alpha": "2.0"} if named else {})}
+    rows = {row["name"]: row for row in pip_list_json(env)}
+    assert rows["txproj"].get("editable_project_location") == str(project)
+    assert plan_sync(env, None, context=context).empty
+
+
+def test_deps_that_ask_for_nothing_here_are_refused_before_the_installer_runs(
+    tmp_path: Path, index_url: str, index: IndexOptions
+) -> None:
+    """A dry run of nothing is the installer's usage text: one line of envdash's instead."""
+    project = tmp_path / "tx"
+    project.mkdir()
+    (project / "tox.ini").write_text("[testenv]\ndeps =\n    alpha ; python_version < '3'\n")
+    env = make_env(project / ".tox" / "py", index_url, [])
+    with pytest.raises(RequirementsError) as caught:
+        plan_sync(env, None, context=Context(installer="uv", index=index, roots=[tmp_path]))
+    assert str(caught.value) == (
+        f"nothing to install from {project / 'tox.ini'}: none of its requirements applies to {env}"
+    )
