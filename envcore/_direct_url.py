@@ -72,6 +72,8 @@ def read_direct_url(path: Path | str) -> DirectUrl | None:
             raise TypeError("url is not a string")
     except (ValueError, KeyError, TypeError) as exc:
         raise MetadataError(f"{path} is not a valid PEP 610 document ({exc})") from exc
+    except RecursionError as exc:  # json recurses once per level of nesting
+        raise MetadataError(f"{path} is not a valid PEP 610 document (nested too deeply)") from exc
     dir_info = data.get("dir_info") if isinstance(data.get("dir_info"), dict) else None
     vcs_info = data.get("vcs_info") if isinstance(data.get("vcs_info"), dict) else None
     archive_info = data.get("archive_info") if isinstance(data.get("archive_info"), dict) else None

@@ -57,6 +57,8 @@ def read_toml_text(path: Path, *, follow_symlinks: bool = True) -> tuple[str, di
         return content, tomllib.loads(content)
     except tomllib.TOMLDecodeError as exc:
         raise RequirementsError(f"{path} is not valid TOML: {one_line(exc)}") from exc
+    except RecursionError as exc:  # tomllib recurses once per level of nesting
+        raise RequirementsError(f"{path} is not valid TOML: nested too deeply") from exc
 
 
 def read_toml(path: Path, *, follow_symlinks: bool = True) -> dict[str, object]:

@@ -113,6 +113,9 @@ def _group_requirements(
         except ExceptionGroup as group_error:
             issues.extend(_group_issue(exc, name) for exc in group_error.exceptions)
             continue
+        except RecursionError:  # packaging's resolver recurses once per include
+            issues.append(f"dependency group {name!r} includes groups nested too deeply")
+            continue
         for requirement in resolved:
             index = int(requirement.name.rpartition("-")[2])
             if index in invalid:

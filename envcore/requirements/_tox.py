@@ -223,6 +223,8 @@ def _declared_deps(path: Path, text: str, testenv: str) -> list[str]:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ValueError(f"not valid TOML: {exc}") from exc
+    except RecursionError as exc:  # tomllib recurses once per level of nesting
+        raise ValueError("not valid TOML: nested too deeply") from exc
     if path.name == "pyproject.toml":
         tool = data.get("tool")
         tox = tool.get("tox") if isinstance(tool, dict) else None

@@ -66,6 +66,28 @@ def test_unevaluable_markers_in_metadata_and_a_lock_do_not_fail_the_scan(
     assert row(other).status == "no-requirements"
 
 
+def test_deeply_nested_files_do_not_fail_the_scan(
+    db: None, settings: SettingsWrapper, tmp_path: Path
+) -> None:
+    settings.SCAN_ROOTS = [tmp_path]
+    deep = "[" * 100_000 + "]" * 100_000
+    project = make_venv(tmp_path / "deeppy" / ".venv")
+    (tmp_path / "deeppy" / "pyproject.toml").write_text(f'[project]\nname = "d"\nx = {deep}\n')
+    locked = make_venv(tmp_path / "deeplock" / ".venv")
+    (tmp_path / "deeplock" / "pyproject.toml").write_text('[project]\nname = "l"\n')
+    (tmp_path / "deeplock" / "uv.lock").write_text(f"version = 1\nx = {deep}\n")
+    planted = make_venv(tmp_path / "deepurl" / ".venv")
+    metadata = dist_info(_site(planted), "planted", "1.0")
+    (metadata / "direct_url.json").write_text('{"url": "file:///x", "dir_info": ' + deep + "}")
+    scan = scan_tree()
+    assert (scan.state, scan.found, scan.error) == ("done", 3, "")
+    assert row(project).status == "no-requirements"
+    assert row(locked).requirement_errors == [
+        f"{tmp_path}/deeplock/uv.lock is not valid TOML: nested too deeply"
+    ]
+    assert row(planted).package_count == 0
+
+
 def _full_version(env: Path) -> str:
     return (env / "pyvenv.cfg").read_text().partition("version = ")[2].split()[0]
 

@@ -36,7 +36,10 @@ def test_a_deep_pyproject_toml(tmp_path: Path) -> None:
     env = make_venv(tmp_path / ".venv")
     pyproject = tmp_path / "pyproject.toml"
     pyproject.write_text(f'[project]\nname = "deep"\nversion = "1"\nx = {DEEP_ARRAY}\n')
-    result = envcore("drift", str(env))
+    chosen = envcore("drift", str(env))  # as for any pyproject.toml that is not TOML
+    assert (chosen.returncode, chosen.stderr.count("\n")) == (2, 1)
+    assert "Traceback" not in chosen.stderr
+    result = envcore("drift", str(env), "-r", str(pyproject))
     assert result.returncode != 0
     line = _one_line_error(result, pyproject)
     assert "is not valid TOML: nested too deeply" in line
