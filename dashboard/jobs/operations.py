@@ -8,7 +8,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, cast, get_args
 
 from django.conf import settings
 
@@ -20,6 +20,7 @@ from dashboard.models import Environment
 from dashboard.scanning import scan_plan
 from envcore import ops
 from envcore.errors import EnvcoreError
+from envcore.requirements.source import SourceChoice, SourceKindName, source_kind
 from envcore.text import counted
 
 __all__ = [
@@ -67,6 +68,20 @@ class Context:
                 log=log,
                 journal=DatabaseJournal(job.pk),
             ),
+        )
+
+    @property
+    def source(self) -> SourceChoice | None:
+        """What the environment's page holds it to, as the last scan recorded it: the file
+        and how it is read (a tox env's deps from its tox configuration, not that file as
+        requirements). Sync and upgrade plans are about exactly that."""
+        env = self.env
+        if env is None or not env.requirements_source:
+            return None
+        path = Path(env.requirements_source)
+        kind = env.source_kind if env.source_kind in get_args(SourceKindName) else ""
+        return SourceChoice(
+            path, cast(SourceKindName, kind or source_kind(path)), env.source_reason
         )
 
     @property
@@ -153,7 +168,7 @@ def uninstall(params: dict[str, Any], ctx: Context) -> Outcome:
 def sync(params: dict[str, Any], ctx: Context) -> Outcome:
     result = ops.sync(
         ctx.path,
-        ctx.requirements,
+        ctx.source,
         keep_untracked=not params["remove_untracked"],
         context=ctx.ops_context,
     )
@@ -212,7 +227,7 @@ def plan(params: dict[str, Any], ctx: Context) -> Outcome:
     if purpose == "sync":
         planned = ops.plan_sync(
             ctx.path,
-            ctx.requirements,
+            ctx.source,
             keep_untracked=not params["remove_untracked"],
             context=context,
         )
@@ -222,7 +237,7 @@ def plan(params: dict[str, Any], ctx: Context) -> Outcome:
         planned = ops.plan_uninstall(ctx.path, params["names"], context=context)
     elif purpose == "upgrade":
         planned = ops.plan_upgrade(
-            ctx.path, ctx.requirements, include_tools=params["include_tools"], context=context
+            ctx.path, ctx.source, include_tools=params["include_tools"], context=context
         )
     else:
         raise EnvcoreError(f"unknown plan purpose {purpose!r}")

@@ -200,7 +200,7 @@ def _plan_sync(
 
 def plan_sync(
     env_path: Path | str,
-    requirements: Path | None = None,
+    requirements: Path | SourceChoice | None = None,
     *,
     keep_untracked: bool = False,
     context: Context | None = None,
@@ -210,6 +210,8 @@ def plan_sync(
     that satisfy them, as the installer does; then, unless `keep_untracked`, the removal of
     every distribution the requirements no longer need (pip-sync; pip, setuptools and wheel
     stay). With the context's roots, requirements outside them are refused before any run.
+    `requirements` may be a `SourceChoice` (the dashboard passes what the page shows): it is
+    read as its kind, a tox env's deps from its tox configuration.
     """
     context = context or Context()
     env = usable(env_path)
@@ -383,14 +385,15 @@ def plan_uninstall(
 
 def plan_upgrade(
     env_path: Path | str,
-    requirements: Path | None = None,
+    requirements: Path | SourceChoice | None = None,
     *,
     names: Iterable[str] | None = None,
     include_tools: bool = False,
     context: Context | None = None,
 ) -> Plan:
     """What "upgrade all" (or, with `names`, upgrading those) would change: every project
-    the requirements (the project's own when None) name, to the newest version they allow,
+    the requirements (the project's own when None; a `SourceChoice` as in `plan_sync`)
+    name, to the newest version they allow,
     plus whatever the resolver needs for them; dependencies move only if they must.
 
     pip, setuptools and wheel are held at their installed versions (as constraints, so the

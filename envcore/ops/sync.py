@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from envcore.ops.context import Context
 from envcore.ops.plan import _apply, _plan_sync
@@ -10,15 +11,19 @@ from envcore.ops.safety import exclusive_lock
 from envcore.ops.session import OperationResult, Session, usable, work_dir
 from envcore.ops.targets import requirements_for
 
+if TYPE_CHECKING:
+    from envcore.requirements.source import SourceChoice
+
 
 def sync(
     env_path: Path | str,
-    requirements: Path | None = None,
+    requirements: Path | SourceChoice | None = None,
     *,
     keep_untracked: bool = False,
     context: Context | None = None,
 ) -> OperationResult:
-    """Make the environment match its requirements (the project's own when None).
+    """Make the environment match its requirements (the project's own when None; a
+    `SourceChoice` is read as its kind, as `plan_sync` says).
 
     Exactly `plan_sync` then `apply_plan` (what the dashboard shows, the command line prints
     and the API returns are one computation), in one session under one lock, so nothing can

@@ -10,6 +10,7 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from envcore._install_source import match_unnamed
 from envcore.distributions import Inventory
@@ -20,6 +21,9 @@ from envcore.ops.dryrun import _Resolved
 from envcore.ops.safety import file_url_path, location_refusal
 from envcore.ops.session import work_dir
 from envcore.requirements import ParsedRequirements, RequirementEntry, load_requirements
+
+if TYPE_CHECKING:
+    from envcore.requirements.source import SourceChoice
 
 
 @dataclass(frozen=True)
@@ -60,22 +64,31 @@ class _Target:
 
 
 def requirements_for(
-    env: Environment, requirements: Path | None, roots: Sequence[Path | str] | None
+    env: Environment,
+    requirements: Path | SourceChoice | None,
+    roots: Sequence[Path | str] | None,
 ) -> tuple[Path, ParsedRequirements, str | None]:
-    """The requirements a sync or upgrade of `env` is about (what `choose_source` picks when
-    None: the project's lock, else its requirements; a tox env's deps), read;
+    """The requirements a sync or upgrade of `env` is about, read: a file by its name, a
+    `SourceChoice` as its kind (what a page shows: a tox env's deps from its tox
+    configuration, not that file as requirements), or what `choose_source` picks when
+    None (the project's lock, else its requirements; a tox env's deps);
     RequirementsError when there are none, when they are invalid, when they (any entry,
     whatever the source) name a local location outside the roots, and when the lock is out
     of date (its tool would refuse it too: `uv sync --locked`). The third item: for a tox
     env's deps, the `[testenv:NAME]` they were read for (None: the file read by its name)."""
-    from envcore.requirements.source import choose_source
+    from envcore.requirements.source import SourceChoice, choose_source
 
-    choice = choose_source(env, roots) if requirements is None else None
-    source = requirements if choice is None else choice.path
-    if source is None:
-        reason = choice.reason if choice is not None else ""
-        raise RequirementsError(f"nothing to sync {env.path} with: {reason}")
-    source = Path(source)
+    choice: SourceChoice | None = None
+    if isinstance(requirements, SourceChoice):
+        choice = requirements
+    elif requirements is None:
+        choice = choose_source(env, roots)
+    else:
+        source = Path(requirements)
+    if choice is not None:
+        if choice.path is None:
+            raise RequirementsError(f"nothing to sync {env.path} with: {choice.reason}")
+        source = Path(choice.path)
     if not source.is_file():
         raise RequirementsError(f"requirements file {source} does not exist")
     parsed: ParsedRequirements | None

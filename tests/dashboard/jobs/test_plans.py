@@ -10,13 +10,17 @@ from pathlib import Path
 
 import pytest
 from django.test import Client
+from pytest_django.fixtures import Settings as SettingsWrapper
 
 from dashboard.jobs.models import Job
 from dashboard.models import Environment
-from dashboard.scanning import scan_environment
+from dashboard.scanning import scan_environment, scan_tree
+from envcore import ops
 from tests.dashboard.conftest import log_in, row
 from tests.dashboard.jobs.conftest import installed, work
+from tests.envtools import make_venv
 from tests.trees import Tree
+from tests.wheelmaker import make_project
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -241,3 +245,84 @@ def test_a_broken_environment_offers_recreate_and_no_package_action(scanned: Tre
     actions = _actions_panel(drifted)
     primary = re.findall(r'<button type="submit" class="primary">([^<]*)<', actions)
     assert primary == ["Fix drift"]  # one primary action
+
+
+@pytest.mark.parametrize("config", ["tox.ini", "pyproject.toml"])
+def test_fix_drift_of_a_tox_env_plans_the_deps_its_page_shows(
+    config: str,
+    tmp_path: Path,
+    settings: SettingsWrapper,
+    wheelhouse: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The page holds a tox env to its `deps` (tox.ini, or `[tool.tox]` beside the project's
+    own `[project]` dependencies): the job plans exactly those, as `plan_sync` does."""
+    settings.SCAN_ROOTS = [tmp_path]
+    settings.INSTALLER = "pip"
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(wheelhouse))
+    project = tmp_path / "tx"
+    project.mkdir()
+    if config == "tox.ini":
+        (project / "tox.ini").write_text("[testenv]\ndeps =\n    alpha==1.1\n")
+    else:
+        (project / "pyproject.toml").write_text(
+            '[project]\nname = "tx"\nversion = "0"\ndependencies = ["beta"]\n\n'
+            '[tool.tox.env_run_base]\ndeps = ["alpha==1.1"]\n'
+        )
+    path = project / ".tox" / "py"
+    make_venv(path, ["alpha==1.0", "Delta_Pkg.Two==3.0"], wheelhouse=wheelhouse, with_pip=True)
+    scan_tree()
+    env = Environment.objects.get()
+    assert (env.source_kind, env.requirements_source) == ("tox", str(project / config))
+    plan = _plan(log_in(Client()), env, purpose="sync", remove_untracked="1")
+    work()
+    plan.refresh_from_db()
+    assert plan.state == "succeeded", plan.summary
+    planned = [(c["name"], c["action"]) for c in plan.result["plan"]["actions"]]
+    assert planned == [("alpha", "upgrade"), ("Delta_Pkg.Two", "remove")]
+    direct = ops.plan_sync(path, None, context=ops.Context(installer="pip", roots=[tmp_path]))
+    assert planned == [(c.name, c.action) for c in direct.changes]
+
+
+@pytest.mark.parametrize("config", ["Pipfile", "tox.ini"])
+def test_fix_drift_refuses_a_project_outside_the_roots_that_a_file_names(
+    config: str,
+    tmp_path: Path,
+    settings: SettingsWrapper,
+    wheelhouse: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The job reaches envcore's roots check: a directory outside the scan roots named by
+    the file the page holds the env to (written after the plan was queued, past the form's
+    own check) is refused in one line, and nothing builds it."""
+    root = tmp_path / "root"
+    settings.SCAN_ROOTS = [root]
+    settings.INSTALLER = "pip"
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(wheelhouse))
+    mark = tmp_path / "built"
+    evil = make_project(tmp_path / "outside" / "evil", "evil", "1.0")
+    backend = evil / "wheelmaker.py"
+    backend.write_text(backend.read_text() + f"\nPath({str(mark)!r}).write_text('built')\n")
+    project = root / "proj"
+    project.mkdir(parents=True)
+    if config == "Pipfile":
+        benign, hostile = '[packages]\nalpha = "*"\n', f'[packages]\nevil = {{path = "{evil}"}}\n'
+        path = project / ".venv"
+    else:
+        benign, hostile = "[testenv]\ndeps =\n    alpha\n", f"[testenv]\ndeps =\n    -e {evil}\n"
+        path = project / ".tox" / "py"
+    (project / config).write_text(benign)
+    make_venv(path, ["alpha==1.0"], wheelhouse=wheelhouse, with_pip=True)
+    scan_tree()
+    env = Environment.objects.get()
+    assert env.requirements_source == str(project / config)
+    plan = _plan(log_in(Client()), env, purpose="sync")
+    (project / config).write_text(hostile)
+    work()
+    plan.refresh_from_db()
+    assert plan.state == "failed"
+    assert plan.summary.startswith("cannot sync: ") and "\n" not in plan.summary
+    assert f"at {evil}, which is outside the scan roots" in plan.summary
+    assert not mark.exists()
