@@ -119,9 +119,11 @@ def _version(check: Fields, raw_name: str, info: Mapping[str, object]) -> str | 
     """`==X` -> X; `*` or no version (a VCS or path package) -> None."""
     text = check.typed(f"version of {raw_name!r}", info.get("version"), str, "").strip()
     if text.startswith("==="):
-        return text[3:].strip() or None
+        pinned = text[3:].strip()
+        return check.version(pinned, raw_name, arbitrary=True) if pinned else None
     if text.startswith("=="):
-        return text[2:].strip() or None
+        pinned = text[2:].strip()
+        return check.version(pinned, raw_name) if pinned else None
     if text in ("", "*"):
         return None
     raise RequirementsError(f"{check.path}: version of {raw_name!r} is {text!r}, not an exact pin")

@@ -272,6 +272,8 @@ def read_poetry_lock(path: Path) -> PoetryLock:
             raise RequirementsError(f"{path}: package #{index + 1} has no name")
         name = canonicalize_name(raw_name)
         version_text = check.typed(f"version of {raw_name!r}", info.get("version"), str, "")
+        if version_text:
+            check.version(version_text, raw_name)
         kind, location = _source(check, info)
         groups = _groups(check, raw_name, info, groups_and_markers)
         all_groups.update(dict.fromkeys(groups))

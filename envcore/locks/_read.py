@@ -22,6 +22,7 @@ from envcore._pep508 import marker
 from envcore.errors import RequirementsError
 from envcore.locks._cache import Kept
 from envcore.requirements._text import clip, one_line
+from envcore.versions import parse_version
 
 __all__ = [
     "Fields",
@@ -35,6 +36,7 @@ __all__ = [
 
 
 _NORMALIZED = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+_NOT_ARBITRARY = re.compile(r"[\s;@,]")
 T = TypeVar("T")
 
 
@@ -153,6 +155,20 @@ class Fields:
     def optional_string(self, data: Mapping[str, object], key: str, where: str) -> str | None:
         value = data.get(key)
         return None if value is None else self.string(value, f"{where}.{key}" if where else key)
+
+    def version(self, text: str, name: str, *, arbitrary: bool = False) -> str:
+        """A locked version, checked to be one: it becomes `name==VERSION` for the
+        installer, where a marker or URL in it would change what is installed.
+        `arbitrary`: pipenv's `===X`, any text without whitespace, `;`, `@` or `,`."""
+        if arbitrary:
+            valid = bool(text) and _NOT_ARBITRARY.search(text) is None
+        else:
+            valid = parse_version(text) is not None
+        if not valid:
+            raise RequirementsError(
+                f"{self.path}: version of {name!r} is {clip(text)!r}, not a version"
+            )
+        return text
 
     def strings(self, value: object, where: str) -> list[str]:
         if not isinstance(value, list):

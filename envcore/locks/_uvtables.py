@@ -89,6 +89,8 @@ def read_package(
     name = check.name(table.get("name"), f"{where}.name")
     where = f"package {name!r}:"
     version = check.optional_string(table, "version", where)
+    if version is not None:
+        check.version(version, name)
     kind, location, key = read_source(check, table.get("source"), f"{where} source", base_dir)
 
     def edge_lists(field_name: str) -> dict[NormalizedName, list[RawEdge]]:

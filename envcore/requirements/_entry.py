@@ -14,6 +14,7 @@ from packaging.utils import NormalizedName
 
 from envcore._pep508 import evaluate_marker, marker, specifier_set
 from envcore.errors import MarkerError, RequirementsError
+from envcore.requirements._text import clip
 
 __all__ = [
     "ParseIssue",
@@ -49,7 +50,8 @@ class RequirementEntry:
 
     @cached_property
     def requirement(self) -> Requirement | None:
-        """The PEP 508 requirement this line stands for (None when it names no project)."""
+        """The PEP 508 requirement this line stands for (None when it names no project);
+        RequirementsError naming the line when pip's reading of it is no PEP 508 one."""
         if self.raw_name is None:
             return None
         extras = f"[{','.join(self.extras)}]" if self.extras else ""
@@ -60,8 +62,12 @@ class RequirementEntry:
         try:
             return Requirement(text)
         except InvalidRequirement:
+            pass
+        try:
             # A VCS URL with spaces or a file URL pip accepts but PEP 508 does not.
             return Requirement(f"{self.raw_name}{extras}{self.specifier}")
+        except InvalidRequirement as exc:
+            raise RequirementsError(f"{self.source}: {clip(text)!r} is not a requirement") from exc
 
     @property
     def specifier_set(self) -> SpecifierSet:
