@@ -163,6 +163,24 @@ def _wildcard(version: Version, *, invert: bool) -> list[tuple[Clause, ...]]:
     return [((">=", low), ("<", high))]
 
 
+def _exclusive_bounds(clauses: tuple[Clause, ...]) -> tuple[Clause, ...]:
+    """poetry-core intersects ranges: `!=V` beside an inclusive bound at V makes that bound
+    exclusive and disappears (`>=1,!=1` is `>1`, `<=2,!=2` is `<2`). In PEP 440 that is
+    not the same set: `>1` also excludes 1.post1 and `<2` also excludes 2.dev0, so the
+    clauses are rewritten as poetry-core renders them."""
+    excluded = {Version(v) for op, v in clauses if op == "!=" and not v.endswith(".*")}
+    bounds = {Version(v) for op, v in clauses if op in (">=", "<=") and Version(v) in excluded}
+    if not bounds:
+        return clauses
+    rewritten: list[Clause] = []
+    for operator, version in clauses:
+        if operator in (">=", "<=") and Version(version) in bounds:
+            rewritten.append((operator[0], version))
+        elif not (operator == "!=" and not version.endswith(".*") and Version(version) in bounds):
+            rewritten.append((operator, version))
+    return tuple(rewritten)
+
+
 def poetry_alternatives(constraint: str) -> tuple[str, ...]:
     """A poetry constraint as PEP 440 specifier sets, one per `||` alternative ("" allows
     every version; a single "" when any alternative does). ValueError when poetry-core
@@ -178,7 +196,7 @@ def poetry_alternatives(constraint: str) -> tuple[str, ...]:
         for part in _AND.split(alternative):
             combined = [done + more for done in combined for more in _single(part)]
         for clauses in combined:
-            text = ",".join(f"{operator}{version}" for operator, version in clauses)
+            text = ",".join(f"{op}{version}" for op, version in _exclusive_bounds(clauses))
             try:
                 specifier_set(text)
             except InvalidSpecifier as exc:

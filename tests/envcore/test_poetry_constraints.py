@@ -8,7 +8,7 @@ from __future__ import annotations
 import itertools
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from packaging.markers import Marker
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -80,6 +80,10 @@ def _boundaries(constraint: str) -> set[str]:
 
 @settings(max_examples=600, deadline=None)
 @given(constraints, st.lists(versions, max_size=12))
+# Found by this test: `!=V` beside an inclusive bound at V (poetry-core renders `>1`, `<2`).
+@example("0.* || ^1,!=1", [])
+@example("<=2,!=2", ["2.dev0"])
+@example("~=1.0,!=1.0.0 || >=3,!=3a1,!=3", ["3.post1", "1.0.post1"])
 def test_the_translation_allows_what_poetry_cores_rendering_allows(
     constraint: str, extra_versions: list[str]
 ) -> None:
