@@ -55,6 +55,24 @@ class PoetryLock(LockFile):
     #: Why the default groups are what they are, for the selection line.
     defaults_reason: str = ""
 
+    def _check_declared(self, asked: Sequence[str]) -> None:
+        """poetry install refuses a group or extra the project does not have (groups
+        first), and so does this, in poetry's words: a typo is never a selection nobody
+        checked."""
+        known = {canonicalize_name(group) for group in self.groups}
+        missing = [
+            group
+            for group in asked
+            if not group.startswith("extra:") and canonicalize_name(group) not in known
+        ]
+        if missing:
+            raise RequirementsError(
+                f"{self.path}: Group(s) not found: {', '.join(missing)} (via --with)"
+            )
+        for group in asked:
+            if group.startswith("extra:") and canonicalize_name(group) not in known:
+                raise RequirementsError(f"{self.path}: Extra [{group[6:]}] is not specified.")
+
     def select(
         self,
         marker_environment: Mapping[str, str],
@@ -64,6 +82,7 @@ class PoetryLock(LockFile):
     ) -> LockSelection:
         # `--group lint` is `poetry install --with lint`: the default groups and lint (an
         # extra, `extra:NAME`, is `-E NAME`: also on top of the defaults).
+        self._check_declared(groups or ())
         requested = with_defaults(self.default_groups, groups or (), canonicalize_name)
         extras = tuple(
             canonicalize_name(g.removeprefix("extra:")) for g in requested if g.startswith("extra:")

@@ -40,6 +40,10 @@ class UvLock(LockFile):
     defaults_from: str = "uv sync's default"
     #: The lock's `requires-python`: uv sync refuses an interpreter outside it.
     requires_python: str | None = None
+    #: The groups and `extra:NAME`s the project declares (its pyproject.toml's
+    #: `dependency-groups` and `optional-dependencies`, the lock's own), which uv sync
+    #: accepts; None when that pyproject.toml cannot be read (nothing is refused then).
+    declared: frozenset[str] | None = None
     #: A virtual workspace root's own groups (`[manifest] dependency-groups`).
     root_groups: Mapping[NormalizedName, tuple[Edge, ...]] = field(default_factory=dict)
 
@@ -54,6 +58,7 @@ class UvLock(LockFile):
         versions do not depend on which wheel is picked). `groups` are added to the
         defaults, as `uv sync --group lint --extra x` adds them (dev is kept)."""
         self._check_python(marker_environment)
+        self._check_declared(groups or ())
         chosen = tuple(dict.fromkeys([*self.default_groups, *(groups or ())]))
         extras = {canonicalize_name(g[6:]) for g in chosen if g.startswith("extra:")}
         wanted = {canonicalize_name(g) for g in chosen if not g.startswith("extra:")}
@@ -100,6 +105,29 @@ class UvLock(LockFile):
             groups=chosen,
             description=self._description(chosen, not groups, marker_environment),
         )
+
+    def _check_declared(self, asked: Sequence[str]) -> None:
+        """uv sync refuses a group or extra the project does not declare (extras first),
+        and so does this, in uv's words: a typo is never a selection nobody checked."""
+        if self.declared is None:
+            return
+        undeclared = [
+            name
+            for name in sorted(asked, key=lambda g: not g.startswith("extra:"))
+            if canonical_group(name) not in self.declared
+        ]
+        if not undeclared:
+            return
+        name = undeclared[0]
+        if name.startswith("extra:"):
+            project = self.project_name or self.path.parent.name
+            problem = (
+                f"Extra `{name[6:]}` is not defined in the `optional-dependencies` table "
+                f"for `{project}`"
+            )
+        else:
+            problem = f"Group `{name}` is not defined in the project's `dependency-groups` table"
+        raise RequirementsError(f"{self.path}: {problem} (uv sync refuses it)")
 
     def _check_python(self, marker_environment: Mapping[str, str]) -> None:
         """A lock for other Pythons does not apply at all: uv sync would refuse it."""
@@ -241,6 +269,7 @@ def read_uv_lock(path: Path) -> UvLock:
     groups = sorted({g for i in roots for g in nodes[i].groups} | set(root_groups))
     extras = sorted({f"extra:{e}" for i in roots for e in nodes[i].extras})
     defaults, defaults_from, warnings = _default_groups(path, groups)
+    declared = _declared(path, (*groups, *extras))
     return UvLock(
         path=path,
         tool="uv",
@@ -254,6 +283,7 @@ def read_uv_lock(path: Path) -> UvLock:
         defaults_from=defaults_from,
         requires_python=requires_python,
         root_groups=root_groups,
+        declared=declared,
     )
 
 
@@ -357,6 +387,36 @@ def _replace_groups(package: LockedPackage, groups: Sequence[str]) -> LockedPack
         package.marker,
         tuple(groups),
     )
+
+
+def canonical_group(name: str) -> str:
+    """A group (`Lint_Tools` is `lint-tools`) or `extra:NAME` as uv compares them."""
+    if name.startswith("extra:"):
+        return f"extra:{canonicalize_name(name[6:])}"
+    return canonicalize_name(name)
+
+
+def _declared(lock_path: Path, in_lock: Sequence[str]) -> frozenset[str] | None:
+    """What `uv sync --group/--extra` accepts: the lock's groups and extras, and the
+    pyproject.toml's beside it (an empty group or extra is in no lock edge); None when the
+    pyproject.toml cannot be read (a link is not followed, as for the default groups)."""
+    try:
+        _text, data = read_project_toml(lock_path.parent / "pyproject.toml", follow_symlinks=False)
+    except RequirementsError:
+        return None
+    names = {canonical_group(name) for name in in_lock}
+    groups = data.get("dependency-groups")
+    if isinstance(groups, dict):
+        names.update(canonicalize_name(key) for key in groups)
+    tool = data.get("tool")
+    uv = tool.get("uv") if isinstance(tool, dict) else None
+    if isinstance(uv, dict) and "dev-dependencies" in uv:
+        names.add("dev")
+    project = data.get("project")
+    optional = project.get("optional-dependencies") if isinstance(project, dict) else None
+    if isinstance(optional, dict):
+        names.update(f"extra:{canonicalize_name(key)}" for key in optional)
+    return frozenset(names)
 
 
 def _default_groups(
