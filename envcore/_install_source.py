@@ -91,8 +91,10 @@ def source_difference(entry: RequirementEntry, dist: Distribution) -> str | None
         return None  # the common case: a release from an index, asked for by name
     installed = f"installed {dist.display_version} {_installed_from(dist)}"
     if entry.editable != dist.editable:
-        wanted = f"an editable install of {entry.url}" if entry.editable else "a non-editable"
-        return f"requires {wanted} install, {installed}"
+        wanted = (
+            f"an editable install of {entry.url}" if entry.editable else "a non-editable install"
+        )
+        return f"requires {wanted}, {installed}"
     if entry.url is None:
         if dist.direct_url is not None and not dist.editable:
             return f"requires a release from an index, {installed}"

@@ -343,6 +343,11 @@ def _groups(
 ) -> list[str]:
     """2.1: `groups = [...]`; 1.x: `category = "main" | "dev"`; 2.0: none (the walk)."""
     if groups_and_markers:
+        if "groups" not in info:  # poetry install stops on it (a KeyError: 'groups')
+            raise RequirementsError(
+                f"{check.path}: package {raw_name!r} has no groups, which lock-version 2.1 "
+                "lists for every package (poetry install cannot read this lock)"
+            )
         groups = check.typed(f"groups of {raw_name!r}", info.get("groups"), list, [])
         if not all(isinstance(group, str) for group in groups):
             raise RequirementsError(f"{check.path}: groups of {raw_name!r} must be strings")

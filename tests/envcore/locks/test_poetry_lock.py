@@ -186,6 +186,10 @@ def test_a_lock_without_groups_is_walked_from_the_pyproject_through_its_edges(
             '[metadata]\nlock-version = "2.1"\n',
             "groups of 'a' must be a list",
         ),
+        (  # poetry install stops on it too (KeyError: 'groups'); it was selected by no group
+            '[[package]]\nname = "a"\nversion = "1"\n[metadata]\nlock-version = "2.1"\n',
+            "package 'a' has no groups, which lock-version 2.1 lists for every package",
+        ),
         (
             '[[package]]\nname = "a"\nversion = "1"\n[package.source]\ntype = "ftp"\n'
             '[metadata]\nlock-version = "2.1"\n',
