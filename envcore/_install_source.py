@@ -19,7 +19,7 @@ from envcore.distributions import Distribution, Inventory
 from envcore.errors import RequirementsError
 from envcore.locks import is_lock_file, locked_version
 from envcore.requirements import RequirementEntry
-from envcore.text import url_parts
+from envcore.text import shown_url, url_parts
 from envcore.versions import satisfies
 
 __all__ = ["locked_version_difference", "match_unnamed", "source_difference"]
@@ -82,7 +82,8 @@ def locked_version_difference(entry: RequirementEntry, dist: Distribution) -> st
     version = locked_version(entry) if entry.url is not None else None
     if version is None or satisfies(specifier_set(f"=={version}"), dist.version):
         return None
-    return f"installed {dist.display_version}, the lock pins {version} from {entry.url}"
+    location = shown_url(entry.url or "")
+    return f"installed {dist.display_version}, the lock pins {version} from {location}"
 
 
 def source_difference(entry: RequirementEntry, dist: Distribution) -> str | None:
@@ -92,7 +93,9 @@ def source_difference(entry: RequirementEntry, dist: Distribution) -> str | None
     installed = f"installed {dist.display_version} {_installed_from(dist)}"
     if entry.editable != dist.editable:
         wanted = (
-            f"an editable install of {entry.url}" if entry.editable else "a non-editable install"
+            f"an editable install of {shown_url(entry.url or '')}"
+            if entry.editable
+            else "a non-editable install"
         )
         return f"requires {wanted}, {installed}"
     if entry.url is None:
@@ -100,12 +103,12 @@ def source_difference(entry: RequirementEntry, dist: Distribution) -> str | None
             return f"requires a release from an index, {installed}"
         return None
     if not entry.editable and dist.direct_url is None:
-        return f"requires {entry.url}, {installed}"
+        return f"requires {shown_url(entry.url)}, {installed}"
     wanted_path = _local_path(entry.url)
     if dist.editable:
         have = os.path.normpath(dist.editable_location or "")
         if wanted_path is not None and wanted_path != have:
-            return f"requires {entry.url}, {installed}"
+            return f"requires {shown_url(entry.url)}, {installed}"
         return None
     direct = dist.direct_url
     if direct is None:  # editable through an .egg-link: no recorded origin to compare
@@ -116,12 +119,14 @@ def source_difference(entry: RequirementEntry, dist: Distribution) -> str | None
         installed_commit = (direct.commit_id or "").lower()
         if same and commit is not None and installed_commit != commit:
             shown = installed_commit[:12] or "no recorded commit"
-            return f"requires commit {commit[:12]} of {entry.url}, installed commit {shown}"
+            return (
+                f"requires commit {commit[:12]} of {shown_url(entry.url)}, installed commit {shown}"
+            )
     elif wanted_path is not None:
         same = wanted_path == _local_path(direct.url)
     else:
         same = entry.url.split("#", 1)[0] == direct.url.split("#", 1)[0]
-    return None if same else f"requires {entry.url}, {installed}"
+    return None if same else f"requires {shown_url(entry.url)}, {installed}"
 
 
 def _project_name_at(url: str | None) -> NormalizedName | None:

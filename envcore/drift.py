@@ -29,7 +29,7 @@ from envcore.requirements import (
     RequirementsOptions,
 )
 from envcore.requirements.source import SourceChoice, choose_source, read_source, source_kind
-from envcore.text import counted
+from envcore.text import counted, shown_url
 from envcore.versions import satisfies
 
 __all__ = [
@@ -152,10 +152,12 @@ def _entry_satisfied(entry: RequirementEntry, dist: Distribution) -> bool:
 
 
 def _required_text(entry: RequirementEntry) -> str:
+    """What an entry asks for, as shown: a URL's credentials masked (a Pipfile or
+    requirements file may hold them; the installer alone gets them)."""
     if entry.editable:
-        return f"-e {entry.url}"
+        return f"-e {shown_url(entry.url or '')}"
     if entry.url:
-        return entry.url
+        return shown_url(entry.url)
     return entry.specifier
 
 
@@ -291,7 +293,7 @@ def compute_drift(
                 continue  # cannot be evaluated: a parse error
             items.append(
                 DriftItem(
-                    entry.name or entry.url or entry.text,
+                    entry.name or shown_url(entry.url or entry.text),
                     "not-applicable",
                     _required_text(entry),
                     dist.display_version if dist is not None else None,
@@ -312,7 +314,7 @@ def compute_drift(
         )
         items.append(
             DriftItem(
-                name or entry.url or entry.text,
+                name or shown_url(entry.url or entry.text),
                 status,
                 _required_text(entry),
                 dist.display_version if dist is not None else None,

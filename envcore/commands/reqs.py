@@ -8,6 +8,7 @@ from pathlib import Path
 
 from envcore.commands._common import print_json, print_table
 from envcore.requirements import RequirementEntry, load_requirements
+from envcore.text import shown_url
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -38,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
             [
                 (entry.name or "(unnamed)")
                 + (f"[{','.join(entry.extras)}]" if entry.extras else ""),
-                f"{entry.specifier}" if not entry.url else f"@ {entry.url}",
+                f"{entry.specifier}" if not entry.url else f"@ {shown_url(entry.url)}",
                 entry.marker or "",
                 _flags(entry),
                 entry.source,

@@ -15,6 +15,7 @@ from packaging.utils import NormalizedName
 from envcore._pep508 import evaluate_marker, marker, specifier_set
 from envcore.errors import MarkerError, RequirementsError
 from envcore.requirements._text import clip
+from envcore.text import shown_url
 
 __all__ = [
     "ParseIssue",
@@ -130,12 +131,18 @@ class RequirementsOptions:
     config_settings: tuple[tuple[str, str], ...] = ()
 
     def to_json(self) -> dict[str, object]:
-        return {
+        """As data, with the credentials in index and find-links URLs masked as pip shows
+        them (the installer alone gets them)."""
+        data: dict[str, object] = {
             key: [list(pair) for pair in value]
             if key == "config_settings"
             else (list(value) if isinstance(value, tuple) else value)
             for key, value in self.__dict__.items()
         }
+        data["index_url"] = shown_url(self.index_url) if self.index_url else self.index_url
+        data["extra_index_urls"] = [shown_url(url) for url in self.extra_index_urls]
+        data["find_links"] = [shown_url(url) for url in self.find_links]
+        return data
 
 
 @dataclass(frozen=True)
@@ -175,7 +182,7 @@ class ParsedRequirements:
 
 
 def entry_to_json(entry: RequirementEntry) -> dict[str, object]:
-    """One entry as plain data (the `reqs --json` row)."""
+    """One entry as plain data (the `reqs --json` row), its URL's credentials masked."""
     return {
         "name": entry.name,
         "raw_name": entry.raw_name,
@@ -183,7 +190,7 @@ def entry_to_json(entry: RequirementEntry) -> dict[str, object]:
         "marker": entry.marker,
         "extras": list(entry.extras),
         "editable": entry.editable,
-        "url": entry.url,
+        "url": shown_url(entry.url) if entry.url else entry.url,
         "constraint": entry.constraint,
         "hashes": list(entry.hashes),
         "source": entry.source,
