@@ -85,12 +85,6 @@ class Context:
         )
 
     @property
-    def requirements(self) -> Path | None:
-        """The environment's requirements file, as the scan found it."""
-        env = self.env
-        return Path(env.requirements_source) if env and env.requirements_source else None
-
-    @property
     def lock(self) -> Path | None:
         """The lock file the environment is held to (upgrades leave what it pins alone)."""
         return held_lock(self.env) if self.env is not None else None
@@ -202,7 +196,7 @@ def recreate(params: dict[str, Any], ctx: Context) -> Outcome:
     result = ops.recreate(
         ctx.path,
         params.get("interpreter") or None,
-        requirements=ctx.requirements,
+        requirements=ctx.source,
         context=ctx.ops_context,
         # Only a job queued without a chosen interpreter needs the trusted list.
         trusted=None

@@ -284,8 +284,10 @@ class Commands:
         requirement_files: Sequence[Path] = (),
         upgrade: Sequence[str] = (),
         no_deps: bool = False,
+        editables: Sequence[str] = (),
     ) -> list[str]:
-        """`install [options] --requirement=FILE... -- SPEC...` (files absolute, specs after --)."""
+        """`install [options] --requirement=FILE... --editable=URL... -- SPEC...` (files
+        absolute, specs after --)."""
         if self.backend == "pip":
             argv = [*self._pip(), "install", "--disable-pip-version-check"]
             if upgrade:
@@ -299,6 +301,7 @@ class Commands:
             argv.append("--no-deps")
         for path in requirement_files:
             argv.append(f"--requirement={Path(path).absolute()}")
+        argv += [f"--editable={url}" for url in editables]
         if specs:
             argv += ["--", *specs]
         return argv
@@ -351,10 +354,9 @@ class Commands:
         without dependencies: a plan already lists every change the resolver wanted. With
         `requirement_files`, the files whose index options and hashes the plan was made
         under (their other lines are already satisfied: the plan holds what they change)."""
-        argv = self.install(pins, requirement_files=requirement_files)
-        # Once: the user's configuration may already say it, and uv refuses a repeated flag.
-        options = [] if "--no-deps" in argv else ["--no-deps"]
-        return _before_specs(argv, [*options, *(f"--editable={url}" for url in editables)])
+        return self.install(
+            pins, requirement_files=requirement_files, editables=editables, no_deps=True
+        )
 
 
 def _before_specs(argv: list[str], options: Sequence[str]) -> list[str]:

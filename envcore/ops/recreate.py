@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from envcore.distributions import Inventory, read_inventory
 from envcore.environment import Environment, inspect_environment
@@ -30,7 +31,11 @@ from envcore.ops.session import (
     snapshot,
     work_dir,
 )
+from envcore.ops.targets import fill_arguments, pip_reads, requirements_for
 from envcore.pipcompat import check, skipped_note
+
+if TYPE_CHECKING:
+    from envcore.requirements.source import SourceChoice
 
 #: The pins a recreate installs from, kept inside the backup while it runs.
 PINS_NAME = ".envdash-recreate-requirements.txt"
@@ -93,11 +98,33 @@ def _verify(env_path: Path, session: Session, before_problems: set[str]) -> None
         raise CommandFailedError(f"the new environment has problems: {sorted(problems)[0]}")
 
 
+def _filled_from(
+    env: Environment, requirements: Path | SourceChoice | None, roots: Sequence[Path | str] | None
+) -> tuple[Path | None, tuple[list[str], list[str]] | None, bool]:
+    """What the new environment is filled from: (the source, the specs and editables read
+    from it, whether it is a lock). A requirements file pip reads itself is handed to it as
+    `-r` (no specs); any other source (a lock, a Pipfile, pyproject.toml, a tox env's deps)
+    is read as a sync reads it, with the same refusals (outside the roots, a lock out of
+    date), and its entries are passed: pip cannot read those files. (None, None, False):
+    the old environment's own freeze."""
+    if requirements is None:
+        return None, None, False
+    from envcore.locks import is_lock_file
+    from envcore.requirements.source import SourceChoice
+
+    path = requirements.path if isinstance(requirements, SourceChoice) else Path(requirements)
+    plain = not isinstance(requirements, SourceChoice) or requirements.kind == "requirements"
+    if path is not None and plain and pip_reads(path):
+        return path, None, False
+    source, parsed, _ = requirements_for(env, requirements, roots)
+    return source, fill_arguments(env, parsed), is_lock_file(source)
+
+
 def recreate(
     env_path: Path | str,
     interpreter: Interpreter | Path | str | None = None,
     *,
-    requirements: Path | None = None,
+    requirements: Path | SourceChoice | None = None,
     trusted: Iterable[Interpreter | Path | str] | None = None,
     context: Context | None = None,
 ) -> OperationResult:
@@ -107,7 +134,10 @@ def recreate(
     same path, verify it, then drop the backup. On any failure or cancel the new directory
     is removed and the backup renamed back, so the old environment is never lost. Without
     `requirements` the environment's own pins are used (installed with --no-deps, an exact
-    copy); editable installs are reinstalled editable from their directories.
+    copy); editable installs are reinstalled editable from their directories. A
+    requirements file is given to pip as `-r`; a lock is installed as its pins (without
+    dependencies: the lock is the whole closure, as its tool installs it), and the other
+    sources (`SourceChoice`: a Pipfile, pyproject.toml, a tox env's deps) as their specs.
 
     The backup is recorded in the context's journal before the rename, so
     `recover_interrupted` can put it back after a crash. With the default `MemoryJournal` a
@@ -124,15 +154,16 @@ def recreate(
     if context.roots is not None:
         inside_roots(path, context.roots)
     env = confirmed_environment(path)
-    cwd = work_dir(path, requirements)
-    checked_requirements(requirements, context.roots, base_dir=cwd)
+    source, filling, locked = _filled_from(env, requirements, context.roots)
+    cwd = work_dir(path, source)
+    checked_requirements(source if filling is None else None, context.roots, base_dir=cwd)
     base = interpreter_path(interpreter) if interpreter is not None else _same_base(env, trusted)
     session = Session(context, cwd, prefix=path)
     inventory = read_inventory(env)
     before = snapshot(env)
     before_problems = {str(problem) for problem in check(inventory)}
     freeze_text, skipped = _freeze_for_recreate(inventory)
-    if requirements is None and session.log.on_line is not None:
+    if source is None and session.log.on_line is not None:
         for note in skipped:  # reported before anything changes; the result lists them too
             session.log.on_line("stderr", note)
     had_pip = env_has_pip(env.site_packages)
@@ -156,14 +187,17 @@ def recreate(
                 "creating the new environment",
             )
             commands = session.commands(inspect_environment(path))
-            if requirements is not None:
-                argv = commands.install(requirement_files=[Path(requirements).absolute()])
+            if filling is not None:
+                specs, editables = filling
+                argv = commands.install(specs, editables=editables, no_deps=locked)
+            elif source is not None:
+                argv = commands.install(requirement_files=[source.absolute()])
             else:
                 pins = backup / PINS_NAME
                 pins.unlink(missing_ok=True)  # whatever was planted there, a link included
                 write_new_file(pins, freeze_text)
                 argv = commands.install(requirement_files=[pins], no_deps=True)
-            if requirements is not None or freeze_text:
+            if (source is not None and filling != ([], [])) or freeze_text:
                 session.run(argv, "installing into the new environment")
             _verify(path, session, before_problems)
             session.check_cancel()

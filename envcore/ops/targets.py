@@ -110,7 +110,7 @@ def requirements_for(
         raise RequirementsError(f"cannot sync: {parsed.errors[0]}")
     # Whatever picked the file (envdash, or the user), the locations it names were picked
     # by nobody: one outside the roots is refused before any installer runs or builds it.
-    refusal = location_refusal(parsed, roots, cwd=work_dir(env, source), finder=_pip_reads(source))
+    refusal = location_refusal(parsed, roots, cwd=work_dir(env, source), finder=pip_reads(source))
     if refusal is not None:
         raise RequirementsError(f"cannot sync: {refusal}")
     if is_lock_file(source):
@@ -150,7 +150,7 @@ def _sync_target(
         for entry in entries
         if entry.name is None and entry.url is not None
     }
-    if not _pip_reads(source):
+    if not pip_reads(source):
         # pip cannot read pyproject.toml, a Pipfile, a lock or a tox config as requirements:
         # their entries are passed, a lock's as exact pins and `name @ url` (the editable
         # ones marked as such). A lock's index URL is never passed: the user's configured
@@ -159,6 +159,27 @@ def _sync_target(
         versions = _url_versions(entries, inventory)
         return _Target(specs, (), tuple(roots), parsed.project_name, editables, versions, unnamed)
     return _Target((), (source,), tuple(roots), parsed.project_name, editables, unnamed=unnamed)
+
+
+def fill_arguments(env: Environment, parsed: ParsedRequirements) -> tuple[list[str], list[str]]:
+    """What fills a new environment from requirements pip cannot read as a file (a lock, a
+    Pipfile, pyproject.toml, a tox env's deps): the specs of the entries whose markers hold
+    for `env`, and the locations of the editable ones (a local directory as its path with
+    its extras, as pip and uv both read `--editable`)."""
+    marker_env = env.marker_environment()
+    specs: list[str] = []
+    editables: list[str] = []
+    for entry in parsed.requirements:
+        if entry.marker is not None and not entry.applies_to(marker_env):
+            continue
+        if entry.editable and entry.url is not None:
+            path = file_url_path(entry.url)
+            extras = f"[{','.join(entry.extras)}]" if entry.extras else ""
+            local = path is not None and os.path.isabs(path)
+            editables.append(os.path.normpath(path) + extras if local and path else entry.url)
+        elif (spec := _spec(entry)) is not None:
+            specs.append(spec)
+    return specs, editables
 
 
 def _spec(entry: RequirementEntry) -> str | None:
@@ -182,7 +203,7 @@ def _spec(entry: RequirementEntry) -> str | None:
 _TOX_CONFIGS = frozenset({"tox.ini", "tox.toml", "setup.cfg"})
 
 
-def _pip_reads(source: Path) -> bool:
+def pip_reads(source: Path) -> bool:
     """Whether `source` is a requirements file pip itself can be given as `-r` (its options,
     hashes and includes then apply as pip reads them); every other source is passed as the
     requirement specs envcore read from it."""

@@ -1100,3 +1100,42 @@ def test_pip_is_never_handed_requirements_that_include_a_file_outside_the_roots(
     assert commands == []  # refused before pip (or anything else) ran
     assert not (root / "new").exists()
     assert (env / "pyvenv.cfg").is_file()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_recreate_from_a_lock_installs_its_pins_not_the_file_as_requirements(
+    backend: str, tmp_path: Path, wheelhouse: Path, index: IndexOptions
+) -> None:
+    """pip cannot read uv.lock as `-r`: a recreate held to a lock installs what the lock
+    pins for the environment (alpha 2.0, where requirements.txt says 1.0 and the old
+    environment had 1.1), the same given as a path or as the page's SourceChoice."""
+    from envcore.requirements.source import SourceChoice
+    from tests.locked import build_shop
+
+    project, env = build_shop(tmp_path, wheelhouse, ["alpha==1.1"])
+    lock = project / "uv.lock"
+    context = Context(installer=backend, index=index, roots=(tmp_path,))
+    recreate(env, requirements=SourceChoice(lock, "lock", "the project's lock"), context=context)
+    assert {p["name"]: p["version"] for p in pip_list_json(env)}["alpha"] == "2.0"
+    recreate(env, requirements=project / "requirements.txt", context=context)
+    assert {p["name"]: p["version"] for p in pip_list_json(env)}["alpha"] == "1.0"
+    recreate(env, requirements=lock, context=context)
+    assert {p["name"]: p["version"] for p in pip_list_json(env)}["alpha"] == "2.0"
+
+
+def test_recreate_refuses_a_lock_out_of_date_before_moving_anything(
+    tmp_path: Path, wheelhouse: Path, index: IndexOptions
+) -> None:
+    from tests.locked import build_shop, pyproject
+
+    project, env = build_shop(tmp_path, wheelhouse, ["alpha==1.1"])
+    (project / "pyproject.toml").write_text(pyproject(["alpha<2"]))  # the lock holds 2.0
+    with pytest.raises(RequirementsError, match=r"cannot sync: .*uv\.lock"):
+        recreate(env, requirements=project / "uv.lock", context=Context(index=index))
+    assert {p["name"]: p["version"] for p in pip_list_json(env)}["alpha"] == "1.1"
+    assert sorted(path.name for path in tmp_path.joinpath("shop").iterdir()) == [
+        ".venv",
+        "pyproject.toml",
+        "requirements.txt",
+        "uv.lock",
+    ]
