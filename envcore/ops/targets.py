@@ -126,12 +126,7 @@ def requirements_for(
 def _sync_target(
     env: Environment, inventory: Inventory, source: Path, parsed: ParsedRequirements
 ) -> _Target:
-    marker_env = env.marker_environment()
-    entries = [
-        entry
-        for entry in parsed.requirements
-        if entry.marker is None or entry.applies_to(marker_env)
-    ]
+    entries = _applying(env, parsed)
     roots: list[tuple[str, tuple[str, ...]]] = []
     for entry in entries:
         if entry.name is not None:
@@ -161,22 +156,26 @@ def _sync_target(
     return _Target((), (source,), tuple(roots), parsed.project_name, editables, unnamed=unnamed)
 
 
+def _applying(env: Environment, parsed: ParsedRequirements) -> list[RequirementEntry]:
+    """The entries whose markers hold for `env`."""
+    marker_env = env.marker_environment()
+    return [
+        entry
+        for entry in parsed.requirements
+        if entry.marker is None or entry.applies_to(marker_env)
+    ]
+
+
 def fill_arguments(env: Environment, parsed: ParsedRequirements) -> tuple[list[str], list[str]]:
     """What fills a new environment from requirements pip cannot read as a file (a lock, a
     Pipfile, pyproject.toml, a tox env's deps): the specs of the entries whose markers hold
-    for `env`, and the locations of the editable ones (a local directory as its path with
-    its extras, as pip and uv both read `--editable`)."""
-    marker_env = env.marker_environment()
+    for `env`, and the locations of the editable ones (`_location`, as pip and uv both read
+    `--editable`)."""
     specs: list[str] = []
     editables: list[str] = []
-    for entry in parsed.requirements:
-        if entry.marker is not None and not entry.applies_to(marker_env):
-            continue
+    for entry in _applying(env, parsed):
         if entry.editable and entry.url is not None:
-            path = file_url_path(entry.url)
-            extras = f"[{','.join(entry.extras)}]" if entry.extras else ""
-            local = path is not None and os.path.isabs(path)
-            editables.append(os.path.normpath(path) + extras if local and path else entry.url)
+            editables.append(_location(entry.url, entry.extras))
         elif (spec := _spec(entry)) is not None:
             specs.append(spec)
     return specs, editables
@@ -190,13 +189,16 @@ def _spec(entry: RequirementEntry) -> str | None:
     location has passed the roots check (`requirements_for`)."""
     if entry.requirement is not None:
         return str(entry.requirement)
-    if entry.url is None:
-        return None
-    path = file_url_path(entry.url)
+    return None if entry.url is None else _location(entry.url, entry.extras)
+
+
+def _location(url: str, extras: Sequence[str]) -> str:
+    """A local directory as its path with its extras (`/p/proj[test]`), anything else as
+    its URL."""
+    path = file_url_path(url)
     if path is None or not os.path.isabs(path):
-        return entry.url
-    extras = f"[{','.join(entry.extras)}]" if entry.extras else ""
-    return os.path.normpath(path) + extras
+        return url
+    return os.path.normpath(path) + (f"[{','.join(extras)}]" if extras else "")
 
 
 #: The files tox reads a test env's deps from (see envcore.requirements._tox).
